@@ -1,0 +1,112 @@
+// Package board turns a board profile into hardware: each profile is data
+// (its buses, chip selects and pins) plus the span drivers it provides, and
+// the profile named in the config decides which drivers exist at all.
+//
+// Layer: above hal and config; below box and cmd. Profiles live in
+// subpackages (board/sim, ...) and register themselves with Register.
+package board
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"jinyin/config"
+	"jinyin/hal"
+)
+
+// SpanDriver opens one configured span. A driver reports a card that is not
+// fitted as absent (ok false, nil error), distinct from a card that failed.
+type SpanDriver func(s config.Span) (span hal.Span, ok bool, err error)
+
+// Profile describes one board.
+type Profile struct {
+	Name     string
+	Doc      string                // one line for `jinyin config` users
+	Spans    map[string]SpanDriver // driver name -> driver
+	Watchdog string                // hardware watchdog device, "" if none
+}
+
+var (
+	mu       sync.Mutex
+	profiles = map[string]*Profile{}
+)
+
+// Register makes a profile available by name. It panics on a duplicate, as
+// that is a build mistake.
+func Register(p *Profile) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := profiles[p.Name]; dup {
+		panic("board: profile " + p.Name + " registered twice")
+	}
+	profiles[p.Name] = p
+}
+
+// Lookup returns the profile of that name.
+func Lookup(name string) (*Profile, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	p, ok := profiles[name]
+	if !ok {
+		return nil, fmt.Errorf("board: no profile %q", name)
+	}
+	return p, nil
+}
+
+// Env tells config validation which profiles and span drivers exist.
+func Env() config.Env {
+	mu.Lock()
+	defer mu.Unlock()
+	env := config.Env{Boards: map[string][]string{}}
+	for name, p := range profiles {
+		var drivers []string
+		for d := range p.Spans {
+			drivers = append(drivers, d)
+		}
+		sort.Strings(drivers)
+		env.Boards[name] = drivers
+	}
+	return env
+}
+
+// Span is a configured span that is open.
+type Span struct {
+	Config config.Span
+	hal.Span
+}
+
+// OpenSpans opens and configures every span of cfg on profile p. Spans whose
+// card is absent are left out and named in absent; a failure closes what was
+// opened.
+func OpenSpans(p *Profile, spans []config.Span) (open []Span, absent []int, err error) {
+	for _, sc := range spans {
+		drv, ok := p.Spans[sc.Driver]
+		if !ok {
+			err = fmt.Errorf("board %s: span %d: no driver %q", p.Name, sc.ID, sc.Driver)
+			break
+		}
+		s, present, derr := drv(sc)
+		if derr != nil {
+			err = fmt.Errorf("board %s: span %d: %w", p.Name, sc.ID, derr)
+			break
+		}
+		if !present {
+			absent = append(absent, sc.ID)
+			continue
+		}
+		if cerr := s.Configure(hal.SpanConfig{Type: sc.Type, Framing: sc.Framing, Coding: sc.Coding, Clock: sc.Clock}); cerr != nil {
+			s.Close()
+			err = fmt.Errorf("board %s: span %d: configure: %w", p.Name, sc.ID, cerr)
+			break
+		}
+		open = append(open, Span{Config: sc, Span: s})
+	}
+	if err != nil {
+		for _, s := range open {
+			s.Close()
+		}
+		return nil, nil, err
+	}
+	return open, absent, nil
+}

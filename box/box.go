@@ -1,0 +1,249 @@
+// Package box assembles the running appliance from a validated config: the
+// data directory and store, the board's spans, SIP signalling and the local
+// HTTP API, and tears them down in order on stop.
+//
+// Layer: the composition root under cmd; it may import every other package.
+package box
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"jinyin/board"
+	"jinyin/config"
+	"jinyin/sip"
+	"jinyin/store"
+)
+
+// Box is one running appliance.
+type Box struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	data  string
+	db    *store.DB
+	spans []board.Span
+	sip   *sip.Server
+	http  *http.Server
+	httpL net.Listener
+	start time.Time
+}
+
+// New prepares the box: it opens the data directory and store, the spans
+// and every listener, so that each thing that can fail (a port taken, a data
+// directory not writable, a card failing) fails here with a clear error,
+// before Run.
+func New(cfg *config.Config, dataDir string, log *slog.Logger) (*Box, error) {
+	b := &Box{cfg: cfg, log: log, data: dataDir, start: time.Now()}
+	if err := b.open(); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Box) open() (err error) {
+	cfg, log, dataDir := b.cfg, b.log, b.data
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory %s: %w", dataDir, err)
+	}
+	if err := checkWritable(dataDir); err != nil {
+		return err
+	}
+	if b.db, err = store.Open(filepath.Join(dataDir, "jinyin.db")); err != nil {
+		return err
+	}
+	if err := b.writeCredentials(); err != nil {
+		return err
+	}
+	prof, err := board.Lookup(cfg.Box.Board)
+	if err != nil {
+		return err
+	}
+	spans, absent, err := board.OpenSpans(prof, cfg.Spans)
+	if err != nil {
+		return err
+	}
+	b.spans = spans
+	for _, id := range absent {
+		log.Warn("span card absent; span left out", "span", id)
+	}
+	if b.sip, err = sip.Listen(cfg.SIP, cfg.Box.Name, log); err != nil {
+		return err
+	}
+	if cfg.HTTP.Listen != "" {
+		if b.httpL, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+			return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /status", b.serveStatus)
+		b.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	}
+	return nil
+}
+
+// checkWritable proves the directory takes a file, since a read-only mount
+// otherwise shows up only at the first write, mid-call.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// writeCredentials gives every agent and phone a password and writes them
+// to DATA/credentials.txt ("EXTENSION PASSWORD" per line), atomically.
+func (b *Box) writeCredentials() error {
+	var exts []string
+	for _, e := range b.cfg.Extensions {
+		if e.Kind == "agent" || e.Kind == "phone" {
+			exts = append(exts, e.Number)
+		}
+	}
+	creds, err := b.db.EnsureCredentials(exts)
+	if err != nil {
+		return err
+	}
+	sort.Strings(exts)
+	var sb strings.Builder
+	for _, e := range exts {
+		fmt.Fprintf(&sb, "%s %s\n", e, creds[e])
+	}
+	return WriteFileAtomic(filepath.Join(b.data, "credentials.txt"), []byte(sb.String()), 0o600)
+}
+
+// WriteFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path, so a power cut leaves either the old or the new file.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Run serves until ctx ends, then stops everything and closes the store.
+func (b *Box) Run(ctx context.Context) error {
+	defer b.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- b.sip.Serve(ctx) }()
+	n := 1
+	if b.http != nil {
+		n++
+		go func() {
+			err := b.http.Serve(b.httpL)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			errc <- err
+		}()
+	}
+	attrs := []any{"sip", b.sip.Addrs(), "data", b.data, "board", b.cfg.Box.Board, "spans", len(b.spans)}
+	if b.http != nil {
+		attrs = append(attrs, "http", b.httpL.Addr().String())
+	}
+	b.log.Info("jinyin up", attrs...)
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errc:
+		n--
+	}
+	cancel()
+	if b.http != nil {
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		b.http.Shutdown(sctx)
+		c()
+	}
+	for ; n > 0; n-- {
+		if err := <-errc; first == nil {
+			first = err
+		}
+	}
+	b.log.Info("jinyin stopped")
+	return first
+}
+
+func (b *Box) close() {
+	if b.sip != nil {
+		b.sip.Close()
+	}
+	if b.httpL != nil {
+		b.httpL.Close()
+	}
+	for _, s := range b.spans {
+		s.Close()
+	}
+	b.spans = nil
+	if b.db != nil {
+		if err := b.db.Close(); err != nil {
+			b.log.Error("closing store", "err", err)
+		}
+		b.db = nil
+	}
+}
+
+// Status is what GET /status answers.
+type Status struct {
+	Name    string       `json:"name"`
+	Board   string       `json:"board"`
+	Uptime  string       `json:"uptime"`
+	SIP     []string     `json:"sip"`
+	Spans   []SpanStatus `json:"spans"`
+	Version string       `json:"version"`
+}
+
+// SpanStatus is one span in Status.
+type SpanStatus struct {
+	ID     int    `json:"id"`
+	Type   string `json:"type"`
+	Group  string `json:"group"`
+	Alarms string `json:"alarms"`
+}
+
+// Version is set by cmd from the build's version information.
+var Version = "dev"
+
+func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
+	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: time.Since(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version}
+	for _, s := range b.spans {
+		st.Spans = append(st.Spans, SpanStatus{ID: s.Config.ID, Type: s.Config.Type, Group: s.Config.Group, Alarms: s.Alarms().String()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(st)
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"jinyin/internal/testenv"
+)
+
+// TestCrossBuildsRunUnderQEMU builds the release binaries with
+// scripts/build.sh and runs the ARM ones under qemu-user-static: they must
+// be static, report their target, and the ARMv7 one must serve SIP.
+func TestCrossBuildsRunUnderQEMU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross builds take a while; not in -short")
+	}
+	fileCmd := testenv.LookPath(t, "file", "file")
+	qemu := map[string]string{
+		"arm":   testenv.LookPath(t, "qemu-arm-static", "qemu-user-static"),
+		"arm64": testenv.LookPath(t, "qemu-aarch64-static", "qemu-user-static"),
+	}
+	dist := t.TempDir()
+	build := exec.Command("bash", "../../scripts/build.sh")
+	build.Env = append(build.Environ(), "DIST="+dist, "VERSION=test-1")
+	out, err := build.CombinedOutput()
+	if err != nil {
+		t.Fatalf("build.sh: %v\n%s", err, out)
+	}
+	t.Logf("sizes:\n%s", out)
+	for target, want := range map[string]string{"arm": "ARM, EABI5", "arm64": "ARM aarch64", "amd64": "x86-64"} {
+		binPath := filepath.Join(dist, "jinyin-linux-"+target)
+		desc, err := exec.Command(fileCmd, binPath).Output()
+		if err != nil || !strings.Contains(string(desc), "statically linked") || !strings.Contains(string(desc), want) {
+			t.Errorf("%s: file says %q (%v); want a static %s binary", target, desc, err, want)
+		}
+		if q := qemu[target]; q != "" {
+			v, err := exec.Command(q, binPath, "version").Output()
+			wantTarget := map[string]string{"arm": "linux/armv7", "arm64": "linux/arm64"}[target]
+			if err != nil || !strings.HasPrefix(string(v), "jinyin test-1 ") || !strings.Contains(string(v), wantTarget) {
+				t.Errorf("%s under qemu: %q %v; want version test-1 on %s", target, v, err, wantTarget)
+			}
+		}
+	}
+
+	// The ARMv7 box itself, under emulation, answers SIP.
+	addr := freePort(t)
+	cmd := exec.Command(qemu["arm"], filepath.Join(dist, "jinyin-linux-arm"), "run", "--data", t.TempDir(),
+		"--set", "sip.listen="+addr, "--set", "http.listen=")
+	b := startCmd(t, cmd)
+	waitSIP(t, b, addr)
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, b); err != nil {
+		t.Fatalf("ARM box exit: %v\n%s", err, b.stderr)
+	}
+}

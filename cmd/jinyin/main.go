@@ -1,0 +1,129 @@
+// Command jinyin is the firmware of the branch-office PBX/IVR appliance: one
+// static binary with a subcommand per job (run the box, check a config,
+// detect DTMF in a recording, print the version or the default config).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// Set at build time by scripts/build.sh with -ldflags -X.
+var (
+	version = "dev"
+	commit  = ""
+)
+
+type command struct {
+	usage string
+	run   func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"run":     {"run [--config FILE] [--data DIR] [--set KEY=VALUE]...  run the box", cmdRun},
+		"check":   {"check --config FILE [--set KEY=VALUE]...              validate a config", cmdCheck},
+		"config":  {"config default                                          print the embedded default config", cmdConfig},
+		"version": {"version                                                 print version, commit and build target", cmdVersion},
+	}
+}
+
+// errExit carries an exit status for errors already reported.
+type errExit int
+
+func (e errExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "jinyin: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	err := c.run(args[1:], stdout, stderr)
+	var code errExit
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	fmt.Fprintf(stderr, "jinyin %s: %v\n", args[0], err)
+	return 1
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: jinyin COMMAND [ARGS]")
+	var names []string
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintln(w, "  jinyin "+commands[n].usage)
+	}
+}
+
+// setFlags collects repeated --set KEY=VALUE.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("jinyin "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func cmdVersion(args []string, stdout, _ io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("takes no arguments")
+	}
+	rev, target := commit, runtime.GOOS+"/"+runtime.GOARCH
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && rev == "":
+				rev = s.Value
+			case s.Key == "GOARM" && runtime.GOARCH == "arm":
+				target += "v" + s.Value
+			}
+		}
+	}
+	if rev == "" {
+		rev = "unknown"
+	}
+	fmt.Fprintf(stdout, "jinyin %s commit %s %s %s\n", version, rev, target, runtime.Version())
+	return nil
+}
+
+func cmdConfig(args []string, stdout, _ io.Writer) error {
+	if len(args) != 1 || args[0] != "default" {
+		return fmt.Errorf("usage: jinyin config default")
+	}
+	_, err := stdout.Write(defaultConfig())
+	return err
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"jinyin/store"
+)
+
+var bin string // the jinyin binary built once for these tests
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jinyin-bin-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "jinyin")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freePort returns a loopback port free on both UDP and TCP right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port")
+	return ""
+}
+
+// proc is a running `jinyin run` process.
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	done   chan struct{} // closed when the process has exited
+	err    error         // its exit status, valid after done
+}
+
+func startBox(t *testing.T, dir string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"run"}, args...)...)
+	cmd.Dir = dir
+	return startCmd(t, cmd)
+}
+
+func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	b := &proc{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	cmd.Stderr = b.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { b.err = cmd.Wait(); close(b.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-b.done
+	})
+	return b
+}
+
+// options sends one SIP OPTIONS over network to addr and returns the status line.
+func options(network, addr string) (string, error) {
+	c, err := net.DialTimeout(network, addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	local := c.LocalAddr().String()
+	proto := strings.ToUpper(network)
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/" + proto + " " + local + ";branch=z9hG4bK" + fmt.Sprint(time.Now().UnixNano()) + "\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:test@127.0.0.1>;tag=1\r\nTo: <sip:" + addr + ">\r\n" +
+		"Call-ID: " + fmt.Sprint(time.Now().UnixNano()) + "@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
+// waitSIP polls until the box answers OPTIONS on UDP, at most 10 s.
+func waitSIP(t *testing.T, b *proc, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-b.done:
+			t.Fatalf("box exited early: %v\n%s", b.err, b.stderr)
+		default:
+		}
+		if line, err := options("udp", addr); err == nil && line == "SIP/2.0 200 OK" {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("box did not answer SIP OPTIONS on %s within 10 s\n%s", addr, b.stderr)
+}
+
+func waitExit(t *testing.T, b *proc) error {
+	t.Helper()
+	select {
+	case <-b.done:
+		return b.err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("box did not exit within 10 s\n%s", b.stderr)
+		return nil
+	}
+}
+
+func TestRunServesSIPAndStopsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	b := startBox(t, dir, "--set", "sip.listen="+addr, "--set", "http.listen=")
+	waitSIP(t, b, addr)
+	if line, err := options("tcp", addr); err != nil || line != "SIP/2.0 200 OK" {
+		t.Errorf("TCP OPTIONS: %q %v", line, err)
+	}
+	b.cmd.Process.Signal(syscall.SIGINT)
+	if err := waitExit(t, b); err != nil {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, b.stderr)
+	}
+	// The default data directory is ./jinyin-data; it must hold the agents'
+	// credentials and a store that opens again (closed cleanly).
+	creds, err := os.ReadFile(filepath.Join(dir, "jinyin-data", "credentials.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(creds)), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "1001 ") || len(strings.Fields(lines[3])) != 2 {
+		t.Errorf("credentials.txt:\n%s", creds)
+	}
+	db, err := store.Open(filepath.Join(dir, "jinyin-data", "jinyin.db"))
+	if err != nil {
+		t.Fatalf("store after clean stop: %v", err)
+	}
+	pw, err := db.Credential("1001")
+	db.Close()
+	if err != nil || lines[0] != "1001 "+pw {
+		t.Errorf("credentials.txt %q disagrees with store %q %v", lines[0], pw, err)
+	}
+}
+
+// TestRunWithNoArguments runs exactly what the README tells a newcomer to run.
+func TestRunWithNoArguments(t *testing.T) {
+	for _, a := range []string{"127.0.0.1:5060", "127.0.0.1:8080"} {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			t.Skipf("%s is taken on this machine; the other run tests cover the same path on free ports", a)
+		}
+		l.Close()
+	}
+	b := startBox(t, t.TempDir())
+	waitSIP(t, b, "127.0.0.1:5060")
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, b); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, b.stderr)
+	}
+}
+
+func TestRunSurvivesKillMidWrite(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 3; i++ {
+		addr := freePort(t)
+		b := startBox(t, dir, "--data", "d", "--set", "sip.listen="+addr, "--set", "http.listen=")
+		waitSIP(t, b, addr)
+		b.cmd.Process.Kill() // as a power cut would: no shutdown at all
+		waitExit(t, b)
+	}
+	db, err := store.Open(filepath.Join(dir, "d", "jinyin.db"))
+	if err != nil {
+		t.Fatalf("store after SIGKILL: %v", err)
+	}
+	db.Close()
+}
+
+func TestRunFailsClearly(t *testing.T) {
+	dir := t.TempDir()
+	taken, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, []byte("x"), 0o600)
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, append(defaultConfigText(t), []byte("\n[oops]\n")...), 0o600)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"port taken", []string{"--set", "sip.listen=" + taken.LocalAddr().String()}, "address already in use"},
+		{"data dir not a directory", []string{"--data", filepath.Join(notDir, "d"), "--set", "sip.listen=" + freePort(t)}, "data directory"},
+		{"config rejected", []string{"--config", bad}, "bad.toml:"},
+		{"bad --set", []string{"--set", "sip.listen=nowhere"}, "--set sip.listen"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(bin, append([]string{"run", "--data", filepath.Join(dir, "data"), "--set", "http.listen="}, tc.args...)...)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.want) {
+				t.Errorf("err %v, output:\n%s\nwant non-zero exit mentioning %q", err, out, tc.want)
+			}
+		})
+	}
+}
+
+func defaultConfigText(t *testing.T) []byte {
+	out, err := exec.Command(bin, "config", "default").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	os.WriteFile(good, defaultConfigText(t), 0o600)
+	if out, err := exec.Command(bin, "check", "--config", good).CombinedOutput(); err != nil {
+		t.Fatalf("default config rejected: %v\n%s", err, out)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	src := strings.Replace(string(defaultConfigText(t)), `level = "info"`, `level = "loud"`, 1)
+	src = strings.Replace(src, `type = "e1"`, `type = "j1"`, 1)
+	os.WriteFile(bad, []byte(src), 0o600)
+	out, err := exec.Command(bin, "check", "--config", bad).Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 problems, got:\n%s", out)
+	}
+	for _, l := range lines {
+		var line, col int
+		var file string
+		if n, _ := fmt.Sscanf(strings.Replace(l, ":", " ", 3), "%s %d %d", &file, &line, &col); n != 3 || file != bad {
+			t.Errorf("not FILE:LINE:COL: %q", l)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "jinyin ") || !strings.Contains(string(out), "linux/") {
+		t.Fatalf("%q %v", out, err)
+	}
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"jinyin/board"
+	_ "jinyin/board/sim"
+	"jinyin/box"
+	"jinyin/config"
+)
+
+func defaultConfig() []byte { return config.Default() }
+
+// loadConfig reads FILE (or the embedded default when file is "") and
+// applies the --set overrides.
+func loadConfig(file string, sets []string) (*config.Config, error) {
+	name, data := config.DefaultName, config.Default()
+	if file != "" {
+		var err error
+		if data, err = os.ReadFile(file); err != nil {
+			return nil, err
+		}
+		name = file
+	}
+	return config.Load(name, data, sets, board.Env())
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", stderr)
+	file := fs.String("config", "", "config `FILE` to check")
+	var sets setFlags
+	fs.Var(&sets, "set", "override one key, `KEY=VALUE` (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *file == "" && fs.NArg() == 1 {
+		*file = fs.Arg(0)
+	}
+	if *file == "" {
+		return fmt.Errorf("usage: jinyin check --config FILE")
+	}
+	if _, err := loadConfig(*file, sets); err != nil {
+		if issues, ok := err.(config.Issues); ok {
+			for _, is := range issues {
+				fmt.Fprintln(stdout, is)
+			}
+			return errExit(1)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", *file)
+	return nil
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	file := fs.String("config", "", "config `FILE` (default: the embedded demo call centre)")
+	data := fs.String("data", "jinyin-data", "data `DIR`: database, recordings, credentials")
+	var sets setFlags
+	fs.Var(&sets, "set", "override one key, `KEY=VALUE` (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := loadConfig(*file, sets)
+	if err != nil {
+		if issues, ok := err.(config.Issues); ok {
+			for _, is := range issues {
+				fmt.Fprintln(stderr, is)
+			}
+			return fmt.Errorf("config has %d problem(s); nothing started", len(issues))
+		}
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	box.Version = version
+	b, err := box.New(cfg, *data, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return b.Run(ctx)
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

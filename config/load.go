@@ -1,0 +1,256 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// Env is what validation needs to know about the rest of the firmware.
+type Env struct {
+	// Boards maps each board profile to the span drivers it provides.
+	Boards map[string][]string
+}
+
+// Issue is one problem in a configuration, at a place in its source.
+type Issue struct {
+	File      string
+	Line, Col int    // 1-based; 0 when the problem came from a --set
+	Set       string // the --set KEY it came from, if any
+	Msg       string
+}
+
+func (i Issue) String() string {
+	if i.Set != "" {
+		return fmt.Sprintf("--set %s: %s", i.Set, i.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", i.File, i.Line, i.Col, i.Msg)
+}
+
+// Issues is every problem found; as an error it prints one per line.
+type Issues []Issue
+
+func (is Issues) Error() string {
+	lines := make([]string, len(is))
+	for i, x := range is {
+		lines[i] = x.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load decodes a configuration strictly, applies --set overrides (each
+// "KEY=VALUE", KEY a dotted path such as "sip.listen" or "span.0.clock" with
+// 0-based indexes into arrays of tables) and validates the result. It returns
+// the configuration only when there is no problem; otherwise every problem it
+// found, as Issues.
+func Load(name string, data []byte, sets []string, env Env) (*Config, error) {
+	var cfg Config
+	d := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := d.Decode(&cfg); err != nil {
+		return nil, decodeIssues(name, err)
+	}
+	idx := indexPositions(data)
+	v := &validator{file: name, pos: idx, set: map[string]bool{}}
+	for _, s := range sets {
+		key, val, ok := strings.Cut(s, "=")
+		if !ok || key == "" {
+			v.issues = append(v.issues, Issue{Set: s, Msg: "want KEY=VALUE, e.g. sip.listen=127.0.0.1:15060"})
+			continue
+		}
+		if err := setPath(&cfg, key, val); err != nil {
+			v.issues = append(v.issues, Issue{Set: key, Msg: err.Error()})
+			continue
+		}
+		v.set[key] = true
+	}
+	if len(v.issues) > 0 {
+		return nil, v.issues
+	}
+	v.validate(&cfg, env)
+	if len(v.issues) > 0 {
+		sort.SliceStable(v.issues, func(i, j int) bool {
+			a, b := v.issues[i], v.issues[j]
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+			return a.Col < b.Col
+		})
+		return nil, v.issues
+	}
+	return &cfg, nil
+}
+
+// decodeIssues turns go-toml's errors (syntax, type, unknown keys) into Issues.
+func decodeIssues(name string, err error) Issues {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var out Issues
+		for _, e := range strict.Errors {
+			l, c := e.Position()
+			out = append(out, Issue{File: name, Line: l, Col: c, Msg: fmt.Sprintf("unknown key %q", strings.Join(e.Key(), "."))})
+		}
+		return out
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		l, c := de.Position()
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		if k := de.Key(); len(k) > 0 {
+			msg = fmt.Sprintf("%s: %s", strings.Join(k, "."), msg)
+		}
+		return Issues{{File: name, Line: l, Col: c, Msg: msg}}
+	}
+	return Issues{{File: name, Line: 1, Col: 1, Msg: err.Error()}}
+}
+
+type pos struct{ line, col int }
+
+// indexPositions maps each dotted key path of a document that decoded
+// cleanly ("sip.listen", "span.0", "span.0.framing", "sip.transports.1") to
+// where it stands, so validation can point at the offending value.
+func indexPositions(data []byte) map[string]pos {
+	idx := map[string]pos{}
+	var p unstable.Parser
+	p.Reset(data)
+	arrays := map[string]int{} // array-of-tables path -> elements seen
+	var table []string
+	at := func(n *unstable.Node) pos {
+		s := p.Shape(n.Raw).Start
+		return pos{s.Line, s.Column}
+	}
+	// resolve maps a header or key path to concrete array elements: after a
+	// prefix that names an array of tables comes the index of its last element.
+	resolve := func(parts []string) []string {
+		var out []string
+		for _, part := range parts {
+			out = append(out, part)
+			if n, ok := arrays[strings.Join(out, ".")]; ok {
+				out = append(out, strconv.Itoa(n-1))
+			}
+		}
+		return out
+	}
+	keyOf := func(n *unstable.Node) ([]string, *unstable.Node) {
+		var parts []string
+		var first *unstable.Node
+		it := n.Key()
+		for it.Next() {
+			if first == nil {
+				first = it.Node()
+			}
+			parts = append(parts, string(it.Node().Data))
+		}
+		return parts, first
+	}
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table:
+			parts, first := keyOf(e)
+			table = resolve(parts)
+			idx[strings.Join(table, ".")] = at(first)
+		case unstable.ArrayTable:
+			parts, first := keyOf(e)
+			table = resolve(parts[:len(parts)-1])
+			table = append(table, parts[len(parts)-1])
+			k := strings.Join(table, ".")
+			arrays[k]++
+			table = append(table, strconv.Itoa(arrays[k]-1))
+			idx[strings.Join(table, ".")] = at(first)
+		case unstable.KeyValue:
+			parts, first := keyOf(e)
+			full := strings.Join(append(append([]string(nil), table...), parts...), ".")
+			idx[full] = at(first)
+			val := e.Value()
+			if val.Raw.Length > 0 {
+				idx[full+"="] = at(val)
+			}
+			if val.Kind == unstable.Array {
+				i := 0
+				for it := val.Children(); it.Next(); {
+					if n := it.Node(); n.Kind != unstable.Comment {
+						if n.Raw.Length > 0 {
+							idx[full+"."+strconv.Itoa(i)+"="] = at(n)
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+	return idx
+}
+
+// setPath assigns the text val to the field named by the dotted path key.
+// String fields take the text as it is (quotes optional); other fields take
+// it as a TOML value of their type.
+func setPath(cfg *Config, key, val string) error {
+	v := reflect.ValueOf(cfg).Elem()
+	parts := strings.Split(key, ".")
+	for i, part := range parts {
+		switch v.Kind() {
+		case reflect.Struct:
+			f, ok := fieldByTag(v, part)
+			if !ok {
+				return fmt.Errorf("unknown key %q", strings.Join(parts[:i+1], "."))
+			}
+			v = f
+		case reflect.Slice:
+			if v.Type().Elem().Kind() != reflect.Struct {
+				return fmt.Errorf("%s is a list: set it whole, e.g. %s=[\"a\", \"b\"]", strings.Join(parts[:i], "."), strings.Join(parts[:i], "."))
+			}
+			n, err := strconv.Atoi(part)
+			if err != nil || n < 0 || n >= v.Len() {
+				return fmt.Errorf("%s has %d entries; want an index from 0 to %d, not %q", strings.Join(parts[:i], "."), v.Len(), v.Len()-1, part)
+			}
+			v = v.Index(n)
+		default:
+			return fmt.Errorf("unknown key %q", strings.Join(parts[:i+1], "."))
+		}
+	}
+	if v.Kind() == reflect.Struct || (v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct) {
+		return fmt.Errorf("%s is a table; set one of its keys", key)
+	}
+	if v.Kind() == reflect.String {
+		if s, err := strconv.Unquote(val); err == nil && strings.HasPrefix(val, `"`) {
+			val = s
+		}
+		v.SetString(val)
+		return nil
+	}
+	holder := reflect.New(reflect.StructOf([]reflect.StructField{{Name: "V", Type: v.Type(), Tag: `toml:"v"`}}))
+	if err := toml.Unmarshal([]byte("v = "+val), holder.Interface()); err != nil {
+		return fmt.Errorf("want a %s, not %q", typeWord(v.Type()), val)
+	}
+	v.Set(holder.Elem().Field(0))
+	return nil
+}
+
+func fieldByTag(v reflect.Value, tag string) (reflect.Value, bool) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); name == tag {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+func typeWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "whole number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "list such as [\"udp\", \"tcp\"]"
+	}
+	return t.String()
+}

@@ -1,0 +1,269 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+type validator struct {
+	file   string
+	pos    map[string]pos
+	set    map[string]bool // keys overridden by --set
+	issues Issues
+}
+
+// report records a problem with the value at path ("sip.listen",
+// "span.0.channels"). It points at the value, else the key, else the nearest
+// enclosing table that stands in the file, else 1:1 (a key left out).
+func (v *validator) report(path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if v.set[path] {
+		v.issues = append(v.issues, Issue{Set: path, Msg: msg})
+		return
+	}
+	p, ok := v.pos[path+"="]
+	for q := path; !ok && q != ""; {
+		if p, ok = v.pos[q]; ok {
+			break
+		}
+		i := strings.LastIndexByte(q, '.')
+		if i < 0 {
+			break
+		}
+		q = q[:i]
+	}
+	if !ok {
+		p = pos{1, 1}
+	}
+	v.issues = append(v.issues, Issue{File: v.file, Line: p.line, Col: p.col, Msg: msg})
+}
+
+func oneOf(s string, allowed ...string) bool { return slices.Contains(allowed, s) }
+
+func (v *validator) enum(path, got string, allowed ...string) {
+	if !oneOf(got, allowed...) {
+		v.report(path, "%s must be one of %s, not %q", path[strings.LastIndexByte(path, '.')+1:], strings.Join(quoteAll(allowed), ", "), got)
+	}
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+func (v *validator) hostPort(path, addr string, required bool) {
+	if addr == "" {
+		if required {
+			v.report(path, "%s is required (host:port, e.g. 127.0.0.1:5060)", path)
+		}
+		return
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		v.report(path, "%q is not host:port (e.g. 127.0.0.1:5060)", addr)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		v.report(path, "port %q is not a number from 0 to 65535", port)
+	}
+	if host == "" {
+		v.report(path, "%q has no host; use 0.0.0.0 for every interface or 127.0.0.1 for loopback", addr)
+	}
+}
+
+var standardBauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400}
+
+func (v *validator) validate(c *Config, env Env) {
+	drivers, boardKnown := env.Boards[c.Box.Board]
+	if !boardKnown {
+		var names []string
+		for n := range env.Boards {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		v.report("box.board", "unknown board profile %q; this firmware has %s", c.Box.Board, strings.Join(quoteAll(names), ", "))
+	}
+	v.enum("box.country", c.Box.Country, "cn", "itu")
+	v.enum("box.language", c.Box.Language, "zh", "en")
+	v.enum("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	v.enum("log.format", c.Log.Format, "text", "json")
+
+	v.hostPort("sip.listen", c.SIP.Listen, true)
+	if len(c.SIP.Transports) == 0 {
+		v.report("sip.transports", "sip.transports needs at least one of \"udp\", \"tcp\"")
+	}
+	for i, t := range c.SIP.Transports {
+		if !oneOf(t, "udp", "tcp") {
+			v.report(fmt.Sprintf("sip.transports.%d", i), "transport %q is not supported; use \"udp\" or \"tcp\"", t)
+		}
+	}
+	if lo, hi, err := ParsePortRange(c.SIP.RTPPorts); err != nil {
+		v.report("sip.rtp_ports", "%v", err)
+	} else if hi-lo < 1 {
+		v.report("sip.rtp_ports", "rtp_ports %q holds no RTP/RTCP pair", c.SIP.RTPPorts)
+	}
+	if c.SIP.MaxCalls < 0 {
+		v.report("sip.max_calls", "max_calls must be 0 (no limit) or more, not %d", c.SIP.MaxCalls)
+	}
+	if c.SIP.MaxCallsPerSecond < 0 {
+		v.report("sip.max_calls_per_second", "max_calls_per_second must be 0 (no limit) or more, not %d", c.SIP.MaxCallsPerSecond)
+	}
+	v.hostPort("http.listen", c.HTTP.Listen, false)
+	if c.Console.Device != "" && !slices.Contains(standardBauds, c.Console.Baud) {
+		v.report("console.baud", "baud %d is not a standard rate; use one of %v (115200 is usual)", c.Console.Baud, standardBauds)
+	}
+
+	ids := map[int]string{}
+	for i, s := range c.Spans {
+		p := fmt.Sprintf("span.%d", i)
+		if s.ID < 1 {
+			v.report(p+".id", "span id must be 1 or more, not %d", s.ID)
+		} else if prev, dup := ids[s.ID]; dup {
+			v.report(p+".id", "span id %d is already used by %s", s.ID, prev)
+		} else {
+			ids[s.ID] = p
+		}
+		v.span(p, s, drivers, boardKnown, c.Box.Board)
+	}
+
+	numbers := map[string]bool{}
+	for i, e := range c.Extensions {
+		p := fmt.Sprintf("extension.%d", i)
+		switch {
+		case e.Number == "" || strings.Trim(e.Number, "0123456789") != "":
+			v.report(p+".number", "extension number must be digits, not %q", e.Number)
+		case numbers[e.Number]:
+			v.report(p+".number", "extension %s is defined twice", e.Number)
+		}
+		numbers[e.Number] = true
+		v.enum(p+".kind", e.Kind, "agent", "phone", "ivr")
+		if e.Kind == "ivr" && e.Flow == "" {
+			v.report(p+".flow", "extension %s of kind \"ivr\" needs a flow", e.Number)
+		}
+		if e.Kind != "ivr" && e.Flow != "" {
+			v.report(p+".flow", "only extensions of kind \"ivr\" have a flow")
+		}
+		if e.MaxContacts < 0 || e.MaxContacts > 10 {
+			v.report(p+".max_contacts", "max_contacts must be from 0 (default 1) to 10, not %d", e.MaxContacts)
+		}
+	}
+	names := map[string]bool{}
+	for i, t := range c.Trunks {
+		p := fmt.Sprintf("trunk.%d", i)
+		if t.Name == "" {
+			v.report(p, "trunk needs a name")
+		} else if names[t.Name] {
+			v.report(p+".name", "trunk %q is defined twice", t.Name)
+		}
+		names[t.Name] = true
+		v.hostPort(p+".host", t.Host, true)
+		if t.Register && (t.Username == "" || t.Password == "") {
+			v.report(p+".register", "a trunk that registers needs username and password")
+		}
+		if t.Channels < 0 {
+			v.report(p+".channels", "channels must be 0 (no limit) or more, not %d", t.Channels)
+		}
+		if t.Destination == "" {
+			v.report(p+".destination", "trunk %q needs a destination extension for inbound calls", t.Name)
+		} else if !numbers[t.Destination] {
+			v.report(p+".destination", "destination %q is not a configured extension", t.Destination)
+		}
+	}
+}
+
+func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, board string) {
+	v.enum(p+".type", s.Type, "e1", "t1")
+	if boardKnown && !slices.Contains(drivers, s.Driver) {
+		v.report(p+".driver", "board %q has no span driver %q; it has %s", board, s.Driver, strings.Join(quoteAll(drivers), ", "))
+	}
+	switch {
+	case s.Driver == "socket" && s.DChannel == "":
+		v.report(p+".dchannel", "driver \"socket\" needs dchannel, the path of the D-channel's SEQPACKET socket")
+	case s.Driver != "socket" && s.DChannel != "":
+		v.report(p+".dchannel", "dchannel is only for driver \"socket\"")
+	}
+	v.enum(p+".signalling", s.Signalling, "pri-cpe", "pri-net")
+	v.enum(p+".switchtype", s.SwitchType, "euroisdn", "qsig", "ni2")
+	v.enum(p+".clock", s.Clock, "line", "internal")
+	max, dchan := 31, 16
+	switch s.Type {
+	case "e1":
+		v.enum(p+".framing", s.Framing, "crc4", "no-crc4")
+		v.enum(p+".coding", s.Coding, "hdb3", "ami")
+	case "t1":
+		max, dchan = 24, 24
+		v.enum(p+".framing", s.Framing, "esf", "d4")
+		v.enum(p+".coding", s.Coding, "b8zs", "ami")
+	default:
+		return
+	}
+	chans, err := ParseChannels(s.Channels)
+	if err != nil {
+		v.report(p+".channels", "%v", err)
+		return
+	}
+	for _, c := range chans {
+		if c > max {
+			v.report(p+".channels", "channel %d does not exist on %s (1-%d)", c, strings.ToUpper(s.Type), max)
+			return
+		}
+		if c == dchan {
+			v.report(p+".channels", "channel %d is the D-channel on %s; it cannot carry calls", c, strings.ToUpper(s.Type))
+			return
+		}
+	}
+}
+
+// ParseChannels reads a channel list such as "1-15,17-31" into ascending,
+// distinct channel numbers.
+func ParseChannels(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("channels is empty; list the B-channels in service, e.g. \"1-15,17-31\"")
+	}
+	seen := map[int]bool{}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		a, b, isRange := strings.Cut(part, "-")
+		lo, err1 := strconv.Atoi(a)
+		hi := lo
+		var err2 error
+		if isRange {
+			hi, err2 = strconv.Atoi(b)
+		}
+		if err1 != nil || err2 != nil || lo < 1 || hi < lo {
+			return nil, fmt.Errorf("channels %q: %q is not a channel or an ascending range like 1-15", s, part)
+		}
+		for c := lo; c <= hi; c++ {
+			if seen[c] {
+				return nil, fmt.Errorf("channels %q lists channel %d twice", s, c)
+			}
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// ParsePortRange reads "LO-HI" as an even first port (RTP) and a last port.
+func ParsePortRange(s string) (lo, hi int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	switch {
+	case !ok || err1 != nil || err2 != nil:
+		return 0, 0, fmt.Errorf("rtp_ports %q is not a range like \"10000-19999\"", s)
+	case lo < 1024 || hi > 65535 || lo > hi:
+		return 0, 0, fmt.Errorf("rtp_ports %q must lie within 1024-65535, low end first", s)
+	case lo%2 != 0:
+		return 0, 0, fmt.Errorf("rtp_ports %q must start on an even port (RTP even, RTCP odd)", s)
+	}
+	return lo, hi, nil
+}

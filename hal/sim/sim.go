@@ -1,0 +1,81 @@
+// Package sim simulates line-card hardware for the default board and for
+// tests: spans whose alarms and faults a test injects.
+//
+// Layer: a hal implementation; it imports hal and the standard library.
+package sim
+
+import (
+	"fmt"
+	"sync"
+
+	"jinyin/hal"
+)
+
+var _ hal.Span = (*Span)(nil)
+
+// Span is a simulated E1/T1 span.
+type Span struct {
+	mu     sync.Mutex
+	cfg    hal.SpanConfig
+	alarms hal.Alarms
+	closed bool
+}
+
+// NewSpan returns a simulated span with no alarms.
+func NewSpan() *Span { return &Span{} }
+
+// Configure accepts the E1 and T1 settings a real framer accepts.
+func (s *Span) Configure(c hal.SpanConfig) error {
+	ok := map[string][3][]string{
+		"e1": {{"crc4", "no-crc4"}, {"hdb3", "ami"}, {"line", "internal"}},
+		"t1": {{"esf", "d4"}, {"b8zs", "ami"}, {"line", "internal"}},
+	}[c.Type]
+	if ok[0] == nil || !has(ok[0], c.Framing) || !has(ok[1], c.Coding) || !has(ok[2], c.Clock) {
+		return fmt.Errorf("sim: span does not support %+v", c)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg = c
+	return nil
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Config returns the configuration last applied.
+func (s *Span) Config() hal.SpanConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Alarms reports the injected alarms.
+func (s *Span) Alarms() hal.Alarms {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.alarms
+}
+
+// InjectAlarms sets the alarms the span reports, as a fault on the line would.
+func (s *Span) InjectAlarms(a hal.Alarms) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.alarms = a
+}
+
+// Close marks the span closed.
+func (s *Span) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("sim: span already closed")
+	}
+	s.closed = true
+	return nil
+}

@@ -1,0 +1,33 @@
+// Package testenv decides what a test does when a real peer it needs (SIPp,
+// baresip, qemu, libpri, spandsp) is not installed: scripts/test.sh installs
+// them all and sets JINYIN_REQUIRE_PEERS=1, so there a missing peer fails the
+// test; a bare `go test` on a laptop skips it and says why.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Required reports whether missing peers fail tests instead of skipping them.
+func Required() bool { return os.Getenv("JINYIN_REQUIRE_PEERS") == "1" }
+
+// LookPath returns the path of a program the test needs.
+func LookPath(t testing.TB, prog, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(prog)
+	if err != nil {
+		Missing(t, prog+" (Debian package "+pkg+")")
+	}
+	return p
+}
+
+// Missing skips or fails the test for want, as Required says.
+func Missing(t testing.TB, want string) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("%s is not installed; scripts/test.sh installs it", want)
+	}
+	t.Skipf("%s is not installed; run scripts/test.sh to install it", want)
+}

@@ -1,0 +1,25 @@
+// Package store keeps the box's state in one bbolt file behind domain
+// methods. It is the only package that opens bbolt or names a bucket.
+//
+// Layer: a leaf; it imports only the standard library and bbolt. Signalling,
+// IVR and queue code call its methods; none of them sees a transaction.
+//
+// # Key layout
+//
+//	meta         "schema" -> big-endian uint32 schema version
+//	credentials  extension number -> SIP digest password (UTF-8)
+//
+// Each schema version adds buckets or rewrites keys in a migration (see
+// migrations in store.go); Open runs every migration newer than the file's
+// version in one transaction, so a file is always at exactly one version.
+//
+// # Caveats
+//
+// Every write happens inside a bbolt read-write transaction, so a power cut
+// at any moment leaves a file that opens at the last committed state; nothing
+// writes the file outside one. Byte slices read from bbolt are only valid
+// inside the transaction: the methods here copy what they return.
+//
+// A file written by a newer firmware (higher schema version) is refused with
+// ErrTooNew rather than opened and damaged.
+package store
