@@ -1,0 +1,437 @@
+// Package dtmf is the DTMF receiver: streaming detection of ITU-T Q.23
+// digits in 8 kHz linear PCM, meeting the ITU-T Q.24 / Telcordia acceptance
+// figures, one Detector per channel with caller-owned state.
+//
+// Layer: media; imports only the standard library and media.
+//
+// # How it decides
+//
+// Audio is cut into blocks of 102 samples (12.75 ms). In each block eight
+// Goertzel filters (fixed point, Q15 coefficients) measure the four row and
+// four column frequencies, and the block's total energy is summed. At the
+// end of a block the strongest row and column must each stand 8 dB above the
+// others in their group, the twist between them must be within limits, and
+// the two tones must carry a large share of the block's energy (a tone that
+// fills the whole block carries nearly all of it; speech and music spread
+// theirs over many frequencies).
+//
+// Frequency tolerance (accept ±1.5 %, reject ±3.5 %) cannot come from the
+// filters' bandwidth: at 102 samples a bin is 78 Hz wide and a row tone 3.5 %
+// off loses only 1.4 dB, far less than the level range a receiver must
+// accept. So the receiver measures each tone's frequency from the phase of
+// the filter output: the phase advance between the two halves of a block
+// gives a coarse, unambiguous estimate, and the advance between consecutive
+// blocks (twice the lag) a fine one, unwrapped with the coarse. The fine
+// estimate must be within 2.5 % for both tones in every pair of blocks of a
+// digit. The estimate also corrects each tone's measured level for the
+// filter's roll-off, so twist and level are judged on the tone, not the bin.
+//
+// Duration (accept 40 ms, reject 20 ms) is measured, not counted in whole
+// blocks: a tone that fills a fraction p of a block carries a fraction p of
+// its energy, so the sum of those shares over consecutive blocks is the tone
+// length in blocks. A digit is reported when that sum reaches 30 ms, at
+// least two blocks are nearly full of the tone, and a fine frequency check
+// has passed; it ends after two blocks without it.
+package dtmf
+
+import (
+	"math"
+	"math/cmplx"
+
+	"jinyin/media"
+)
+
+const (
+	blockSamples = 102 // 12.75 ms at 8 kHz
+	halfSamples  = 51
+	rateHz       = media.RateHz
+
+	// Q15 Goertzel coefficients, round(2cos(2πf/8000)·32768); checked
+	// against the formula in TestCoefficients.
+	k697  = 55959
+	k770  = 53913
+	k852  = 51403
+	k941  = 48438
+	k1209 = 38145
+	k1336 = 32649
+	k1477 = 26169
+	k1633 = 18630
+)
+
+var freqsHz = [8]float64{697, 770, 852, 941, 1209, 1336, 1477, 1633}
+
+var keypad = [4][4]byte{{'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}}
+
+// Config holds the receiver's limits; the zero value of a field means its default.
+type Config struct {
+	MinLevelDBm0      float64 // weakest tone accepted; default -30 (Q.24 asks -26)
+	NormalTwistDB     float64 // column above row; default 9 (Q.24 asks 8)
+	ReverseTwistDB    float64 // row above column; default 5 (Q.24 asks 4)
+	FreqToleranceFrac float64 // default 0.025 (accept 1.5 %, reject 3.5 %)
+	MinDurationMs     float64 // default 30 (accept 40 ms, reject 20 ms)
+}
+
+func (c *Config) defaults() {
+	if c.MinLevelDBm0 == 0 {
+		c.MinLevelDBm0 = -30
+	}
+	if c.NormalTwistDB == 0 {
+		c.NormalTwistDB = 9
+	}
+	if c.ReverseTwistDB == 0 {
+		c.ReverseTwistDB = 5
+	}
+	if c.FreqToleranceFrac == 0 {
+		c.FreqToleranceFrac = 0.025
+	}
+	if c.MinDurationMs == 0 {
+		c.MinDurationMs = 30
+	}
+}
+
+// Event reports a digit. The receiver reports each digit twice: when it is
+// recognised (End false, Duration 0) and when it ends (End true).
+type Event struct {
+	Digit    byte
+	Start    int64 // sample index where the tone began, from the first sample processed
+	Duration int64 // samples the tone lasted; set when End
+	End      bool
+}
+
+// Detector is one channel's DTMF receiver. It is not safe for concurrent use.
+type Detector struct {
+	cfg     Config
+	onEvent func(Event)
+
+	// Per-block state, reset at each block boundary.
+	st     [8]int64 // Goertzel s[n-1], s[n-2] pairs: rows 0-7, columns 8-15 below
+	stc    [8]int64
+	mid    [8]complex128 // half-block filter outputs
+	energy int64
+	pos    int   // samples into the current block
+	block  int64 // index of the current block
+
+	// Derived thresholds.
+	minEnergy   float64 // silence gate on block energy
+	minPeak     float64 // tone peak amplitude at MinLevelDBm0
+	normalTwist float64 // amplitude ratios
+	reverseTwist float64
+	minOcc      float64 // run length in blocks for a digit
+
+	prevY      [8]complex128 // previous block's full outputs
+	prevCoarse [8]float64    // previous block's reliable coarse offsets, else 0
+	prevEnergy int64
+	prevCand   int8 // previous block's candidate key index, -1 none
+
+	run run
+}
+
+type run struct {
+	key      int8 // keypad index r*4+c, -1 none
+	start    int64
+	occ      float64 // tone length so far, in blocks
+	core     int     // blocks nearly full of the tone
+	checked  bool    // a fine frequency check passed
+	bad      bool    // a fine frequency check failed: never report
+	reported bool
+	misses   int
+}
+
+// NewDetector returns a receiver that calls onEvent for each digit start
+// and end. onEvent runs on the caller's goroutine, inside Process.
+func NewDetector(cfg Config, onEvent func(Event)) *Detector {
+	cfg.defaults()
+	d := &Detector{cfg: cfg, onEvent: onEvent, prevCand: -1}
+	d.run.key = -1
+	silence := media.PeakAt(-42)
+	d.minEnergy = silence * silence / 2 * blockSamples
+	d.minPeak = media.PeakAt(cfg.MinLevelDBm0)
+	d.normalTwist = math.Pow(10, cfg.NormalTwistDB/20)
+	d.reverseTwist = math.Pow(10, cfg.ReverseTwistDB/20)
+	d.minOcc = cfg.MinDurationMs / 1000 * rateHz / blockSamples
+	return d
+}
+
+// Reset forgets all state, as for a new call.
+func (d *Detector) Reset() {
+	*d = *NewDetector(d.cfg, d.onEvent)
+}
+
+// Process feeds any number of samples; digits are reported through the callback.
+func (d *Detector) Process(pcm []int16) {
+	for len(pcm) > 0 {
+		end := halfSamples
+		if d.pos >= halfSamples {
+			end = blockSamples
+		}
+		n := min(len(pcm), end-d.pos)
+		rowFilters(pcm[:n], &d.st)
+		d.energy += colFilters(pcm[:n], &d.stc)
+		pcm = pcm[n:]
+		d.pos += n
+		switch d.pos {
+		case halfSamples:
+			for k := range 8 {
+				d.mid[k] = d.output(k)
+			}
+		case blockSamples:
+			d.endBlock()
+		}
+	}
+}
+
+// Flush ends the input: a digit still sounding is ended at the last sample.
+func (d *Detector) Flush() {
+	d.endRun()
+}
+
+// rowFilters runs the four row Goertzel filters over x. The recurrence is
+// s[n] = x[n] + 2cos(ω)·s[n-1] - s[n-2]; the 2cos(ω) products are Q15.
+// Rows and columns run in separate passes so that each pass's eight states
+// stay in registers (one pass of sixteen spills on amd64).
+func rowFilters(x []int16, st *[8]int64) {
+	a0, b0, a1, b1, a2, b2, a3, b3 := st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
+	for _, v := range x {
+		s := int64(v)
+		a0, b0 = s+(k697*a0>>15)-b0, a0
+		a1, b1 = s+(k770*a1>>15)-b1, a1
+		a2, b2 = s+(k852*a2>>15)-b2, a2
+		a3, b3 = s+(k941*a3>>15)-b3, a3
+	}
+	st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7] = a0, b0, a1, b1, a2, b2, a3, b3
+}
+
+// colFilters runs the four column filters and returns the energy of x.
+func colFilters(x []int16, st *[8]int64) (energy int64) {
+	a0, b0, a1, b1, a2, b2, a3, b3 := st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
+	for _, v := range x {
+		s := int64(v)
+		energy += s * s
+		a0, b0 = s+(k1209*a0>>15)-b0, a0
+		a1, b1 = s+(k1336*a1>>15)-b1, a1
+		a2, b2 = s+(k1477*a2>>15)-b2, a2
+		a3, b3 = s+(k1633*a3>>15)-b3, a3
+	}
+	st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7] = a0, b0, a1, b1, a2, b2, a3, b3
+	return energy
+}
+
+// Per-filter constants for turning states into phasors.
+var (
+	cosW, sinW [8]float64
+	rotHalf    [8]complex128 // e^{-jω·51}
+	rotBlock   [8]complex128 // e^{-jω·102}
+)
+
+func init() {
+	for k, f := range freqsHz {
+		w := 2 * math.Pi * f / rateHz
+		cosW[k], sinW[k] = math.Cos(w), math.Sin(w)
+		rotHalf[k] = cmplx.Rect(1, -w*halfSamples)
+		rotBlock[k] = cmplx.Rect(1, -w*blockSamples)
+	}
+}
+
+// output returns filter k's y = s[n-1] - e^{-jω}·s[n-2]: the DFT of the
+// samples so far at the filter's frequency, up to a fixed phase factor.
+func (d *Detector) output(k int) complex128 {
+	var s1, s2 float64
+	if k < 4 {
+		s1, s2 = float64(d.st[2*k]), float64(d.st[2*k+1])
+	} else {
+		s1, s2 = float64(d.stc[2*(k-4)]), float64(d.stc[2*(k-4)+1])
+	}
+	return complex(s1-cosW[k]*s2, sinW[k]*s2)
+}
+
+// sinc is the filter's amplitude response to a tone offHz from its centre.
+func sinc(offHz float64) float64 {
+	x := math.Pi * offHz * blockSamples / rateHz
+	if math.Abs(x) < 1e-9 {
+		return 1
+	}
+	return math.Abs(math.Sin(x) / x)
+}
+
+func (d *Detector) endBlock() {
+	var y [8]complex128
+	for k := range 8 {
+		y[k] = d.output(k)
+	}
+	cand, occ, full := d.classify(&y)
+	prevY, prevEnergy, prev := d.prevY, d.prevEnergy, d.prevCand
+	d.prevY, d.prevEnergy, d.prevCand = y, d.energy, cand
+	for k := range 8 {
+		d.prevCoarse[k], _ = d.coarseOffsetHz(k, &y)
+	}
+	blockStart := d.block * blockSamples
+	energy := d.energy
+	d.block++
+	d.st, d.stc, d.energy, d.pos = [8]int64{}, [8]int64{}, 0, 0
+
+	switch {
+	case cand >= 0 && cand == d.run.key:
+		d.run.misses = 0
+		d.run.occ += occ
+		if full {
+			d.run.core++
+		}
+		if prev == cand {
+			if d.fineOK(cand, &y, &prevY) {
+				d.run.checked = true
+			} else {
+				d.run.bad = true
+			}
+		}
+		if d.run.bad && d.run.reported {
+			d.endRun()
+			return
+		}
+		if !d.run.reported && !d.run.bad && d.run.checked && d.run.core >= 2 && d.run.occ >= d.minOcc {
+			d.run.reported = true
+			d.emit(Event{Digit: keyDigit(cand), Start: d.run.start})
+		}
+	case cand >= 0:
+		d.endRun()
+		// The tone may have begun in the previous block, too little of it
+		// there to classify: count that share into its length and start.
+		lead := share(cand, &prevY, prevEnergy)
+		d.run = run{key: cand, occ: occ + lead, start: blockStart - int64(lead*blockSamples)}
+		if lead == 0 {
+			d.run.start = blockStart + int64((1-occ)*blockSamples)
+		}
+		if full {
+			d.run.core = 1
+		}
+	default:
+		if d.run.key < 0 {
+			return
+		}
+		d.run.misses++
+		if d.run.misses == 1 {
+			d.run.occ += share(d.run.key, &y, energy) // the tone's tail
+		}
+		if !d.run.reported || d.run.misses >= 2 {
+			d.endRun()
+		}
+	}
+}
+
+// share is the fraction of a block's energy in the two tones of key,
+// uncorrected: the part of a block that a tone at its start or end fills.
+// Blocks the tone barely touches count as 0.
+func share(key int8, y *[8]complex128, energy int64) float64 {
+	if energy == 0 {
+		return 0
+	}
+	r, c := int(key/4), 4+int(key%4)
+	a2 := 4 * (sq(y[r]) + sq(y[c])) / (blockSamples * blockSamples)
+	s := a2 / 2 * blockSamples / float64(energy)
+	if s < 0.1 {
+		return 0
+	}
+	return min(s, 1)
+}
+
+func keyDigit(key int8) byte { return keypad[key/4][key%4] }
+
+func (d *Detector) emit(e Event) {
+	if d.onEvent != nil {
+		d.onEvent(e)
+	}
+}
+
+func (d *Detector) endRun() {
+	if d.run.reported {
+		d.emit(Event{Digit: keyDigit(d.run.key), Start: d.run.start, Duration: int64(d.run.occ * blockSamples), End: true})
+	}
+	d.run = run{key: -1}
+}
+
+// classify decides whether the block holds a DTMF pair. It returns the
+// keypad index (-1 for none), the share of the block the tone fills, and
+// whether the block is nearly full of it.
+func (d *Detector) classify(y *[8]complex128) (key int8, occ float64, full bool) {
+	e := float64(d.energy)
+	if e < d.minEnergy {
+		return -1, 0, false
+	}
+	var mag [8]float64
+	for k := range y {
+		mag[k] = sq(y[k])
+	}
+	r, c := argmax4(mag[0:4]), 4+argmax4(mag[4:8])
+	// Each peak 8 dB (6.3x in energy) above the rest of its group.
+	for k := range 4 {
+		if (k != r && mag[k]*6.3 > mag[r]) || (k+4 != c && mag[k+4]*6.3 > mag[c]) {
+			return -1, 0, false
+		}
+	}
+	// Amplitudes corrected for the coarse frequency offset.
+	offR, _ := d.coarseOffsetHz(r, y)
+	offC, _ := d.coarseOffsetHz(c, y)
+	ar := 2 * math.Sqrt(mag[r]) / (blockSamples * sinc(offR))
+	ac := 2 * math.Sqrt(mag[c]) / (blockSamples * sinc(offC))
+	if ac > ar*d.normalTwist || ar > ac*d.reverseTwist {
+		return -1, 0, false
+	}
+	occ = (ar*ar + ac*ac) / 2 * blockSamples / e
+	if occ < 0.4 {
+		return -1, 0, false
+	}
+	full = occ >= 0.8
+	if full && (ar < d.minPeak || ac < d.minPeak) {
+		return -1, 0, false
+	}
+	return int8(r*4 + c - 4), min(occ, 1), full
+}
+
+func argmax4(m []float64) int {
+	best := 0
+	for k := 1; k < 4; k++ {
+		if m[k] > m[best] {
+			best = k
+		}
+	}
+	return best
+}
+
+// coarseOffsetHz estimates how far the tone in filter k is from the
+// filter's frequency, from the phase advance between the block's halves:
+// with a = DFT of the first half and b = DFT of the second half, each from
+// its own start, b·conj(a) turns by ω·51 for a tone at ω. Unambiguous to
+// ±78 Hz.
+// The estimate is only as good as the weaker half: when the tone fills one
+// half of the block and not the other (its start or end), ok is false.
+func (d *Detector) coarseOffsetHz(k int, y *[8]complex128) (hz float64, ok bool) {
+	a := d.mid[k]
+	// b = e^{jω51}(F - a) with F, a the DFTs; in terms of the outputs
+	// y (full) and a (half), b·conj(a)·e^{-jω0·51} = (y·e^{-jω0·51} - a)·conj(a).
+	b := y[k]*rotHalf[k] - a
+	ea, eb := sq(a), sq(b)
+	if ea < eb/4 || eb < ea/4 {
+		return 0, false
+	}
+	return cmplx.Phase(b*cmplx.Conj(a)) * rateHz / (2 * math.Pi * halfSamples), true
+}
+
+func sq(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
+
+// fineOffsetHz is the offset from the advance between this block and the
+// previous one (lag 102, ambiguous every 78 Hz), unwrapped with the coarse.
+func (d *Detector) fineOffsetHz(k int, y, prev *[8]complex128) float64 {
+	coarse, ok := d.coarseOffsetHz(k, y)
+	if !ok {
+		coarse = d.prevCoarse[k] // the previous block's, or 0 if it had none either
+	}
+	phi := cmplx.Phase(y[k] * cmplx.Conj(prev[k]) * rotBlock[k])
+	want := 2 * math.Pi * coarse * blockSamples / rateHz
+	phi += 2 * math.Pi * math.Round((want-phi)/(2*math.Pi))
+	return phi * rateHz / (2 * math.Pi * blockSamples)
+}
+
+func (d *Detector) fineOK(key int8, y, prev *[8]complex128) bool {
+	r, c := int(key/4), 4+int(key%4)
+	tol := d.cfg.FreqToleranceFrac
+	return math.Abs(d.fineOffsetHz(r, y, prev)) <= tol*freqsHz[r] && math.Abs(d.fineOffsetHz(c, y, prev)) <= tol*freqsHz[c]
+}

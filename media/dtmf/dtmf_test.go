@@ -1,0 +1,93 @@
+package dtmf
+
+import (
+	"math"
+	"testing"
+
+	"jinyin/media/dtmf/dtmftest"
+)
+
+func TestCoefficients(t *testing.T) {
+	got := [8]int64{k697, k770, k852, k941, k1209, k1336, k1477, k1633}
+	for i, f := range freqsHz {
+		if want := int64(math.Round(2 * math.Cos(2*math.Pi*f/rateHz) * 32768)); got[i] != want {
+			t.Errorf("%v Hz: coefficient %d, want %d", f, got[i], want)
+		}
+	}
+}
+
+func detect(pcm []int16, block int) (digits string, events []Event) {
+	d := NewDetector(Config{}, func(e Event) {
+		if !e.End {
+			digits += string(e.Digit)
+		}
+		events = append(events, e)
+	})
+	for len(pcm) > 0 {
+		n := min(block, len(pcm))
+		d.Process(pcm[:n])
+		pcm = pcm[n:]
+	}
+	d.Flush()
+	return digits, events
+}
+
+// TestQ24 plays every condition of the ITU-T Q.24 / Telcordia table, in
+// 20 ms frames and in odd block sizes, with several noise seeds.
+func TestQ24(t *testing.T) {
+	for _, c := range dtmftest.Q24() {
+		t.Run(c.Name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 3; seed++ {
+				pcm := dtmftest.Signal(100, c.Tones, c.SNRdB, seed)
+				for _, block := range []int{160, 37, 1000} {
+					if got, _ := detect(pcm, block); got != c.Want {
+						t.Fatalf("seed %d, block %d: got %q, want %q", seed, block, got, c.Want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLeadingOffsets moves the tone across block boundaries: every alignment
+// of a 40 ms tone must be accepted and of a 20 ms tone rejected.
+func TestAlignment(t *testing.T) {
+	for lead := 0; lead < blockSamples; lead += 3 {
+		for _, c := range []struct {
+			ms   int
+			want string
+		}{{40, "7"}, {20, ""}} {
+			pcm := make([]int16, lead)
+			pcm = append(pcm, dtmftest.Signal(0, []dtmftest.Tone{{Digit: '7', RowDBm0: -10, ColDBm0: -10, DurationMs: c.ms, GapMs: 60}}, 0, 1)...)
+			if got, _ := detect(pcm, 160); got != c.want {
+				t.Errorf("lead %d samples, %d ms tone: got %q, want %q", lead, c.ms, got, c.want)
+			}
+		}
+	}
+}
+
+func TestEventTiming(t *testing.T) {
+	pcm := dtmftest.Signal(200, []dtmftest.Tone{
+		{Digit: '1', RowDBm0: -10, ColDBm0: -10, DurationMs: 100, GapMs: 100},
+		{Digit: '#', RowDBm0: -10, ColDBm0: -10, DurationMs: 60, GapMs: 100},
+	}, 0, 1)
+	_, ev := detect(pcm, 160)
+	if len(ev) != 4 {
+		t.Fatalf("events %+v", ev)
+	}
+	for i, w := range []struct {
+		start, dur int64
+	}{{1600, 800}, {3200, 480}} {
+		e := ev[2*i+1]
+		if !e.End || abs(e.Start-w.start) > 16 || abs(e.Duration-w.dur) > 24 {
+			t.Errorf("digit %c: start %d duration %d samples, want %d and %d (±2-3 ms)", e.Digit, e.Start, e.Duration, w.start, w.dur)
+		}
+	}
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

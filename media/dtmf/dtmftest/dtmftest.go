@@ -1,0 +1,123 @@
+// Package dtmftest builds DTMF test signals and holds the ITU-T Q.24 /
+// Telcordia GR-181 condition table, for the receiver's unit tests and for
+// the corpus scripts/bench-dtmf.sh scores jinyin and spandsp on.
+package dtmftest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"jinyin/media"
+	"jinyin/media/tone"
+)
+
+// Tone describes one digit burst and the conditions around it.
+type Tone struct {
+	Digit         byte
+	RowOffsetFrac float64 // +0.015 = 1.5 % high
+	ColOffsetFrac float64
+	RowDBm0       float64
+	ColDBm0       float64
+	DurationMs    int
+	GapMs         int // silence after
+}
+
+// Signal renders tones after leadMs of silence, then adds white noise at
+// snrDB below the mean power of the tones (no noise when snrDB is 0).
+func Signal(leadMs int, tones []Tone, snrDB float64, seed uint64) []int16 {
+	total := leadMs * 8
+	for _, t := range tones {
+		total += (t.DurationMs + t.GapMs) * 8
+	}
+	acc := make([]float64, total)
+	pos := leadMs * 8
+	var power float64
+	for _, t := range tones {
+		rowHz, colHz, err := tone.DTMFFreqs(t.Digit)
+		if err != nil {
+			panic(err)
+		}
+		n := t.DurationMs * 8
+		ro := tone.NewOsc(rowHz*(1+t.RowOffsetFrac), t.RowDBm0)
+		co := tone.NewOsc(colHz*(1+t.ColOffsetFrac), t.ColDBm0)
+		ro.Add(acc[pos : pos+n])
+		co.Add(acc[pos : pos+n])
+		pr, pc := media.PeakAt(t.RowDBm0), media.PeakAt(t.ColDBm0)
+		power += (pr*pr + pc*pc) / 2 * float64(n)
+		pos += n + t.GapMs*8
+	}
+	if snrDB != 0 {
+		var toneSamples int
+		for _, t := range tones {
+			toneSamples += t.DurationMs * 8
+		}
+		sigma := math.Sqrt(power / float64(toneSamples) / math.Pow(10, snrDB/10))
+		r := rand.New(rand.NewPCG(seed, 7))
+		for i := range acc {
+			acc[i] += r.NormFloat64() * sigma
+		}
+	}
+	out := make([]int16, total)
+	tone.Mix(out, acc)
+	return out
+}
+
+// Case is one condition with the digits a receiver must report.
+type Case struct {
+	Name  string
+	Tones []Tone
+	SNRdB float64
+	Want  string
+}
+
+// std is a nominal digit: -10 dBm0 per tone, 50 ms on, 50 ms off.
+func std(d byte) Tone {
+	return Tone{Digit: d, RowDBm0: -10, ColDBm0: -10, DurationMs: 50, GapMs: 50}
+}
+
+func each(digits string, f func(Tone) Tone) []Tone {
+	var ts []Tone
+	for i := 0; i < len(digits); i++ {
+		ts = append(ts, f(std(digits[i])))
+	}
+	return ts
+}
+
+const all = "123A456B789C*0#D"
+
+// Q24 returns the accept/reject table: each accept case plays all 16 digits
+// and must yield all 16; each reject case must yield none.
+func Q24() []Case {
+	var cs []Case
+	add := func(name, want string, snr float64, f func(Tone) Tone) {
+		cs = append(cs, Case{Name: name, Tones: each(all, f), SNRdB: snr, Want: want})
+	}
+	add("nominal", all, 0, func(t Tone) Tone { return t })
+	for _, off := range []float64{-0.015, 0.015} {
+		add(fmt.Sprintf("accept row %+.1f%%", off*100), all, 0, func(t Tone) Tone { t.RowOffsetFrac = off; return t })
+		add(fmt.Sprintf("accept col %+.1f%%", off*100), all, 0, func(t Tone) Tone { t.ColOffsetFrac = off; return t })
+		add(fmt.Sprintf("accept both %+.1f%%", off*100), all, 0, func(t Tone) Tone { t.RowOffsetFrac, t.ColOffsetFrac = off, off; return t })
+	}
+	for _, off := range []float64{-0.035, 0.035} {
+		add(fmt.Sprintf("reject row %+.1f%%", off*100), "", 0, func(t Tone) Tone { t.RowOffsetFrac = off; return t })
+		add(fmt.Sprintf("reject col %+.1f%%", off*100), "", 0, func(t Tone) Tone { t.ColOffsetFrac = off; return t })
+	}
+	add("accept 40 ms tone, 40 ms gap", all, 0, func(t Tone) Tone { t.DurationMs, t.GapMs = 40, 40; return t })
+	add("reject 20 ms tone", "", 0, func(t Tone) Tone { t.DurationMs = 20; return t })
+	add("reject 15 ms tone", "", 0, func(t Tone) Tone { t.DurationMs = 15; return t })
+	add("accept -26 dBm0 per tone", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -26, -26; return t })
+	add("accept 0 dBm0 per tone", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = 0, 0; return t })
+	add("accept normal twist 8 dB", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -14, -6; return t })
+	add("accept reverse twist 4 dB", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -6, -10; return t })
+	add("reject normal twist 12 dB", "", 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -18, -6; return t })
+	add("reject reverse twist 8 dB", "", 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -6, -14; return t })
+	add("accept at 15 dB SNR", all, 15, func(t Tone) Tone { return t })
+	add("accept -26 dBm0 at 15 dB SNR", all, 15, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -26, -26; return t })
+	cs = append(cs, Case{Name: "repeated digit, 40 ms gaps", Tones: []Tone{
+		{Digit: '5', RowDBm0: -10, ColDBm0: -10, DurationMs: 40, GapMs: 40},
+		{Digit: '5', RowDBm0: -10, ColDBm0: -10, DurationMs: 40, GapMs: 40},
+		{Digit: '5', RowDBm0: -10, ColDBm0: -10, DurationMs: 40, GapMs: 40},
+	}, Want: "555"})
+	return cs
+}

@@ -1,0 +1,76 @@
+// Package tone generates audio: sine oscillators, DTMF digits (ITU-T Q.23)
+// and the call-progress tones of each country (dial, ring-back, busy,
+// congestion), table-driven.
+//
+// Layer: media. Generators are block processors with caller-owned state:
+// Fill writes into the caller's buffer and allocates nothing.
+package tone
+
+import (
+	"fmt"
+	"math"
+
+	"jinyin/media"
+)
+
+// Osc is a sine oscillator: a unit phasor rotated each sample.
+type Osc struct {
+	re, im     float64 // current phasor
+	cosW, sinW float64 // rotation per sample
+	peak       float64
+}
+
+// NewOsc returns an oscillator at freqHz and levelDBm0 starting at phase 0.
+func NewOsc(freqHz, levelDBm0 float64) Osc {
+	w := 2 * math.Pi * freqHz / media.RateHz
+	return Osc{re: 1, cosW: math.Cos(w), sinW: math.Sin(w), peak: media.PeakAt(levelDBm0)}
+}
+
+// Add adds the oscillator's next len(dst) samples to acc.
+func (o *Osc) Add(acc []float64) {
+	re, im := o.re, o.im
+	for i := range acc {
+		acc[i] += o.peak * im
+		re, im = re*o.cosW-im*o.sinW, re*o.sinW+im*o.cosW
+	}
+	// Renormalise once per block so rounding never drifts the level.
+	g := 1 / math.Hypot(re, im)
+	o.re, o.im = re*g, im*g
+}
+
+// Mix converts a float accumulator to 16-bit samples with saturation.
+func Mix(dst []int16, acc []float64) {
+	for i, v := range acc[:len(dst)] {
+		switch {
+		case v > 32767:
+			dst[i] = 32767
+		case v < -32768:
+			dst[i] = -32768
+		default:
+			dst[i] = int16(math.Round(v))
+		}
+	}
+}
+
+// DTMF frequencies (ITU-T Q.23): rows low group, columns high group.
+var (
+	RowsHz = [4]float64{697, 770, 852, 941}
+	ColsHz = [4]float64{1209, 1336, 1477, 1633}
+	// Keypad lays the 16 digits out by [row][column].
+	Keypad = [4][4]byte{{'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}}
+)
+
+// DTMFFreqs returns the row and column frequency of a digit.
+func DTMFFreqs(digit byte) (rowHz, colHz float64, err error) {
+	if digit >= 'a' && digit <= 'd' {
+		digit -= 'a' - 'A'
+	}
+	for r, row := range Keypad {
+		for c, d := range row {
+			if d == digit {
+				return RowsHz[r], ColsHz[c], nil
+			}
+		}
+	}
+	return 0, 0, fmt.Errorf("tone: %q is not a DTMF digit", digit)
+}

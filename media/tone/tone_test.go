@@ -1,0 +1,105 @@
+package tone
+
+import (
+	"math"
+	"testing"
+
+	"jinyin/media"
+)
+
+func TestOscLevelAndFrequency(t *testing.T) {
+	o := NewOsc(1000, -10)
+	acc := make([]float64, 8000)
+	for i := 0; i < 8000; i += 160 {
+		o.Add(acc[i : i+160])
+	}
+	var peak, zc float64
+	for i, v := range acc {
+		peak = math.Max(peak, math.Abs(v))
+		if i > 0 && (acc[i-1] < 0) != (v < 0) {
+			zc++
+		}
+	}
+	if lvl := media.LevelOfPeak(peak); math.Abs(lvl+10) > 0.05 {
+		t.Errorf("level %.2f dBm0, want -10", lvl)
+	}
+	if zc < 1998 || zc > 2001 { // 1000 Hz for 1 s: 2000 zero crossings
+		t.Errorf("%v zero crossings in 1 s, want 2000", zc)
+	}
+}
+
+func TestDTMFFreqs(t *testing.T) {
+	for _, c := range []struct {
+		d        byte
+		row, col float64
+	}{{'1', 697, 1209}, {'5', 770, 1336}, {'9', 852, 1477}, {'0', 941, 1336}, {'#', 941, 1477}, {'*', 941, 1209}, {'d', 941, 1633}} {
+		r, col, err := DTMFFreqs(c.d)
+		if err != nil || r != c.row || col != c.col {
+			t.Errorf("%c: %v %v %v", c.d, r, col, err)
+		}
+	}
+	if _, _, err := DTMFFreqs('x'); err == nil {
+		t.Error("x accepted")
+	}
+}
+
+// TestChinaCadences checks on/off timing of China's tones sample-exactly.
+func TestChinaCadences(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		onOff []int // ms
+	}{{"ringback", []int{1000, 4000}}, {"busy", []int{350, 350}}, {"congestion", []int{700, 700}}} {
+		cad, err := Lookup("cn", c.name)
+		if err != nil || cad.FreqsHz[0] != 450 {
+			t.Fatalf("%s: %+v %v", c.name, cad, err)
+		}
+		p := NewPlayer(cad, 160)
+		total := 2 * (c.onOff[0] + c.onOff[1]) * 8
+		buf := make([]int16, total)
+		for i := 0; i < total; i += 160 {
+			p.Fill(buf[i:min(i+160, total)])
+		}
+		// Measure runs of sound/silence using 2 ms windows.
+		var runs []int
+		on, run := true, 0
+		for i := 0; i < total; i += 16 {
+			loud := false
+			for _, v := range buf[i : i+16] {
+				if v > 1000 || v < -1000 {
+					loud = true
+				}
+			}
+			if loud != on {
+				runs = append(runs, run*2)
+				on, run = loud, 0
+			}
+			run++
+		}
+		runs = append(runs, run*2)
+		want := []int{c.onOff[0], c.onOff[1], c.onOff[0], c.onOff[1]}
+		if len(runs) != 4 {
+			t.Fatalf("%s: runs %v, want %v", c.name, runs, want)
+		}
+		for i := range want {
+			if d := runs[i] - want[i]; d < -4 || d > 4 {
+				t.Errorf("%s: runs %v ms, want %v", c.name, runs, want)
+			}
+		}
+	}
+	if d, _ := Lookup("cn", "dial"); len(d.OnOffMs) != 0 || d.FreqsHz[0] != 450 {
+		t.Error("China dial tone is continuous 450 Hz")
+	}
+	if _, err := Lookup("mars", "dial"); err == nil {
+		t.Error("unknown country accepted")
+	}
+}
+
+func BenchmarkPlayerFrame(b *testing.B) {
+	cad, _ := Lookup("cn", "busy")
+	p := NewPlayer(cad, 160)
+	buf := make([]int16, 160)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Fill(buf)
+	}
+}
