@@ -10,14 +10,14 @@ func TestG711Golden(t *testing.T) {
 		code  byte
 		pcm   int16
 	}{
-		{PCMA, 0xD5, 8},       // smallest positive step: decision value 0..2 -> +1 (x8)
-		{PCMA, 0x55, -8},      // same, negative
-		{PCMA, 0xAA, 32256},   // maximum positive: 4032 x 8
-		{PCMA, 0x2A, -32256},  // maximum negative
-		{PCMU, 0xFF, 0},       // µ-law positive zero
-		{PCMU, 0x80, 32124},   // maximum positive: 8031 x 4
-		{PCMU, 0x00, -32124},  // maximum negative
-		{PCMU, 0xFE, 8},       // first positive step: 2 x 4
+		{PCMA, 0xD5, 8},      // smallest positive step: decision value 0..2 -> +1 (x8)
+		{PCMA, 0x55, -8},     // same, negative
+		{PCMA, 0xAA, 32256},  // maximum positive: 4032 x 8
+		{PCMA, 0x2A, -32256}, // maximum negative
+		{PCMU, 0xFF, 0},      // µ-law positive zero
+		{PCMU, 0x80, 32124},  // maximum positive: 8031 x 4
+		{PCMU, 0x00, -32124}, // maximum negative
+		{PCMU, 0xFE, 8},      // first positive step: 2 x 4
 	}
 	for _, c := range cases {
 		var out [1]int16

@@ -33,6 +33,7 @@ func init() {
 		"run":     {"run [--config FILE] [--data DIR] [--set KEY=VALUE]...  run the box", cmdRun},
 		"check":   {"check --config FILE [--set KEY=VALUE]...              validate a config", cmdCheck},
 		"config":  {"config default                                          print the embedded default config", cmdConfig},
+		"dtmf":    {"dtmf [--events] FILE.wav...                              detect DTMF digits in recordings", cmdDTMF},
 		"version": {"version                                                 print version, commit and build target", cmdVersion},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"jinyin/media/dtmf/dtmftest"
+	"jinyin/media/wav"
 	"jinyin/store"
 )
 
@@ -271,5 +274,55 @@ func TestVersion(t *testing.T) {
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "jinyin ") || !strings.Contains(string(out), "linux/") {
 		t.Fatalf("%q %v", out, err)
+	}
+}
+
+func TestDTMFCommand(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, f wav.Format, pcm []int16, cut int) string {
+		var b bytes.Buffer
+		if err := wav.Encode(&b, f, pcm); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b.Bytes()[:b.Len()-cut], 0o600)
+		return p
+	}
+	tones := func(digits string) []int16 {
+		var ts []dtmftest.Tone
+		for i := range len(digits) {
+			ts = append(ts, dtmftest.Tone{Digit: digits[i], RowDBm0: -8, ColDBm0: -6, DurationMs: 80, GapMs: 80})
+		}
+		return dtmftest.Signal(200, ts, 20, 1)
+	}
+	alaw := write("order.wav", wav.ALaw, tones("20261123#"), 0)
+	pcm := write("pcm.wav", wav.PCM, tones("*9"), 0)
+	ulaw := write("silence.wav", wav.MuLaw, make([]int16, 8000), 0)
+	cut := write("cut.wav", wav.PCM, tones("1234"), 2400) // all but 10 ms of the 4th digit is gone
+	bad := filepath.Join(dir, "bad.wav")
+	os.WriteFile(bad, []byte("not a wav"), 0o600)
+
+	out, err := exec.Command(bin, "dtmf", alaw, pcm, ulaw).Output()
+	want := alaw + ": 20261123#\n" + pcm + ": *9\n" + ulaw + ": \n"
+	if err != nil || string(out) != want {
+		t.Fatalf("got %q %v\nwant %q", out, err, want)
+	}
+	out, err = exec.Command(bin, "dtmf", "--events", pcm).Output()
+	var s1, s2 float64
+	var d1, d2 int
+	n, _ := fmt.Sscanf(strings.TrimPrefix(string(out), pcm+": *9 "), "*@%fs+%dms 9@%fs+%dms", &s1, &d1, &s2, &d2)
+	// Tones at 200 and 360 ms, 80 ms long: within 3 ms.
+	if err != nil || n != 4 || math.Abs(s1-0.2) > 0.003 || math.Abs(s2-0.36) > 0.003 || d1 < 77 || d1 > 83 || d2 < 77 || d2 > 83 {
+		t.Errorf("--events: %q %v", out, err)
+	}
+	cmd := exec.Command(bin, "dtmf", cut, bad)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err = cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("a bad file must make the exit status 1, got %v", err)
+	}
+	if string(out) != cut+": 123\n" || !strings.Contains(stderr.String(), "truncated") || !strings.Contains(stderr.String(), "bad.wav: wav: not a RIFF/WAVE file") {
+		t.Errorf("stdout %q stderr %q", out, stderr.String())
 	}
 }

@@ -91,3 +91,35 @@ func abs(x int64) int64 {
 	}
 	return x
 }
+
+// BenchmarkDetector feeds 20 ms frames of a digit sequence in noise, the
+// steady state of a channel in the IVR. Reports ns per sample and how many
+// real-time channels one core runs.
+func BenchmarkDetector(b *testing.B) {
+	var ts []dtmftest.Tone
+	for _, c := range "0123456789" {
+		ts = append(ts, dtmftest.Tone{Digit: byte(c), RowDBm0: -10, ColDBm0: -8, DurationMs: 60, GapMs: 60})
+	}
+	pcm := dtmftest.Signal(0, ts, 20, 1)
+	pcm = pcm[:len(pcm)/160*160]
+	digits := 0
+	d := NewDetector(Config{}, func(e Event) {
+		if !e.End {
+			digits++
+		}
+	})
+	b.ReportAllocs()
+	b.SetBytes(160 * 2)
+	frames := 0
+	for b.Loop() {
+		off := frames % (len(pcm) / 160) * 160
+		d.Process(pcm[off : off+160])
+		frames++
+	}
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(frames*160)
+	b.ReportMetric(ns, "ns/sample")
+	b.ReportMetric(1e9/ns/8000, "channels/core")
+	if frames > 10*len(pcm)/160 && digits == 0 {
+		b.Fatal("no digits detected: the benchmark measures nothing")
+	}
+}
