@@ -20,7 +20,7 @@ func cmdDTMF(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: jinyin dtmf [--events] FILE.wav...")
+		return fmt.Errorf("usage: jinyin dtmf [--events] FILE.wav [FILE.wav]")
 	}
 	failed := 0
 	for _, name := range fs.Args() {

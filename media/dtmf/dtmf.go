@@ -109,9 +109,9 @@ type Detector struct {
 
 	// The block being filled, and its measurements.
 	buf    [blockSamples]int16
-	pos    int      // samples in buf
-	st     [8]int64 // row filters' s[n-1], s[n-2] pairs
-	stc    [8]int64 // column filters'
+	pos    int           // samples in buf
+	st     [8]int64      // row filters' s[n-1], s[n-2] pairs
+	stc    [8]int64      // column filters'
 	mid    [8]complex128 // half-block filter outputs
 	energy int64
 	block  int64 // index of the current block

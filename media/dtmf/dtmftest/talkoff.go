@@ -31,17 +31,17 @@ func Espeak(voice, text string, pitch, rateWPM int) ([]int16, error) {
 	if sx.Stdin, err = es.StdoutPipe(); err != nil {
 		return nil, err
 	}
-	var out, stderr bytes.Buffer
-	sx.Stdout, sx.Stderr, es.Stderr = &out, &stderr, &stderr
+	var out, esErr, sxErr bytes.Buffer
+	sx.Stdout, sx.Stderr, es.Stderr = &out, &sxErr, &esErr
 	if err := sx.Start(); err != nil {
 		return nil, err
 	}
 	if err := es.Run(); err != nil {
 		sx.Wait()
-		return nil, fmt.Errorf("espeak-ng: %v: %s", err, stderr.String())
+		return nil, fmt.Errorf("espeak-ng: %v: %s", err, esErr.String())
 	}
 	if err := sx.Wait(); err != nil {
-		return nil, fmt.Errorf("sox: %v: %s", err, stderr.String())
+		return nil, fmt.Errorf("sox: %v: %s", err, sxErr.String())
 	}
 	a, err := wav.Decode(&out)
 	if err != nil {

@@ -1,0 +1,149 @@
+// Package prompt is the box's spoken prompt set: the default prompts in
+// Mandarin and English (scripts/gen-prompts.sh renders prompts.tsv with
+// espeak-ng and sox into 8 kHz A-law files, embedded here), a Player that
+// plays a sequence of prompts frame by frame, and read-back: digits,
+// numbers and durations said in either language by concatenating word
+// prompts.
+//
+// Layer: media; imports the standard library and media/wav.
+package prompt
+
+import (
+	"bufio"
+	"bytes"
+	"embed"
+	"fmt"
+	"strings"
+	"sync"
+
+	"jinyin/media/wav"
+)
+
+//go:embed prompts.tsv zh/*.wav en/*.wav
+var files embed.FS
+
+// Languages the default set speaks.
+const (
+	Mandarin = "zh"
+	English  = "en"
+)
+
+// Set holds decoded prompts by language and id.
+type Set struct {
+	mu    sync.RWMutex
+	audio map[string]map[string][]int16
+}
+
+var (
+	defaultOnce sync.Once
+	defaultSet  *Set
+	defaultErr  error
+)
+
+// Default returns the embedded prompt set, decoded once.
+func Default() (*Set, error) {
+	defaultOnce.Do(func() { defaultSet, defaultErr = load() })
+	return defaultSet, defaultErr
+}
+
+func load() (*Set, error) {
+	s := &Set{audio: map[string]map[string][]int16{Mandarin: {}, English: {}}}
+	tsv, err := files.ReadFile("prompts.tsv")
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(tsv))
+	for line := 1; sc.Scan(); line++ {
+		t := sc.Text()
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		f := strings.Split(t, "\t")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("prompt: prompts.tsv:%d: want id, Mandarin, English", line)
+		}
+		for i, lang := range []string{Mandarin, English} {
+			if f[i+1] == "-" {
+				continue
+			}
+			data, err := files.ReadFile(lang + "/" + f[0] + ".wav")
+			if err != nil {
+				return nil, fmt.Errorf("prompt: %s/%s: %w (run scripts/gen-prompts.sh)", lang, f[0], err)
+			}
+			a, err := wav.Decode(bytes.NewReader(data))
+			if err != nil {
+				return nil, fmt.Errorf("prompt: %s/%s: %w", lang, f[0], err)
+			}
+			s.audio[lang][f[0]] = a.Samples
+		}
+	}
+	return s, nil
+}
+
+// Get returns a prompt's samples. They are shared: do not modify them.
+func (s *Set) Get(lang, id string) ([]int16, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l, ok := s.audio[lang]
+	if !ok {
+		return nil, fmt.Errorf("prompt: no language %q", lang)
+	}
+	a, ok := l[id]
+	if !ok {
+		return nil, fmt.Errorf("prompt: no prompt %q in %s", id, lang)
+	}
+	return a, nil
+}
+
+// Has reports whether the prompt exists.
+func (s *Set) Has(lang, id string) bool {
+	_, err := s.Get(lang, id)
+	return err == nil
+}
+
+// Player returns a player for the prompts ids, in order.
+func (s *Set) Player(lang string, ids ...string) (*Player, error) {
+	p := &Player{}
+	for _, id := range ids {
+		a, err := s.Get(lang, id)
+		if err != nil {
+			return nil, err
+		}
+		p.clips = append(p.clips, a)
+	}
+	return p, nil
+}
+
+// Player plays a sequence of clips into caller-owned frames.
+type Player struct {
+	clips [][]int16
+	clip  int // current clip
+	off   int // samples played of it
+}
+
+// Fill copies the next samples into dst and returns how many; fewer than
+// len(dst) means the sequence ended (the rest of dst is left alone).
+func (p *Player) Fill(dst []int16) int {
+	n := 0
+	for n < len(dst) && p.clip < len(p.clips) {
+		c := copy(dst[n:], p.clips[p.clip][p.off:])
+		n += c
+		p.off += c
+		if p.off == len(p.clips[p.clip]) {
+			p.clip, p.off = p.clip+1, 0
+		}
+	}
+	return n
+}
+
+// Samples returns the total length of the sequence in samples.
+func (p *Player) Samples() int {
+	n := 0
+	for _, c := range p.clips {
+		n += len(c)
+	}
+	return n
+}
+
+// Done reports whether everything has been played.
+func (p *Player) Done() bool { return p.clip >= len(p.clips) }
