@@ -7,8 +7,9 @@
 // # How it decides
 //
 // Audio is cut into blocks of 102 samples (12.75 ms). In each block eight
-// Goertzel filters (fixed point, Q15 coefficients) measure the four row and
-// four column frequencies, and the block's total energy is summed. At the
+// Goertzel filters measure the four row and four column frequencies, over
+// each half of the block separately, and the block's total energy is
+// summed; a block below the silence gate skips the filters. At the
 // end of a block the strongest row and column must each stand 8 dB above the
 // others in their group, the twist between them must be within limits, and
 // the two tones must carry a large share of the block's energy (a tone that
@@ -49,17 +50,6 @@ const (
 	blockSamples = 102 // 12.75 ms at 8 kHz
 	halfSamples  = 51
 	rateHz       = media.RateHz
-
-	// Q15 Goertzel coefficients, round(2cos(2πf/8000)·32768); checked
-	// against the formula in TestCoefficients.
-	k697  = 55959
-	k770  = 53913
-	k852  = 51403
-	k941  = 48438
-	k1209 = 38145
-	k1336 = 32649
-	k1477 = 26169
-	k1633 = 18630
 )
 
 var freqsHz = [8]float64{697, 770, 852, 941, 1209, 1336, 1477, 1633}
@@ -109,10 +99,10 @@ type Detector struct {
 
 	// The block being filled, and its measurements.
 	buf    [blockSamples]int16
+	fbuf   [blockSamples]float32
+	gst    [4][8]float32 // filter states after each half
 	pos    int           // samples in buf
-	st     [8]int64      // row filters' s[n-1], s[n-2] pairs
-	stc    [8]int64      // column filters'
-	mid    [8]complex128 // half-block filter outputs
+	mid    [8]complex128 // first-half filter outputs
 	energy int64
 	block  int64 // index of the current block
 
@@ -188,85 +178,58 @@ func (d *Detector) Process(pcm []int16) {
 // cannot hold a digit, so its filters are not run at all: a quiet channel
 // costs one multiply-add per sample.
 func (d *Detector) processBlock() {
-	e := d.energy
-	d.st, d.stc = [8]int64{}, [8]int64{}
 	var y [8]complex128
-	if float64(e) >= d.minEnergy {
-		rowFilters(d.buf[:halfSamples], &d.st)
-		colFilters(d.buf[:halfSamples], &d.stc)
-		for k := range 8 {
-			d.mid[k] = d.output(k)
+	if float64(d.energy) >= d.minEnergy {
+		for i, v := range d.buf {
+			d.fbuf[i] = float32(v)
 		}
-		rowFilters(d.buf[halfSamples:], &d.st)
-		colFilters(d.buf[halfSamples:], &d.stc)
+		goertzel(&d.fbuf, &coef, &d.gst)
+		st := &d.gst
 		for k := range 8 {
-			y[k] = d.output(k)
+			// Each half ran from rest: a and b are the DFTs of the halves,
+			// each from its own start; the block's is a + e^{-jω·51}·b.
+			ya, yb := output(k, st[0][k], st[1][k]), output(k, st[2][k], st[3][k])
+			d.mid[k] = ya
+			y[k] = cmplx.Conj(phFull[k]) * phHalf[k] * (ya + rotHalf[k]*yb)
 		}
 	}
 	d.endBlock(&y)
 	d.pos, d.energy = 0, 0
 }
 
+// goertzel runs the eight filters (coefficients 2cos(ω)) over each half of
+// x, each half from rest, and leaves s[n-1], s[n-2] of the first half in
+// st[0], st[1] and of the second in st[2], st[3]. The two halves are
+// independent chains, which is what lets the AVX2 kernel overlap them.
+var goertzel = goertzelGeneric
+
+var coef [8]float32
+
+// goertzelGeneric is the portable kernel: the recurrence
+// s[n] = (x[n] - s[n-2]) + 2cos(ω)·s[n-1], written so that the subtraction
+// runs beside the multiply and the loop-carried chain is one multiply-add;
+// four filters per pass, so that their states stay in registers.
+func goertzelGeneric(x *[blockSamples]float32, coef *[8]float32, st *[4][8]float32) {
+	for h := range 2 {
+		seg := x[h*halfSamples : (h+1)*halfSamples]
+		for g := 0; g < 8; g += 4 {
+			c0, c1, c2, c3 := coef[g], coef[g+1], coef[g+2], coef[g+3]
+			var a0, b0, a1, b1, a2, b2, a3, b3 float32
+			for _, v := range seg {
+				a0, b0 = (v-b0)+c0*a0, a0
+				a1, b1 = (v-b1)+c1*a1, a1
+				a2, b2 = (v-b2)+c2*a2, a2
+				a3, b3 = (v-b3)+c3*a3, a3
+			}
+			st[2*h][g], st[2*h][g+1], st[2*h][g+2], st[2*h][g+3] = a0, a1, a2, a3
+			st[2*h+1][g], st[2*h+1][g+1], st[2*h+1][g+2], st[2*h+1][g+3] = b0, b1, b2, b3
+		}
+	}
+}
+
 // Flush ends the input: a digit still sounding is ended at the last sample.
 func (d *Detector) Flush() {
 	d.endRun()
-}
-
-// rowFilters runs the four row Goertzel filters over x. The recurrence is
-// s[n] = x[n] + 2cos(ω)·s[n-1] - s[n-2] with Q15 products. It is written as
-// (x - s[n-2]) + 2cos(ω)·s[n-1] so the subtraction runs beside the multiply
-// and the loop-carried chain is one multiply, shift and add; the loop does
-// two samples per turn, swapping the roles of the two state variables
-// instead of moving them. Rows and columns run in separate passes so that
-// each pass's eight states stay in registers: one pass of sixteen spills
-// on amd64, and a spilled state puts a store and a load on the chain.
-func rowFilters(x []int16, st *[8]int64) {
-	a0, b0, a1, b1, a2, b2, a3, b3 := st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
-	for len(x) >= 2 {
-		s, t := int64(x[0]), int64(x[1])
-		b0 = (s - b0) + (k697 * a0 >> 15)
-		b1 = (s - b1) + (k770 * a1 >> 15)
-		b2 = (s - b2) + (k852 * a2 >> 15)
-		b3 = (s - b3) + (k941 * a3 >> 15)
-		a0 = (t - a0) + (k697 * b0 >> 15)
-		a1 = (t - a1) + (k770 * b1 >> 15)
-		a2 = (t - a2) + (k852 * b2 >> 15)
-		a3 = (t - a3) + (k941 * b3 >> 15)
-		x = x[2:]
-	}
-	if len(x) == 1 {
-		s := int64(x[0])
-		a0, b0 = (s-b0)+(k697*a0>>15), a0
-		a1, b1 = (s-b1)+(k770*a1>>15), a1
-		a2, b2 = (s-b2)+(k852*a2>>15), a2
-		a3, b3 = (s-b3)+(k941*a3>>15), a3
-	}
-	st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7] = a0, b0, a1, b1, a2, b2, a3, b3
-}
-
-// colFilters runs the four column filters, as rowFilters.
-func colFilters(x []int16, st *[8]int64) {
-	a0, b0, a1, b1, a2, b2, a3, b3 := st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
-	for len(x) >= 2 {
-		s, t := int64(x[0]), int64(x[1])
-		b0 = (s - b0) + (k1209 * a0 >> 15)
-		b1 = (s - b1) + (k1336 * a1 >> 15)
-		b2 = (s - b2) + (k1477 * a2 >> 15)
-		b3 = (s - b3) + (k1633 * a3 >> 15)
-		a0 = (t - a0) + (k1209 * b0 >> 15)
-		a1 = (t - a1) + (k1336 * b1 >> 15)
-		a2 = (t - a2) + (k1477 * b2 >> 15)
-		a3 = (t - a3) + (k1633 * b3 >> 15)
-		x = x[2:]
-	}
-	if len(x) == 1 {
-		s := int64(x[0])
-		a0, b0 = (s-b0)+(k1209*a0>>15), a0
-		a1, b1 = (s-b1)+(k1336*a1>>15), a1
-		a2, b2 = (s-b2)+(k1477*a2>>15), a2
-		a3, b3 = (s-b3)+(k1633*a3>>15), a3
-	}
-	st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7] = a0, b0, a1, b1, a2, b2, a3, b3
 }
 
 // Per-filter constants for turning states into phasors.
@@ -280,6 +243,7 @@ func init() {
 	for k, f := range freqsHz {
 		w := 2 * math.Pi * f / rateHz
 		cosW[k], sinW[k] = math.Cos(w), math.Sin(w)
+		coef[k] = float32(2 * math.Cos(w))
 		rotHalf[k] = cmplx.Rect(1, -w*halfSamples)
 		rotBlock[k] = cmplx.Rect(1, -w*blockSamples)
 	}
@@ -333,14 +297,8 @@ func cancelLeak(y, mid *[8]complex128, r, c int) {
 
 // output returns filter k's y = s[n-1] - e^{-jω}·s[n-2]: the DFT of the
 // samples so far at the filter's frequency, up to a fixed phase factor.
-func (d *Detector) output(k int) complex128 {
-	var s1, s2 float64
-	if k < 4 {
-		s1, s2 = float64(d.st[2*k]), float64(d.st[2*k+1])
-	} else {
-		s1, s2 = float64(d.stc[2*(k-4)]), float64(d.stc[2*(k-4)+1])
-	}
-	return complex(s1-cosW[k]*s2, sinW[k]*s2)
+func output(k int, s1, s2 float32) complex128 {
+	return complex(float64(s1)-cosW[k]*float64(s2), sinW[k]*float64(s2))
 }
 
 // sinc is the filter's amplitude response to a tone offHz from its centre.

@@ -2,17 +2,53 @@ package dtmf
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"jinyin/internal/testenv"
 	"jinyin/media/dtmf/dtmftest"
 )
 
-func TestCoefficients(t *testing.T) {
-	got := [8]int64{k697, k770, k852, k941, k1209, k1336, k1477, k1633}
-	for i, f := range freqsHz {
-		if want := int64(math.Round(2 * math.Cos(2*math.Pi*f/rateHz) * 32768)); got[i] != want {
-			t.Errorf("%v Hz: coefficient %d, want %d", f, got[i], want)
+// kernels lists the Goertzel kernels this machine can run, so that every
+// table test covers the assembly and the portable code alike.
+func kernels() map[string]func(*[blockSamples]float32, *[8]float32, *[4][8]float32) {
+	ks := map[string]func(*[blockSamples]float32, *[8]float32, *[4][8]float32){"generic": goertzelGeneric}
+	if goertzel != nil {
+		ks["default"] = goertzel
+	}
+	return ks
+}
+
+func withKernel(t *testing.T, k func(*[blockSamples]float32, *[8]float32, *[4][8]float32)) {
+	saved := goertzel
+	goertzel = k
+	t.Cleanup(func() { goertzel = saved })
+}
+
+// TestKernelsAgree compares the selected kernel (AVX2 on amd64 that has it)
+// with the portable one on random blocks.
+func TestKernelsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var x [blockSamples]float32
+	for trial := 0; trial < 200; trial++ {
+		for i := range x {
+			x[i] = float32(r.IntN(65536) - 32768)
+		}
+		var a, b [4][8]float32
+		goertzelGeneric(&x, &coef, &a)
+		goertzel(&x, &coef, &b)
+		var scale float64
+		for i := range a {
+			for k := range a[i] {
+				scale = math.Max(scale, math.Abs(float64(a[i][k])))
+			}
+		}
+		for i := range a {
+			for k := range a[i] {
+				if d := math.Abs(float64(a[i][k] - b[i][k])); d > 1e-5*scale {
+					t.Fatalf("trial %d state %d filter %d: generic %v, selected %v", trial, i, k, a[i][k], b[i][k])
+				}
+			}
 		}
 	}
 }
@@ -36,17 +72,20 @@ func detect(pcm []int16, block int) (digits string, events []Event) {
 // TestQ24 plays every condition of the ITU-T Q.24 / Telcordia table, in
 // 20 ms frames and in odd block sizes, with several noise seeds.
 func TestQ24(t *testing.T) {
-	for _, c := range dtmftest.Q24() {
-		t.Run(c.Name, func(t *testing.T) {
-			for seed := uint64(1); seed <= 3; seed++ {
-				pcm := dtmftest.Signal(100, c.Tones, c.SNRdB, seed)
-				for _, block := range []int{160, 37, 1000} {
-					if got, _ := detect(pcm, block); got != c.Want {
-						t.Fatalf("seed %d, block %d: got %q, want %q", seed, block, got, c.Want)
+	for kname, kernel := range kernels() {
+		for _, c := range dtmftest.Q24() {
+			t.Run(kname+"/"+c.Name, func(t *testing.T) {
+				withKernel(t, kernel)
+				for seed := uint64(1); seed <= 3; seed++ {
+					pcm := dtmftest.Signal(100, c.Tones, c.SNRdB, seed)
+					for _, block := range []int{160, 37, 1000} {
+						if got, _ := detect(pcm, block); got != c.Want {
+							t.Fatalf("seed %d, block %d: got %q, want %q", seed, block, got, c.Want)
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -97,6 +136,17 @@ func abs(x int64) int64 {
 // steady state of a channel in the IVR. Reports ns per sample and how many
 // real-time channels one core runs.
 func BenchmarkDetector(b *testing.B) {
+	for name, k := range kernels() {
+		b.Run(name, func(b *testing.B) {
+			saved := goertzel
+			goertzel = k
+			defer func() { goertzel = saved }()
+			benchmarkDetector(b)
+		})
+	}
+}
+
+func benchmarkDetector(b *testing.B) {
 	var ts []dtmftest.Tone
 	for _, c := range "0123456789" {
 		ts = append(ts, dtmftest.Tone{Digit: byte(c), RowDBm0: -10, ColDBm0: -8, DurationMs: 60, GapMs: 60})
