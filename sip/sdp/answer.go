@@ -1,0 +1,116 @@
+package sdp
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Local is what the box offers on its side of a call.
+type Local struct {
+	Addr    netip.Addr
+	Port    int      // RTP port; RTCP on Port+1
+	Codecs  []string // in order of preference, e.g. "PCMA", "PCMU"
+	Session uint64   // o= session id and version
+}
+
+// Choice is what offer/answer settled for the call's audio.
+type Choice struct {
+	Remote    netip.AddrPort // where to send RTP (0 port: stream refused)
+	Codec     Format
+	Event     Format    // telephone-event; PT 0 and Name "" when not agreed
+	Direction Direction // the box's direction: what it may do
+	PtimeMs   int
+}
+
+// Answer builds the answer to an offer: the first offered audio stream is
+// accepted with the first of our codecs that the offer holds, and
+// telephone-event at 8 kHz if offered; other streams are refused (port 0).
+// The direction mirrors the offer's (sendonly is answered recvonly: hold).
+func Answer(offer *Session, local Local) (*Session, Choice, error) {
+	ans := local.session()
+	var ch Choice
+	found := false
+	for _, m := range offer.Media {
+		// A refused stream keeps one format so that its m= line is valid.
+		out := Media{Type: m.Type, Proto: m.Proto, Formats: m.Formats[:min(1, len(m.Formats))], RawFmts: m.RawFmts[:min(1, len(m.RawFmts))]}
+		if found || m.Type != "audio" || m.Port == 0 || !strings.HasPrefix(m.Proto, "RTP/AVP") {
+			ans.Media = append(ans.Media, out) // refused: port 0
+			continue
+		}
+		codec, ok := pick(m.Formats, local.Codecs)
+		if !ok {
+			ans.Media = append(ans.Media, out)
+			continue
+		}
+		found = true
+		ch.Codec = codec
+		formats := []Format{codec}
+		for _, f := range m.Formats {
+			if strings.EqualFold(f.Name, "telephone-event") && f.RateHz == 8000 {
+				ch.Event = f
+				formats = append(formats, Format{PT: f.PT, Name: "telephone-event", RateHz: 8000, Channels: 1, Fmtp: "0-15"})
+				break
+			}
+		}
+		ch.Remote = netip.AddrPortFrom(m.Addr, uint16(m.Port))
+		ch.Direction = mirror(m.Direction)
+		ch.PtimeMs = 20
+		out.Port, out.Formats, out.Direction, out.PtimeMs = local.Port, formats, ch.Direction, 20
+		ans.Media = append(ans.Media, out)
+	}
+	if !found {
+		return nil, Choice{}, fmt.Errorf("%w: offer has no audio in %s", ErrNoCodec, strings.Join(local.Codecs, " or "))
+	}
+	return ans, ch, nil
+}
+
+func pick(offered []Format, prefs []string) (Format, bool) {
+	for _, p := range prefs {
+		for _, f := range offered {
+			if strings.EqualFold(f.Name, p) && f.RateHz == 8000 && f.Channels <= 1 {
+				f.Name = p
+				return f, true
+			}
+		}
+	}
+	return Format{}, false
+}
+
+// mirror is the answer's direction for an offered direction.
+func mirror(d Direction) Direction {
+	switch d {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	case Inactive:
+		return Inactive
+	}
+	return SendRecv
+}
+
+// Offer builds the box's own offer (outbound calls, re-INVITEs for hold).
+func Offer(local Local, eventPT uint8, dir Direction) *Session {
+	var formats []Format
+	for _, c := range local.Codecs {
+		switch c {
+		case "PCMA":
+			formats = append(formats, Format{PT: 8, Name: "PCMA", RateHz: 8000, Channels: 1})
+		case "PCMU":
+			formats = append(formats, Format{PT: 0, Name: "PCMU", RateHz: 8000, Channels: 1})
+		}
+	}
+	formats = append(formats, Format{PT: eventPT, Name: "telephone-event", RateHz: 8000, Channels: 1, Fmtp: "0-15"})
+	s := local.session()
+	s.Media = []Media{{Type: "audio", Port: local.Port, Proto: "RTP/AVP", Formats: formats, Direction: dir, PtimeMs: 20}}
+	return s
+}
+
+func (l Local) session() *Session {
+	fam := "IP4"
+	if l.Addr.Is6() {
+		fam = "IP6"
+	}
+	return &Session{OriginUser: "jinyin", SessionID: l.Session, SessionVer: l.Session, OriginFamily: fam, OriginAddr: l.Addr.String(), Name: "jinyin", Addr: l.Addr}
+}
