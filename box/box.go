@@ -36,6 +36,8 @@ type Box struct {
 	http  *http.Server
 	httpL net.Listener
 	start time.Time
+
+	registers map[string]bool // extensions that register (agents, phones)
 }
 
 // New prepares the box: it opens the data directory and store, the spans
@@ -77,7 +79,16 @@ func (b *Box) open() (err error) {
 	for _, id := range absent {
 		log.Warn("span card absent; span left out", "span", id)
 	}
-	if b.sip, err = sip.Listen(cfg.SIP, cfg.Box.Name, log); err != nil {
+	maxContacts := map[string]int{}
+	for _, e := range cfg.Extensions {
+		maxContacts[e.Number] = e.MaxContacts
+	}
+	b.sip, err = sip.Listen(sip.Options{
+		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
+		Password:    b.password,
+		MaxContacts: func(ext string) int { return maxContacts[ext] },
+	})
+	if err != nil {
 		return err
 	}
 	if cfg.HTTP.Listen != "" {
@@ -89,6 +100,16 @@ func (b *Box) open() (err error) {
 		b.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
+}
+
+// password is the digest secret of a registering extension: only agents
+// and phones of the config register, with the password in the store.
+func (b *Box) password(ext string) (string, bool) {
+	if !b.registers[ext] {
+		return "", false
+	}
+	pw, err := b.db.Credential(ext)
+	return pw, err == nil
 }
 
 // checkWritable proves the directory takes a file, since a read-only mount
@@ -106,9 +127,11 @@ func checkWritable(dir string) error {
 // to DATA/credentials.txt ("EXTENSION PASSWORD" per line), atomically.
 func (b *Box) writeCredentials() error {
 	var exts []string
+	b.registers = map[string]bool{}
 	for _, e := range b.cfg.Extensions {
 		if e.Kind == "agent" || e.Kind == "phone" {
 			exts = append(exts, e.Number)
+			b.registers[e.Number] = true
 		}
 	}
 	creds, err := b.db.EnsureCredentials(exts)

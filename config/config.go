@@ -53,6 +53,7 @@ type SIP struct {
 	Listen            string   `toml:"listen"`     // host:port for every transport
 	Transports        []string `toml:"transports"` // udp, tcp
 	Realm             string   `toml:"realm"`      // digest realm; empty means the box name
+	Digest            []string `toml:"digest"`     // digest algorithms offered, most preferred first
 	RTPPorts          string   `toml:"rtp_ports"`  // "10000-19999": even start, RTCP on port+1
 	MaxCalls          int      `toml:"max_calls"`  // concurrent calls admitted; 0 means no limit
 	MaxCallsPerSecond int      `toml:"max_calls_per_second"`

@@ -48,6 +48,7 @@ format = "text"
 [sip]
 listen = "127.0.0.1:5060"
 transports = ["udp", "tcp"]
+digest = ["MD5"]
 rtp_ports = "10000-10999"
 [http]
 listen = ""
@@ -81,27 +82,28 @@ func TestCheckReportsPosition(t *testing.T) {
 	}{
 		{"syntax error", `name = "t"`, `name = "t`, 2, 10, "new lines"},
 		{"unknown key", `format = "text"`, `fromat = "text"`, 8, 1, `unknown key "log.fromat"`},
-		{"wrong type", `baud = 115200`, `baud = "fast"`, 17, 8, "cannot decode TOML string"},
+		{"wrong type", `baud = 115200`, `baud = "fast"`, 18, 8, "cannot decode TOML string"},
 		{"bad listen address", `listen = "127.0.0.1:5060"`, `listen = "127.0.0.1"`, 10, 10, "not host:port"},
 		{"port out of range", `listen = "127.0.0.1:5060"`, `listen = "127.0.0.1:70000"`, 10, 10, "0 to 65535"},
 		{"unknown transport", `["udp", "tcp"]`, `["udp", "sctp"]`, 11, 22, `"sctp" is not supported`},
-		{"odd rtp range", `"10000-10999"`, `"10001-10999"`, 12, 13, "even port"},
+		{"unknown digest algorithm", `digest = ["MD5"]`, `digest = ["SHA-1"]`, 12, 11, `digest algorithm "SHA-1"`},
+		{"odd rtp range", `"10000-10999"`, `"10001-10999"`, 13, 13, "even port"},
 		{"unknown board", `board = "sim"`, `board = "moon"`, 3, 9, `unknown board profile "moon"`},
 		{"unknown country", `country = "cn"`, `country = "mars"`, 4, 11, "country must be one of"},
 		{"bad log level", `level = "info"`, `level = "loud"`, 7, 9, "level must be one of"},
-		{"non-standard baud", `baud = 115200`, `baud = 12345`, 17, 8, "not a standard rate"},
-		{"bad span type", `type = "e1"`, `type = "j1"`, 20, 8, "type must be one of"},
-		{"driver not on board", `driver = "sim"`, `driver = "ds26521"`, 21, 10, `board "sim" has no span driver "ds26521"`},
-		{"socket without dchannel", `driver = "sim"`, `driver = "socket"`, 18, 3, "needs dchannel"},
-		{"framing of other type", `framing = "crc4"`, `framing = "esf"`, 24, 11, "framing must be one of"},
-		{"D-channel as B-channel", `"1-15,17-31"`, `"1-31"`, 27, 12, "channel 16 is the D-channel"},
-		{"channel past the span", `"1-15,17-31"`, `"1-15,17-32"`, 27, 12, "channel 32 does not exist"},
-		{"malformed channel list", `"1-15,17-31"`, `"1-15,x"`, 27, 12, `"x" is not a channel`},
-		{"duplicate span id", "", "[[span]]\nid = 1\ntype = \"e1\"\ndriver = \"sim\"\nsignalling = \"pri-net\"\nswitchtype = \"qsig\"\nframing = \"no-crc4\"\ncoding = \"ami\"\nclock = \"internal\"\nchannels = \"1\"\n", 34, 6, "span id 1 is already used"},
-		{"ivr without flow", `flow = "main"`, `name = "menu"`, 29, 3, "needs a flow"},
-		{"trunk to unknown extension", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\ndestination = \"999\"\n", 36, 15, `destination "999" is not a configured extension`},
-		{"registering trunk without secret", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\nregister = true\ndestination = \"100\"\n", 36, 12, "needs username and password"},
-		{"duplicate extension", "", "[[extension]]\nnumber = \"100\"\nkind = \"phone\"\n", 34, 10, "extension 100 is defined twice"},
+		{"non-standard baud", `baud = 115200`, `baud = 12345`, 18, 8, "not a standard rate"},
+		{"bad span type", `type = "e1"`, `type = "j1"`, 21, 8, "type must be one of"},
+		{"driver not on board", `driver = "sim"`, `driver = "ds26521"`, 22, 10, `board "sim" has no span driver "ds26521"`},
+		{"socket without dchannel", `driver = "sim"`, `driver = "socket"`, 19, 3, "needs dchannel"},
+		{"framing of other type", `framing = "crc4"`, `framing = "esf"`, 25, 11, "framing must be one of"},
+		{"D-channel as B-channel", `"1-15,17-31"`, `"1-31"`, 28, 12, "channel 16 is the D-channel"},
+		{"channel past the span", `"1-15,17-31"`, `"1-15,17-32"`, 28, 12, "channel 32 does not exist"},
+		{"malformed channel list", `"1-15,17-31"`, `"1-15,x"`, 28, 12, `"x" is not a channel`},
+		{"duplicate span id", "", "[[span]]\nid = 1\ntype = \"e1\"\ndriver = \"sim\"\nsignalling = \"pri-net\"\nswitchtype = \"qsig\"\nframing = \"no-crc4\"\ncoding = \"ami\"\nclock = \"internal\"\nchannels = \"1\"\n", 35, 6, "span id 1 is already used"},
+		{"ivr without flow", `flow = "main"`, `name = "menu"`, 30, 3, "needs a flow"},
+		{"trunk to unknown extension", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\ndestination = \"999\"\n", 37, 15, `destination "999" is not a configured extension`},
+		{"registering trunk without secret", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\nregister = true\ndestination = \"100\"\n", 37, 12, "needs username and password"},
+		{"duplicate extension", "", "[[extension]]\nnumber = \"100\"\nkind = \"phone\"\n", 35, 10, "extension 100 is defined twice"},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {
@@ -139,7 +141,7 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 	if !errors.As(err, &issues) || len(issues) != 3 {
 		t.Fatalf("want 3 issues, got %v", err)
 	}
-	if issues[0].Line != 4 || issues[1].Line != 7 || issues[2].Line != 20 {
+	if issues[0].Line != 4 || issues[1].Line != 7 || issues[2].Line != 21 {
 		t.Errorf("issues not in file order: %v", issues)
 	}
 	unknown := strings.Replace(base, "format =", "fmt =", 1)

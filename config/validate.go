@@ -103,6 +103,14 @@ func (v *validator) validate(c *Config, env Env) {
 			v.report(fmt.Sprintf("sip.transports.%d", i), "transport %q is not supported; use \"udp\" or \"tcp\"", t)
 		}
 	}
+	if len(c.SIP.Digest) == 0 {
+		v.report("sip.digest", "sip.digest needs at least one of \"MD5\", \"SHA-256\"")
+	}
+	for i, a := range c.SIP.Digest {
+		if !oneOf(a, "MD5", "SHA-256") || slices.Index(c.SIP.Digest, a) != i {
+			v.report(fmt.Sprintf("sip.digest.%d", i), "digest algorithm %q: use \"MD5\" and/or \"SHA-256\", each once", a)
+		}
+	}
 	if lo, hi, err := ParsePortRange(c.SIP.RTPPorts); err != nil {
 		v.report("sip.rtp_ports", "%v", err)
 	} else if hi-lo < 1 {

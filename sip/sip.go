@@ -19,24 +19,44 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 
 	"jinyin/config"
+	"jinyin/internal/clock"
 )
 
 // Methods the box answers; anything else gets 501 Not Implemented.
-var allowed = []string{"OPTIONS"}
+var allowed = []string{"OPTIONS", "REGISTER"}
+
+// Options configure a Server.
+type Options struct {
+	Config      config.SIP
+	Name        string // User-Agent and default realm
+	Log         *slog.Logger
+	Clock       clock.Clock
+	Password    func(ext string) (string, bool) // digest secret of an extension
+	MaxContacts func(ext string) int
+}
 
 // Server is the box's SIP endpoint.
 type Server struct {
-	log  *slog.Logger
-	ua   *sipgo.UserAgent
-	srv  *sipgo.Server
-	udp  net.PacketConn
-	tcp  net.Listener
-	once sync.Once
+	log       *slog.Logger
+	ua        *sipgo.UserAgent
+	srv       *sipgo.Server
+	udp       net.PacketConn
+	tcp       net.Listener
+	once      sync.Once
+	Registrar *Registrar
 }
 
 // Listen binds every configured transport at cfg.Listen, so that a port
 // already taken is reported here, before the box claims to be up.
-func Listen(cfg config.SIP, name string, log *slog.Logger) (*Server, error) {
+func Listen(o Options) (*Server, error) {
+	cfg, name, log := o.Config, o.Name, o.Log
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	realm := cfg.Realm
+	if realm == "" {
+		realm = name
+	}
 	s := &Server{log: log}
 	for _, t := range cfg.Transports {
 		var err error
@@ -65,6 +85,8 @@ func Listen(cfg config.SIP, name string, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	s.ua, s.srv = ua, srv
+	s.Registrar = NewRegistrar(NewAuthenticator(realm, cfg.Digest, o.Clock, o.Password), o.Clock, log, o.MaxContacts)
+	srv.OnRegister(s.Registrar.OnRegister)
 	srv.OnOptions(s.onOptions)
 	srv.OnNoRoute(s.onUnknown)
 	return s, nil
