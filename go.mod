@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/emiago/sipgo v1.7.2
+	github.com/icholy/digest v1.2.0
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/zaf/g711 v1.4.0
 	go.etcd.io/bbolt v1.5.0
@@ -15,6 +16,5 @@ require (
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.3.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/icholy/digest v1.2.0 // indirect
 	golang.org/x/sync v0.20.0 // indirect
 )
