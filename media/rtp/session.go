@@ -1,0 +1,311 @@
+package rtp
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"jinyin/media"
+	"jinyin/media/dtmf"
+)
+
+// PortPool hands out RTP/RTCP port pairs (RTP even, RTCP the odd one above)
+// from a configured range.
+type PortPool struct {
+	mu     sync.Mutex
+	ip     netip.Addr
+	lo, hi int
+	next   int
+}
+
+// NewPortPool returns a pool over [lo, hi] on the local address ip.
+func NewPortPool(ip netip.Addr, lo, hi int) *PortPool {
+	lo += lo % 2
+	return &PortPool{ip: ip, lo: lo, hi: hi, next: lo + 2*rand.IntN(max((hi-lo)/2, 1))}
+}
+
+// open binds the next free pair, trying each pair of the range at most once.
+func (p *PortPool) open() (rtp, rtcp *net.UDPConn, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pairs := (p.hi - p.lo + 1) / 2
+	for i := 0; i < pairs; i++ {
+		port := p.next
+		if p.next += 2; p.next+1 > p.hi {
+			p.next = p.lo
+		}
+		a, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		if err != nil {
+			continue
+		}
+		b, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port+1))))
+		if err != nil {
+			a.Close()
+			continue
+		}
+		return a, b, nil
+	}
+	return nil, nil, fmt.Errorf("rtp: no free port pair in %d-%d", p.lo, p.hi)
+}
+
+// Params are a session's negotiated media.
+type Params struct {
+	Remote  netip.AddrPort // from the SDP
+	Codec   media.Codec
+	CodecPT uint8
+	EventPT uint8 // 0: no telephone-event agreed, detect DTMF in-band
+	Send    bool  // the box may send (not on hold)
+}
+
+// Session is one call leg's RTP: a socket pair, what it sends each 20 ms
+// tick, and what it hears. Received audio is checked against the stream's
+// source (strict RTP: a foreign source does not take over the stream), the
+// send address follows the source once it is confirmed (symmetric RTP, for
+// phones behind NAT), and DTMF comes from RFC 4733 events or, when the peer
+// sends none, from the audio.
+type Session struct {
+	conn, rtcpConn *net.UDPConn
+	local          netip.AddrPort
+
+	mu     sync.Mutex
+	params Params
+	remote netip.AddrPort // where to send: the SDP address until latched
+	src    media.Source
+	onEvt  func(media.Event)
+
+	// Send state, used by the pacer goroutine only.
+	ssrc     uint32
+	seq      uint16
+	ts       uint32
+	pcm      [media.FrameSamples]int16
+	pkt      [HeaderLen + media.FrameSamples]byte
+	sent     uint32
+	sentOcts uint32
+
+	// Receive state, used by the read goroutine; latching state and stats
+	// under mu, since Update and Stats reach them from other goroutines.
+	latched    bool
+	candidate  netip.AddrPort
+	candSeq    uint16
+	candCount  int
+	remoteSSRC uint32
+	stats      Stats
+	events     EventReceiver
+	det        *dtmf.Detector
+	rpcm       [media.FrameSamples * 4]int16
+	lastEvt    time.Time
+
+	closed atomic.Bool
+	done   chan struct{}
+	shard  *shard // the pacer shard that ticks it
+
+	Foreign atomic.Uint64 // packets dropped from other sources
+}
+
+// Open allocates a port pair from the pool.
+func (p *PortPool) Open() (*Session, error) {
+	a, b, err := p.open()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{conn: a, rtcpConn: b, local: a.LocalAddr().(*net.UDPAddr).AddrPort(), ssrc: rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32(), done: make(chan struct{})}
+	s.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
+		if !e.End {
+			s.emit(media.Event{Kind: media.EventDigit, Digit: e.Digit})
+		}
+	})
+	return s, nil
+}
+
+// Local is the session's RTP address, for the SDP.
+func (s *Session) Local() netip.AddrPort { return s.local }
+
+// Start applies the negotiated parameters and starts receiving; onEvent
+// gets digits and the end of played sources, on the session's goroutines.
+func (s *Session) Start(p Params, onEvent func(media.Event)) {
+	s.mu.Lock()
+	s.params, s.remote, s.onEvt = p, p.Remote, onEvent
+	s.mu.Unlock()
+	go s.readLoop()
+	go s.drainRTCP()
+}
+
+// Update applies re-negotiated parameters (hold, resume, a new address).
+func (s *Session) Update(p Params) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.Remote != s.params.Remote {
+		s.remote, s.latched = p.Remote, false
+	}
+	s.params = p
+}
+
+// Play replaces the source being sent; nil sends silence.
+func (s *Session) Play(src media.Source) {
+	s.mu.Lock()
+	s.src = src
+	s.mu.Unlock()
+}
+
+func (s *Session) emit(e media.Event) {
+	s.mu.Lock()
+	f := s.onEvt
+	s.mu.Unlock()
+	if f != nil {
+		f(e)
+	}
+}
+
+// Tick sends one 20 ms frame; the pacer calls it for every session.
+func (s *Session) Tick() {
+	if s.closed.Load() {
+		return
+	}
+	s.mu.Lock()
+	src, p, remote := s.src, s.params, s.remote
+	s.mu.Unlock()
+	ended := false
+	if src != nil {
+		n := src.Fill(s.pcm[:])
+		clear(s.pcm[n:])
+		if n < len(s.pcm) {
+			ended = true
+			s.mu.Lock()
+			if s.src == src {
+				s.src = nil
+			}
+			s.mu.Unlock()
+		}
+	} else {
+		clear(s.pcm[:])
+	}
+	if p.Send && remote.IsValid() {
+		Header{PayloadType: p.CodecPT, Seq: s.seq, Timestamp: s.ts, SSRC: s.ssrc}.Put(s.pkt[:])
+		p.Codec.Encode(s.pkt[HeaderLen:], s.pcm[:])
+		if _, err := s.conn.WriteToUDPAddrPort(s.pkt[:], remote); err == nil {
+			s.sent++
+			s.sentOcts += media.FrameSamples
+		}
+		s.seq++
+	}
+	s.ts += media.FrameSamples // the clock runs on hold too (RFC 3550 §5.1)
+	if ended {
+		s.emit(media.Event{Kind: media.EventPlayDone})
+	}
+}
+
+// latchProbation is how many consecutive packets a new source must send
+// before the stream follows it.
+const latchProbation = 3
+
+func (s *Session) readLoop() {
+	defer close(s.done)
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		h, payload, err := Parse(buf[:n])
+		if err != nil {
+			continue
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if !s.accept(from, h) {
+			s.Foreign.Add(1)
+			continue
+		}
+		s.mu.Lock()
+		s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000))
+		p := s.params
+		s.mu.Unlock()
+		switch {
+		case p.EventPT != 0 && h.PayloadType == p.EventPT:
+			if e, err := ParseEvent(payload); err == nil {
+				s.events.Packet(h, e, func(d DigitEvent) {
+					if !d.End {
+						s.emit(media.Event{Kind: media.EventDigit, Digit: d.Digit})
+					}
+				})
+				s.lastEvt = time.Now()
+			}
+		case h.PayloadType == p.CodecPT && p.EventPT == 0 && len(payload) <= len(s.rpcm):
+			pcm := s.rpcm[:len(payload)]
+			p.Codec.Decode(pcm, payload)
+			s.det.Process(pcm)
+		}
+		if s.events.State == EventActive && time.Since(s.lastEvt) > time.Second {
+			s.events.Expire(1, func(DigitEvent) {})
+		}
+	}
+}
+
+// accept applies strict RTP with learning. Before the stream has a
+// source, a packet from the SDP address is taken at once; another address
+// must first send latchProbation packets in a row with consecutive
+// sequence numbers (a phone behind NAT whose address differs from its
+// SDP), after which the box sends there too (symmetric RTP). Once latched,
+// packets from any other address are dropped: a foreign source cannot take
+// the stream over. The latched source may change its SSRC (phones do on
+// resume).
+func (s *Session) accept(from netip.AddrPort, h Header) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latched {
+		if from != s.remote {
+			return false
+		}
+		if h.SSRC != s.remoteSSRC {
+			s.remoteSSRC, s.stats = h.SSRC, Stats{}
+		}
+		return true
+	}
+	if from == s.candidate && h.Seq == s.candSeq+1 {
+		s.candCount++
+	} else {
+		s.candidate, s.candCount = from, 1
+	}
+	s.candSeq = h.Seq
+	if from == s.remote || s.candCount >= latchProbation {
+		s.latched, s.remote, s.remoteSSRC = true, from, h.SSRC
+		return true
+	}
+	return false
+}
+
+func (s *Session) drainRTCP() {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := s.rtcpConn.ReadFromUDPAddrPort(buf); err != nil {
+			return
+		}
+	}
+}
+
+// Stats returns the receive statistics so far (loss, jitter).
+func (s *Session) Stats() (received uint32, lost int32, jitterMs float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats.Received(), s.stats.Lost(), float64(s.stats.Jitter()) / 8
+}
+
+// Close releases the sockets and waits for the receive goroutine.
+func (s *Session) Close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	s.conn.Close()
+	s.rtcpConn.Close()
+	select {
+	case <-s.done:
+	case <-time.After(time.Second):
+	}
+}

@@ -1,0 +1,178 @@
+package rtp
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"jinyin/media"
+	"jinyin/media/dtmf/dtmftest"
+)
+
+type pcmSource struct{ pcm []int16 }
+
+func (p *pcmSource) Fill(dst []int16) int {
+	n := copy(dst, p.pcm)
+	p.pcm = p.pcm[n:]
+	return n
+}
+
+type collector struct {
+	mu     sync.Mutex
+	digits string
+	done   int
+}
+
+func (c *collector) on(e media.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch e.Kind {
+	case media.EventDigit:
+		c.digits += string(e.Digit)
+	case media.EventPlayDone:
+		c.done++
+	}
+}
+
+func (c *collector) wait(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		got := c.digits
+		c.mu.Unlock()
+		if got == want {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t.Fatalf("digits %q, want %q", c.digits, want)
+}
+
+func newPair(t *testing.T) (*PortPool, *Pacer, context.CancelFunc) {
+	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 31000, 31999)
+	pacer := NewPacer(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go pacer.Run(ctx)
+	t.Cleanup(cancel)
+	return pool, pacer, cancel
+}
+
+// TestInBandDTMFBetweenSessions: one session plays DTMF tones in PCMA, the
+// other, with no telephone-event agreed, detects them in the audio.
+func TestInBandDTMFBetweenSessions(t *testing.T) {
+	pool, pacer, _ := newPair(t)
+	a, err := pool.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pool.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	defer b.Close()
+	var ca, cb collector
+	a.Start(Params{Remote: b.Local(), Codec: media.PCMA, CodecPT: 8, Send: true}, ca.on)
+	b.Start(Params{Remote: a.Local(), Codec: media.PCMA, CodecPT: 8, Send: true}, cb.on)
+	pacer.Add(a)
+	pacer.Add(b)
+	var ts []dtmftest.Tone
+	for _, d := range "147#" {
+		ts = append(ts, dtmftest.Tone{Digit: byte(d), RowDBm0: -8, ColDBm0: -6, DurationMs: 80, GapMs: 80})
+	}
+	a.Play(&pcmSource{pcm: dtmftest.Signal(100, ts, 0, 1)})
+	cb.wait(t, "147#")
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ca.mu.Lock()
+		done := ca.done
+		ca.mu.Unlock()
+		if done == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("play-done events %d, want 1", done)
+		}
+	}
+	if rec, lost, _ := b.Stats(); rec < 20 || lost != 0 {
+		t.Errorf("received %d lost %d", rec, lost)
+	}
+}
+
+// TestRFC4733FromSIPpAndStrictRTP replays SIPp's capture of digit 1 (its
+// first packet has duration 0) into a session, then shows that a second
+// source cannot take over the stream.
+func TestRFC4733FromSIPpAndStrictRTP(t *testing.T) {
+	pool, _, _ := newPair(t)
+	s, err := pool.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	peer, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	foreign, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	defer peer.Close()
+	defer foreign.Close()
+	var c collector
+	s.Start(Params{Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: media.PCMU, CodecPT: 0, EventPT: 101, Send: true}, c.on)
+	data, err := os.ReadFile("testdata/dtmf_2833_1.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := pcapUDPPayloads(t, data)
+	dst := net.UDPAddrFromAddrPort(s.Local())
+	for _, p := range pkts {
+		peer.WriteToUDP(p, dst)
+	}
+	c.wait(t, "1")
+	// The same digit 9 from a foreign address: dropped.
+	for i, p := range pkts {
+		q := append([]byte(nil), p...)
+		q[12] = 9                                 // event 9
+		q[4], q[5], q[6], q[7] = 0, 0, 9, byte(i) // another timestamp
+		foreign.WriteToUDP(q, dst)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if s.Foreign.Load() != uint64(len(pkts)) {
+		t.Errorf("foreign packets dropped: %d of %d", s.Foreign.Load(), len(pkts))
+	}
+	c.wait(t, "1")
+}
+
+// TestLatchesToNATSource: a peer whose packets come from another address
+// than its SDP says is followed after three packets in sequence.
+func TestLatchesToNATSource(t *testing.T) {
+	pool, _, _ := newPair(t)
+	s, err := pool.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	natted, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	defer natted.Close()
+	var c collector
+	s.Start(Params{Remote: netip.MustParseAddrPort("127.0.0.1:9"), Codec: media.PCMA, CodecPT: 8, Send: true}, c.on)
+	pkt := make([]byte, HeaderLen+160)
+	for i := 0; i < 4; i++ {
+		Header{PayloadType: 8, Seq: uint16(100 + i), Timestamp: uint32(i * 160), SSRC: 5}.Put(pkt)
+		natted.WriteToUDP(pkt, net.UDPAddrFromAddrPort(s.Local()))
+	}
+	time.Sleep(100 * time.Millisecond)
+	s.mu.Lock()
+	remote := s.remote
+	s.mu.Unlock()
+	if remote != natted.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("sending to %v, want the NAT source %v", remote, natted.LocalAddr())
+	}
+	s.Tick()
+	natted.SetReadDeadline(time.Now().Add(time.Second))
+	if _, _, err := natted.ReadFromUDP(pkt); err != nil {
+		t.Fatalf("no packet sent to the latched source: %v", err)
+	}
+}
