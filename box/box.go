@@ -21,6 +21,9 @@ import (
 
 	"jinyin/board"
 	"jinyin/config"
+	"jinyin/ivr"
+	"jinyin/media"
+	"jinyin/media/prompt"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -83,10 +86,15 @@ func (b *Box) open() (err error) {
 	for _, e := range cfg.Extensions {
 		maxContacts[e.Number] = e.MaxContacts
 	}
+	prompts, err := prompt.Default()
+	if err != nil {
+		return err
+	}
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
 		Password:    b.password,
 		MaxContacts: func(ext string) int { return maxContacts[ext] },
+		Router:      b.router(prompts),
 	})
 	if err != nil {
 		return err
@@ -100,6 +108,26 @@ func (b *Box) open() (err error) {
 		b.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
+}
+
+// router sends calls to IVR extensions to the IVR; other destinations are
+// not reachable yet (agents ring with the queue, issue 6).
+func (b *Box) router(prompts *prompt.Set) sip.Router {
+	ivrs := map[string]bool{}
+	for _, e := range b.cfg.Extensions {
+		if e.Kind == "ivr" {
+			ivrs[e.Number] = true
+		}
+	}
+	return func(to, from string) (sip.App, bool) {
+		if !ivrs[to] {
+			return nil, false
+		}
+		return func(ch media.Channel) {
+			b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from)
+			ivr.Welcome(ch, prompts, b.cfg.Box.Language, b.log)
+		}, true
+	}
 }
 
 // password is the digest secret of a registering extension: only agents

@@ -57,6 +57,7 @@ type SIP struct {
 	RTPPorts          string   `toml:"rtp_ports"`  // "10000-19999": even start, RTCP on port+1
 	MaxCalls          int      `toml:"max_calls"`  // concurrent calls admitted; 0 means no limit
 	MaxCallsPerSecond int      `toml:"max_calls_per_second"`
+	AnswerDelayMs     int      `toml:"answer_delay_ms"` // ring this long before the box answers
 }
 
 // HTTP is the local API (status, prompt uploads). An empty listen disables it.

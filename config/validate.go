@@ -122,6 +122,9 @@ func (v *validator) validate(c *Config, env Env) {
 	if c.SIP.MaxCallsPerSecond < 0 {
 		v.report("sip.max_calls_per_second", "max_calls_per_second must be 0 (no limit) or more, not %d", c.SIP.MaxCallsPerSecond)
 	}
+	if c.SIP.AnswerDelayMs < 0 || c.SIP.AnswerDelayMs > 30000 {
+		v.report("sip.answer_delay_ms", "answer_delay_ms must be from 0 to 30000, not %d", c.SIP.AnswerDelayMs)
+	}
 	v.hostPort("http.listen", c.HTTP.Listen, false)
 	if c.Console.Device != "" && !slices.Contains(standardBauds, c.Console.Baud) {
 		v.report("console.baud", "baud %d is not a standard rate; use one of %v (115200 is usual)", c.Console.Baud, standardBauds)

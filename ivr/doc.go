@@ -4,6 +4,6 @@
 //
 // Layer: above media and store. It never imports a signalling package (sip,
 // pri, analog): a call from a SIP trunk, a SIP phone or an E1 line looks the
-// same here. The flows themselves arrive with the IVR engine (issue 5); this
-// package holds only the layout slot until then.
+// same here. The flow engine arrives with issue 5; until then Welcome
+// greets callers on the configured IVR extensions.
 package ivr

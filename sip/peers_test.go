@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,11 +19,8 @@ import (
 )
 
 // startServer runs a Server on a free loopback port for the test.
-func startServer(t *testing.T, digest ...string) (*Server, string) {
+func startServer(t *testing.T, opts ...func(*Options)) (*Server, string) {
 	t.Helper()
-	if len(digest) == 0 {
-		digest = []string{"MD5"}
-	}
 	for try := 0; try < 20; try++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -29,15 +28,22 @@ func startServer(t *testing.T, digest ...string) (*Server, string) {
 		}
 		addr := l.Addr().String()
 		l.Close()
-		s, err := Listen(Options{
-			Config:      config.SIP{Listen: addr, Transports: []string{"udp", "tcp"}, Realm: "test", Digest: digest},
+		o := Options{
+			Config:      config.SIP{Listen: addr, Transports: []string{"udp", "tcp"}, Realm: "test", Digest: []string{"MD5"}, RTPPorts: "32000-33999"},
 			Name:        "jinyin-test",
-			Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Log:         testLogger(),
 			Password:    func(u string) (string, bool) { p, ok := passwords[u]; return p, ok },
 			MaxContacts: func(string) int { return 2 },
-		})
-		if err != nil {
+		}
+		for _, f := range opts {
+			f(&o)
+		}
+		s, err := Listen(o)
+		if errors.Is(err, syscall.EADDRINUSE) {
 			continue // the UDP half was taken: try another port
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -47,6 +53,14 @@ func startServer(t *testing.T, digest ...string) (*Server, string) {
 	}
 	t.Fatal("no free port")
 	return nil, ""
+}
+
+// testLogger logs the box's side of a test to stderr with -v.
+func testLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 func sipp(t *testing.T, addr, scenario string, args ...string) error {

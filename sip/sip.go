@@ -11,19 +11,25 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 
 	"jinyin/config"
 	"jinyin/internal/clock"
+	"jinyin/media/rtp"
 )
 
 // Methods the box answers; anything else gets 501 Not Implemented.
-var allowed = []string{"OPTIONS", "REGISTER"}
+var allowed = []string{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "UPDATE"}
 
 // Options configure a Server.
 type Options struct {
@@ -33,6 +39,7 @@ type Options struct {
 	Clock       clock.Clock
 	Password    func(ext string) (string, bool) // digest secret of an extension
 	MaxContacts func(ext string) int
+	Router      Router // where inbound calls go
 }
 
 // Server is the box's SIP endpoint.
@@ -44,6 +51,17 @@ type Server struct {
 	tcp       net.Listener
 	once      sync.Once
 	Registrar *Registrar
+
+	cfg       config.SIP
+	router    Router
+	dialogs   *sipgo.DialogServerCache
+	contact   gosip.ContactHeader
+	ports     *rtp.PortPool
+	pacer     *rtp.Pacer
+	mediaAddr netip.Addr
+	calls     sync.Map // dialog ID -> *Call
+	active    atomic.Int64
+	rate      tokenBucket
 }
 
 // Listen binds every configured transport at cfg.Listen, so that a port
@@ -57,7 +75,25 @@ func Listen(o Options) (*Server, error) {
 	if realm == "" {
 		realm = name
 	}
-	s := &Server{log: log}
+	s := &Server{log: log, cfg: cfg, router: o.Router}
+	if s.router == nil {
+		s.router = func(string, string) (App, bool) { return nil, false }
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sip: listen %q: %w", cfg.Listen, err)
+	}
+	if s.mediaAddr, err = mediaAddress(host); err != nil {
+		return nil, err
+	}
+	lo, hi, err := config.ParsePortRange(cfg.RTPPorts)
+	if err != nil {
+		return nil, err
+	}
+	s.ports = rtp.NewPortPool(s.mediaAddr, lo, hi)
+	s.pacer = rtp.NewPacer(runtime.GOMAXPROCS(0))
+	s.rate = tokenBucket{perSecond: float64(cfg.MaxCallsPerSecond), clock: o.Clock}
+	p, _ := strconv.Atoi(port)
 	for _, t := range cfg.Transports {
 		var err error
 		switch t {
@@ -84,7 +120,19 @@ func Listen(o Options) (*Server, error) {
 		s.closeListeners()
 		return nil, fmt.Errorf("sip: %w", err)
 	}
+	client, err := sipgo.NewClient(ua)
+	if err != nil {
+		ua.Close()
+		s.closeListeners()
+		return nil, fmt.Errorf("sip: %w", err)
+	}
 	s.ua, s.srv = ua, srv
+	s.dialogs = sipgo.NewDialogServerCache(client, gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}})
+	s.contact = gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}}
+	srv.OnInvite(s.onInvite)
+	srv.OnAck(s.onAck)
+	srv.OnBye(s.onBye)
+	srv.OnUpdate(s.onUpdate)
 	s.Registrar = NewRegistrar(NewAuthenticator(realm, cfg.Digest, o.Clock, o.Password), o.Clock, log, o.MaxContacts)
 	srv.OnRegister(s.Registrar.OnRegister)
 	srv.OnOptions(s.onOptions)
@@ -116,12 +164,18 @@ func (s *Server) Serve(ctx context.Context) error {
 		n++
 		go func() { errc <- s.srv.ServeTCP(s.tcp) }()
 	}
+	pctx, stopPacer := context.WithCancel(ctx)
+	pacerDone := make(chan struct{})
+	go func() { s.pacer.Run(pctx); close(pacerDone) }()
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 		n--
 	}
+	s.hangupAll()
+	stopPacer()
+	<-pacerDone
 	s.Close()
 	for ; n > 0; n-- {
 		<-errc
@@ -130,6 +184,87 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("sip: serve: %w", err)
 	}
 	return nil
+}
+
+// hangupAll ends every call, as the box stops.
+func (s *Server) hangupAll() {
+	s.calls.Range(func(_, v any) bool {
+		go v.(*Call).Hangup()
+		return true
+	})
+	for deadline := time.Now().Add(3 * time.Second); s.active.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ActiveCalls is the number of calls up or being set up.
+func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
+
+// admit applies admission control before a new call holds any state:
+// the concurrent-call cap and the calls-per-second rate.
+func (s *Server) admit() bool {
+	if n := s.active.Add(1); s.cfg.MaxCalls > 0 && n > int64(s.cfg.MaxCalls) {
+		s.active.Add(-1)
+		return false
+	}
+	if !s.rate.allow() {
+		s.active.Add(-1)
+		return false
+	}
+	return true
+}
+
+// tokenBucket admits perSecond events a second on average, in bursts of
+// at most one second's worth; perSecond 0 admits everything.
+type tokenBucket struct {
+	mu        sync.Mutex
+	perSecond float64
+	tokens    float64
+	last      time.Time
+	clock     clock.Clock
+}
+
+func (b *tokenBucket) allow() bool {
+	if b.perSecond <= 0 {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.clock.Now()
+	if b.last.IsZero() {
+		b.tokens = b.perSecond
+	} else {
+		b.tokens = min(b.perSecond, b.tokens+now.Sub(b.last).Seconds()*b.perSecond)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// mediaAddress is the address RTP binds and SDP names: the SIP listen
+// host, or when that is unspecified (0.0.0.0) the first non-loopback
+// address of the box.
+func mediaAddress(host string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("sip: listen host %q must be an IP address", host)
+	}
+	if !a.IsUnspecified() {
+		return a, nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("sip: interface addresses: %w", err)
+	}
+	for _, ad := range addrs {
+		if p, err := netip.ParsePrefix(ad.String()); err == nil && p.Addr().Is4() && !p.Addr().IsLoopback() {
+			return p.Addr(), nil
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1"), nil
 }
 
 // Close stops the listeners and the transaction layer.

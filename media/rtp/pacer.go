@@ -19,7 +19,6 @@ type shard struct {
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
 	list     []*Session // reused snapshot
-	lateMax  time.Duration
 }
 
 // Interval is the packet interval.

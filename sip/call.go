@@ -1,0 +1,379 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
+
+	"jinyin/media"
+	"jinyin/media/rtp"
+	"jinyin/sip/sdp"
+)
+
+// App runs a call the box answers itself (the IVR). It returns when it is
+// done with the call; the call is hung up then if it is still up.
+type App func(ch media.Channel)
+
+// Router picks the App for a dialled number; ok false answers 404.
+type Router func(to, from string) (app App, ok bool)
+
+// codecs the box answers with, in order of preference (PCMA: China, E1).
+var codecs = []string{"PCMA", "PCMU"}
+
+// Call is one SIP call leg the box answered, as a media.Channel.
+type Call struct {
+	id      string
+	srv     *Server
+	dlg     *sipgo.DialogServerSession
+	sess    *rtp.Session
+	local   sdp.Local
+	choice  sdp.Choice
+	events  chan media.Event
+	mu      sync.Mutex
+	ended   bool
+	refresh *time.Timer // session timer (RFC 4028)
+}
+
+var _ media.Channel = (*Call)(nil)
+
+func (c *Call) ID() string                 { return c.id }
+func (c *Call) Play(src media.Source)      { c.sess.Play(src) }
+func (c *Call) Events() <-chan media.Event { return c.events }
+
+// Hangup sends BYE and ends the call.
+func (c *Call) Hangup() error {
+	if c.isEnded() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.dlg.Bye(ctx)
+	c.end(false)
+	return err
+}
+
+func (c *Call) isEnded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
+}
+
+// deliver passes a media event to the app without ever blocking the media
+// path: a full queue drops the event.
+func (c *Call) deliver(e media.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	select {
+	case c.events <- e:
+	default:
+		c.srv.log.Warn("sip: call event queue full; event dropped", "call", c.id, "kind", e.Kind)
+	}
+}
+
+// end releases the call's media and tells the app, once.
+func (c *Call) end(remote bool) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	if c.refresh != nil {
+		c.refresh.Stop()
+	}
+	if remote {
+		select {
+		case c.events <- media.Event{Kind: media.EventHangup}:
+		default:
+		}
+	}
+	close(c.events)
+	c.mu.Unlock()
+	c.srv.pacer.Remove(c.sess)
+	c.sess.Close()
+	c.srv.calls.Delete(c.id)
+	c.srv.active.Add(-1)
+	c.dlg.Close()
+}
+
+func (s *Server) respond(tx gosip.ServerTransaction, req *gosip.Request, code int, reason string, hdrs ...gosip.Header) {
+	res := gosip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip: respond", "code", code, "err", err)
+	}
+}
+
+// minSE is the smallest session interval accepted (RFC 4028 §4: 90 s).
+const minSE = 90
+
+func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		s.onReInvite(req, tx)
+		return
+	}
+	if !s.admit() {
+		s.respond(tx, req, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "2"))
+		return
+	}
+	admitted := false
+	defer func() {
+		if !admitted {
+			s.active.Add(-1)
+		}
+	}()
+	se, seErr := sessionExpires(req)
+	if seErr != nil {
+		s.respond(tx, req, 400, "Bad Request ("+seErr.Error()+")")
+		return
+	}
+	if se > 0 && se < minSE {
+		s.respond(tx, req, 422, "Session Interval Too Small", gosip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+		return
+	}
+	if len(req.Body()) == 0 {
+		s.respond(tx, req, 488, "Not Acceptable Here (an SDP offer in the INVITE is required)")
+		return
+	}
+	offer, err := sdp.Parse(req.Body())
+	if err != nil {
+		s.respond(tx, req, 400, "Bad Request ("+firstLine(err.Error())+")")
+		return
+	}
+	from := ""
+	if f := req.From(); f != nil {
+		from = f.Address.User
+	}
+	app, ok := s.router(req.Recipient.User, from)
+	if !ok {
+		s.respond(tx, req, 404, "Not Found")
+		return
+	}
+	sess, err := s.ports.Open()
+	if err != nil {
+		s.log.Error("sip: no RTP port for a call", "err", err)
+		s.respond(tx, req, 503, "Service Unavailable (no media ports)", gosip.NewHeader("Retry-After", "5"))
+		return
+	}
+	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
+	answer, choice, err := sdp.Answer(offer, local)
+	if err != nil {
+		sess.Close()
+		s.respond(tx, req, 488, "Not Acceptable Here (no common codec: the box speaks PCMA and PCMU)")
+		return
+	}
+	dlg, err := s.dialogs.ReadInvite(req, tx)
+	if err != nil {
+		sess.Close()
+		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
+		return
+	}
+	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64)}
+	admitted = true
+	s.calls.Store(c.id, c)
+	sess.Start(params(choice), c.deliver)
+	s.pacer.Add(sess)
+
+	if d := time.Duration(s.cfg.AnswerDelayMs) * time.Millisecond; d > 0 {
+		if err := dlg.Respond(180, "Ringing", nil); err != nil {
+			c.end(true)
+			return
+		}
+		select {
+		case <-tx.Done(): // CANCEL: sipgo has answered it and sent 487
+			s.log.Info("sip: call cancelled before answer", "call", c.id)
+			c.end(true)
+			return
+		case <-time.After(d):
+		}
+	}
+	var hdrs []gosip.Header
+	if se > 0 {
+		hdrs = append(hdrs, gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)), gosip.NewHeader("Require", "timer"))
+		c.armSessionTimer(se)
+	}
+	res := gosip.NewSDPResponseFromRequest(dlg.InviteRequest, answer.Marshal())
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := dlg.WriteResponse(res); err != nil {
+		// CANCEL before the answer (sipgo has sent 487), or no ACK.
+		s.log.Info("sip: call not established", "call", c.id, "err", err)
+		c.end(true)
+		return
+	}
+	go func() {
+		<-dlg.Context().Done()
+		c.end(true) // BYE from the far end, or the dialog ended otherwise
+	}()
+	app(c)
+	c.Hangup()
+}
+
+// armSessionTimer hangs up a call whose refresher has not refreshed the
+// session within its interval (RFC 4028 §10: BYE at the interval's end
+// less a third, at most 32 s).
+func (c *Call) armSessionTimer(seconds int) {
+	d := time.Duration(seconds)*time.Second - min(32*time.Second, time.Duration(seconds)*time.Second/3)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refresh != nil {
+		c.refresh.Stop()
+	}
+	c.refresh = time.AfterFunc(d, func() {
+		c.srv.log.Info("sip: session timer expired without refresh; hanging up", "call", c.id)
+		c.Hangup()
+	})
+}
+
+func params(ch sdp.Choice) rtp.Params {
+	p := rtp.Params{Remote: ch.Remote, CodecPT: ch.Codec.PT, Codec: media.PCMA, Send: ch.Direction == sdp.SendRecv || ch.Direction == sdp.SendOnly}
+	if ch.Codec.Name == "PCMU" {
+		p.Codec = media.PCMU
+	}
+	if ch.Event.Name != "" {
+		p.EventPT = ch.Event.PT
+	}
+	return p
+}
+
+// onReInvite handles a re-INVITE (hold, resume, session refresh) within
+// a call the box answered.
+func (s *Server) onReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
+	c, ok := s.matchCall(req)
+	if !ok {
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	body, code, reason := c.renegotiate(req)
+	if code != 200 {
+		s.respond(tx, req, code, reason)
+		return
+	}
+	res := gosip.NewSDPResponseFromRequest(req, body)
+	res.AppendHeader(&s.contact)
+	if se, _ := sessionExpires(req); se > 0 {
+		res.AppendHeader(gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)))
+		res.AppendHeader(gosip.NewHeader("Require", "timer"))
+		c.armSessionTimer(se)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip: respond to re-INVITE", "err", err)
+	}
+}
+
+// onUpdate handles UPDATE (RFC 3311): a session refresh, with or without
+// a new offer.
+func (s *Server) onUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
+	c, ok := s.matchCall(req)
+	if !ok {
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	var res *gosip.Response
+	if len(req.Body()) > 0 {
+		body, code, reason := c.renegotiate(req)
+		if code != 200 {
+			s.respond(tx, req, code, reason)
+			return
+		}
+		res = gosip.NewSDPResponseFromRequest(req, body)
+	} else {
+		res = gosip.NewResponseFromRequest(req, 200, "OK", nil)
+	}
+	if se, _ := sessionExpires(req); se > 0 {
+		res.AppendHeader(gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)))
+		c.armSessionTimer(se)
+	}
+	res.AppendHeader(&s.contact)
+	tx.Respond(res)
+}
+
+// renegotiate answers a new offer on an established call: hold
+// (sendonly/inactive from the far end stops the box sending), resume, or
+// a new address.
+func (c *Call) renegotiate(req *gosip.Request) (body []byte, code int, reason string) {
+	if len(req.Body()) == 0 {
+		// A refresh without SDP: answer with the current session.
+		local := c.local
+		local.Session++
+		off := sdp.Offer(local, c.choice.Event.PT, c.choice.Direction)
+		return off.Marshal(), 200, "OK"
+	}
+	offer, err := sdp.Parse(req.Body())
+	if err != nil {
+		return nil, 400, "Bad Request (" + firstLine(err.Error()) + ")"
+	}
+	c.local.Session++
+	answer, choice, err := sdp.Answer(offer, c.local)
+	if err != nil {
+		return nil, 488, "Not Acceptable Here"
+	}
+	c.choice = choice
+	c.sess.Update(params(choice))
+	return answer.Marshal(), 200, "OK"
+}
+
+func (s *Server) matchCall(req *gosip.Request) (*Call, bool) {
+	id, err := gosip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil, false
+	}
+	v, ok := s.calls.Load(id)
+	if !ok {
+		return nil, false
+	}
+	return v.(*Call), true
+}
+
+func (s *Server) onAck(req *gosip.Request, tx gosip.ServerTransaction) {
+	s.dialogs.ReadAck(req, tx) // an ACK for a re-INVITE matches no wait; ignore
+}
+
+func (s *Server) onBye(req *gosip.Request, tx gosip.ServerTransaction) {
+	if err := s.dialogs.ReadBye(req, tx); err != nil {
+		if errors.Is(err, sipgo.ErrDialogDoesNotExists) || errors.Is(err, sipgo.ErrDialogOutsideDialog) {
+			s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+			return
+		}
+		s.log.Debug("sip: BYE", "err", err)
+	}
+}
+
+// sessionExpires reads Session-Expires (RFC 4028 §4), 0 when absent.
+func sessionExpires(req *gosip.Request) (int, error) {
+	h := req.GetHeader("Session-Expires")
+	if h == nil {
+		h = req.GetHeader("x") // the compact form (RFC 4028 §4)
+	}
+	if h == nil {
+		return 0, nil
+	}
+	v, _, _ := strings.Cut(h.Value(), ";")
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("Session-Expires %q", h.Value())
+	}
+	return n, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
+}

@@ -1,0 +1,122 @@
+package sip
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"jinyin/media"
+)
+
+// recorder is a test App: it records digits and how the call ended, and
+// hangs up on a digit when asked to.
+type recorder struct {
+	mu           sync.Mutex
+	digits       string
+	remoteHangup bool
+	hangupOn     byte
+	done         chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{done: make(chan struct{})} }
+
+func (r *recorder) app(ch media.Channel) {
+	defer close(r.done)
+	for e := range ch.Events() {
+		r.mu.Lock()
+		switch e.Kind {
+		case media.EventDigit:
+			r.digits += string(e.Digit)
+		case media.EventHangup:
+			r.remoteHangup = true
+		}
+		d := r.digits
+		r.mu.Unlock()
+		if r.hangupOn != 0 && strings.IndexByte(d, r.hangupOn) >= 0 {
+			ch.Hangup()
+			return
+		}
+	}
+}
+
+func (r *recorder) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call's app did not finish within 10 s")
+	}
+}
+
+func startCallServer(t *testing.T, answerDelayMs int, route func() *recorder) (*Server, string) {
+	t.Helper()
+	return startServer(t, func(o *Options) {
+		o.Config.AnswerDelayMs = answerDelayMs
+		o.Router = func(to, from string) (App, bool) {
+			if to != "100" {
+				return nil, false
+			}
+			return route().app, true
+		}
+	})
+}
+
+func waitIdle(t *testing.T, s *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); s.ActiveCalls() != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still active", s.ActiveCalls())
+		}
+	}
+}
+
+func TestSIPpCallerHangsUp(t *testing.T) {
+	rec := newRecorder()
+	s, addr := startCallServer(t, 0, func() *recorder { return rec })
+	if err := sipp(t, addr, "call-caller-hangup.xml", "-s", "100", "-mi", "127.0.0.1", "-mp", "0"); err != nil {
+		t.Fatal("SIPp scenario failed")
+	}
+	rec.wait(t)
+	if rec.digits != "1" || !rec.remoteHangup {
+		t.Errorf("digits %q (want \"1\" from SIPp's duration-0 start packet), remote hang-up %v", rec.digits, rec.remoteHangup)
+	}
+	waitIdle(t, s)
+}
+
+func TestSIPpCalleeHangsUp(t *testing.T) {
+	rec := newRecorder()
+	rec.hangupOn = '1'
+	s, addr := startCallServer(t, 0, func() *recorder { return rec })
+	if err := sipp(t, addr, "call-callee-hangup.xml", "-s", "100", "-mi", "127.0.0.1", "-mp", "0"); err != nil {
+		t.Fatal("SIPp scenario failed: the box did not hang up with BYE")
+	}
+	rec.wait(t)
+	waitIdle(t, s)
+}
+
+func TestSIPpCancelBeforeAnswer(t *testing.T) {
+	s, addr := startCallServer(t, 3000, newRecorder)
+	if err := sipp(t, addr, "call-cancel.xml", "-s", "100", "-mi", "127.0.0.1", "-mp", "0"); err != nil {
+		t.Fatal("SIPp scenario failed: want 180, then 200 for CANCEL and 487")
+	}
+	waitIdle(t, s)
+}
+
+func TestSIPpHold(t *testing.T) {
+	rec := newRecorder()
+	s, addr := startCallServer(t, 0, func() *recorder { return rec })
+	if err := sipp(t, addr, "call-hold.xml", "-s", "100", "-mi", "127.0.0.1", "-mp", "0"); err != nil {
+		t.Fatal("SIPp scenario failed: hold must be answered recvonly and resume sendrecv")
+	}
+	rec.wait(t)
+	waitIdle(t, s)
+}
+
+func TestSIPpUnknownNumber(t *testing.T) {
+	_, addr := startCallServer(t, 0, newRecorder)
+	// The caller-hangup scenario expects 200: to 999 the box answers 404, so it fails.
+	if err := sipp(t, addr, "call-caller-hangup.xml", "-s", "999", "-mi", "127.0.0.1", "-mp", "0"); err == nil {
+		t.Fatal("a call to an unknown number was answered")
+	}
+}
