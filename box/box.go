@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,6 +106,10 @@ func (b *Box) open() (err error) {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /status", b.serveStatus)
+		// Profiles for an engineer on site; the API listens on loopback
+		// unless the config says otherwise.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		b.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil

@@ -125,7 +125,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.onReInvite(req, tx)
 		return
 	}
-	if !s.admit() {
+	if !s.admit(req.Transport()) {
 		s.respond(tx, req, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "2"))
 		return
 	}

@@ -62,6 +62,8 @@ type Server struct {
 	calls     sync.Map // dialog ID -> *Call
 	active    atomic.Int64
 	rate      tokenBucket
+
+	Rejected atomic.Uint64 // INVITEs answered 503 for overload
 }
 
 // Listen binds every configured transport at cfg.Listen, so that a port
@@ -109,7 +111,8 @@ func Listen(o Options) (*Server, error) {
 			return nil, fmt.Errorf("sip: listen %s %s: %w", t, cfg.Listen, err)
 		}
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(name))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(name),
+		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(s.floodFilter)))
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("sip: %w", err)
@@ -200,15 +203,18 @@ func (s *Server) hangupAll() {
 // ActiveCalls is the number of calls up or being set up.
 func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 
-// admit applies admission control before a new call holds any state:
-// the concurrent-call cap and the calls-per-second rate.
-func (s *Server) admit() bool {
+// admit applies the concurrent-call cap to a new call, and over TCP the
+// calls-per-second rate too (over UDP floodFilter applied it before
+// parsing).
+func (s *Server) admit(transport string) bool {
 	if n := s.active.Add(1); s.cfg.MaxCalls > 0 && n > int64(s.cfg.MaxCalls) {
 		s.active.Add(-1)
+		s.Rejected.Add(1)
 		return false
 	}
-	if !s.rate.allow() {
+	if transport != "UDP" && !s.rate.allow() {
 		s.active.Add(-1)
+		s.Rejected.Add(1)
 		return false
 	}
 	return true

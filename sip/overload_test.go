@@ -1,0 +1,76 @@
+package sip
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func rawInvite(to, callID string, local net.Addr) []byte {
+	body := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n"
+	return []byte("INVITE sip:" + to + "@127.0.0.1 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local.String() + ";branch=z9hG4bK" + callID + "\r\n" +
+		"From: <sip:flood@127.0.0.1>;tag=" + callID + "\r\nTo: <sip:" + to + "@127.0.0.1>\r\n" +
+		"Call-ID: " + callID + "\r\nCSeq: 1 INVITE\r\nContact: <sip:flood@" + local.String() + ">\r\n" +
+		"Max-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body)
+}
+
+// TestFloodGets503: beyond max_calls_per_second, new INVITEs get a
+// stateless 503 with Retry-After; those within the rate are handled (here
+// 404, the number does not exist).
+func TestFloodGets503(t *testing.T) {
+	s, addr := startServer(t, func(o *Options) { o.Config.MaxCallsPerSecond = 5 })
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dst, _ := net.ResolveUDPAddr("udp", addr)
+	const n = 20
+	for i := 0; i < n; i++ {
+		c.WriteTo(rawInvite("999", fmt.Sprintf("flood%d", i), c.LocalAddr()), dst)
+	}
+	codes := map[string]int{}
+	retryAfter := 0
+	buf := make([]byte, 4096)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for got := 0; got < n; {
+		m, _, err := c.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		status := strings.SplitN(string(buf[:m]), "\r\n", 2)[0]
+		if strings.Contains(status, " 100 ") {
+			continue
+		}
+		got++
+		codes[status]++
+		if strings.Contains(string(buf[:m]), "Retry-After: 2") {
+			retryAfter++
+		}
+	}
+	if codes["SIP/2.0 503 Service Unavailable"] != n-5 || codes["SIP/2.0 404 Not Found"] != 5 || retryAfter != n-5 {
+		t.Fatalf("answers %v (%d with Retry-After); want 5 x 404 and %d x 503 with Retry-After", codes, retryAfter, n-5)
+	}
+	if s.Rejected.Load() != n-5 {
+		t.Errorf("Rejected counter %d", s.Rejected.Load())
+	}
+}
+
+func TestStateless503(t *testing.T) {
+	req := rawInvite("100", "abc", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070})
+	res := string(stateless503(req))
+	for _, want := range []string{"SIP/2.0 503 Service Unavailable\r\n", "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc\r\n", "To: <sip:100@127.0.0.1>;tag=overload\r\n", "Call-ID: abc\r\n", "CSeq: 1 INVITE\r\n", "Retry-After: 2\r\n"} {
+		if !strings.Contains(res, want) {
+			t.Errorf("503 lacks %q:\n%s", want, res)
+		}
+	}
+	if stateless503([]byte("INVITE sip:x SIP/2.0\r\nTo: <sip:x>\r\n\r\n")) != nil {
+		t.Error("a request without Via, From and Call-ID got a response")
+	}
+	if !hasToTag([]byte("INVITE sip:x SIP/2.0\r\nt: <sip:x>;tag=1\r\n\r\n")) || hasToTag(req) {
+		t.Error("To tag detection wrong")
+	}
+}
