@@ -282,6 +282,8 @@ type Status struct {
 	SIP     []string     `json:"sip"`
 	Spans   []SpanStatus `json:"spans"`
 	Version string       `json:"version"`
+	Calls   int          `json:"calls"`   // SIP calls up or being set up
+	Refused uint64       `json:"refused"` // INVITEs answered 503 for overload
 }
 
 // SpanStatus is one span in Status.
@@ -296,7 +298,8 @@ type SpanStatus struct {
 var Version = "dev"
 
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: time.Since(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version}
+	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: time.Since(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
+		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load()}
 	for _, s := range b.spans {
 		st.Spans = append(st.Spans, SpanStatus{ID: s.Config.ID, Type: s.Config.Type, Group: s.Config.Group, Alarms: s.Alarms().String()})
 	}

@@ -100,7 +100,6 @@ func (c *Call) end(remote bool) {
 	}
 	close(c.events)
 	c.mu.Unlock()
-	c.srv.pacer.Remove(c.sess)
 	c.sess.Close()
 	c.srv.calls.Delete(c.id)
 	c.srv.active.Add(-1)

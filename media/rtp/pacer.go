@@ -15,9 +15,15 @@ type Pacer struct {
 	next   int
 }
 
+// A shard ticks its sessions in a stable order (the order they were
+// added, a removed one's place taken by the last), so each session sends
+// at the same offset within every tick and its packet gaps stay 20 ms.
+// A map's random order moved each session around a 2.5 ms burst at 1,000
+// calls: a p99 gap of 26 ms.
 type shard struct {
 	mu       sync.Mutex
-	sessions map[*Session]struct{}
+	sessions []*Session
+	index    map[*Session]int
 	list     []*Session // reused snapshot
 }
 
@@ -28,28 +34,33 @@ const Interval = 20 * time.Millisecond
 func NewPacer(n int) *Pacer {
 	p := &Pacer{}
 	for i := 0; i < max(n, 1); i++ {
-		p.shards = append(p.shards, &shard{sessions: map[*Session]struct{}{}})
+		p.shards = append(p.shards, &shard{index: map[*Session]int{}})
 	}
 	return p
 }
 
-// Add starts ticking s; Remove stops.
+// Add starts ticking s; it stops when s is closed.
 func (p *Pacer) Add(s *Session) {
 	p.mu.Lock()
 	sh := p.shards[p.next%len(p.shards)]
 	p.next++
 	p.mu.Unlock()
 	sh.mu.Lock()
-	sh.sessions[s] = struct{}{}
+	sh.index[s] = len(sh.sessions)
+	sh.sessions = append(sh.sessions, s)
 	sh.mu.Unlock()
 	s.shard = sh
 }
 
-func (p *Pacer) Remove(s *Session) {
-	if sh := s.shard; sh != nil {
-		sh.mu.Lock()
-		delete(sh.sessions, s)
-		sh.mu.Unlock()
+// remove drops a closed session from its shard.
+func (sh *shard) remove(s *Session) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if i, ok := sh.index[s]; ok {
+		last := sh.sessions[len(sh.sessions)-1]
+		sh.sessions[i], sh.index[last] = last, i
+		sh.sessions = sh.sessions[:len(sh.sessions)-1]
+		delete(sh.index, s)
 	}
 }
 
@@ -79,13 +90,12 @@ func (sh *shard) run(ctx context.Context) {
 		case <-t.C:
 		}
 		sh.mu.Lock()
-		sh.list = sh.list[:0]
-		for s := range sh.sessions {
-			sh.list = append(sh.list, s)
-		}
+		sh.list = append(sh.list[:0], sh.sessions...)
 		sh.mu.Unlock()
 		for _, s := range sh.list {
-			s.Tick()
+			if !s.Tick() {
+				sh.remove(s)
+			}
 		}
 	}
 }

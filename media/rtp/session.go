@@ -1,10 +1,8 @@
 package rtp
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -30,7 +28,7 @@ func NewPortPool(ip netip.Addr, lo, hi int) *PortPool {
 }
 
 // open binds the next free pair, trying each pair of the range at most once.
-func (p *PortPool) open() (rtp, rtcp *net.UDPConn, err error) {
+func (p *PortPool) open() (rtpFD, rtcpFD int, local netip.AddrPort, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pairs := (p.hi - p.lo + 1) / 2
@@ -39,18 +37,19 @@ func (p *PortPool) open() (rtp, rtcp *net.UDPConn, err error) {
 		if p.next += 2; p.next+1 > p.hi {
 			p.next = p.lo
 		}
-		a, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		local = netip.AddrPortFrom(p.ip, uint16(port))
+		a, err := openUDP(local)
 		if err != nil {
 			continue
 		}
-		b, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port+1))))
+		b, err := openUDP(netip.AddrPortFrom(p.ip, uint16(port+1)))
 		if err != nil {
-			a.Close()
+			closeFD(a)
 			continue
 		}
-		return a, b, nil
+		return a, b, local, nil
 	}
-	return nil, nil, fmt.Errorf("rtp: no free port pair in %d-%d", p.lo, p.hi)
+	return -1, -1, netip.AddrPort{}, fmt.Errorf("rtp: no free port pair in %d-%d", p.lo, p.hi)
 }
 
 // Params are a session's negotiated media.
@@ -63,14 +62,15 @@ type Params struct {
 }
 
 // Session is one call leg's RTP: a socket pair, what it sends each 20 ms
-// tick, and what it hears. Received audio is checked against the stream's
+// tick, and what it hears, handled on the same tick. Received audio is checked against the stream's
 // source (strict RTP: a foreign source does not take over the stream), the
 // send address follows the source once it is confirmed (symmetric RTP, for
 // phones behind NAT), and DTMF comes from RFC 4733 events or, when the peer
 // sends none, from the audio.
 type Session struct {
-	conn, rtcpConn *net.UDPConn
-	local          netip.AddrPort
+	fdMu       sync.Mutex // held while the descriptors are in use; -1 once closed
+	fd, rtcpFD int
+	local      netip.AddrPort
 
 	mu     sync.Mutex
 	params Params
@@ -98,22 +98,21 @@ type Session struct {
 	events     EventReceiver
 	det        *dtmf.Detector
 	rpcm       [media.FrameSamples * 4]int16
+	rbuf       [512]byte // G.711 at 20 ms is 172 bytes; anything longer is dropped
 	lastEvt    time.Time
 
-	closed atomic.Bool
-	done   chan struct{}
-	shard  *shard // the pacer shard that ticks it
+	shard *shard // the pacer shard that ticks it
 
 	Foreign atomic.Uint64 // packets dropped from other sources
 }
 
 // Open allocates a port pair from the pool.
 func (p *PortPool) Open() (*Session, error) {
-	a, b, err := p.open()
+	a, b, local, err := p.open()
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{conn: a, rtcpConn: b, local: a.LocalAddr().(*net.UDPAddr).AddrPort(), ssrc: rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32(), done: make(chan struct{})}
+	s := &Session{fd: a, rtcpFD: b, local: local, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32()}
 	s.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
 		if !e.End {
 			s.emit(media.Event{Kind: media.EventDigit, Digit: e.Digit})
@@ -125,14 +124,12 @@ func (p *PortPool) Open() (*Session, error) {
 // Local is the session's RTP address, for the SDP.
 func (s *Session) Local() netip.AddrPort { return s.local }
 
-// Start applies the negotiated parameters and starts receiving; onEvent
-// gets digits and the end of played sources, on the session's goroutines.
+// Start applies the negotiated parameters; onEvent gets digits and the end
+// of played sources, on the pacer's goroutine: it must not block.
 func (s *Session) Start(p Params, onEvent func(media.Event)) {
 	s.mu.Lock()
 	s.params, s.remote, s.onEvt = p, p.Remote, onEvent
 	s.mu.Unlock()
-	go s.readLoop()
-	go s.drainRTCP()
 }
 
 // Update applies re-negotiated parameters (hold, resume, a new address).
@@ -161,11 +158,21 @@ func (s *Session) emit(e media.Event) {
 	}
 }
 
-// Tick sends one 20 ms frame; the pacer calls it for every session.
-func (s *Session) Tick() {
-	if s.closed.Load() {
-		return
+// Tick is the session's 20 ms: it sends one frame and then handles every
+// packet that has arrived since the last tick. The pacer calls it; it
+// reports false once the session is closed.
+func (s *Session) Tick() bool {
+	s.fdMu.Lock()
+	defer s.fdMu.Unlock()
+	if s.fd < 0 {
+		return false
 	}
+	s.send()
+	s.receive()
+	return true
+}
+
+func (s *Session) send() {
 	s.mu.Lock()
 	src, p, remote := s.src, s.params, s.remote
 	s.mu.Unlock()
@@ -187,7 +194,7 @@ func (s *Session) Tick() {
 	if p.Send && remote.IsValid() {
 		Header{PayloadType: p.CodecPT, Seq: s.seq, Timestamp: s.ts, SSRC: s.ssrc}.Put(s.pkt[:])
 		p.Codec.Encode(s.pkt[HeaderLen:], s.pcm[:])
-		if _, err := s.conn.WriteToUDPAddrPort(s.pkt[:], remote); err == nil {
+		if sendTo(s.fd, s.pkt[:], remote) == nil {
 			s.sent++
 			s.sentOcts += media.FrameSamples
 		}
@@ -199,54 +206,60 @@ func (s *Session) Tick() {
 	}
 }
 
+// receive handles the packets waiting on the sockets.
+func (s *Session) receive() {
+	for {
+		n, from, err := recvFrom(s.fd, s.rbuf[:])
+		if err != nil {
+			break
+		}
+		if n <= len(s.rbuf) {
+			s.packet(s.rbuf[:n], from)
+		}
+	}
+	for { // RTCP: reports are read and dropped for now
+		if _, _, err := recvFrom(s.rtcpFD, s.rbuf[:]); err != nil {
+			break
+		}
+	}
+	if s.events.State == EventActive && time.Since(s.lastEvt) > time.Second {
+		s.events.Expire(1, func(DigitEvent) {})
+	}
+}
+
+func (s *Session) packet(buf []byte, from netip.AddrPort) {
+	h, payload, err := Parse(buf)
+	if err != nil {
+		return
+	}
+	if !s.accept(from, h) {
+		s.Foreign.Add(1)
+		return
+	}
+	s.mu.Lock()
+	s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000))
+	p := s.params
+	s.mu.Unlock()
+	switch {
+	case p.EventPT != 0 && h.PayloadType == p.EventPT:
+		if e, err := ParseEvent(payload); err == nil {
+			s.events.Packet(h, e, func(d DigitEvent) {
+				if !d.End {
+					s.emit(media.Event{Kind: media.EventDigit, Digit: d.Digit})
+				}
+			})
+			s.lastEvt = time.Now()
+		}
+	case h.PayloadType == p.CodecPT && p.EventPT == 0 && len(payload) <= len(s.rpcm):
+		pcm := s.rpcm[:len(payload)]
+		p.Codec.Decode(pcm, payload)
+		s.det.Process(pcm)
+	}
+}
+
 // latchProbation is how many consecutive packets a new source must send
 // before the stream follows it.
 const latchProbation = 3
-
-func (s *Session) readLoop() {
-	defer close(s.done)
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		h, payload, err := Parse(buf[:n])
-		if err != nil {
-			continue
-		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if !s.accept(from, h) {
-			s.Foreign.Add(1)
-			continue
-		}
-		s.mu.Lock()
-		s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000))
-		p := s.params
-		s.mu.Unlock()
-		switch {
-		case p.EventPT != 0 && h.PayloadType == p.EventPT:
-			if e, err := ParseEvent(payload); err == nil {
-				s.events.Packet(h, e, func(d DigitEvent) {
-					if !d.End {
-						s.emit(media.Event{Kind: media.EventDigit, Digit: d.Digit})
-					}
-				})
-				s.lastEvt = time.Now()
-			}
-		case h.PayloadType == p.CodecPT && p.EventPT == 0 && len(payload) <= len(s.rpcm):
-			pcm := s.rpcm[:len(payload)]
-			p.Codec.Decode(pcm, payload)
-			s.det.Process(pcm)
-		}
-		if s.events.State == EventActive && time.Since(s.lastEvt) > time.Second {
-			s.events.Expire(1, func(DigitEvent) {})
-		}
-	}
-}
 
 // accept applies strict RTP with learning. Before the stream has a
 // source, a packet from the SDP address is taken at once; another address
@@ -281,15 +294,6 @@ func (s *Session) accept(from netip.AddrPort, h Header) bool {
 	return false
 }
 
-func (s *Session) drainRTCP() {
-	buf := make([]byte, 1500)
-	for {
-		if _, _, err := s.rtcpConn.ReadFromUDPAddrPort(buf); err != nil {
-			return
-		}
-	}
-}
-
 // Stats returns the receive statistics so far (loss, jitter).
 func (s *Session) Stats() (received uint32, lost int32, jitterMs float64) {
 	s.mu.Lock()
@@ -297,15 +301,14 @@ func (s *Session) Stats() (received uint32, lost int32, jitterMs float64) {
 	return s.stats.Received(), s.stats.Lost(), float64(s.stats.Jitter()) / 8
 }
 
-// Close releases the sockets and waits for the receive goroutine.
+// Close releases the sockets; the pacer drops the session at its next tick.
 func (s *Session) Close() {
-	if s.closed.Swap(true) {
+	s.fdMu.Lock()
+	defer s.fdMu.Unlock()
+	if s.fd < 0 {
 		return
 	}
-	s.conn.Close()
-	s.rtcpConn.Close()
-	select {
-	case <-s.done:
-	case <-time.After(time.Second):
-	}
+	closeFD(s.fd)
+	closeFD(s.rtcpFD)
+	s.fd, s.rtcpFD = -1, -1
 }

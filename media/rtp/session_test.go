@@ -109,7 +109,7 @@ func TestInBandDTMFBetweenSessions(t *testing.T) {
 // first packet has duration 0) into a session, then shows that a second
 // source cannot take over the stream.
 func TestRFC4733FromSIPpAndStrictRTP(t *testing.T) {
-	pool, _, _ := newPair(t)
+	pool, pacer, _ := newPair(t)
 	s, err := pool.Open()
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +121,7 @@ func TestRFC4733FromSIPpAndStrictRTP(t *testing.T) {
 	defer foreign.Close()
 	var c collector
 	s.Start(Params{Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: media.PCMU, CodecPT: 0, EventPT: 101, Send: true}, c.on)
+	pacer.Add(s)
 	data, err := os.ReadFile("testdata/dtmf_2833_1.pcap")
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +164,8 @@ func TestLatchesToNATSource(t *testing.T) {
 		Header{PayloadType: 8, Seq: uint16(100 + i), Timestamp: uint32(i * 160), SSRC: 5}.Put(pkt)
 		natted.WriteToUDP(pkt, net.UDPAddrFromAddrPort(s.Local()))
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	s.Tick() // sends to the SDP address, then reads the four packets
 	s.mu.Lock()
 	remote := s.remote
 	s.mu.Unlock()
@@ -174,5 +176,52 @@ func TestLatchesToNATSource(t *testing.T) {
 	natted.SetReadDeadline(time.Now().Add(time.Second))
 	if _, _, err := natted.ReadFromUDP(pkt); err != nil {
 		t.Fatalf("no packet sent to the latched source: %v", err)
+	}
+}
+
+// TestCloseStopsTicking: a closed session reports false from Tick and the
+// pacer drops it; its ports can be bound again.
+func TestCloseStopsTicking(t *testing.T) {
+	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 34000, 34001)
+	s, err := pool.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Open(); err == nil {
+		t.Fatal("a second pair from a one-pair range")
+	}
+	s.Close()
+	s.Close()
+	if s.Tick() {
+		t.Error("a closed session ticked")
+	}
+	again, err := pool.Open()
+	if err != nil {
+		t.Fatalf("ports not released: %v", err)
+	}
+	again.Close()
+}
+
+func BenchmarkSessionTick(b *testing.B) {
+	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 35000, 35999)
+	s, err := pool.Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sink, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	defer sink.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sink.ReadFromUDP(buf); err != nil {
+				return
+			}
+		}
+	}()
+	s.Start(Params{Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Tick()
 	}
 }

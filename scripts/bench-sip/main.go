@@ -1,0 +1,335 @@
+// Command bench-sip is the SIP load benchmark behind scripts/bench-sip.sh:
+// SIPp on loopback against `jinyin run`, then against a bare sipgo UAS
+// (bareuas) for the signalling ceiling. For each step it prints the calls
+// completed and failed, the box's CPU per call-second and memory per call
+// (from /proc), its RSS, and the p99 gap between the RTP packets the box
+// sends, measured by a probe call of its own.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+var (
+	jinyin   = flag.String("jinyin", "", "jinyin binary")
+	bareuas  = flag.String("bareuas", "", "bareuas binary")
+	scenario = flag.String("scenario", "scripts/bench-sip/ivr-call.xml", "SIPp scenario")
+	calls    = flag.Int("calls", 3000, "concurrent IVR calls in step 1")
+	cps      = flag.Int("cps", 1000, "call rate in step 2 (1 s calls)")
+	cpsSecs  = flag.Int("cps-seconds", 10, "length of step 2")
+	flood    = flag.Int("flood", 5000, "INVITE rate of the flood in step 3 and against bareuas")
+	floodSec = flag.Int("flood-seconds", 10, "length of the floods")
+	only     = flag.String("only", "", "run only these steps, e.g. 1,3")
+)
+
+const (
+	boxSIP  = "127.0.0.1:25060"
+	boxHTTP = "127.0.0.1:28080"
+	bareSIP = "127.0.0.1:25160"
+)
+
+func main() {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "bench-sip-")
+	check(err)
+	defer os.RemoveAll(dir)
+	fmt.Printf("%-34s %9s %7s %8s %11s %9s %8s %9s\n", "step", "completed", "failed", "refused", "CPU/call-s", "per call", "RSS max", "p99 gap")
+	box := start(dir, *jinyin, "run", "--data", filepath.Join(dir, "data"), "--set", "sip.listen="+boxSIP, "--set", "http.listen="+boxHTTP,
+		"--set", "sip.rtp_ports=20000-39999", "--set", fmt.Sprintf("sip.max_calls=%d", *calls+500), "--set", "log.level=error")
+	defer box.Process.Kill()
+	waitHTTP()
+	idleRSS := rssKB(box.Process.Pid)
+	var ratePerSec float64
+	if run("1") {
+		stepConcurrent(box.Process.Pid, idleRSS)
+	}
+	if run("2") {
+		ratePerSec = stepRate(box.Process.Pid)
+	}
+	if run("3") {
+		stepFlood(box.Process.Pid)
+	}
+	box.Process.Signal(os.Interrupt)
+	box.Wait()
+	if run("4") {
+		bare := start(dir, *bareuas, "-listen", bareSIP)
+		defer bare.Process.Kill()
+		time.Sleep(300 * time.Millisecond)
+		bareRate := stepBare(bare.Process.Pid)
+		if ratePerSec > 0 {
+			fmt.Printf("\njinyin, answering with media, completed %.0f calls/s; the bare sipgo UAS, no media, %.0f calls/s: ratio %.2f\n", ratePerSec, bareRate, ratePerSec/bareRate)
+		}
+	}
+}
+
+func run(step string) bool { return *only == "" || strings.Contains(*only, step) }
+
+// stepConcurrent holds N IVR calls up and measures the steady state.
+func stepConcurrent(pid int, idleRSS int) {
+	n := *calls
+	ramp := time.Duration(n/300+1) * time.Second
+	hold := ramp + 25*time.Second
+	stats := sippStart(boxSIP, "-r", "300", "-l", strconv.Itoa(n), "-m", strconv.Itoa(n), "-d", strconv.Itoa(int(hold/time.Millisecond)), "-rtp_echo", "-mp", "26000")
+	waitCalls(n, ramp+15*time.Second)
+	time.Sleep(2 * time.Second)
+	cpu0, t0 := cpuTicks(pid), time.Now()
+	gaps := probe(boxSIP, 8*time.Second)
+	cpu1, t1 := cpuTicks(pid), time.Now()
+	rss := rssKB(pid)
+	up := status().Calls
+	ok, failed := stats.wait()
+	cpuPerCallSec := float64(cpu1-cpu0) * 10000 / t1.Sub(t0).Seconds() / float64(up) // ticks are 10 ms
+	fmt.Printf("%-34s %9d %7d %8d %9.0fµs %7.1fKB %6.0fMiB %7.1fms\n", fmt.Sprintf("1: %d concurrent IVR calls", n), ok, failed, 0,
+		cpuPerCallSec, float64(rss-idleRSS)/float64(up), float64(rss)/1024, p99(gaps))
+}
+
+// stepRate runs short calls (answer, 1 s of prompt, hang up) at a rate.
+func stepRate(pid int) float64 {
+	total := *cps * *cpsSecs
+	refused0 := status().Refused
+	cpu0, t0 := cpuTicks(pid), time.Now()
+	stats := sippStart(boxSIP, "-r", strconv.Itoa(*cps), "-m", strconv.Itoa(total), "-d", "1000", "-rtp_echo", "-mp", "26100")
+	maxRSS := watchRSS(pid, stats.done)
+	ok, failed := stats.wait()
+	cpu1, t1 := cpuTicks(pid), time.Now()
+	elapsed := t1.Sub(t0).Seconds()
+	fmt.Printf("%-34s %9d %7d %8d %9.0fµs %9s %6.0fMiB %9s\n", fmt.Sprintf("2: %d calls/s, 1 s each", *cps), ok, failed, status().Refused-refused0,
+		float64(cpu1-cpu0)*10000/float64(ok), "", float64(maxRSS)/1024, "")
+	return float64(ok) / elapsed
+}
+
+// stepFlood keeps 200 calls up and floods INVITEs far above the admitted rate.
+func stepFlood(pid int) {
+	bg := sippStart(boxSIP, "-r", "100", "-l", "200", "-m", "200", "-d", strconv.Itoa((*floodSec+12)*1000), "-rtp_echo", "-mp", "26200")
+	waitCalls(200, 10*time.Second)
+	refused0 := status().Refused
+	fl := sippStart(boxSIP, "-r", strconv.Itoa(*flood), "-m", strconv.Itoa(*flood**floodSec), "-d", "0", "-rtp_echo", "-mp", "26300", "-recv_timeout", "5000")
+	gapsDone := make(chan []time.Duration)
+	go func() { time.Sleep(time.Second); gapsDone <- probe(boxSIP, time.Duration(*floodSec-3)*time.Second) }()
+	maxRSS := watchRSS(pid, fl.done)
+	ok, failed := fl.wait()
+	gaps := <-gapsDone
+	refused := status().Refused - refused0
+	bgOK, bgFailed := bg.wait()
+	fmt.Printf("%-34s %9d %7d %8d %11s %9s %6.0fMiB %7.1fms\n", fmt.Sprintf("3: flood %d INVITE/s, %d s", *flood, *floodSec), ok, failed-int(refused), refused, "", "", float64(maxRSS)/1024, p99(gaps))
+	fmt.Printf("%-34s %9d %7d\n", "   calls up during the flood", bgOK, bgFailed)
+}
+
+func stepBare(pid int) float64 {
+	t0 := time.Now()
+	st := sippStart(bareSIP, "-r", strconv.Itoa(*flood), "-m", strconv.Itoa(*flood**floodSec), "-d", "0", "-recv_timeout", "5000")
+	maxRSS := watchRSS(pid, st.done)
+	ok, failed := st.wait()
+	rate := float64(ok) / time.Since(t0).Seconds()
+	fmt.Printf("%-34s %9d %7d %8d %11s %9s %6.0fMiB %9s\n", fmt.Sprintf("4: bare sipgo UAS, %d INVITE/s", *flood), ok, failed, 0, "", "", float64(maxRSS)/1024, "")
+	return rate
+}
+
+// sippRun is a SIPp process and the statistics file it writes.
+type sippRun struct {
+	cmd  *exec.Cmd
+	stat string
+	done chan struct{}
+}
+
+var sippPort = 25300
+
+func sippStart(target string, args ...string) *sippRun {
+	sippPort += 10
+	stat := filepath.Join(os.TempDir(), fmt.Sprintf("bench-sip-%d.csv", sippPort))
+	base := []string{target, "-sf", *scenario, "-s", "100", "-i", "127.0.0.1", "-p", strconv.Itoa(sippPort), "-mi", "127.0.0.1",
+		"-nostdin", "-trace_stat", "-stf", stat, "-fd", "1", "-max_socket", "60000", "-timeout", "180s"}
+	cmd := exec.Command("sipp", append(base, args...)...)
+	check(cmd.Start())
+	r := &sippRun{cmd: cmd, stat: stat, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(r.done) }()
+	return r
+}
+
+// wait returns the successful and failed call counts from the last line
+// of SIPp's statistics file.
+func (r *sippRun) wait() (ok, failed int) {
+	<-r.done
+	defer os.Remove(r.stat)
+	f, err := os.Open(r.stat)
+	check(err)
+	defer f.Close()
+	var header, last []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ";")
+		if header == nil {
+			header = fields
+			continue
+		}
+		last = fields
+	}
+	get := func(name string) int {
+		i := slices.Index(header, name)
+		if i < 0 || i >= len(last) {
+			return -1
+		}
+		n, _ := strconv.Atoi(last[i])
+		return n
+	}
+	return get("SuccessfulCall(C)"), get("FailedCall(C)")
+}
+
+func start(dir, bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	return cmd
+}
+
+type boxStatus struct {
+	Calls   int    `json:"calls"`
+	Refused uint64 `json:"refused"`
+}
+
+func status() boxStatus {
+	var st boxStatus
+	res, err := http.Get("http://" + boxHTTP + "/status")
+	if err == nil {
+		json.NewDecoder(res.Body).Decode(&st)
+		res.Body.Close()
+	}
+	return st
+}
+
+func waitHTTP() {
+	for i := 0; i < 100; i++ {
+		if res, err := http.Get("http://" + boxHTTP + "/status"); err == nil {
+			res.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	check(fmt.Errorf("the box did not come up"))
+}
+
+func waitCalls(n int, limit time.Duration) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if status().Calls >= n {
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "bench-sip: only %d of %d calls up\n", status().Calls, n)
+}
+
+// cpuTicks is utime+stime of a process in clock ticks (10 ms).
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	check(err)
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s
+}
+
+func rssKB(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			n, _ := strconv.Atoi(strings.Fields(line)[1])
+			return n
+		}
+	}
+	return 0
+}
+
+// watchRSS samples RSS every 100 ms until done and returns the maximum.
+func watchRSS(pid int, done chan struct{}) int {
+	m := 0
+	for {
+		m = max(m, rssKB(pid))
+		select {
+		case <-done:
+			return m
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// probe places one call to the IVR and records the gaps between the RTP
+// packets the box sends it for d.
+func probe(target string, d time.Duration) []time.Duration {
+	rtpConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	check(err)
+	defer rtpConn.Close()
+	ua, _ := sipgo.NewUA(sipgo.WithUserAgent("bench-probe"))
+	defer ua.Close()
+	client, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "probe", Host: "127.0.0.1"}}
+	dc := sipgo.NewDialogClientCache(client, contact)
+	port := rtpConn.LocalAddr().(*net.UDPAddr).Port
+	offer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n", port)
+	host, p, _ := net.SplitHostPort(target)
+	pn, _ := strconv.Atoi(p)
+	ctx, cancel := context.WithTimeout(context.Background(), d+20*time.Second)
+	defer cancel()
+	dlg, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: "100", Host: host, Port: pn}, []byte(offer), sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "probe: invite:", err)
+		return nil
+	}
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		fmt.Fprintln(os.Stderr, "probe: answer:", err)
+		return nil
+	}
+	dlg.Ack(ctx)
+	defer dlg.Bye(ctx)
+	buf := make([]byte, 1500)
+	var gaps []time.Duration
+	var last time.Time
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		rtpConn.SetReadDeadline(end)
+		if _, _, err := rtpConn.ReadFromUDP(buf); err != nil {
+			break
+		}
+		now := time.Now()
+		if !last.IsZero() {
+			gaps = append(gaps, now.Sub(last))
+		}
+		last = now
+	}
+	return gaps
+}
+
+func p99(gaps []time.Duration) float64 {
+	if len(gaps) == 0 {
+		return -1
+	}
+	slices.Sort(gaps)
+	if os.Getenv("GAPS") != "" {
+		n := len(gaps)
+		fmt.Fprintf(os.Stderr, "gaps n=%d p1=%v p10=%v p50=%v p90=%v p99=%v max=%v\n", n, gaps[n/100], gaps[n/10], gaps[n/2], gaps[n*9/10], gaps[n*99/100], gaps[n-1])
+	}
+	return float64(gaps[len(gaps)*99/100]) / float64(time.Millisecond)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-sip:", err)
+		os.Exit(1)
+	}
+}
