@@ -40,6 +40,9 @@ type Box struct {
 	Board    string `toml:"board"`    // board profile: "sim" or a real board
 	Country  string `toml:"country"`  // call-progress tones and ring cadence: "cn", "itu"
 	Language string `toml:"language"` // default prompt language: "zh" or "en"
+	// MemoryLimitMB is the Go runtime's soft memory limit: the garbage
+	// collector works harder as the heap nears it. 0 leaves it unset.
+	MemoryLimitMB int `toml:"memory_limit_mb"`
 }
 
 // Log selects the slog level and format.

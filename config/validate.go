@@ -90,6 +90,9 @@ func (v *validator) validate(c *Config, env Env) {
 		v.report("box.board", "unknown board profile %q; this firmware has %s", c.Box.Board, strings.Join(quoteAll(names), ", "))
 	}
 	v.enum("box.country", c.Box.Country, "cn", "itu")
+	if c.Box.MemoryLimitMB != 0 && (c.Box.MemoryLimitMB < 32 || c.Box.MemoryLimitMB > 65536) {
+		v.report("box.memory_limit_mb", "memory_limit_mb must be 0 (unset) or from 32 to 65536, not %d", c.Box.MemoryLimitMB)
+	}
 	v.enum("box.language", c.Box.Language, "zh", "en")
 	v.enum("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.enum("log.format", c.Log.Format, "text", "json")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"jinyin/board"
@@ -81,6 +82,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
+	if mb := cfg.Box.MemoryLimitMB; mb > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(mb) << 20)
+	}
 	box.Version = version
 	b, err := box.New(cfg, *data, log)
 	if err != nil {

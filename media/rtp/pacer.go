@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -64,8 +65,13 @@ func (sh *shard) remove(s *Session) {
 	}
 }
 
-// Run ticks until ctx ends.
+// Run ticks until ctx ends. A shard that wakes from its sleep needs a Go
+// scheduler slot (a P) to run; Run adds one per shard to GOMAXPROCS so
+// that one is idle when it wakes instead of behind signalling goroutines.
 func (p *Pacer) Run(ctx context.Context) {
+	if want := runtime.NumCPU() + len(p.shards); runtime.GOMAXPROCS(0) < want {
+		runtime.GOMAXPROCS(want)
+	}
 	var wg sync.WaitGroup
 	for _, sh := range p.shards {
 		wg.Add(1)
@@ -75,6 +81,10 @@ func (p *Pacer) Run(ctx context.Context) {
 }
 
 func (sh *shard) run(ctx context.Context) {
+	if realtime() {
+		sh.runRealtime(ctx)
+		return
+	}
 	next := time.Now()
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -89,13 +99,32 @@ func (sh *shard) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		sh.mu.Lock()
-		sh.list = append(sh.list[:0], sh.sessions...)
-		sh.mu.Unlock()
-		for _, s := range sh.list {
-			if !s.Tick() {
-				sh.remove(s)
-			}
+		sh.tick()
+	}
+}
+
+// runRealtime is run on a real-time thread: it sleeps in the kernel to an
+// absolute deadline, so neither Go's timers nor its run queue stand
+// between the deadline and the packets.
+func (sh *shard) runRealtime(ctx context.Context) {
+	next := monotonic()
+	for ctx.Err() == nil {
+		next += int64(Interval)
+		if now := monotonic(); now-next > int64(5*Interval) {
+			next = now
+		}
+		sleepUntil(next)
+		sh.tick()
+	}
+}
+
+func (sh *shard) tick() {
+	sh.mu.Lock()
+	sh.list = append(sh.list[:0], sh.sessions...)
+	sh.mu.Unlock()
+	for _, s := range sh.list {
+		if !s.Tick() {
+			sh.remove(s)
 		}
 	}
 }
