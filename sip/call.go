@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +114,20 @@ func (s *Server) respond(tx gosip.ServerTransaction, req *gosip.Request, code in
 	}
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sip: respond", "code", code, "err", err)
+		s.sendLarge(res, err)
+	}
+}
+
+// sendLarge sends a UDP response that sipgo refused for exceeding the MTU
+// (a request with many Via headers is answered with all of them). RFC
+// 3261's size limit (§18.1.1) is for requests a client sends; a response
+// goes back over the request's transport whatever its size.
+func (s *Server) sendLarge(res *gosip.Response, err error) {
+	if s.udp == nil || !strings.Contains(err.Error(), "MTU") {
+		return
+	}
+	if to, rerr := net.ResolveUDPAddr("udp", res.Destination()); rerr == nil {
+		s.udp.WriteTo([]byte(res.String()), to)
 	}
 }
 

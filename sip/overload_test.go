@@ -3,9 +3,13 @@ package sip
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"jinyin/media"
 )
 
 func rawInvite(to, callID string, local net.Addr) []byte {
@@ -61,16 +65,63 @@ func TestFloodGets503(t *testing.T) {
 
 func TestStateless503(t *testing.T) {
 	req := rawInvite("100", "abc", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070})
-	res := string(stateless503(req))
-	for _, want := range []string{"SIP/2.0 503 Service Unavailable\r\n", "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc\r\n", "To: <sip:100@127.0.0.1>;tag=overload\r\n", "Call-ID: abc\r\n", "CSeq: 1 INVITE\r\n", "Retry-After: 2\r\n"} {
+	res := string(statelessResponse(req, 503, "Service Unavailable", "Retry-After: 2"))
+	for _, want := range []string{"SIP/2.0 503 Service Unavailable\r\n", "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc\r\n", "To: <sip:100@127.0.0.1>;tag=stateless\r\n", "Call-ID: abc\r\n", "CSeq: 1 INVITE\r\n", "Retry-After: 2\r\n"} {
 		if !strings.Contains(res, want) {
 			t.Errorf("503 lacks %q:\n%s", want, res)
 		}
 	}
-	if stateless503([]byte("INVITE sip:x SIP/2.0\r\nTo: <sip:x>\r\n\r\n")) != nil {
+	if statelessResponse([]byte("INVITE sip:x SIP/2.0\r\nTo: <sip:x>\r\n\r\n"), 400, "Bad Request", "") != nil {
 		t.Error("a request without Via, From and Call-ID got a response")
 	}
 	if !hasToTag([]byte("INVITE sip:x SIP/2.0\r\nt: <sip:x>;tag=1\r\n\r\n")) || hasToTag(req) {
 		t.Error("To tag detection wrong")
 	}
+}
+
+// TestMalformedSDP: an INVITE whose SDP is broken gets 400 naming the
+// line; one offering only a codec the box lacks gets 488.
+func TestMalformedSDP(t *testing.T) {
+	_, addr := startServer(t, func(o *Options) {
+		o.Router = func(string, string) (App, bool) { return func(media.Channel) {}, true }
+	})
+	to, _ := net.ResolveUDPAddr("udp", addr)
+	for _, c := range []struct{ body, want string }{
+		{"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 999.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n", "SIP/2.0 400 Bad Request (sdp: malformed: line 4"},
+		{"v=0\r\nthis is not SDP\r\n", "SIP/2.0 400 Bad Request (sdp: malformed: line 2"},
+		{"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n", "SIP/2.0 488 Not Acceptable Here"},
+	} {
+		conn, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		msg := strings.Replace(string(rawInvite("100", fmt.Sprint(time.Now().UnixNano()), conn.LocalAddr())), "Content-Length: ", "X-Old-Length: ", 1)
+		head, _, _ := strings.Cut(msg, "\r\n\r\n")
+		msg = head + "\r\nContent-Length: " + fmt.Sprint(len(c.body)) + "\r\n\r\n" + c.body
+		got := sendRaw(t, conn, to, []byte(msg), 2*time.Second)
+		conn.Close()
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("got %q, want %q...", got, c.want)
+		}
+	}
+}
+
+// FuzzRawRequest: the checks on raw datagrams never panic, and a response
+// they build is a well-formed status line and header block.
+func FuzzRawRequest(f *testing.F) {
+	for _, set := range []string{"valid", "invalid"} {
+		files, _ := filepath.Glob(filepath.Join("testdata", "rfc4475", set, "*.dat"))
+		for _, name := range files {
+			data, _ := os.ReadFile(name)
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		code, reason := checkRequest(data)
+		if code == 0 {
+			code, reason = 503, "Service Unavailable"
+		}
+		res := statelessResponse(data, code, reason, "")
+		if res != nil && (!strings.HasPrefix(string(res), fmt.Sprintf("SIP/2.0 %d ", code)) || !strings.HasSuffix(string(res), "\r\n\r\n")) {
+			t.Fatalf("malformed response %q", res)
+		}
+		hasToTag(data)
+	})
 }

@@ -199,20 +199,23 @@ func (m *Media) attr(val string) error {
 		}
 		m.PtimeMs = n
 	case "rtpmap":
+		// An rtpmap the box cannot read (RFC 4475's "a=rtpmap:31 LPC" has
+		// no clock rate) names a format it will not choose anyway: it is
+		// left out rather than failing the whole description.
 		ptS, enc, ok := strings.Cut(rest, " ")
 		pt, err := strconv.Atoi(ptS)
 		parts := strings.Split(enc, "/")
 		if !ok || err != nil || len(parts) < 2 {
-			return fmt.Errorf("want rtpmap:PT NAME/RATE")
+			return nil
 		}
 		rate, err := strconv.Atoi(parts[1])
 		if err != nil || rate <= 0 {
-			return fmt.Errorf("rtpmap rate %q", parts[1])
+			return nil
 		}
 		ch := 1
 		if len(parts) > 2 {
 			if ch, err = strconv.Atoi(parts[2]); err != nil || ch < 1 {
-				return fmt.Errorf("rtpmap channels %q", parts[2])
+				return nil
 			}
 		}
 		for i := range m.Formats {
