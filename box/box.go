@@ -25,6 +25,7 @@ import (
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/media/prompt"
+	"jinyin/media/tone"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -115,23 +116,77 @@ func (b *Box) open() (err error) {
 	return nil
 }
 
-// router sends calls to IVR extensions to the IVR; other destinations are
-// not reachable yet (agents ring with the queue, issue 6).
+// router sends calls to IVR extensions to the IVR, and calls to agents and
+// phones to the phone registered for them, bridged through the box.
 func (b *Box) router(prompts *prompt.Set) sip.Router {
-	ivrs := map[string]bool{}
+	exts := map[string]config.Extension{}
 	for _, e := range b.cfg.Extensions {
-		if e.Kind == "ivr" {
-			ivrs[e.Number] = true
-		}
+		exts[e.Number] = e
 	}
-	return func(to, from string) (sip.App, bool) {
-		if !ivrs[to] {
-			return nil, false
+	return func(to, from string) (sip.App, error) {
+		e, ok := exts[to]
+		if !ok {
+			return nil, sip.ErrNotFound
 		}
-		return func(ch media.Channel) {
-			b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from)
-			ivr.Welcome(ch, prompts, b.cfg.Box.Language, b.log)
-		}, true
+		if e.Kind == "ivr" {
+			return func(ch media.Channel) {
+				b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from)
+				ivr.Welcome(ch, prompts, b.cfg.Box.Language, b.log)
+			}, nil
+		}
+		if len(b.sip.Registrar.Contacts(to)) == 0 {
+			return nil, sip.ErrUnavailable
+		}
+		return func(ch media.Channel) { b.connect(ch, to, from) }, nil
+	}
+}
+
+// ringTimeout is how long a phone rings before the caller is told it is
+// not available.
+const ringTimeout = 30 * time.Second
+
+// connect rings the extension's newest registered phone while the caller
+// hears ring-back, and bridges the two when it answers. A caller who hangs
+// up while it rings cancels the call to the phone.
+func (b *Box) connect(ch media.Channel, ext, from string) {
+	contacts := b.sip.Registrar.Contacts(ext)
+	if len(contacts) == 0 {
+		return
+	}
+	if cad, err := tone.Lookup(b.cfg.Box.Country, "ringback"); err == nil {
+		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
+	defer cancel()
+	type result struct {
+		call *sip.Call
+		err  error
+	}
+	answered := make(chan result, 1)
+	go func() {
+		c, err := b.sip.Dial(ctx, contacts[0].Contact, from)
+		answered <- result{c, err}
+	}()
+	for {
+		select {
+		case e, ok := <-ch.Events():
+			if ok && e.Kind != media.EventHangup {
+				continue
+			}
+			cancel()
+			if r := <-answered; r.call != nil {
+				r.call.Hangup()
+			}
+			return
+		case r := <-answered:
+			if r.err != nil {
+				b.log.Info("extension did not answer", "ext", ext, "err", r.err)
+				return
+			}
+			b.log.Info("call bridged", "caller", ch.ID(), "ext", ext, "callee", r.call.ID())
+			media.Bridge(ch, r.call)
+			return
+		}
 	}
 }
 
@@ -284,6 +339,8 @@ type Status struct {
 	Version string       `json:"version"`
 	Calls   int          `json:"calls"`   // SIP calls up or being set up
 	Refused uint64       `json:"refused"` // INVITEs answered 503 for overload
+
+	Registered map[string]int `json:"registered"` // extension -> contacts
 }
 
 // SpanStatus is one span in Status.
@@ -299,7 +356,7 @@ var Version = "dev"
 
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: time.Since(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
-		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load()}
+		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered()}
 	for _, s := range b.spans {
 		st.Spans = append(st.Spans, SpanStatus{ID: s.Config.ID, Type: s.Config.Type, Group: s.Config.Group, Alarms: s.Alarms().String()})
 	}

@@ -35,3 +35,42 @@ type Channel interface {
 	// Hangup ends the call.
 	Hangup() error
 }
+
+// Listener is a channel whose received audio can be taken as a Source:
+// what bridging, recording and supervisor monitoring read. An optional
+// feature, found by type assertion.
+type Listener interface {
+	// Listen returns the far end's audio, one 20 ms frame per Fill, with
+	// silence where a frame was lost. It never ends.
+	Listen() Source
+}
+
+// Bridge connects two channels' audio both ways until either hangs up,
+// then hangs up the other. Both must be Listeners.
+func Bridge(a, b Channel) error {
+	la, ok1 := a.(Listener)
+	lb, ok2 := b.(Listener)
+	if !ok1 || !ok2 {
+		return errNotListener
+	}
+	a.Play(lb.Listen())
+	b.Play(la.Listen())
+	for {
+		select {
+		case e, ok := <-a.Events():
+			if !ok || e.Kind == EventHangup {
+				return b.Hangup()
+			}
+		case e, ok := <-b.Events():
+			if !ok || e.Kind == EventHangup {
+				return a.Hangup()
+			}
+		}
+	}
+}
+
+var errNotListener = errorString("media: bridge needs two channels whose audio can be listened to")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

@@ -23,8 +23,22 @@ import (
 // done with the call; the call is hung up then if it is still up.
 type App func(ch media.Channel)
 
-// Router picks the App for a dialled number; ok false answers 404.
-type Router func(to, from string) (app App, ok bool)
+// Router picks the App for a dialled number, or refuses the call with
+// ErrNotFound (404) or ErrUnavailable (480).
+type Router func(to, from string) (App, error)
+
+// Routing refusals.
+var (
+	ErrNotFound    = errors.New("sip: no such number")
+	ErrUnavailable = errors.New("sip: destination not reachable now")
+)
+
+// dialog is what a call needs of its SIP dialog, whichever side began it.
+type dialog interface {
+	Bye(ctx context.Context) error
+	Context() context.Context
+	Close() error
+}
 
 // codecs the box answers with, in order of preference (PCMA: China, E1).
 var codecs = []string{"PCMA", "PCMU"}
@@ -33,7 +47,7 @@ var codecs = []string{"PCMA", "PCMU"}
 type Call struct {
 	id      string
 	srv     *Server
-	dlg     *sipgo.DialogServerSession
+	dlg     dialog
 	sess    *rtp.Session
 	local   sdp.Local
 	choice  sdp.Choice
@@ -45,7 +59,11 @@ type Call struct {
 
 var _ media.Channel = (*Call)(nil)
 
-func (c *Call) ID() string                 { return c.id }
+func (c *Call) ID() string { return c.id }
+
+// Listen is the far end's audio, for a bridge or a recording.
+func (c *Call) Listen() media.Source { return c.sess.Listen() }
+
 func (c *Call) Play(src media.Source)      { c.sess.Play(src) }
 func (c *Call) Events() <-chan media.Event { return c.events }
 
@@ -171,8 +189,12 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	if f := req.From(); f != nil {
 		from = f.Address.User
 	}
-	app, ok := s.router(req.Recipient.User, from)
-	if !ok {
+	app, err := s.router(req.Recipient.User, from)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		s.respond(tx, req, 480, "Temporarily Unavailable")
+		return
+	case err != nil:
 		s.respond(tx, req, 404, "Not Found")
 		return
 	}
@@ -236,6 +258,8 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	app(c)
 	c.Hangup()
 }
+
+var _ media.Listener = (*Call)(nil)
 
 // armSessionTimer hangs up a call whose refresher has not refreshed the
 // session within its interval (RFC 4028 §10: BYE at the interval's end
@@ -358,13 +382,75 @@ func (s *Server) onAck(req *gosip.Request, tx gosip.ServerTransaction) {
 }
 
 func (s *Server) onBye(req *gosip.Request, tx gosip.ServerTransaction) {
-	if err := s.dialogs.ReadBye(req, tx); err != nil {
+	err := s.dialogs.ReadBye(req, tx)
+	if errors.Is(err, sipgo.ErrDialogDoesNotExists) {
+		err = s.clientDialogs.ReadBye(req, tx) // a call the box placed
+	}
+	if err != nil {
 		if errors.Is(err, sipgo.ErrDialogDoesNotExists) || errors.Is(err, sipgo.ErrDialogOutsideDialog) {
 			s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 			return
 		}
 		s.log.Debug("sip: BYE", "err", err)
 	}
+}
+
+// Dial places a call to a SIP URI (a registered phone's contact) and
+// returns it once answered; cancelling ctx before then cancels the call.
+// fromUser is the caller shown to the called phone.
+func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call, error) {
+	if !s.admit("") {
+		return nil, fmt.Errorf("sip: dial %s: over the call limit", to.String())
+	}
+	admitted := false
+	defer func() {
+		if !admitted {
+			s.active.Add(-1)
+		}
+	}()
+	sess, err := s.ports.Open()
+	if err != nil {
+		return nil, err
+	}
+	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
+	offer := sdp.Offer(local, 101, sdp.SendRecv)
+	from := &gosip.FromHeader{DisplayName: fromUser, Address: gosip.Uri{Scheme: "sip", User: fromUser, Host: s.mediaAddr.String()}}
+	from.Params.Add("tag", gosip.GenerateTagN(16))
+	dlg, err := s.clientDialogs.Invite(ctx, to, offer.Marshal(), gosip.NewHeader("Content-Type", "application/sdp"), from, &s.contact)
+	if err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
+	}
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		sess.Close()
+		dlg.Close()
+		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
+	}
+	answer, err := sdp.Parse(dlg.InviteResponse.Body())
+	var choice sdp.Choice
+	if err == nil {
+		choice, err = sdp.Accepted(answer, local)
+	}
+	if err != nil {
+		dlg.Ack(ctx)
+		dlg.Bye(ctx)
+		sess.Close()
+		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
+	}
+	if err := dlg.Ack(ctx); err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("sip: dial %s: ACK: %w", to.String(), err)
+	}
+	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64)}
+	admitted = true
+	s.calls.Store(c.id, c)
+	sess.Start(params(choice), c.deliver)
+	s.pacer.Add(sess)
+	go func() {
+		<-dlg.Context().Done()
+		c.end(true)
+	}()
+	return c, nil
 }
 
 // sessionExpires reads Session-Expires (RFC 4028 §4), 0 when absent.

@@ -53,11 +53,11 @@ func startCallServer(t *testing.T, answerDelayMs int, route func() *recorder) (*
 	t.Helper()
 	return startServer(t, func(o *Options) {
 		o.Config.AnswerDelayMs = answerDelayMs
-		o.Router = func(to, from string) (App, bool) {
+		o.Router = func(to, from string) (App, error) {
 			if to != "100" {
-				return nil, false
+				return nil, ErrNotFound
 			}
-			return route().app, true
+			return route().app, nil
 		}
 	})
 }

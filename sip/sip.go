@@ -52,16 +52,17 @@ type Server struct {
 	once      sync.Once
 	Registrar *Registrar
 
-	cfg       config.SIP
-	router    Router
-	dialogs   *sipgo.DialogServerCache
-	contact   gosip.ContactHeader
-	ports     *rtp.PortPool
-	pacer     *rtp.Pacer
-	mediaAddr netip.Addr
-	calls     sync.Map // dialog ID -> *Call
-	active    atomic.Int64
-	rate      tokenBucket
+	cfg           config.SIP
+	router        Router
+	dialogs       *sipgo.DialogServerCache
+	clientDialogs *sipgo.DialogClientCache
+	contact       gosip.ContactHeader
+	ports         *rtp.PortPool
+	pacer         *rtp.Pacer
+	mediaAddr     netip.Addr
+	calls         sync.Map // dialog ID -> *Call
+	active        atomic.Int64
+	rate          tokenBucket
 
 	Rejected atomic.Uint64 // INVITEs answered 503 for overload
 }
@@ -79,7 +80,7 @@ func Listen(o Options) (*Server, error) {
 	}
 	s := &Server{log: log, cfg: cfg, router: o.Router}
 	if s.router == nil {
-		s.router = func(string, string) (App, bool) { return nil, false }
+		s.router = func(string, string) (App, error) { return nil, ErrNotFound }
 	}
 	host, port, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
@@ -132,6 +133,7 @@ func Listen(o Options) (*Server, error) {
 	s.ua, s.srv = ua, srv
 	s.dialogs = sipgo.NewDialogServerCache(client, gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}})
 	s.contact = gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}}
+	s.clientDialogs = sipgo.NewDialogClientCache(client, s.contact)
 	srv.OnInvite(s.onInvite)
 	srv.OnAck(s.onAck)
 	srv.OnBye(s.onBye)

@@ -103,6 +103,9 @@ type Session struct {
 
 	shard *shard // the pacer shard that ticks it
 
+	jbMu sync.Mutex
+	jb   *JitterBuffer // made when something listens (a bridge, a recording)
+
 	Foreign atomic.Uint64 // packets dropped from other sources
 }
 
@@ -240,6 +243,13 @@ func (s *Session) packet(buf []byte, from netip.AddrPort) {
 	s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000))
 	p := s.params
 	s.mu.Unlock()
+	if h.PayloadType == p.CodecPT {
+		s.jbMu.Lock()
+		if s.jb != nil {
+			s.jb.Push(h.Seq, payload)
+		}
+		s.jbMu.Unlock()
+	}
 	switch {
 	case p.EventPT != 0 && h.PayloadType == p.EventPT:
 		if e, err := ParseEvent(payload); err == nil {
@@ -292,6 +302,41 @@ func (s *Session) accept(from netip.AddrPort, h Header) bool {
 		return true
 	}
 	return false
+}
+
+// Listen returns the audio this session receives, through an adaptive
+// jitter buffer (20-160 ms), decoded, one frame per Fill.
+func (s *Session) Listen() media.Source {
+	s.jbMu.Lock()
+	defer s.jbMu.Unlock()
+	if s.jb == nil {
+		s.jb = NewJitterBuffer(1, 8)
+	}
+	return &listener{s: s}
+}
+
+type listener struct {
+	s   *Session
+	buf [320]byte
+}
+
+// Fill pops one frame. It runs on the tick of whoever plays it, so the
+// buffer is shared under jbMu with the receiving tick.
+func (l *listener) Fill(dst []int16) int {
+	l.s.jbMu.Lock()
+	n, ok := l.s.jb.Pop(l.buf[:])
+	l.s.jbMu.Unlock()
+	l.s.mu.Lock()
+	codec := l.s.params.Codec
+	l.s.mu.Unlock()
+	if !ok || n == 0 {
+		clear(dst)
+		return len(dst)
+	}
+	n = min(n, len(dst))
+	codec.Decode(dst[:n], l.buf[:n])
+	clear(dst[n:])
+	return len(dst)
 }
 
 // Stats returns the receive statistics so far (loss, jitter).

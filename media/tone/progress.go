@@ -73,8 +73,10 @@ func NewPlayer(c Cadence, maxBlock int) *Player {
 	return p
 }
 
-// Fill writes the next len(dst) samples; len(dst) must not exceed maxBlock.
-func (p *Player) Fill(dst []int16) {
+// Fill writes the next len(dst) samples (len(dst) must not exceed
+// maxBlock) and returns len(dst): a cadence never ends.
+func (p *Player) Fill(dst []int16) int {
+	n0 := len(dst)
 	for len(dst) > 0 {
 		n := len(dst)
 		if len(p.c.OnOffMs) > 0 && n > p.left {
@@ -97,4 +99,5 @@ func (p *Player) Fill(dst []int16) {
 			}
 		}
 	}
+	return n0
 }

@@ -114,3 +114,26 @@ func (l Local) session() *Session {
 	}
 	return &Session{OriginUser: "jinyin", SessionID: l.Session, SessionVer: l.Session, OriginFamily: fam, OriginAddr: l.Addr.String(), Name: "jinyin", Addr: l.Addr}
 }
+
+// Accepted reads the answer to the box's own offer: the first accepted
+// audio stream, the codec the peer chose from those offered, and
+// telephone-event if it kept it.
+func Accepted(answer *Session, local Local) (Choice, error) {
+	for _, m := range answer.Media {
+		if m.Type != "audio" || m.Port == 0 {
+			continue
+		}
+		codec, ok := pick(m.Formats, local.Codecs)
+		if !ok {
+			return Choice{}, fmt.Errorf("%w: answer chose none of %s", ErrNoCodec, strings.Join(local.Codecs, ", "))
+		}
+		ch := Choice{Codec: codec, Remote: netip.AddrPortFrom(m.Addr, uint16(m.Port)), Direction: mirror(m.Direction), PtimeMs: 20}
+		for _, f := range m.Formats {
+			if strings.EqualFold(f.Name, "telephone-event") && f.RateHz == 8000 {
+				ch.Event = f
+			}
+		}
+		return ch, nil
+	}
+	return Choice{}, fmt.Errorf("%w: answer accepts no audio stream", ErrNoCodec)
+}
