@@ -106,6 +106,17 @@ type Session struct {
 	jbMu sync.Mutex
 	jb   *JitterBuffer // made when something listens (a bridge, a recording)
 
+	// RTCP (RFC 3550 §6): a sender report with one reception block every
+	// rtcpEvery ticks, and what the peer last reported.
+	rtcpEvery  int
+	rtcpTicks  int
+	rtcpBuf    [256]byte
+	report     Report
+	reports    []Report
+	lastSRNTP  uint32                      // middle 32 bits of the peer's last SR
+	lastSRAt   time.Time                   // when it arrived
+	PeerReport atomic.Pointer[ReportBlock] // the peer's last reception report on our stream
+
 	Foreign atomic.Uint64 // packets dropped from other sources
 }
 
@@ -115,7 +126,8 @@ func (p *PortPool) Open() (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{fd: a, rtcpFD: b, local: local, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32()}
+	s := &Session{fd: a, rtcpFD: b, local: local, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32(), rtcpEvery: 250}
+	s.report.Blocks = make([]ReportBlock, 0, 1)
 	s.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
 		if !e.End {
 			s.emit(media.Event{Kind: media.EventDigit, Digit: e.Digit})
@@ -220,10 +232,18 @@ func (s *Session) receive() {
 			s.packet(s.rbuf[:n], from)
 		}
 	}
-	for { // RTCP: reports are read and dropped for now
-		if _, _, err := recvFrom(s.rtcpFD, s.rbuf[:]); err != nil {
+	for {
+		n, _, err := recvFrom(s.rtcpFD, s.rbuf[:])
+		if err != nil {
 			break
 		}
+		if n <= len(s.rbuf) {
+			s.rtcpIn(s.rbuf[:n])
+		}
+	}
+	if s.rtcpTicks++; s.rtcpTicks >= s.rtcpEvery {
+		s.rtcpTicks = 0
+		s.rtcpOut()
 	}
 	if s.events.State == EventActive && time.Since(s.lastEvt) > time.Second {
 		s.events.Expire(1, func(DigitEvent) {})
@@ -302,6 +322,58 @@ func (s *Session) accept(from netip.AddrPort, h Header) bool {
 		return true
 	}
 	return false
+}
+
+// rtcpIn reads the peer's reports: the block about our stream, and the
+// time of its sender report for our LSR/DLSR.
+func (s *Session) rtcpIn(p []byte) {
+	var err error
+	s.reports, err = ParseReports(p, s.reports[:0])
+	if err != nil {
+		return
+	}
+	for i := range s.reports {
+		r := &s.reports[i]
+		if r.Sender {
+			s.lastSRNTP, s.lastSRAt = uint32(r.NTPTime>>16), time.Now()
+		}
+		for _, b := range r.Blocks {
+			if b.SSRC == s.ssrc {
+				rb := b
+				s.PeerReport.Store(&rb)
+			}
+		}
+	}
+}
+
+// ntpEpoch is 1900-01-01 in Unix seconds.
+const ntpEpoch = 2208988800
+
+// rtcpOut sends a sender report (or a receiver report when on hold) to
+// the peer's RTCP port, the RTP port plus one.
+func (s *Session) rtcpOut() {
+	s.mu.Lock()
+	remote, latched, p := s.remote, s.latched, s.params
+	r := &s.report
+	r.SSRC, r.Sender = s.ssrc, p.Send && s.sent > 0
+	now := time.Now()
+	r.NTPTime = uint64(now.Unix()+ntpEpoch)<<32 | uint64(now.Nanosecond())<<32/1e9
+	r.RTPTime, r.PacketCount, r.OctetCount = s.ts, s.sent, s.sentOcts
+	r.Blocks = r.Blocks[:0]
+	if latched {
+		b := ReportBlock{SSRC: s.remoteSSRC, FractionLost: s.stats.FractionLost(), Lost: s.stats.Lost(),
+			ExtendedMax: s.stats.ExtendedMax(), Jitter: s.stats.Jitter(), LSR: s.lastSRNTP}
+		if !s.lastSRAt.IsZero() {
+			b.DLSR = uint32(now.Sub(s.lastSRAt) * 65536 / time.Second)
+		}
+		r.Blocks = append(r.Blocks, b)
+	}
+	s.mu.Unlock()
+	if !remote.IsValid() {
+		return
+	}
+	pkt := AppendReport(s.rtcpBuf[:0], r)
+	sendTo(s.rtcpFD, pkt, netip.AddrPortFrom(remote.Addr(), remote.Port()+1))
 }
 
 // Listen returns the audio this session receives, through an adaptive

@@ -225,3 +225,29 @@ func BenchmarkSessionTick(b *testing.B) {
 		s.Tick()
 	}
 }
+
+// TestRTCPReports: two sessions exchange sender reports whose reception
+// block describes the other's stream.
+func TestRTCPReports(t *testing.T) {
+	pool, pacer, _ := newPair(t)
+	a, _ := pool.Open()
+	b, _ := pool.Open()
+	defer a.Close()
+	defer b.Close()
+	a.rtcpEvery, b.rtcpEvery = 5, 5
+	a.Start(Params{Remote: b.Local(), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+	b.Start(Params{Remote: a.Local(), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+	pacer.Add(a)
+	pacer.Add(b)
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if rb := b.PeerReport.Load(); rb != nil && rb.ExtendedMax != 0 {
+			if rb.Lost != 0 || rb.FractionLost != 0 {
+				t.Errorf("A reports loss on B's stream: %+v", rb)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no reception report from A about B's stream")
+		}
+	}
+}
