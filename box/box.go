@@ -97,6 +97,7 @@ func (b *Box) open() (err error) {
 		Password:    b.password,
 		MaxContacts: func(ext string) int { return maxContacts[ext] },
 		Router:      b.router(prompts),
+		Trunks:      cfg.Trunks,
 	})
 	if err != nil {
 		return err
@@ -340,7 +341,8 @@ type Status struct {
 	Calls   int          `json:"calls"`   // SIP calls up or being set up
 	Refused uint64       `json:"refused"` // INVITEs answered 503 for overload
 
-	Registered map[string]int `json:"registered"` // extension -> contacts
+	Registered map[string]int    `json:"registered"` // extension -> contacts
+	Trunks     []sip.TrunkStatus `json:"trunks"`
 }
 
 // SpanStatus is one span in Status.
@@ -356,7 +358,7 @@ var Version = "dev"
 
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: time.Since(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
-		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered()}
+		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered(), Trunks: b.sip.Trunks()}
 	for _, s := range b.spans {
 		st.Spans = append(st.Spans, SpanStatus{ID: s.Config.ID, Type: s.Config.Type, Group: s.Config.Group, Alarms: s.Alarms().String()})
 	}

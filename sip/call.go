@@ -52,6 +52,7 @@ type Call struct {
 	local   sdp.Local
 	choice  sdp.Choice
 	events  chan media.Event
+	trunk   *Trunk // the trunk it came in on, if any
 	mu      sync.Mutex
 	ended   bool
 	refresh *time.Timer // session timer (RFC 4028)
@@ -122,6 +123,9 @@ func (c *Call) end(remote bool) {
 	c.sess.Close()
 	c.srv.calls.Delete(c.id)
 	c.srv.active.Add(-1)
+	if c.trunk != nil {
+		c.trunk.active.Add(-1)
+	}
 	c.dlg.Close()
 }
 
@@ -189,7 +193,24 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	if f := req.From(); f != nil {
 		from = f.Address.User
 	}
-	app, err := s.router(req.Recipient.User, from)
+	dest := req.Recipient.User
+	trunk := s.trunkFor(req)
+	if trunk != nil {
+		// A carrier's call lands on the trunk's destination whatever it
+		// dialled (the DID), up to the trunk's channels.
+		if n := trunk.active.Add(1); trunk.cfg.Channels > 0 && n > int64(trunk.cfg.Channels) {
+			trunk.active.Add(-1)
+			s.respond(tx, req, 503, "Service Unavailable (all trunk channels busy)")
+			return
+		}
+		dest = trunk.cfg.Destination
+		defer func() {
+			if !admitted {
+				trunk.active.Add(-1)
+			}
+		}()
+	}
+	app, err := s.router(dest, from)
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		s.respond(tx, req, 480, "Temporarily Unavailable")
@@ -217,7 +238,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
 		return
 	}
-	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64)}
+	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64), trunk: trunk}
 	admitted = true
 	s.calls.Store(c.id, c)
 	sess.Start(params(choice), c.deliver)

@@ -40,6 +40,7 @@ type Options struct {
 	Password    func(ext string) (string, bool) // digest secret of an extension
 	MaxContacts func(ext string) int
 	Router      Router // where inbound calls go
+	Trunks      []config.Trunk
 }
 
 // Server is the box's SIP endpoint.
@@ -65,6 +66,11 @@ type Server struct {
 	rate          tokenBucket
 
 	Rejected atomic.Uint64 // INVITEs answered 503 for overload
+
+	clock  clock.Clock
+	client *sipgo.Client
+	port   int // SIP port, for Contact headers
+	trunks []*Trunk
 }
 
 // Listen binds every configured transport at cfg.Listen, so that a port
@@ -78,7 +84,7 @@ func Listen(o Options) (*Server, error) {
 	if realm == "" {
 		realm = name
 	}
-	s := &Server{log: log, cfg: cfg, router: o.Router}
+	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock}
 	if s.router == nil {
 		s.router = func(string, string) (App, error) { return nil, ErrNotFound }
 	}
@@ -97,6 +103,10 @@ func Listen(o Options) (*Server, error) {
 	s.pacer = rtp.NewPacer(runtime.GOMAXPROCS(0))
 	s.rate = tokenBucket{perSecond: float64(cfg.MaxCallsPerSecond), clock: o.Clock}
 	p, _ := strconv.Atoi(port)
+	s.port = p
+	if err := s.openTrunks(o.Trunks); err != nil {
+		return nil, err
+	}
 	for _, t := range cfg.Transports {
 		var err error
 		switch t {
@@ -131,6 +141,7 @@ func Listen(o Options) (*Server, error) {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	s.ua, s.srv = ua, srv
+	s.client = client
 	s.dialogs = sipgo.NewDialogServerCache(client, gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}})
 	s.contact = gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}}
 	s.clientDialogs = sipgo.NewDialogClientCache(client, s.contact)
@@ -168,6 +179,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.tcp != nil {
 		n++
 		go func() { errc <- s.srv.ServeTCP(s.tcp) }()
+	}
+	for _, t := range s.trunks {
+		if t.reg != nil {
+			t.reg.start()
+			defer t.reg.stop()
+		}
 	}
 	pctx, stopPacer := context.WithCancel(ctx)
 	pacerDone := make(chan struct{})
