@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 
+	"jinyin/internal/clock"
 	"jinyin/media"
 	"jinyin/media/rtp"
 	"jinyin/sip/sdp"
@@ -55,7 +56,7 @@ type Call struct {
 	trunk   *Trunk // the trunk it came in on, if any
 	mu      sync.Mutex
 	ended   bool
-	refresh *time.Timer // session timer (RFC 4028)
+	refresh clock.Timer // session timer (RFC 4028)
 }
 
 var _ media.Channel = (*Call)(nil)
@@ -292,7 +293,7 @@ func (c *Call) armSessionTimer(seconds int) {
 	if c.refresh != nil {
 		c.refresh.Stop()
 	}
-	c.refresh = time.AfterFunc(d, func() {
+	c.refresh = c.srv.clock.AfterFunc(d, func() {
 		c.srv.log.Info("sip: session timer expired without refresh; hanging up", "call", c.id)
 		c.Hangup()
 	})
