@@ -63,6 +63,9 @@ var _ media.Channel = (*Call)(nil)
 
 func (c *Call) ID() string { return c.id }
 
+// SendDigit sends a DTMF digit to the far end as RFC 4733 events.
+func (c *Call) SendDigit(d byte) error { return c.sess.SendDigit(d) }
+
 // Listen is the far end's audio, for a bridge or a recording.
 func (c *Call) Listen() media.Source { return c.sess.Listen() }
 

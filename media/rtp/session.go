@@ -78,6 +78,11 @@ type Session struct {
 	src    media.Source
 	onEvt  func(media.Event)
 
+	digits []byte      // queued to send as RFC 4733 events, under mu
+	evSend EventSender // the event being sent, pacer goroutine only
+	evTS   uint32      // its timestamp
+	evOn   bool
+
 	// Send state, used by the pacer goroutine only.
 	ssrc     uint32
 	seq      uint16
@@ -187,6 +192,53 @@ func (s *Session) Tick() bool {
 	return true
 }
 
+// SendDigit queues a DTMF digit to send as RFC 4733 events (100 ms, then
+// three end packets). It needs a telephone-event payload type agreed.
+func (s *Session) SendDigit(d byte) error {
+	if _, err := Code(d); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.params.EventPT == 0 {
+		return fmt.Errorf("rtp: no telephone-event agreed with the peer")
+	}
+	s.digits = append(s.digits, d)
+	return nil
+}
+
+// sendEvent sends this tick's telephone-event packet instead of audio,
+// starting the next queued digit when none is under way. It reports
+// whether it sent one.
+func (s *Session) sendEvent(p Params, remote netip.AddrPort) bool {
+	if !s.evOn {
+		s.mu.Lock()
+		if len(s.digits) == 0 {
+			s.mu.Unlock()
+			return false
+		}
+		d := s.digits[0]
+		s.digits = s.digits[1:]
+		s.mu.Unlock()
+		code, _ := Code(d)
+		s.evSend.Start(code, 800, media.FrameSamples)
+		s.evTS, s.evOn = s.ts, true
+	}
+	e, marker, ok := s.evSend.Next()
+	if !ok {
+		s.evOn = false
+		return false
+	}
+	Header{PayloadType: p.EventPT, Marker: marker, Seq: s.seq, Timestamp: s.evTS, SSRC: s.ssrc}.Put(s.pkt[:])
+	e.Put(s.pkt[HeaderLen:])
+	if remote.IsValid() && sendTo(s.fd, s.pkt[:HeaderLen+4], remote) == nil {
+		s.sent++
+		s.sentOcts += 4
+	}
+	s.seq++
+	return true
+}
+
 func (s *Session) send() {
 	s.mu.Lock()
 	src, p, remote := s.src, s.params, s.remote
@@ -206,7 +258,9 @@ func (s *Session) send() {
 	} else {
 		clear(s.pcm[:])
 	}
-	if p.Send && remote.IsValid() {
+	if p.Send && p.EventPT != 0 && s.sendEvent(p, remote) {
+		// this tick carried a telephone event in place of audio
+	} else if p.Send && remote.IsValid() {
 		Header{PayloadType: p.CodecPT, Seq: s.seq, Timestamp: s.ts, SSRC: s.ssrc}.Put(s.pkt[:])
 		p.Codec.Encode(s.pkt[HeaderLen:], s.pcm[:])
 		if sendTo(s.fd, s.pkt[:], remote) == nil {

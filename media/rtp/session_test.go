@@ -251,3 +251,31 @@ func TestRTCPReports(t *testing.T) {
 		}
 	}
 }
+
+// TestSendDigitRFC4733: digits sent by one session arrive as RFC 4733
+// events at the other, once each.
+func TestSendDigitRFC4733(t *testing.T) {
+	pool, pacer, _ := newPair(t)
+	a, _ := pool.Open()
+	b, _ := pool.Open()
+	defer a.Close()
+	defer b.Close()
+	var cb collector
+	a.Start(Params{Remote: b.Local(), Codec: media.PCMU, CodecPT: 0, EventPT: 101, Send: true}, func(media.Event) {})
+	b.Start(Params{Remote: a.Local(), Codec: media.PCMU, CodecPT: 0, EventPT: 101, Send: true}, cb.on)
+	pacer.Add(a)
+	pacer.Add(b)
+	for _, d := range []byte("9#9") {
+		if err := a.SendDigit(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cb.wait(t, "9#9")
+	if err := a.SendDigit('x'); err == nil {
+		t.Error("x accepted as a digit")
+	}
+	noEvents := &Session{}
+	if err := noEvents.SendDigit('1'); err == nil {
+		t.Error("a digit queued without telephone-event")
+	}
+}
