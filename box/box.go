@@ -124,21 +124,21 @@ func (b *Box) router(prompts *prompt.Set) sip.Router {
 	for _, e := range b.cfg.Extensions {
 		exts[e.Number] = e
 	}
-	return func(to, from string) (sip.App, error) {
+	return func(to, from string) (sip.Route, error) {
 		e, ok := exts[to]
 		if !ok {
-			return nil, sip.ErrNotFound
+			return sip.Route{}, sip.ErrNotFound
 		}
 		if e.Kind == "ivr" {
-			return func(ch media.Channel) {
+			return sip.Route{App: func(ch media.Channel) {
 				b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from)
 				ivr.Welcome(ch, prompts, b.cfg.Box.Language, b.log)
-			}, nil
+			}}, nil
 		}
 		if len(b.sip.Registrar.Contacts(to)) == 0 {
-			return nil, sip.ErrUnavailable
+			return sip.Route{}, sip.ErrUnavailable
 		}
-		return func(ch media.Channel) { b.connect(ch, to, from) }, nil
+		return sip.Route{App: func(ch media.Channel) { b.connect(ch, to, from) }}, nil
 	}
 }
 

@@ -24,9 +24,20 @@ import (
 // done with the call; the call is hung up then if it is still up.
 type App func(ch media.Channel)
 
-// Router picks the App for a dialled number, or refuses the call with
+// Route is where an inbound call goes.
+type Route struct {
+	App App
+	// Early plays App to the caller before answering, as early media (183
+	// Session Progress with SDP), then refuses the call with Status (480
+	// when 0): announcements that must not start the caller's billing,
+	// such as "all lines are busy" or the night message.
+	Early  bool
+	Status int
+}
+
+// Router picks the Route for a dialled number, or refuses the call with
 // ErrNotFound (404) or ErrUnavailable (480).
-type Router func(to, from string) (App, error)
+type Router func(to, from string) (Route, error)
 
 // Routing refusals.
 var (
@@ -214,7 +225,8 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 			}
 		}()
 	}
-	app, err := s.router(dest, from)
+	route, err := s.router(dest, from)
+	app := route.App
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		s.respond(tx, req, 480, "Temporarily Unavailable")
@@ -248,6 +260,10 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	sess.Start(params(choice), c.deliver)
 	s.pacer.Add(sess)
 
+	if route.Early {
+		s.earlyMedia(c, dlg, tx, answer.Marshal(), route)
+		return
+	}
 	if d := time.Duration(s.cfg.AnswerDelayMs) * time.Millisecond; d > 0 {
 		if err := dlg.Respond(180, "Ringing", nil); err != nil {
 			c.end(true)
@@ -285,6 +301,40 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 }
 
 var _ media.Listener = (*Call)(nil)
+
+// earlyMedia runs route.App on the call's media after 183 Session
+// Progress, then refuses the call. A CANCEL stops the app.
+func (s *Server) earlyMedia(c *Call, dlg *sipgo.DialogServerSession, tx gosip.ServerTransaction, answer []byte, route Route) {
+	if err := dlg.Respond(183, "Session Progress", answer, gosip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		c.end(true)
+		return
+	}
+	go func() {
+		<-tx.Done() // CANCEL, or the final response sent below
+		c.end(true)
+	}()
+	route.App(c)
+	status := route.Status
+	if status == 0 {
+		status = 480
+	}
+	if !c.isEnded() {
+		dlg.Respond(status, statusReason(status), nil)
+	}
+	c.end(false)
+}
+
+func statusReason(code int) string {
+	switch code {
+	case 486:
+		return "Busy Here"
+	case 503:
+		return "Service Unavailable"
+	case 603:
+		return "Decline"
+	}
+	return "Temporarily Unavailable"
+}
 
 // armSessionTimer hangs up a call whose refresher has not refreshed the
 // session within its interval (RFC 4028 §10: BYE at the interval's end

@@ -53,11 +53,11 @@ func startCallServer(t *testing.T, answerDelayMs int, route func() *recorder) (*
 	t.Helper()
 	return startServer(t, func(o *Options) {
 		o.Config.AnswerDelayMs = answerDelayMs
-		o.Router = func(to, from string) (App, error) {
+		o.Router = func(to, from string) (Route, error) {
 			if to != "100" {
-				return nil, ErrNotFound
+				return Route{}, ErrNotFound
 			}
-			return route().app, nil
+			return Route{App: route().app}, nil
 		}
 	})
 }

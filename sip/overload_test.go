@@ -83,7 +83,7 @@ func TestStateless503(t *testing.T) {
 // line; one offering only a codec the box lacks gets 488.
 func TestMalformedSDP(t *testing.T) {
 	_, addr := startServer(t, func(o *Options) {
-		o.Router = func(string, string) (App, error) { return func(media.Channel) {}, nil }
+		o.Router = func(string, string) (Route, error) { return Route{App: func(media.Channel) {}}, nil }
 	})
 	to, _ := net.ResolveUDPAddr("udp", addr)
 	for _, c := range []struct{ body, want string }{

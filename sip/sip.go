@@ -86,7 +86,7 @@ func Listen(o Options) (*Server, error) {
 	}
 	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock}
 	if s.router == nil {
-		s.router = func(string, string) (App, error) { return nil, ErrNotFound }
+		s.router = func(string, string) (Route, error) { return Route{}, ErrNotFound }
 	}
 	host, port, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {

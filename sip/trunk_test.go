@@ -55,11 +55,11 @@ func TestTrunkCallsLandOnDestination(t *testing.T) {
 	rec := newRecorder()
 	s, addr := startServer(t, func(o *Options) {
 		o.Trunks = []config.Trunk{{Name: "peer", Host: "127.0.0.2:5060", Channels: 1, Destination: "100"}}
-		o.Router = func(to, from string) (App, error) {
+		o.Router = func(to, from string) (Route, error) {
 			if to != "100" {
-				return nil, ErrNotFound
+				return Route{}, ErrNotFound
 			}
-			return rec.app, nil
+			return Route{App: rec.app}, nil
 		}
 	})
 	if st := s.Trunks()[0]; st.State != TrunkIPAuth {
@@ -89,11 +89,11 @@ func TestTrunkCallsLandOnDestination(t *testing.T) {
 	s2rec := newRecorder()
 	s2, addr2 := startServer(t, func(o *Options) {
 		o.Trunks = []config.Trunk{{Name: "peer", Host: "127.0.0.2:5060", Destination: "100"}}
-		o.Router = func(to, from string) (App, error) {
+		o.Router = func(to, from string) (Route, error) {
 			if to != "100" {
-				return nil, ErrNotFound
+				return Route{}, ErrNotFound
 			}
-			return s2rec.app, nil
+			return Route{App: s2rec.app}, nil
 		}
 	})
 	cmd := exec.Command("sipp", addr2, "-sf", filepath.Join("testdata", "sipp", "call-caller-hangup.xml"), "-s", "075588880000", "-m", "1",
