@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -57,17 +58,21 @@ var codecs = []string{"PCMA", "PCMU"}
 
 // Call is one SIP call leg the box answered, as a media.Channel.
 type Call struct {
-	id      string
-	srv     *Server
-	dlg     dialog
-	sess    *rtp.Session
-	local   sdp.Local
-	choice  sdp.Choice
-	events  chan media.Event
-	trunk   *Trunk // the trunk it came in on, if any
-	mu      sync.Mutex
-	ended   bool
-	refresh clock.Timer // session timer (RFC 4028)
+	id     string
+	srv    *Server
+	dlg    dialog
+	sess   *rtp.Session
+	local  sdp.Local
+	choice sdp.Choice
+	events chan media.Event
+	trunk  *Trunk // the trunk it came in on, if any
+	// answered is set once the call is up (200 sent or received). Until
+	// then only the goroutine handling the INVITE touches the dialog, and
+	// Hangup only ends the media: that goroutine sends the final answer.
+	answered atomic.Bool
+	mu       sync.Mutex
+	ended    bool
+	refresh  clock.Timer // session timer (RFC 4028)
 }
 
 var _ media.Channel = (*Call)(nil)
@@ -83,9 +88,14 @@ func (c *Call) Listen() media.Source { return c.sess.Listen() }
 func (c *Call) Play(src media.Source)      { c.sess.Play(src) }
 func (c *Call) Events() <-chan media.Event { return c.events }
 
-// Hangup sends BYE and ends the call.
+// Hangup sends BYE and ends the call; a call not yet answered is ended
+// and refused by the goroutine answering it.
 func (c *Call) Hangup() error {
 	if c.isEnded() {
+		return nil
+	}
+	if !c.answered.Load() {
+		c.end(false)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -286,12 +296,17 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}
+	if c.isEnded() { // hung up while it rang (the box is stopping)
+		dlg.Respond(480, "Temporarily Unavailable", nil)
+		return
+	}
 	if err := dlg.WriteResponse(res); err != nil {
 		// CANCEL before the answer (sipgo has sent 487), or no ACK.
 		s.log.Info("sip: call not established", "call", c.id, "err", err)
 		c.end(true)
 		return
 	}
+	c.answered.Store(true)
 	go func() {
 		<-dlg.Context().Done()
 		c.end(true) // BYE from the far end, or the dialog ended otherwise
@@ -318,7 +333,9 @@ func (s *Server) earlyMedia(c *Call, dlg *sipgo.DialogServerSession, tx gosip.Se
 	if status == 0 {
 		status = 480
 	}
-	if !c.isEnded() {
+	select {
+	case <-tx.Done(): // cancelled: sipgo has answered 487
+	default:
 		dlg.Respond(status, statusReason(status), nil)
 	}
 	c.end(false)
@@ -517,6 +534,7 @@ func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call
 		return nil, fmt.Errorf("sip: dial %s: ACK: %w", to.String(), err)
 	}
 	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64)}
+	c.answered.Store(true)
 	admitted = true
 	s.calls.Store(c.id, c)
 	sess.Start(params(choice), c.deliver)

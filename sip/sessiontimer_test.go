@@ -35,6 +35,7 @@ func TestSessionTimer(t *testing.T) {
 	d := &fakeDialog{ctx: context.Background()}
 	srv.active.Add(1)
 	c := &Call{id: "t", srv: srv, dlg: d, sess: sess, events: make(chan media.Event, 4)}
+	c.answered.Store(true)
 	srv.calls.Store(c.id, c)
 	c.armSessionTimer(90)
 	clk.Advance(50 * time.Second)
