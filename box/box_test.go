@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,13 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
-
 	"jinyin/board"
 	_ "jinyin/board/sim"
 	"jinyin/box"
 	"jinyin/config"
+	"jinyin/internal/siptest"
 	"jinyin/internal/testenv"
 	"jinyin/media"
 	"jinyin/media/dtmf"
@@ -31,26 +27,9 @@ import (
 	"jinyin/media/wav"
 )
 
-func freeAddr(t *testing.T) string {
-	for i := 0; i < 20; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := l.Addr().String()
-		l.Close()
-		if u, err := net.ListenPacket("udp", a); err == nil {
-			u.Close()
-			return a
-		}
-	}
-	t.Fatal("no free port")
-	return ""
-}
-
 // startBox runs the embedded default (the demo) on free loopback ports.
 func startBox(t *testing.T, dir string) (sipAddr, httpAddr string) {
-	sipAddr, httpAddr = freeAddr(t), freeAddr(t)
+	sipAddr, httpAddr = testenv.FreeAddr(t), testenv.FreeAddr(t)
 	cfg, err := config.Load(config.DefaultName, config.Default(), []string{"sip.listen=" + sipAddr, "http.listen=" + httpAddr, "sip.rtp_ports=36000-36999"}, board.Env())
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +83,7 @@ func TestBaresipTakesABridgedCall(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "tones.wav"), tones.Bytes(), 0o600)
 	bsdir := filepath.Join(dir, "baresip")
 	os.MkdirAll(bsdir, 0o700)
-	port := freeAddr(t)
+	port := testenv.FreeAddr(t)
 	os.WriteFile(filepath.Join(bsdir, "config"), []byte("sip_listen "+port+"\naudio_source aufile,"+filepath.Join(dir, "tones.wav")+
 		"\naudio_player aufile,"+filepath.Join(dir, "heard.wav")+"\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule_app account.so\nsip_trans_def udp\n"), 0o600)
 	os.WriteFile(filepath.Join(bsdir, "accounts"), []byte("<sip:1002@"+sipAddr+";transport=udp>;auth_pass="+pw+";answermode=auto;regint=600\n"), 0o600)
@@ -140,30 +119,17 @@ func TestBaresipTakesABridgedCall(t *testing.T) {
 // callAndListen calls ext through the box as a plain SIP caller and
 // detects DTMF in the audio it receives for d.
 func callAndListen(sipAddr, ext string, d time.Duration) (string, error) {
-	rtpConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	ctx, cancel := context.WithTimeout(context.Background(), d+20*time.Second)
+	defer cancel()
+	call, err := siptest.Invite(ctx, sipAddr, ext)
 	if err != nil {
 		return "", err
 	}
-	defer rtpConn.Close()
-	ua, _ := sipgo.NewUA(sipgo.WithUserAgent("test-caller"))
-	defer ua.Close()
-	client, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	dc := sipgo.NewDialogClientCache(client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "caller", Host: "127.0.0.1"}})
-	offer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n", rtpConn.LocalAddr().(*net.UDPAddr).Port)
-	host, p, _ := net.SplitHostPort(sipAddr)
-	var port int
-	fmt.Sscan(p, &port)
-	ctx, cancel := context.WithTimeout(context.Background(), d+20*time.Second)
-	defer cancel()
-	dlg, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: ext, Host: host, Port: port}, []byte(offer), sip.NewHeader("Content-Type", "application/sdp"))
-	if err != nil {
-		return "", fmt.Errorf("invite: %w", err)
+	defer call.Close()
+	if err := call.Answered(ctx); err != nil {
+		return "", err
 	}
-	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		return "", fmt.Errorf("answer: %w", err)
-	}
-	dlg.Ack(ctx)
-	defer dlg.Bye(ctx)
+	defer call.Dialog.Bye(ctx)
 	var digits string
 	det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
 		if !e.End {
@@ -174,8 +140,8 @@ func callAndListen(sipAddr, ext string, d time.Duration) (string, error) {
 	pcm := make([]int16, 1500)
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
-		rtpConn.SetReadDeadline(end)
-		n, _, err := rtpConn.ReadFromUDP(buf)
+		call.RTP.SetReadDeadline(end)
+		n, _, err := call.RTP.ReadFromUDP(buf)
 		if err != nil {
 			break
 		}

@@ -3,8 +3,6 @@ package sip
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 
+	"jinyin/internal/siptest"
 	"jinyin/media"
 )
 
@@ -41,32 +40,24 @@ func TestEarlyMedia(t *testing.T) {
 			}}, nil
 		}
 	})
-	rtpConn, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer rtpConn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call, err := siptest.Invite(ctx, addr, "200")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer call.Close()
 	var packets atomic.Int32
 	go func() {
 		buf := make([]byte, 1500)
 		for {
-			if _, _, err := rtpConn.ReadFromUDP(buf); err != nil {
+			if _, _, err := call.RTP.ReadFromUDP(buf); err != nil {
 				return
 			}
 			packets.Add(1)
 		}
 	}()
-	ua, _ := sipgo.NewUA()
-	defer ua.Close()
-	client, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	dc := sipgo.NewDialogClientCache(client, gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "caller", Host: "127.0.0.1"}})
-	offer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n", rtpConn.LocalAddr().(*net.UDPAddr).Port)
-	host, port, _ := net.SplitHostPort(addr)
-	var p int
-	fmt.Sscan(port, &p)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	dlg, err := dc.Invite(ctx, gosip.Uri{Scheme: "sip", User: "200", Host: host, Port: p}, []byte(offer), gosip.NewHeader("Content-Type", "application/sdp"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlg := call.Dialog
 	var got183 bool
 	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *gosip.Response) error {
 		if res.StatusCode == 183 && len(res.Body()) > 0 {

@@ -69,7 +69,7 @@ func checkRequest(data []byte) (int, string) {
 	}
 	// Headers that hold one value (RFC 3261 §7.3.1) given twice.
 	for _, h := range [][2]string{{"Content-Length", "l"}, {"Call-ID", "i"}, {"CSeq", "CSeq"}, {"From", "f"}, {"To", "t"}, {"Max-Forwards", "Max-Forwards"}} {
-		if count(data, h[0], h[1]) > 1 {
+		if len(headerValues(data, h[0], h[1])) > 1 {
 			return 400, "Bad Request (more than one " + h[0] + ")"
 		}
 	}
@@ -86,25 +86,10 @@ func checkRequest(data []byte) (int, string) {
 // supported lists the option tags the box supports (RFC 4028 timer).
 var supported = []string{"timer"}
 
-// count returns how many header lines are named name or its compact form.
-func count(msg []byte, name, compact string) int {
-	n := 0
-	for _, line := range bytes.Split(msg, []byte("\r\n"))[1:] {
-		if len(line) == 0 {
-			break
-		}
-		k, _, ok := bytes.Cut(line, []byte(":"))
-		k = bytes.TrimSpace(k)
-		if ok && (bytes.EqualFold(k, []byte(name)) || bytes.EqualFold(k, []byte(compact))) {
-			n++
-		}
-	}
-	return n
-}
-
-// header returns the value of the first header line named name or its
-// compact form in a raw message, or nil.
-func header(msg []byte, name, compact string) []byte {
+// headerValues returns the values of the header lines named name or its
+// compact form in a raw message, in order.
+func headerValues(msg []byte, name, compact string) [][]byte {
+	var out [][]byte
 	for _, line := range bytes.Split(msg, []byte("\r\n"))[1:] {
 		if len(line) == 0 {
 			break
@@ -112,8 +97,16 @@ func header(msg []byte, name, compact string) []byte {
 		k, v, ok := bytes.Cut(line, []byte(":"))
 		k = bytes.TrimSpace(k)
 		if ok && (bytes.EqualFold(k, []byte(name)) || bytes.EqualFold(k, []byte(compact))) {
-			return bytes.TrimSpace(v)
+			out = append(out, bytes.TrimSpace(v))
 		}
+	}
+	return out
+}
+
+// header returns the value of the first header line named name, or nil.
+func header(msg []byte, name, compact string) []byte {
+	if vs := headerValues(msg, name, compact); len(vs) > 0 {
+		return vs[0]
 	}
 	return nil
 }

@@ -22,12 +22,7 @@ import (
 func startServer(t *testing.T, opts ...func(*Options)) (*Server, string) {
 	t.Helper()
 	for try := 0; try < 20; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		addr := testenv.FreeAddr(t)
 		o := Options{
 			Config:      config.SIP{Listen: addr, Transports: []string{"udp", "tcp"}, Realm: "test", Digest: []string{"MD5"}, RTPPorts: "32000-33999"},
 			Name:        "jinyin-test",

@@ -46,7 +46,7 @@ func TestCrossBuildsRunUnderQEMU(t *testing.T) {
 	}
 
 	// The ARMv7 box itself, under emulation, answers SIP.
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(qemu["arm"], filepath.Join(dist, "jinyin-linux-arm"), "run", "--data", t.TempDir(),
 		"--set", "sip.listen="+addr, "--set", "http.listen=")
 	b := startCmd(t, cmd)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"jinyin/internal/testenv"
 	"jinyin/media/dtmf/dtmftest"
 	"jinyin/media/wav"
 	"jinyin/store"
@@ -34,26 +35,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// freePort returns a loopback port free on both UDP and TCP right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	for i := 0; i < 20; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		u, err := net.ListenPacket("udp", addr)
-		l.Close()
-		if err == nil {
-			u.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port")
-	return ""
 }
 
 // proc is a running `jinyin run` process.
@@ -138,7 +119,7 @@ func waitExit(t *testing.T, b *proc) error {
 
 func TestRunServesSIPAndStopsCleanly(t *testing.T) {
 	dir := t.TempDir()
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	b := startBox(t, dir, "--set", "sip.listen="+addr, "--set", "http.listen=")
 	waitSIP(t, b, addr)
 	if line, err := options("tcp", addr); err != nil || line != "SIP/2.0 200 OK" {
@@ -189,7 +170,7 @@ func TestRunWithNoArguments(t *testing.T) {
 func TestRunSurvivesKillMidWrite(t *testing.T) {
 	dir := t.TempDir()
 	for i := 0; i < 3; i++ {
-		addr := freePort(t)
+		addr := testenv.FreeAddr(t)
 		b := startBox(t, dir, "--data", "d", "--set", "sip.listen="+addr, "--set", "http.listen=")
 		waitSIP(t, b, addr)
 		b.cmd.Process.Kill() // as a power cut would: no shutdown at all
@@ -219,7 +200,7 @@ func TestRunFailsClearly(t *testing.T) {
 		want string
 	}{
 		{"port taken", []string{"--set", "sip.listen=" + taken.LocalAddr().String()}, "address already in use"},
-		{"data dir not a directory", []string{"--data", filepath.Join(notDir, "d"), "--set", "sip.listen=" + freePort(t)}, "data directory"},
+		{"data dir not a directory", []string{"--data", filepath.Join(notDir, "d"), "--set", "sip.listen=" + testenv.FreeAddr(t)}, "data directory"},
 		{"config rejected", []string{"--config", bad}, "bad.toml:"},
 		{"bad --set", []string{"--set", "sip.listen=nowhere"}, "--set sip.listen"},
 	} {

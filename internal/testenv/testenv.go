@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"testing"
@@ -30,4 +31,24 @@ func Missing(t testing.TB, want string) {
 		t.Fatalf("%s is not installed; scripts/test.sh installs it", want)
 	}
 	t.Skipf("%s is not installed; run scripts/test.sh to install it", want)
+}
+
+// FreeAddr returns a loopback host:port free on both UDP and TCP right now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no port free on both UDP and TCP")
+	return ""
 }

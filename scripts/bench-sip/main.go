@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,9 +22,9 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 	"golang.org/x/sys/unix"
+
+	"jinyin/internal/siptest"
 )
 
 var (
@@ -277,31 +276,20 @@ func watchRSS(pid int, done chan struct{}) int {
 // probe places one call to the IVR and records the gaps between the RTP
 // packets the box sends it for d.
 func probe(target string, d time.Duration) []time.Duration {
-	rtpConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	check(err)
-	defer rtpConn.Close()
-	ua, _ := sipgo.NewUA(sipgo.WithUserAgent("bench-probe"))
-	defer ua.Close()
-	client, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "probe", Host: "127.0.0.1"}}
-	dc := sipgo.NewDialogClientCache(client, contact)
-	port := rtpConn.LocalAddr().(*net.UDPAddr).Port
-	offer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n", port)
-	host, p, _ := net.SplitHostPort(target)
-	pn, _ := strconv.Atoi(p)
 	ctx, cancel := context.WithTimeout(context.Background(), d+20*time.Second)
 	defer cancel()
-	dlg, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: "100", Host: host, Port: pn}, []byte(offer), sip.NewHeader("Content-Type", "application/sdp"))
+	call, err := siptest.Invite(ctx, target, "100")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "probe: invite:", err)
+		fmt.Fprintln(os.Stderr, "probe:", err)
 		return nil
 	}
-	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		fmt.Fprintln(os.Stderr, "probe: answer:", err)
+	defer call.Close()
+	if err := call.Answered(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
 		return nil
 	}
-	dlg.Ack(ctx)
-	defer dlg.Bye(ctx)
+	defer call.Dialog.Bye(ctx)
+	rtpConn := call.RTP
 	// The kernel stamps each packet as it arrives (SO_TIMESTAMPNS), so the
 	// probe's own scheduling on the busy cores does not enter the gaps.
 	if rc, err := rtpConn.SyscallConn(); err == nil {
