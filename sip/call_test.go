@@ -120,3 +120,27 @@ func TestSIPpUnknownNumber(t *testing.T) {
 		t.Fatal("a call to an unknown number was answered")
 	}
 }
+
+func TestSIPpUpdateRefresh(t *testing.T) {
+	rec := newRecorder()
+	s, addr := startCallServer(t, 0, func() *recorder { return rec })
+	if err := sipp(t, addr, "call-update.xml", "-s", "100", "-mi", "127.0.0.1", "-mp", "0"); err != nil {
+		t.Fatal("SIPp scenario failed: UPDATE must be answered 200 with Session-Expires")
+	}
+	rec.wait(t)
+	waitIdle(t, s)
+}
+
+// TestSIPpCallOverTCP: the same call as TestSIPpCallerHangsUp, over TCP.
+func TestSIPpCallOverTCP(t *testing.T) {
+	rec := newRecorder()
+	s, addr := startCallServer(t, 0, func() *recorder { return rec })
+	if err := sipp(t, addr, "call-caller-hangup.xml", "-t", "t1", "-s", "100", "-mi", "127.0.0.1", "-mp", "0"); err != nil {
+		t.Fatal("SIPp scenario over TCP failed")
+	}
+	rec.wait(t)
+	if rec.digits != "1" || !rec.remoteHangup {
+		t.Errorf("over TCP: digits %q, remote hang-up %v", rec.digits, rec.remoteHangup)
+	}
+	waitIdle(t, s)
+}
