@@ -22,6 +22,7 @@ import (
 
 	"jinyin/board"
 	"jinyin/config"
+	"jinyin/internal/clock"
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/media/prompt"
@@ -132,7 +133,7 @@ func (b *Box) router(prompts *prompt.Set) sip.Router {
 		if e.Kind == "ivr" {
 			return sip.Route{App: func(ch media.Channel) {
 				b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from)
-				ivr.Welcome(ch, prompts, b.cfg.Box.Language, b.log)
+				ivr.Welcome(ch, prompts, b.cfg.Box.Language, b.log, clock.Real{})
 			}}, nil
 		}
 		if len(b.sip.Registrar.Contacts(to)) == 0 {
