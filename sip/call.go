@@ -279,12 +279,15 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 			c.end(true)
 			return
 		}
+		rang := make(chan struct{})
+		t := s.clock.AfterFunc(d, func() { close(rang) })
 		select {
 		case <-tx.Done(): // CANCEL: sipgo has answered it and sent 487
+			t.Stop()
 			s.log.Info("sip: call cancelled before answer", "call", c.id)
 			c.end(true)
 			return
-		case <-time.After(d):
+		case <-rang:
 		}
 	}
 	var hdrs []gosip.Header
