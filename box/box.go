@@ -85,6 +85,9 @@ func (b *Box) open() (err error) {
 	for _, id := range absent {
 		log.Warn("span card absent; span left out", "span", id)
 	}
+	if cfg.Console.Device != "" {
+		log.Warn("the serial console is not in this firmware yet; console.device is ignored", "device", cfg.Console.Device)
+	}
 	maxContacts := map[string]int{}
 	for _, e := range cfg.Extensions {
 		maxContacts[e.Number] = e.MaxContacts

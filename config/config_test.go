@@ -86,6 +86,7 @@ func TestCheckReportsPosition(t *testing.T) {
 		{"bad listen address", `listen = "127.0.0.1:5060"`, `listen = "127.0.0.1"`, 10, 10, "not host:port"},
 		{"port out of range", `listen = "127.0.0.1:5060"`, `listen = "127.0.0.1:70000"`, 10, 10, "0 to 65535"},
 		{"unknown transport", `["udp", "tcp"]`, `["udp", "sctp"]`, 11, 22, `"sctp" is not supported`},
+		{"API off loopback", `listen = ""`, `listen = "0.0.0.0:8080"`, 15, 10, "must be a loopback address"},
 		{"unknown digest algorithm", `digest = ["MD5"]`, `digest = ["SHA-1"]`, 12, 11, `digest algorithm "SHA-1"`},
 		{"odd rtp range", `"10000-10999"`, `"10001-10999"`, 13, 13, "even port"},
 		{"unknown board", `board = "sim"`, `board = "moon"`, 3, 9, `unknown board profile "moon"`},

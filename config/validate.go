@@ -129,6 +129,11 @@ func (v *validator) validate(c *Config, env Env) {
 		v.report("sip.answer_delay_ms", "answer_delay_ms must be from 0 to 30000, not %d", c.SIP.AnswerDelayMs)
 	}
 	v.hostPort("http.listen", c.HTTP.Listen, false)
+	if host, _, err := net.SplitHostPort(c.HTTP.Listen); err == nil && c.HTTP.Listen != "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			v.report("http.listen", "http.listen %q must be a loopback address: the API (status, profiles) has no authentication yet", c.HTTP.Listen)
+		}
+	}
 	if c.Console.Device != "" && !slices.Contains(standardBauds, c.Console.Baud) {
 		v.report("console.baud", "baud %d is not a standard rate; use one of %v (115200 is usual)", c.Console.Baud, standardBauds)
 	}
