@@ -17,8 +17,9 @@ const (
 
 // Event is one thing a channel reports to whoever runs the call.
 type Event struct {
-	Kind  EventKind
-	Digit byte // for EventDigit: 0-9 * # A-D
+	Kind   EventKind
+	Digit  byte // for EventDigit: 0-9 * # A-D
+	InBand bool // for EventDigit: heard in the audio, not signalled
 }
 
 // Channel is one call's audio as the IVR and the queue see it: whatever
@@ -45,8 +46,16 @@ type Listener interface {
 	Listen() Source
 }
 
+// DigitSender is a channel that can send DTMF digits out of band (RFC
+// 4733 on SIP). An optional feature, found by type assertion.
+type DigitSender interface {
+	SendDigit(d byte) error
+}
+
 // Bridge connects two channels' audio both ways until either hangs up,
-// then hangs up the other. Both must be Listeners.
+// then hangs up the other. Both must be Listeners. Digits one side reports
+// out of band are sent on to the other when it is a DigitSender: they are
+// not in the audio the other side hears.
 func Bridge(a, b Channel) error {
 	la, ok1 := a.(Listener)
 	lb, ok2 := b.(Listener)
@@ -55,16 +64,24 @@ func Bridge(a, b Channel) error {
 	}
 	a.Play(lb.Listen())
 	b.Play(la.Listen())
+	relay := func(e Event, to Channel) {
+		// A digit heard in the audio is in the audio the other side hears.
+		if ds, ok := to.(DigitSender); ok && e.Kind == EventDigit && !e.InBand {
+			ds.SendDigit(e.Digit)
+		}
+	}
 	for {
 		select {
 		case e, ok := <-a.Events():
 			if !ok || e.Kind == EventHangup {
 				return b.Hangup()
 			}
+			relay(e, b)
 		case e, ok := <-b.Events():
 			if !ok || e.Kind == EventHangup {
 				return a.Hangup()
 			}
+			relay(e, a)
 		}
 	}
 }

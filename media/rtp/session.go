@@ -135,7 +135,7 @@ func (p *PortPool) Open() (*Session, error) {
 	s.report.Blocks = make([]ReportBlock, 0, 1)
 	s.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
 		if !e.End {
-			s.emit(media.Event{Kind: media.EventDigit, Digit: e.Digit})
+			s.emit(media.Event{Kind: media.EventDigit, Digit: e.Digit, InBand: true})
 		}
 	})
 	return s, nil
