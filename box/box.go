@@ -44,6 +44,7 @@ type Box struct {
 	start time.Time
 
 	registers map[string]bool // extensions that register (agents, phones)
+	cdrs      *store.Recorder
 }
 
 // New prepares the box: it opens the data directory and store, the spans
@@ -73,6 +74,7 @@ func (b *Box) open() (err error) {
 	if err := b.writeCredentials(); err != nil {
 		return err
 	}
+	b.cdrs = store.NewRecorder(b.db, 50*time.Millisecond, func(err error) { log.Error("call records", "err", err) })
 	prof, err := board.Lookup(cfg.Box.Board)
 	if err != nil {
 		return err
@@ -102,6 +104,10 @@ func (b *Box) open() (err error) {
 		MaxContacts: func(ext string) int { return maxContacts[ext] },
 		Router:      b.router(prompts),
 		Trunks:      cfg.Trunks,
+		OnCallEnd: func(r sip.CallRecord) {
+			b.cdrs.Record(store.CDR{Call: r.ID, Direction: r.Direction, From: r.From, To: r.To, Trunk: r.Trunk,
+				Start: r.Start, Answer: r.Answer, End: r.End, Disposition: r.Disposition})
+		},
 	})
 	if err != nil {
 		return err
@@ -326,6 +332,10 @@ func (b *Box) close() {
 		s.Close()
 	}
 	b.spans = nil
+	if b.cdrs != nil {
+		b.cdrs.Close() // after SIP has stopped: every ended call is queued
+		b.cdrs = nil
+	}
 	if b.db != nil {
 		if err := b.db.Close(); err != nil {
 			b.log.Error("closing store", "err", err)

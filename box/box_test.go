@@ -25,10 +25,12 @@ import (
 	"jinyin/media/dtmf/dtmftest"
 	"jinyin/media/rtp"
 	"jinyin/media/wav"
+	"jinyin/store"
 )
 
-// startBox runs the embedded default (the demo) on free loopback ports.
-func startBox(t *testing.T, dir string) (sipAddr, httpAddr string) {
+// startBox runs the embedded default (the demo) on free loopback ports;
+// stop stops it (also done at cleanup).
+func startBox(t *testing.T, dir string) (sipAddr, httpAddr string, stop func()) {
 	sipAddr, httpAddr = testenv.FreeAddr(t), testenv.FreeAddr(t)
 	cfg, err := config.Load(config.DefaultName, config.Default(), []string{"sip.listen=" + sipAddr, "http.listen=" + httpAddr, "sip.rtp_ports=36000-36999"}, board.Env())
 	if err != nil {
@@ -45,8 +47,9 @@ func startBox(t *testing.T, dir string) (sipAddr, httpAddr string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { b.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return sipAddr, httpAddr
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return sipAddr, httpAddr, stop
 }
 
 func status(t *testing.T, httpAddr string) box.Status {
@@ -66,7 +69,7 @@ func status(t *testing.T, httpAddr string) box.Status {
 func TestBaresipTakesABridgedCall(t *testing.T) {
 	bin := testenv.LookPath(t, "baresip", "baresip")
 	dir := t.TempDir()
-	sipAddr, httpAddr := startBox(t, dir)
+	sipAddr, httpAddr, stop := startBox(t, dir)
 	creds, _ := os.ReadFile(filepath.Join(dir, "credentials.txt"))
 	var pw string
 	for _, line := range strings.Split(string(creds), "\n") {
@@ -107,11 +110,25 @@ func TestBaresipTakesABridgedCall(t *testing.T) {
 	if !strings.Contains(digits, "2580") {
 		t.Fatalf("heard %q through the bridge, want 2580\nbaresip:\n%s", digits, out.String())
 	}
-	if st := status(t, httpAddr); st.Calls != 0 {
-		// the caller hung up; both legs must be gone
-		time.Sleep(500 * time.Millisecond)
-		if st = status(t, httpAddr); st.Calls != 0 {
-			t.Errorf("%d calls left after hang-up", st.Calls)
+	for deadline := time.Now().Add(3 * time.Second); status(t, httpAddr).Calls != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls left after the caller hung up", status(t, httpAddr).Calls)
+		}
+	}
+	// Both legs are on record once the box has stopped.
+	stop()
+	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cdrs, _ := db.CDRs(0, 10)
+	if len(cdrs) != 2 {
+		t.Fatalf("call records: %+v", cdrs)
+	}
+	for _, c := range cdrs {
+		if c.Disposition != "answered" || c.Answer.IsZero() || c.End.Before(c.Answer) || (c.Direction == "in") == (c.Direction == "out") {
+			t.Errorf("record %+v", c)
 		}
 	}
 }

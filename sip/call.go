@@ -46,6 +46,18 @@ var (
 	ErrUnavailable = errors.New("sip: destination not reachable now")
 )
 
+// CallRecord describes a call leg that has ended, for the call records.
+type CallRecord struct {
+	ID          string
+	Direction   string // "in" or "out"
+	From, To    string
+	Trunk       string
+	Start       time.Time
+	Answer      time.Time // zero when never answered
+	End         time.Time
+	Disposition string // answered, cancelled, refused
+}
+
 // dialog is what a call needs of its SIP dialog, whichever side began it.
 type dialog interface {
 	Bye(ctx context.Context) error
@@ -70,6 +82,7 @@ type Call struct {
 	// then only the goroutine handling the INVITE touches the dialog, and
 	// Hangup only ends the media: that goroutine sends the final answer.
 	answered atomic.Bool
+	rec      CallRecord // filled as the call goes; reported at its end
 	mu       sync.Mutex
 	ended    bool
 	refresh  clock.Timer // session timer (RFC 4028)
@@ -144,7 +157,20 @@ func (c *Call) end(remote bool) {
 		}
 	}
 	close(c.events)
+	rec := c.rec
 	c.mu.Unlock()
+	rec.End = c.srv.clock.Now()
+	switch {
+	case !rec.Answer.IsZero():
+		rec.Disposition = "answered"
+	case remote:
+		rec.Disposition = "cancelled"
+	default:
+		rec.Disposition = "refused"
+	}
+	if c.srv.onCallEnd != nil {
+		c.srv.onCallEnd(rec)
+	}
 	c.sess.Close()
 	c.srv.calls.Delete(c.id)
 	c.srv.active.Add(-1)
@@ -265,6 +291,10 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64), trunk: trunk}
+	c.rec = CallRecord{ID: c.id, Direction: "in", From: from, To: req.Recipient.User, Start: s.clock.Now()}
+	if trunk != nil {
+		c.rec.Trunk = trunk.cfg.Name
+	}
 	admitted = true
 	s.calls.Store(c.id, c)
 	sess.Start(params(choice), c.deliver)
@@ -309,6 +339,9 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		c.end(true)
 		return
 	}
+	c.mu.Lock()
+	c.rec.Answer = s.clock.Now()
+	c.mu.Unlock()
 	c.answered.Store(true)
 	go func() {
 		<-dlg.Context().Done()
@@ -537,6 +570,8 @@ func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call
 		return nil, fmt.Errorf("sip: dial %s: ACK: %w", to.String(), err)
 	}
 	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64)}
+	now := s.clock.Now()
+	c.rec = CallRecord{ID: c.id, Direction: "out", From: fromUser, To: to.User, Start: now, Answer: now}
 	c.answered.Store(true)
 	admitted = true
 	s.calls.Store(c.id, c)

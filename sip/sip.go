@@ -41,6 +41,7 @@ type Options struct {
 	MaxContacts func(ext string) int
 	Router      Router // where inbound calls go
 	Trunks      []config.Trunk
+	OnCallEnd   func(CallRecord) // each ended call leg, for the records; must not block
 }
 
 // Server is the box's SIP endpoint.
@@ -67,10 +68,11 @@ type Server struct {
 
 	Rejected atomic.Uint64 // INVITEs answered 503 for overload
 
-	clock  clock.Clock
-	client *sipgo.Client
-	port   int // SIP port, for Contact headers
-	trunks []*Trunk
+	clock     clock.Clock
+	onCallEnd func(CallRecord)
+	client    *sipgo.Client
+	port      int // SIP port, for Contact headers
+	trunks    []*Trunk
 }
 
 // Listen binds every configured transport at cfg.Listen, so that a port
@@ -84,7 +86,7 @@ func Listen(o Options) (*Server, error) {
 	if realm == "" {
 		realm = name
 	}
-	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock}
+	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd}
 	if s.router == nil {
 		s.router = func(string, string) (Route, error) { return Route{}, ErrNotFound }
 	}

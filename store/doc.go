@@ -8,6 +8,7 @@
 //
 //	meta         "schema" -> big-endian uint32 schema version
 //	credentials  extension number -> SIP digest password (UTF-8)
+//	cdr          big-endian uint64 sequence -> CDR as JSON (schema 2)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

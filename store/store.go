@@ -24,6 +24,7 @@ var (
 var (
 	bucketMeta        = []byte("meta")
 	bucketCredentials = []byte("credentials")
+	bucketCDR         = []byte("cdr")
 	keySchema         = []byte("schema")
 )
 
@@ -32,6 +33,11 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 0 -> 1: meta and credentials.
 	func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCredentials)
+		return err
+	},
+	// 1 -> 2: call detail records.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCDR)
 		return err
 	},
 }

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// CDR is the record of one call leg.
+type CDR struct {
+	Seq         uint64    `json:"seq"` // set when stored
+	Call        string    `json:"call"`
+	Direction   string    `json:"direction"` // "in" or "out"
+	From        string    `json:"from"`
+	To          string    `json:"to"`
+	Trunk       string    `json:"trunk,omitempty"`
+	Start       time.Time `json:"start"`
+	Answer      time.Time `json:"answer,omitzero"`
+	End         time.Time `json:"end"`
+	Disposition string    `json:"disposition"` // answered, cancelled, refused, failed
+}
+
+// AppendCDRs stores records in one transaction, in order.
+func (db *DB) AppendCDRs(recs []CDR) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCDR)
+		for i := range recs {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			recs[i].Seq = seq
+			v, err := json.Marshal(&recs[i])
+			if err != nil {
+				return err
+			}
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CDRs returns up to limit records with sequence numbers after since.
+func (db *DB) CDRs(since uint64, limit int) ([]CDR, error) {
+	var out []CDR
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketCDR).Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, since+1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var r CDR
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("store: CDR %x: %w", k, err)
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Recorder writes CDRs in batches off the caller's path: Record queues
+// and returns at once; a writer goroutine commits what has queued every
+// interval, or sooner when a batch fills. A record is durable once its
+// batch commits (bbolt syncs on commit); Close commits everything queued.
+type Recorder struct {
+	db       *DB
+	in       chan CDR
+	done     chan struct{}
+	interval time.Duration
+	onErr    func(error)
+
+	mu      sync.Mutex
+	closed  bool
+	dropped int
+}
+
+// NewRecorder starts a recorder committing every interval (50 ms is right
+// for calls: a power cut loses at most that).
+func NewRecorder(db *DB, interval time.Duration, onErr func(error)) *Recorder {
+	r := &Recorder{db: db, in: make(chan CDR, 4096), done: make(chan struct{}), interval: interval, onErr: onErr}
+	go r.run()
+	return r
+}
+
+// Record queues a CDR. It never blocks: if the queue is full (the disk
+// has stalled for seconds) the record is counted as dropped and reported.
+func (r *Recorder) Record(c CDR) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		select {
+		case r.in <- c:
+			return
+		default:
+		}
+	}
+	r.dropped++
+	r.onErr(fmt.Errorf("store: CDR queue full or closed; record of call %s dropped", c.Call))
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	batch := make([]CDR, 0, 256)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := r.db.AppendCDRs(batch); err != nil {
+			r.onErr(fmt.Errorf("store: writing %d CDRs: %w", len(batch), err))
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case c, ok := <-r.in:
+			if !ok {
+				flush()
+				return
+			}
+			if batch = append(batch, c); len(batch) == cap(batch) {
+				flush()
+			}
+		case <-t.C:
+			flush()
+		}
+	}
+}
+
+// Close commits what is queued and stops the writer; a record after
+// Close is dropped and reported.
+func (r *Recorder) Close() {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.in)
+	}
+	r.mu.Unlock()
+	<-r.done
+}
