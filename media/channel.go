@@ -6,6 +6,16 @@ type Source interface {
 	Fill(dst []int16) int
 }
 
+// ALawSource is a Source that can give its audio as A-law bytes directly:
+// prompts are stored as A-law, so on a PCMA call (China's default) the
+// media path copies them instead of decoding and encoding every frame.
+// An optional feature, found by type assertion; FillALaw and Fill advance
+// the same position.
+type ALawSource interface {
+	Source
+	FillALaw(dst []byte) int
+}
+
 // EventKind is what happened on a channel.
 type EventKind uint8
 

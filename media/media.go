@@ -64,6 +64,16 @@ func (c Codec) Encode(dst []byte, src []int16) {
 	}
 }
 
+// FromALaw converts A-law bytes in p to this codec in place (a table
+// lookup per byte for µ-law; nothing for A-law).
+func (c Codec) FromALaw(p []byte) {
+	if c == PCMU {
+		for i, b := range p {
+			p[i] = g711.Alaw2UlawFrame(b)
+		}
+	}
+}
+
 // Silence is the G.711 byte for zero signal.
 func (c Codec) Silence() byte {
 	if c == PCMU {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"jinyin/media"
 	"jinyin/media/wav"
 )
 
@@ -31,7 +32,13 @@ const (
 // Set holds decoded prompts by language and id.
 type Set struct {
 	mu    sync.RWMutex
-	audio map[string]map[string][]int16
+	audio map[string]map[string]clip
+}
+
+// clip is one prompt, linear and as A-law.
+type clip struct {
+	pcm  []int16
+	alaw []byte
 }
 
 var (
@@ -47,7 +54,7 @@ func Default() (*Set, error) {
 }
 
 func load() (*Set, error) {
-	s := &Set{audio: map[string]map[string][]int16{Mandarin: {}, English: {}}}
+	s := &Set{audio: map[string]map[string]clip{Mandarin: {}, English: {}}}
 	tsv, err := files.ReadFile("prompts.tsv")
 	if err != nil {
 		return nil, err
@@ -74,7 +81,12 @@ func load() (*Set, error) {
 			if err != nil {
 				return nil, fmt.Errorf("prompt: %s/%s: %w", lang, f[0], err)
 			}
-			s.audio[lang][f[0]] = a.Samples
+			c := clip{pcm: a.Samples, alaw: a.Raw}
+			if a.Format != wav.ALaw {
+				c.alaw = make([]byte, len(a.Samples))
+				media.PCMA.Encode(c.alaw, a.Samples)
+			}
+			s.audio[lang][f[0]] = c
 		}
 	}
 	return s, nil
@@ -82,15 +94,20 @@ func load() (*Set, error) {
 
 // Get returns a prompt's samples. They are shared: do not modify them.
 func (s *Set) Get(lang, id string) ([]int16, error) {
+	c, err := s.clip(lang, id)
+	return c.pcm, err
+}
+
+func (s *Set) clip(lang, id string) (clip, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	l, ok := s.audio[lang]
 	if !ok {
-		return nil, fmt.Errorf("prompt: no language %q", lang)
+		return clip{}, fmt.Errorf("prompt: no language %q", lang)
 	}
 	a, ok := l[id]
 	if !ok {
-		return nil, fmt.Errorf("prompt: no prompt %q in %s", id, lang)
+		return clip{}, fmt.Errorf("prompt: no prompt %q in %s", id, lang)
 	}
 	return a, nil
 }
@@ -105,31 +122,47 @@ func (s *Set) Has(lang, id string) bool {
 func (s *Set) Player(lang string, ids ...string) (*Player, error) {
 	p := &Player{}
 	for _, id := range ids {
-		a, err := s.Get(lang, id)
+		c, err := s.clip(lang, id)
 		if err != nil {
 			return nil, err
 		}
-		p.clips = append(p.clips, a)
+		p.clips = append(p.clips, c)
 	}
 	return p, nil
 }
 
-// Player plays a sequence of clips into caller-owned frames.
+// Player plays a sequence of clips into caller-owned frames, as linear
+// samples (Fill) or as the A-law bytes the prompts are stored in
+// (FillALaw); both advance the same position.
 type Player struct {
-	clips [][]int16
+	clips []clip
 	clip  int // current clip
 	off   int // samples played of it
 }
+
+var _ media.ALawSource = (*Player)(nil)
 
 // Fill copies the next samples into dst and returns how many; fewer than
 // len(dst) means the sequence ended (the rest of dst is left alone).
 func (p *Player) Fill(dst []int16) int {
 	n := 0
 	for n < len(dst) && p.clip < len(p.clips) {
-		c := copy(dst[n:], p.clips[p.clip][p.off:])
-		n += c
-		p.off += c
-		if p.off == len(p.clips[p.clip]) {
+		c := copy(dst[n:], p.clips[p.clip].pcm[p.off:])
+		n, p.off = n+c, p.off+c
+		if p.off == len(p.clips[p.clip].pcm) {
+			p.clip, p.off = p.clip+1, 0
+		}
+	}
+	return n
+}
+
+// FillALaw is Fill in A-law bytes.
+func (p *Player) FillALaw(dst []byte) int {
+	n := 0
+	for n < len(dst) && p.clip < len(p.clips) {
+		c := copy(dst[n:], p.clips[p.clip].alaw[p.off:])
+		n, p.off = n+c, p.off+c
+		if p.off == len(p.clips[p.clip].alaw) {
 			p.clip, p.off = p.clip+1, 0
 		}
 	}
@@ -140,7 +173,7 @@ func (p *Player) Fill(dst []int16) int {
 func (p *Player) Samples() int {
 	n := 0
 	for _, c := range p.clips {
-		n += len(c)
+		n += len(c.pcm)
 	}
 	return n
 }

@@ -123,7 +123,10 @@ func (sh *shard) tick() {
 	sh.list = append(sh.list[:0], sh.sessions...)
 	sh.mu.Unlock()
 	for _, s := range sh.list {
-		if !s.Tick() {
+		s.tickSend()
+	}
+	for _, s := range sh.list {
+		if !s.tickReceive() {
 			sh.remove(s)
 		}
 	}

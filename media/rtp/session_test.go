@@ -11,6 +11,7 @@ import (
 
 	"jinyin/media"
 	"jinyin/media/dtmf/dtmftest"
+	"jinyin/media/prompt"
 )
 
 type pcmSource struct{ pcm []int16 }
@@ -277,5 +278,43 @@ func TestSendDigitRFC4733(t *testing.T) {
 	noEvents := &Session{}
 	if err := noEvents.SendDigit('1'); err == nil {
 		t.Error("a digit queued without telephone-event")
+	}
+}
+
+// TestPromptBytesOnTheWire: a prompt played on a PCMA call goes out as the
+// A-law bytes it is stored in; on a PCMU call, as their µ-law conversion.
+func TestPromptBytesOnTheWire(t *testing.T) {
+	set, err := prompt.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, codec := range []media.Codec{media.PCMA, media.PCMU} {
+		pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 38000, 38099)
+		s, err := pool.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		s.Start(Params{Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: codec, CodecPT: map[media.Codec]uint8{media.PCMA: 8, media.PCMU: 0}[codec], Send: true}, func(media.Event) {})
+		played, _ := set.Player(prompt.English, "d7")
+		s.Play(played)
+		want, _ := set.Player(prompt.English, "d7")
+		buf, frame := make([]byte, 1500), make([]byte, media.FrameSamples)
+		for i := 0; i < 5; i++ {
+			s.Tick()
+			sink.SetReadDeadline(time.Now().Add(time.Second))
+			n, _, err := sink.ReadFromUDP(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, payload, _ := Parse(buf[:n])
+			want.FillALaw(frame)
+			codec.FromALaw(frame)
+			if string(payload) != string(frame) {
+				t.Fatalf("%v frame %d differs from the stored prompt", codec, i)
+			}
+		}
+		s.Close()
+		sink.Close()
 	}
 }

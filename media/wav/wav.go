@@ -51,6 +51,7 @@ var (
 type Audio struct {
 	Format  Format  // the file's encoding
 	Samples []int16 // linear samples
+	Raw     []byte  // the G.711 bytes as stored, for A-law and µ-law files
 }
 
 // maxChunk bounds what a header may make us read: an hour at 16 bits.
@@ -172,6 +173,7 @@ func readData(r io.Reader, format Format, size uint32) (*Audio, error) {
 			codec = media.PCMU
 		}
 		codec.Decode(a.Samples, raw)
+		a.Raw = raw
 	}
 	if uint32(len(raw)) < size {
 		return a, fmt.Errorf("%w: data chunk says %d bytes, file holds %d", ErrTruncated, size, len(raw))
