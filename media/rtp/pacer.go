@@ -123,10 +123,7 @@ func (sh *shard) tick() {
 	sh.list = append(sh.list[:0], sh.sessions...)
 	sh.mu.Unlock()
 	for _, s := range sh.list {
-		s.tickSend()
-	}
-	for _, s := range sh.list {
-		if !s.tickReceive() {
+		if !s.Tick() {
 			sh.remove(s)
 		}
 	}
