@@ -1,6 +1,7 @@
 package media
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -8,6 +9,7 @@ import (
 // fake is a Channel, Listener and DigitSender that records what it is asked.
 type fake struct {
 	events chan Event
+	mu     sync.Mutex
 	played Source
 	sent   []byte
 	hungUp bool
@@ -17,12 +19,23 @@ type nothing struct{}
 
 func (nothing) Fill(dst []int16) int { clear(dst); return len(dst) }
 
-func (f *fake) ID() string             { return "fake" }
-func (f *fake) Play(s Source)          { f.played = s }
-func (f *fake) Events() <-chan Event   { return f.events }
-func (f *fake) Hangup() error          { f.hungUp = true; return nil }
-func (f *fake) Listen() Source         { return nothing{} }
-func (f *fake) SendDigit(d byte) error { f.sent = append(f.sent, d); return nil }
+func (f *fake) ID() string           { return "fake" }
+func (f *fake) Play(s Source)        { f.mu.Lock(); f.played = s; f.mu.Unlock() }
+func (f *fake) Events() <-chan Event { return f.events }
+func (f *fake) Hangup() error        { f.mu.Lock(); f.hungUp = true; f.mu.Unlock(); return nil }
+func (f *fake) Listen() Source       { return nothing{} }
+func (f *fake) SendDigit(d byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, d)
+	return nil
+}
+
+func (f *fake) state() (sent string, hungUp, played bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return string(f.sent), f.hungUp, f.played != nil
+}
 
 func TestBridgeRelaysDigitsAndHangsUp(t *testing.T) {
 	a, b := &fake{events: make(chan Event, 4)}, &fake{events: make(chan Event, 4)}
@@ -31,16 +44,25 @@ func TestBridgeRelaysDigitsAndHangsUp(t *testing.T) {
 	a.events <- Event{Kind: EventDigit, Digit: '5'}
 	a.events <- Event{Kind: EventDigit, Digit: '7', InBand: true} // already in the audio
 	b.events <- Event{Kind: EventDigit, Digit: '#'}
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+		sa, _, _ := a.state()
+		sb, _, _ := b.state()
+		if sa == "#" && sb == "5" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("relayed to a %q, to b %q; want # and 5", sa, sb)
+		}
+	}
 	a.events <- Event{Kind: EventHangup}
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
 		t.Fatal("bridge did not end when a hung up")
 	}
-	if string(b.sent) != "5" || string(a.sent) != "#" || !b.hungUp || a.hungUp {
-		t.Fatalf("a sent %q hung up %v; b sent %q hung up %v", a.sent, a.hungUp, b.sent, b.hungUp)
-	}
-	if a.played == nil || b.played == nil {
-		t.Fatal("audio not cross-connected")
+	_, aHung, aPlayed := a.state()
+	_, bHung, bPlayed := b.state()
+	if !bHung || aHung || !aPlayed || !bPlayed {
+		t.Fatalf("a hung up %v, b hung up %v, audio connected %v %v", aHung, bHung, aPlayed, bPlayed)
 	}
 }
