@@ -144,25 +144,22 @@ var _ media.ALawSource = (*Player)(nil)
 
 // Fill copies the next samples into dst and returns how many; fewer than
 // len(dst) means the sequence ended (the rest of dst is left alone).
-func (p *Player) Fill(dst []int16) int {
-	n := 0
-	for n < len(dst) && p.clip < len(p.clips) {
-		c := copy(dst[n:], p.clips[p.clip].pcm[p.off:])
-		n, p.off = n+c, p.off+c
-		if p.off == len(p.clips[p.clip].pcm) {
-			p.clip, p.off = p.clip+1, 0
-		}
-	}
-	return n
-}
+func (p *Player) Fill(dst []int16) int { return fill(p, dst, func(c *clip) []int16 { return c.pcm }) }
 
 // FillALaw is Fill in A-law bytes.
 func (p *Player) FillALaw(dst []byte) int {
+	return fill(p, dst, func(c *clip) []byte { return c.alaw })
+}
+
+// fill advances the player through its clips in one of their two forms,
+// which have the same length.
+func fill[T int16 | byte](p *Player, dst []T, form func(*clip) []T) int {
 	n := 0
 	for n < len(dst) && p.clip < len(p.clips) {
-		c := copy(dst[n:], p.clips[p.clip].alaw[p.off:])
+		src := form(&p.clips[p.clip])
+		c := copy(dst[n:], src[p.off:])
 		n, p.off = n+c, p.off+c
-		if p.off == len(p.clips[p.clip].alaw) {
+		if p.off == len(src) {
 			p.clip, p.off = p.clip+1, 0
 		}
 	}
