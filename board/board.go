@@ -21,10 +21,9 @@ type SpanDriver func(s config.Span) (span hal.Span, ok bool, err error)
 
 // Profile describes one board.
 type Profile struct {
-	Name     string
-	Doc      string                // one line for `jinyin config` users
-	Spans    map[string]SpanDriver // driver name -> driver
-	Watchdog string                // hardware watchdog device, "" if none
+	Name  string
+	Doc   string                // one line for `jinyin config` users
+	Spans map[string]SpanDriver // driver name -> driver
 }
 
 var (

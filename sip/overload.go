@@ -10,17 +10,20 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 )
 
-// floodFilter sees every UDP datagram before sipgo parses it. A new
-// INVITE (no To tag) beyond max_calls_per_second is answered here with a
-// stateless 503 and Retry-After and dropped, so a flood costs neither a
-// parse nor a server transaction: a bare sipgo UAS keeps each INVITE's
-// transaction for Timer J and grows past 1 GiB under 5,000 INVITEs/s.
+// readFilter sees every UDP datagram before sipgo parses it. It answers
+// two kinds of request statelessly and drops them. A new INVITE (no To
+// tag) beyond max_calls_per_second gets 503 and Retry-After, so a flood
+// costs neither a parse nor a server transaction: a bare sipgo UAS keeps
+// each INVITE's transaction for Timer J and grows past 1 GiB under 5,000
+// INVITEs/s. A malformed request gets the answer RFC 4475 expects, where
+// sipgo would drop it silently; that check parses each request once more,
+// a cost on signalling only, never on media.
 //
 // The concurrent-call cap stays in onInvite, where a call's end releases it.
 // A retransmission of an INVITE admitted a moment before can meet an empty
 // bucket and be refused; the caller then sees 503 and retries after the
 // interval, which is the overload answer anyway.
-func (s *Server) floodFilter(info gosip.TransportReadProps, data []byte) ([]byte, error) {
+func (s *Server) readFilter(info gosip.TransportReadProps, data []byte) ([]byte, error) {
 	if bytes.HasPrefix(data, []byte("INVITE ")) && !hasToTag(data) && !s.rate.allow() {
 		s.Rejected.Add(1)
 		s.reply(info.RemoteAddr, statelessResponse(data, 503, "Service Unavailable", "Retry-After: 2"))

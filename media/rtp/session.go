@@ -108,8 +108,9 @@ type Session struct {
 
 	shard *shard // the pacer shard that ticks it
 
-	jbMu sync.Mutex
-	jb   *JitterBuffer // made when something listens (a bridge, a recording)
+	jbMu     sync.Mutex
+	jb       *JitterBuffer // made when something listens (a bridge, a recording)
+	listened atomic.Bool   // jb exists: the packet path checks this, not the lock
 
 	// RTCP (RFC 3550 §6): a sender report with one reception block every
 	// rtcpEvery ticks, and what the peer last reported.
@@ -318,19 +319,20 @@ func (s *Session) packet(buf []byte, from netip.AddrPort) {
 	if err != nil {
 		return
 	}
-	if !s.accept(from, h) {
+	s.mu.Lock()
+	ok := s.accept(from, h)
+	if ok {
+		s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000))
+	}
+	p := s.params
+	s.mu.Unlock()
+	if !ok {
 		s.Foreign.Add(1)
 		return
 	}
-	s.mu.Lock()
-	s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000))
-	p := s.params
-	s.mu.Unlock()
-	if h.PayloadType == p.CodecPT {
+	if h.PayloadType == p.CodecPT && s.listened.Load() {
 		s.jbMu.Lock()
-		if s.jb != nil {
-			s.jb.Push(h.Seq, payload)
-		}
+		s.jb.Push(h.Seq, payload)
 		s.jbMu.Unlock()
 	}
 	switch {
@@ -361,10 +363,8 @@ const latchProbation = 3
 // SDP), after which the box sends there too (symmetric RTP). Once latched,
 // packets from any other address are dropped: a foreign source cannot take
 // the stream over. The latched source may change its SSRC (phones do on
-// resume).
+// resume). Called with mu held.
 func (s *Session) accept(from netip.AddrPort, h Header) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.latched {
 		if from != s.remote {
 			return false
@@ -446,6 +446,7 @@ func (s *Session) Listen() media.Source {
 	defer s.jbMu.Unlock()
 	if s.jb == nil {
 		s.jb = NewJitterBuffer(1, 8)
+		s.listened.Store(true)
 	}
 	return &listener{s: s}
 }
