@@ -125,3 +125,16 @@ func FuzzRawRequest(f *testing.F) {
 		hasToTag(data)
 	})
 }
+
+// TestStrayCancel: a CANCEL for no pending INVITE gets 481 (RFC 3261 §9.2).
+func TestStrayCancel(t *testing.T) {
+	_, addr := startServer(t)
+	c, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	defer c.Close()
+	to, _ := net.ResolveUDPAddr("udp", addr)
+	msg := "CANCEL sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bKstray\r\n" +
+		"From: <sip:x@127.0.0.1>;tag=1\r\nTo: <sip:100@127.0.0.1>\r\nCall-ID: stray\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if got := sendRaw(t, c, to, []byte(msg), 2*time.Second); got != "SIP/2.0 481 Call/Transaction Does Not Exist" {
+		t.Fatalf("stray CANCEL: %q", got)
+	}
+}

@@ -125,7 +125,7 @@ func Listen(o Options) (*Server, error) {
 		}
 	}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(name),
-		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(s.floodFilter)))
+		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(s.readFilter)))
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("sip: %w", err)
@@ -151,6 +151,11 @@ func Listen(o Options) (*Server, error) {
 	srv.OnAck(s.onAck)
 	srv.OnBye(s.onBye)
 	srv.OnUpdate(s.onUpdate)
+	// sipgo answers a CANCEL that matches a pending INVITE itself; one that
+	// matches nothing reaches here (RFC 3261 §9.2: 481).
+	srv.OnCancel(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	})
 	s.Registrar = NewRegistrar(NewAuthenticator(realm, cfg.Digest, o.Clock, o.Password), o.Clock, log, o.MaxContacts)
 	srv.OnRegister(s.Registrar.OnRegister)
 	srv.OnOptions(s.onOptions)
@@ -225,7 +230,7 @@ func (s *Server) hangupAll() {
 func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 
 // admit applies the concurrent-call cap to a new call, and over TCP the
-// calls-per-second rate too (over UDP floodFilter applied it before
+// calls-per-second rate too (over UDP readFilter applied it before
 // parsing).
 func (s *Server) admit(transport string) bool {
 	if n := s.active.Add(1); s.cfg.MaxCalls > 0 && n > int64(s.cfg.MaxCalls) {
