@@ -23,6 +23,7 @@ import (
 	"jinyin/board"
 	"jinyin/config"
 	"jinyin/internal/clock"
+	"jinyin/internal/fsutil"
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/media/prompt"
@@ -242,39 +243,7 @@ func (b *Box) writeCredentials() error {
 	for _, e := range exts {
 		fmt.Fprintf(&sb, "%s %s\n", e, creds[e])
 	}
-	return WriteFileAtomic(filepath.Join(b.data, "credentials.txt"), []byte(sb.String()), 0o600)
-}
-
-// WriteFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so a power cut leaves either the old or the new file.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return fsutil.WriteFileAtomic(filepath.Join(b.data, "credentials.txt"), []byte(sb.String()), 0o600)
 }
 
 // Run serves until ctx ends, then stops everything and closes the store.

@@ -24,14 +24,17 @@ const DefaultName = "(embedded default)"
 
 // Config is the whole configuration of one box. Field tags are the TOML keys.
 type Config struct {
-	Box        Box         `toml:"box"`
-	Log        Log         `toml:"log"`
-	SIP        SIP         `toml:"sip"`
-	HTTP       HTTP        `toml:"http"`
-	Console    Console     `toml:"console"`
-	Spans      []Span      `toml:"span"`
-	Extensions []Extension `toml:"extension"`
-	Trunks     []Trunk     `toml:"trunk"`
+	Box        Box             `toml:"box"`
+	Log        Log             `toml:"log"`
+	SIP        SIP             `toml:"sip"`
+	HTTP       HTTP            `toml:"http"`
+	Console    Console         `toml:"console"`
+	Spans      []Span          `toml:"span"`
+	Extensions []Extension     `toml:"extension"`
+	Trunks     []Trunk         `toml:"trunk"`
+	Queues     []Queue         `toml:"queue"`
+	IVR        IVR             `toml:"ivr"`
+	Flows      map[string]Flow `toml:"flow"`
 }
 
 // Box names the appliance and the board profile it runs on.
@@ -96,6 +99,15 @@ type Extension struct {
 	Kind        string `toml:"kind"`         // agent, phone, ivr
 	Flow        string `toml:"flow"`         // for kind ivr: the flow that answers
 	MaxContacts int    `toml:"max_contacts"` // registrations kept at once
+	// Auth makes callers prove, by digest, that they are one of the box's
+	// agents or phones: for feature codes such as listening to voicemail.
+	Auth bool `toml:"auth"`
+}
+
+// Queue is a group of agents that IVR transfers ("queue:NAME") ring.
+type Queue struct {
+	Name   string   `toml:"name"`
+	Agents []string `toml:"agents"` // agent extensions
 }
 
 // Trunk is a SIP trunk to a carrier or a peer PBX.

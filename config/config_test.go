@@ -70,6 +70,10 @@ group = "pri"
 number = "100"
 kind = "ivr"
 flow = "main"
+[flow.main]
+start = "bye"
+[flow.main.node.bye]
+type = "hangup"
 `
 
 func TestCheckReportsPosition(t *testing.T) {
@@ -100,11 +104,11 @@ func TestCheckReportsPosition(t *testing.T) {
 		{"D-channel as B-channel", `"1-15,17-31"`, `"1-31"`, 28, 12, "channel 16 is the D-channel"},
 		{"channel past the span", `"1-15,17-31"`, `"1-15,17-32"`, 28, 12, "channel 32 does not exist"},
 		{"malformed channel list", `"1-15,17-31"`, `"1-15,x"`, 28, 12, `"x" is not a channel`},
-		{"duplicate span id", "", "[[span]]\nid = 1\ntype = \"e1\"\ndriver = \"sim\"\nsignalling = \"pri-net\"\nswitchtype = \"qsig\"\nframing = \"no-crc4\"\ncoding = \"ami\"\nclock = \"internal\"\nchannels = \"1\"\n", 35, 6, "span id 1 is already used"},
+		{"duplicate span id", "", "[[span]]\nid = 1\ntype = \"e1\"\ndriver = \"sim\"\nsignalling = \"pri-net\"\nswitchtype = \"qsig\"\nframing = \"no-crc4\"\ncoding = \"ami\"\nclock = \"internal\"\nchannels = \"1\"\n", 39, 6, "span id 1 is already used"},
 		{"ivr without flow", `flow = "main"`, `name = "menu"`, 30, 3, "needs a flow"},
-		{"trunk to unknown extension", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\ndestination = \"999\"\n", 37, 15, `destination "999" is not a configured extension`},
-		{"registering trunk without secret", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\nregister = true\ndestination = \"100\"\n", 37, 12, "needs username and password"},
-		{"duplicate extension", "", "[[extension]]\nnumber = \"100\"\nkind = \"phone\"\n", 35, 10, "extension 100 is defined twice"},
+		{"trunk to unknown extension", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\ndestination = \"999\"\n", 41, 15, `destination "999" is not a configured extension`},
+		{"registering trunk without secret", "", "[[trunk]]\nname = \"c\"\nhost = \"10.0.0.1:5060\"\nregister = true\ndestination = \"100\"\n", 41, 12, "needs username and password"},
+		{"duplicate extension", "", "[[extension]]\nnumber = \"100\"\nkind = \"phone\"\n", 39, 10, "extension 100 is defined twice"},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {

@@ -17,6 +17,9 @@ import (
 type Env struct {
 	// Boards maps each board profile to the span drivers it provides.
 	Boards map[string][]string
+	// Prompt reports whether a prompt id exists in a language; nil skips
+	// the check of flows' prompts.
+	Prompt func(lang, id string) bool
 }
 
 // Issue is one problem in a configuration, at a place in its source.
@@ -168,24 +171,42 @@ func indexPositions(data []byte) map[string]pos {
 			parts, first := keyOf(e)
 			full := strings.Join(append(append([]string(nil), table...), parts...), ".")
 			idx[full] = at(first)
-			val := e.Value()
-			if val.Raw.Length > 0 {
-				idx[full+"="] = at(val)
-			}
-			if val.Kind == unstable.Array {
-				i := 0
-				for it := val.Children(); it.Next(); {
-					if n := it.Node(); n.Kind != unstable.Comment {
-						if n.Raw.Length > 0 {
-							idx[full+"."+strconv.Itoa(i)+"="] = at(n)
-						}
-						i++
-					}
-				}
-			}
+			indexValue(idx, full, e.Value(), at, keyOf)
 		}
 	}
 	return idx
+}
+
+// indexValue records where the value at path stands and, inside arrays and
+// inline tables ("rules = [{days = ...}]", "keys = {1 = ...}"), where each
+// element and key stands.
+func indexValue(idx map[string]pos, path string, val *unstable.Node, at func(*unstable.Node) pos, keyOf func(*unstable.Node) ([]string, *unstable.Node)) {
+	if val.Raw.Length > 0 {
+		idx[path+"="] = at(val)
+	}
+	switch val.Kind {
+	case unstable.Array:
+		i := 0
+		for it := val.Children(); it.Next(); {
+			if n := it.Node(); n.Kind != unstable.Comment {
+				p := path + "." + strconv.Itoa(i)
+				if n.Kind == unstable.InlineTable {
+					idx[p] = at(n)
+				}
+				indexValue(idx, p, n, at, keyOf)
+				i++
+			}
+		}
+	case unstable.InlineTable:
+		for it := val.Children(); it.Next(); {
+			if kv := it.Node(); kv.Kind == unstable.KeyValue {
+				parts, first := keyOf(kv)
+				p := path + "." + strings.Join(parts, ".")
+				idx[p] = at(first)
+				indexValue(idx, p, kv.Value(), at, keyOf)
+			}
+		}
+	}
 }
 
 // setPath assigns the text val to the field named by the dotted path key.

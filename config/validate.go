@@ -19,12 +19,23 @@ type validator struct {
 // "span.0.channels"). It points at the value, else the key, else the nearest
 // enclosing table that stands in the file, else 1:1 (a key left out).
 func (v *validator) report(path, format string, args ...any) {
+	v.reportAt(path, true, format, args...)
+}
+
+// reportKey is report pointing at the key rather than its value: for a
+// key that is itself wrong, such as a menu digit.
+func (v *validator) reportKey(path, format string, args ...any) {
+	v.reportAt(path, false, format, args...)
+}
+
+func (v *validator) reportAt(path string, value bool, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if v.set[path] {
 		v.issues = append(v.issues, Issue{Set: path, Msg: msg})
 		return
 	}
 	p, ok := v.pos[path+"="]
+	ok = ok && value
 	for q := path; !ok && q != ""; {
 		if p, ok = v.pos[q]; ok {
 			break
@@ -155,8 +166,8 @@ func (v *validator) validate(c *Config, env Env) {
 	for i, e := range c.Extensions {
 		p := fmt.Sprintf("extension.%d", i)
 		switch {
-		case e.Number == "" || strings.Trim(e.Number, "0123456789") != "":
-			v.report(p+".number", "extension number must be digits, not %q", e.Number)
+		case e.Number == "" || strings.Trim(e.Number, "0123456789*#") != "":
+			v.report(p+".number", "extension number must be digits (and * or # for feature codes such as *97), not %q", e.Number)
 		case numbers[e.Number]:
 			v.report(p+".number", "extension %s is defined twice", e.Number)
 		}
@@ -167,9 +178,38 @@ func (v *validator) validate(c *Config, env Env) {
 		}
 		if e.Kind != "ivr" && e.Flow != "" {
 			v.report(p+".flow", "only extensions of kind \"ivr\" have a flow")
+		} else if _, ok := c.Flows[e.Flow]; e.Kind == "ivr" && e.Flow != "" && !ok {
+			v.report(p+".flow", "no flow %q; define it as [flow.%s]", e.Flow, e.Flow)
+		}
+		if e.Auth && e.Kind != "ivr" {
+			v.report(p+".auth", "auth applies to extensions of kind \"ivr\" (feature codes); agents and phones always authenticate to register")
 		}
 		if e.MaxContacts < 0 || e.MaxContacts > 10 {
 			v.report(p+".max_contacts", "max_contacts must be from 0 (default 1) to 10, not %d", e.MaxContacts)
+		}
+	}
+	agents := map[string]bool{}
+	for _, e := range c.Extensions {
+		if e.Kind == "agent" {
+			agents[e.Number] = true
+		}
+	}
+	queues := map[string]bool{}
+	for i, q := range c.Queues {
+		p := fmt.Sprintf("queue.%d", i)
+		if !varNameOK(q.Name) {
+			v.report(p+".name", "queue name %q: use lower-case letters, digits and _", q.Name)
+		} else if queues[q.Name] {
+			v.report(p+".name", "queue %q is defined twice", q.Name)
+		}
+		queues[q.Name] = true
+		if len(q.Agents) == 0 {
+			v.report(p+".agents", "queue %q needs agents", q.Name)
+		}
+		for j, a := range q.Agents {
+			if !agents[a] {
+				v.report(fmt.Sprintf("%s.agents.%d", p, j), "%q is not an extension of kind \"agent\"", a)
+			}
 		}
 	}
 	names := map[string]bool{}
@@ -194,6 +234,7 @@ func (v *validator) validate(c *Config, env Env) {
 			v.report(p+".destination", "destination %q is not a configured extension", t.Destination)
 		}
 	}
+	v.flows(c, env)
 }
 
 func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, board string) {

@@ -68,13 +68,16 @@ func TestMigratesVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, _ := db.Version(); v != 2 {
+	if v, _ := db.Version(); v != SchemaVersion() {
 		t.Fatalf("version %d after migration", v)
 	}
 	if pw, _ := db.Credential("1001"); pw != "kept" {
 		t.Fatal("credentials lost in migration")
 	}
 	if err := db.AppendCDRs([]CDR{{Call: "after"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetTier("1", "key-account"); err != nil {
 		t.Fatal(err)
 	}
 }

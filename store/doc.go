@@ -9,6 +9,10 @@
 //	meta         "schema" -> big-endian uint32 schema version
 //	credentials  extension number -> SIP digest password (UTF-8)
 //	cdr          big-endian uint64 sequence -> CDR as JSON (schema 2)
+//	tiers        caller number -> tier name (schema 3)
+//	subscriptions  list "\x00" number -> RFC 3339 time subscribed (schema 3)
+//	voicemail    mailbox "\x00" id -> Voicemail as JSON (schema 3)
+//	ivr_counts   flow "\x00" node "\x00" exit -> big-endian uint64 (schema 3)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

@@ -25,6 +25,10 @@ var (
 	bucketMeta        = []byte("meta")
 	bucketCredentials = []byte("credentials")
 	bucketCDR         = []byte("cdr")
+	bucketTiers       = []byte("tiers")
+	bucketSubs        = []byte("subscriptions")
+	bucketVoicemail   = []byte("voicemail")
+	bucketIVRCounts   = []byte("ivr_counts")
 	keySchema         = []byte("schema")
 )
 
@@ -39,6 +43,16 @@ var migrations = []func(tx *bolt.Tx) error{
 	func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCDR)
 		return err
+	},
+	// 2 -> 3: the IVR's caller tiers, notice subscriptions, voicemail and
+	// node counters.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketTiers, bucketSubs, bucketVoicemail, bucketIVRCounts} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -177,3 +178,36 @@ func (p *Player) Samples() int {
 
 // Done reports whether everything has been played.
 func (p *Player) Done() bool { return p.clip >= len(p.clips) }
+
+// Clone returns a copy of the set whose prompts can be replaced without
+// touching the original (the embedded default is shared).
+func (s *Set) Clone() *Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := &Set{audio: map[string]map[string]clip{}}
+	for lang, l := range s.audio {
+		c.audio[lang] = maps.Clone(l)
+	}
+	return c
+}
+
+// Replace puts new audio in place of an existing prompt. Players made
+// before keep playing the old audio to their end.
+func (s *Set) Replace(lang, id string, pcm []int16) error {
+	if _, err := s.clip(lang, id); err != nil {
+		return err
+	}
+	c := clip{pcm: pcm, alaw: make([]byte, len(pcm))}
+	media.PCMA.Encode(c.alaw, pcm)
+	s.mu.Lock()
+	s.audio[lang][id] = c
+	s.mu.Unlock()
+	return nil
+}
+
+// PlayerOf plays audio that is not a prompt (a voicemail message).
+func PlayerOf(pcm []int16) *Player {
+	c := clip{pcm: pcm, alaw: make([]byte, len(pcm))}
+	media.PCMA.Encode(c.alaw, pcm)
+	return &Player{clips: []clip{c}}
+}

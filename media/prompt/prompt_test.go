@@ -141,3 +141,33 @@ func BenchmarkPlayerFill(b *testing.B) {
 		}
 	}
 }
+
+func TestAmountsAndDates(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		lang string
+		say  func(string) ([]string, error)
+		want string
+	}{
+		{Mandarin, func(l string) ([]string, error) { return Amount(l, 12950) }, "d1 hundred d2 n10 d9 yuan d5 jiao"},
+		{Mandarin, func(l string) ([]string, error) { return Amount(l, 12905) }, "d1 hundred d2 n10 d9 yuan d0 d5 fen"},
+		{Mandarin, func(l string) ([]string, error) { return Amount(l, 50) }, "d5 jiao"},
+		{Mandarin, func(l string) ([]string, error) { return Amount(l, 0) }, "d0 yuan"},
+		{English, func(l string) ([]string, error) { return Amount(l, 12950) }, "d1 hundred and n20 d9 yuan and n50 fen"},
+		{English, func(l string) ([]string, error) { return Amount(l, 7) }, "d7 fen"},
+		{Mandarin, func(l string) ([]string, error) { return Date(l, day) }, "d2 d0 d2 d6 year n10 d1 month d2 n10 d3 day"},
+		{English, func(l string) ([]string, error) { return Date(l, day) }, "m11 n20 d3 d2 thousand and n20 d6"},
+	} {
+		ids, err := c.say(c.lang)
+		if err != nil || strings.Join(ids, " ") != c.want {
+			t.Errorf("%s: %v %v, want %s", c.lang, ids, err, c.want)
+		}
+		if _, err := s.Player(c.lang, ids...); err != nil {
+			t.Errorf("%s %v: %v", c.lang, ids, err)
+		}
+	}
+}

@@ -206,3 +206,73 @@ func Duration(lang string, d time.Duration) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// Amount returns the prompts that say a sum of money in yuan, given in
+// fen (1/100 yuan): "129 元 5 角" in Mandarin (角 and 分 below the yuan,
+// zero parts left out, "零元" for nothing), "129 yuan and 50 fen" in
+// English.
+func Amount(lang string, fen int64) ([]string, error) {
+	if fen < 0 {
+		return nil, fmt.Errorf("prompt: negative amount %d", fen)
+	}
+	yuan, jiao, f := fen/100, fen/10%10, fen%10
+	var ids []string
+	add := func(n int64, unit string) error {
+		w, err := Number(lang, n)
+		ids = append(append(ids, w...), unit)
+		return err
+	}
+	switch lang {
+	case Mandarin:
+		if yuan > 0 || fen == 0 {
+			if err := add(yuan, "yuan"); err != nil {
+				return nil, err
+			}
+		}
+		if jiao > 0 {
+			add(jiao, "jiao")
+		}
+		if f > 0 {
+			if yuan > 0 && jiao == 0 {
+				ids = append(ids, "d0")
+			}
+			add(f, "fen")
+		}
+	case English:
+		if yuan > 0 || fen == 0 {
+			if err := add(yuan, "yuan"); err != nil {
+				return nil, err
+			}
+		}
+		if fen%100 > 0 {
+			if yuan > 0 {
+				ids = append(ids, "and")
+			}
+			add(fen%100, "fen")
+		}
+	default:
+		return nil, fmt.Errorf("prompt: no language %q", lang)
+	}
+	return ids, nil
+}
+
+// Date returns the prompts that say a calendar date: "二零二六年十一月
+// 二十三日" (the year digit by digit, as it is said) in Mandarin,
+// "November twenty three, two thousand twenty six" in English.
+func Date(lang string, t time.Time) ([]string, error) {
+	y, m, d := t.Date()
+	switch lang {
+	case Mandarin:
+		ids, err := Digits(fmt.Sprint(y))
+		if err != nil {
+			return nil, err
+		}
+		ids = append(append(ids, "year"), zhNumber(int64(m), false)...)
+		ids = append(append(ids, "month"), zhNumber(int64(d), false)...)
+		return append(ids, "day"), nil
+	case English:
+		ids := append([]string{fmt.Sprintf("m%d", m)}, enNumber(int64(d))...)
+		return append(ids, enNumber(int64(y))...), nil
+	}
+	return nil, fmt.Errorf("prompt: no language %q", lang)
+}

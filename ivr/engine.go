@@ -1,0 +1,108 @@
+package ivr
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"jinyin/config"
+	"jinyin/internal/clock"
+	"jinyin/media"
+	"jinyin/media/prompt"
+	"jinyin/store"
+)
+
+// Engine runs the configured flows on calls. One Engine serves every IVR
+// call of the box; each call runs in its caller's goroutine (Run).
+type Engine struct {
+	Flows   map[string]config.Flow
+	IVR     config.IVR
+	Lang    string // the language calls start in
+	Prompts *prompt.Set
+	DB      *store.DB
+	// Data is the data directory: voicemail goes under Data/voicemail.
+	Data string
+	// Transfer hands the call to a queue, agent, extension or trunk
+	// number and returns when the call is over; an error means the target
+	// could not take it and the flow goes on at the node's fail.
+	Transfer func(ch media.Channel, t Target) error
+	// SavePrompt keeps a prompt recorded by phone (the record node) and
+	// puts it in Prompts; nil refuses such recordings.
+	SavePrompt func(lang, id string, pcm []int16) error
+	// HTTP posts lookups; its transport serves builtin: URLs (Builtin).
+	HTTP  *http.Client
+	Clock clock.Clock
+	Log   *slog.Logger
+	Stats *Stats
+
+	loc      *time.Location
+	holidays map[string]bool
+}
+
+// Target is where a transfer node sends a call.
+type Target struct {
+	Kind   string // queue, agent, ext, trunk
+	What   string // queue name, number, or trunk name
+	Number string // for trunk: the number dialled
+	Caller string
+	Tier   string
+	Lang   string
+}
+
+// CallInfo is what the IVR knows of a call besides its audio.
+type CallInfo struct {
+	Caller  string // the calling number; "" when withheld
+	Dialled string
+}
+
+// maxSteps bounds the nodes one call may pass through: flows are checked
+// for loops without input, so this only stops a caller who keys forever.
+const maxSteps = 500
+
+// Init prepares the calendar; call it once before Run.
+func (e *Engine) Init() error {
+	e.loc = time.Local
+	if e.IVR.Timezone != "" {
+		loc, err := time.LoadLocation(e.IVR.Timezone)
+		if err != nil {
+			return fmt.Errorf("ivr: %w", err)
+		}
+		e.loc = loc
+	}
+	e.holidays = map[string]bool{}
+	for _, d := range e.IVR.Holidays {
+		e.holidays[d] = true
+	}
+	if e.Stats == nil {
+		e.Stats = NewStats()
+	}
+	if e.Clock == nil {
+		e.Clock = clock.Real{}
+	}
+	if e.HTTP == nil {
+		e.HTTP = &http.Client{}
+	}
+	return nil
+}
+
+// Run answers a call with a flow and returns when the flow hangs up, the
+// caller does, or a transfer has ended.
+func (e *Engine) Run(ch media.Channel, flow string, info CallInfo) {
+	f, ok := e.Flows[flow]
+	if !ok {
+		e.Log.Error("ivr: no such flow", "flow", flow, "call", ch.ID())
+		ch.Hangup()
+		return
+	}
+	c := &call{e: e, ch: ch, flow: f, name: flow, info: info, lang: e.Lang, vars: map[string]string{"caller": info.Caller, "dialled": info.Dialled}}
+	c.run()
+}
+
+func (e *Engine) voicemailDir(mailbox string) string {
+	return filepath.Join(e.Data, "voicemail", mailbox)
+}
+
+var errHungUp = errors.New("ivr: the caller hung up")
