@@ -27,7 +27,6 @@ import (
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/media/prompt"
-	"jinyin/media/tone"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -45,15 +44,29 @@ type Box struct {
 	start time.Time
 
 	registers map[string]bool // extensions that register (agents, phones)
+	exts      map[string]config.Extension
 	cdrs      *store.Recorder
+	prompts   *prompt.Set // the default set with the prompts replaced at run time
+	ivr       *ivr.Engine
+	stopStats chan struct{}
+	clock     clock.Clock
 }
+
+// Option changes how New builds the box.
+type Option func(*Box)
+
+// WithClock runs the IVR's calendar and timers on clk.
+func WithClock(clk clock.Clock) Option { return func(b *Box) { b.clock = clk } }
 
 // New prepares the box: it opens the data directory and store, the spans
 // and every listener, so that each thing that can fail (a port taken, a data
 // directory not writable, a card failing) fails here with a clear error,
 // before Run.
-func New(cfg *config.Config, dataDir string, log *slog.Logger) (*Box, error) {
-	b := &Box{cfg: cfg, log: log, data: dataDir, start: time.Now()}
+func New(cfg *config.Config, dataDir string, log *slog.Logger, opts ...Option) (*Box, error) {
+	b := &Box{cfg: cfg, log: log, data: dataDir, start: time.Now(), clock: clock.Real{}}
+	for _, o := range opts {
+		o(b)
+	}
 	if err := b.open(); err != nil {
 		b.close()
 		return nil, err
@@ -95,15 +108,18 @@ func (b *Box) open() (err error) {
 	for _, e := range cfg.Extensions {
 		maxContacts[e.Number] = e.MaxContacts
 	}
-	prompts, err := prompt.Default()
-	if err != nil {
+	b.exts = map[string]config.Extension{}
+	for _, e := range cfg.Extensions {
+		b.exts[e.Number] = e
+	}
+	if b.ivr, err = b.newIVR(); err != nil {
 		return err
 	}
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
 		Password:    b.password,
 		MaxContacts: func(ext string) int { return maxContacts[ext] },
-		Router:      b.router(prompts),
+		Router:      b.route,
 		Trunks:      cfg.Trunks,
 		OnCallEnd: func(r sip.CallRecord) {
 			b.cdrs.Record(store.CDR{Call: r.ID, Direction: r.Direction, From: r.From, To: r.To, Trunk: r.Trunk,
@@ -119,6 +135,7 @@ func (b *Box) open() (err error) {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /status", b.serveStatus)
+		b.ivrAPI(mux)
 		// Profiles for an engineer on site; the API listens on loopback
 		// unless the config says otherwise.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -128,79 +145,32 @@ func (b *Box) open() (err error) {
 	return nil
 }
 
-// router sends calls to IVR extensions to the IVR, and calls to agents and
-// phones to the phone registered for them, bridged through the box.
-func (b *Box) router(prompts *prompt.Set) sip.Router {
-	exts := map[string]config.Extension{}
-	for _, e := range b.cfg.Extensions {
-		exts[e.Number] = e
+// route sends calls to IVR extensions to their flow, and calls to agents
+// and phones to the phone registered for them, bridged through the box.
+func (b *Box) route(to, from string) (sip.Route, error) {
+	e, ok := b.exts[to]
+	if !ok {
+		return sip.Route{}, sip.ErrNotFound
 	}
-	return func(to, from string) (sip.Route, error) {
-		e, ok := exts[to]
-		if !ok {
-			return sip.Route{}, sip.ErrNotFound
-		}
-		if e.Kind == "ivr" {
-			return sip.Route{App: func(ch media.Channel) {
-				b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from)
-				ivr.Welcome(ch, prompts, b.cfg.Box.Language, b.log, clock.Real{})
-			}}, nil
-		}
-		if len(b.sip.Registrar.Contacts(to)) == 0 {
-			return sip.Route{}, sip.ErrUnavailable
-		}
-		return sip.Route{App: func(ch media.Channel) { b.connect(ch, to, from) }}, nil
+	if e.Kind == "ivr" {
+		return sip.Route{Auth: e.Auth, App: func(ch media.Channel) {
+			b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from, "flow", e.Flow)
+			b.ivr.Run(ch, e.Flow, ivr.CallInfo{Caller: from, Dialled: to})
+		}}, nil
 	}
+	if len(b.sip.Registrar.Contacts(to)) == 0 {
+		return sip.Route{}, sip.ErrUnavailable
+	}
+	return sip.Route{App: func(ch media.Channel) {
+		if err := b.ring(ch, []string{to}, from); err != nil {
+			b.log.Info("extension did not answer", "ext", to, "err", err)
+		}
+	}}, nil
 }
 
-// ringTimeout is how long a phone rings before the caller is told it is
-// not available.
+// ringTimeout is how long phones ring before the caller is told no one
+// answers.
 const ringTimeout = 30 * time.Second
-
-// connect rings the extension's newest registered phone while the caller
-// hears ring-back, and bridges the two when it answers. A caller who hangs
-// up while it rings cancels the call to the phone.
-func (b *Box) connect(ch media.Channel, ext, from string) {
-	contacts := b.sip.Registrar.Contacts(ext)
-	if len(contacts) == 0 {
-		return
-	}
-	if cad, err := tone.Lookup(b.cfg.Box.Country, "ringback"); err == nil {
-		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
-	defer cancel()
-	type result struct {
-		call *sip.Call
-		err  error
-	}
-	answered := make(chan result, 1)
-	go func() {
-		c, err := b.sip.Dial(ctx, contacts[0].Contact, from)
-		answered <- result{c, err}
-	}()
-	for {
-		select {
-		case e, ok := <-ch.Events():
-			if ok && e.Kind != media.EventHangup {
-				continue
-			}
-			cancel()
-			if r := <-answered; r.call != nil {
-				r.call.Hangup()
-			}
-			return
-		case r := <-answered:
-			if r.err != nil {
-				b.log.Info("extension did not answer", "ext", ext, "err", r.err)
-				return
-			}
-			b.log.Info("call bridged", "caller", ch.ID(), "ext", ext, "callee", r.call.ID())
-			media.Bridge(ch, r.call)
-			return
-		}
-	}
-}
 
 // password is the digest secret of a registering extension: only agents
 // and phones of the config register, with the password in the store.
@@ -254,6 +224,8 @@ func (b *Box) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- b.sip.Serve(ctx) }()
 	n := 1
+	b.stopStats = make(chan struct{})
+	go b.flushStats(b.stopStats)
 	if b.http != nil {
 		n++
 		go func() {
@@ -304,6 +276,15 @@ func (b *Box) close() {
 	if b.cdrs != nil {
 		b.cdrs.Close() // after SIP has stopped: every ended call is queued
 		b.cdrs = nil
+	}
+	if b.stopStats != nil {
+		close(b.stopStats)
+		b.stopStats = nil
+	}
+	if b.ivr != nil && b.db != nil {
+		if err := b.ivr.Stats.Flush(b.db); err != nil {
+			b.log.Error("ivr counters", "err", err)
+		}
 	}
 	if b.db != nil {
 		if err := b.db.Close(); err != nil {

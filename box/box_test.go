@@ -31,8 +31,13 @@ import (
 // startBox runs the embedded default (the demo) on free loopback ports;
 // stop stops it (also done at cleanup).
 func startBox(t *testing.T, dir string) (sipAddr, httpAddr string, stop func()) {
+	return startConfig(t, dir, config.Default())
+}
+
+// startConfig runs a config on free loopback ports.
+func startConfig(t *testing.T, dir string, toml []byte, opts ...box.Option) (sipAddr, httpAddr string, stop func()) {
 	sipAddr, httpAddr = testenv.FreeAddr(t), testenv.FreeAddr(t)
-	cfg, err := config.Load(config.DefaultName, config.Default(), []string{"sip.listen=" + sipAddr, "http.listen=" + httpAddr, "sip.rtp_ports=36000-36999"}, board.Env())
+	cfg, err := config.Load("test.toml", toml, []string{"sip.listen=" + sipAddr, "http.listen=" + httpAddr, "sip.rtp_ports=36000-36999"}, box.Env(board.Env()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +45,7 @@ func startBox(t *testing.T, dir string) (sipAddr, httpAddr string, stop func()) 
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	b, err := box.New(cfg, dir, log)
+	b, err := box.New(cfg, dir, log, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,10 @@ type Route struct {
 	// such as "all lines are busy" or the night message.
 	Early  bool
 	Status int
+	// Auth admits only callers who prove by digest (407 Proxy-Authenticate,
+	// RFC 3261 §22.3) that they are the extension in their From header:
+	// feature codes such as listening to voicemail.
+	Auth bool
 }
 
 // Router picks the Route for a dialled number, or refuses the call with
@@ -271,6 +275,9 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 404, "Not Found")
 		return
 	}
+	if route.Auth && !s.authenticated(req, tx, from) {
+		return
+	}
 	sess, err := s.ports.Open()
 	if err != nil {
 		s.log.Error("sip: no RTP port for a call", "err", err)
@@ -352,6 +359,27 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 }
 
 var _ media.Listener = (*Call)(nil)
+
+// authenticated checks an INVITE's Proxy-Authorization against the
+// extension in From, answering 407 (challenge) or 403 when it fails.
+func (s *Server) authenticated(req *gosip.Request, tx gosip.ServerTransaction, from string) bool {
+	auth := s.Registrar.auth
+	result, user := auth.Check(req, "Proxy-Authorization")
+	switch {
+	case result == AuthOK && user == from:
+		return true
+	case result == AuthFailed || (result == AuthOK && user != from):
+		s.log.Warn("sip: INVITE with wrong credentials refused", "from", from, "user", user, "source", req.Source())
+		s.respond(tx, req, 403, "Forbidden")
+		return false
+	}
+	res := gosip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
+	auth.Challenge(res, "Proxy-Authenticate", result == AuthStale)
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip: 407", "err", err)
+	}
+	return false
+}
 
 // earlyMedia runs route.App on the call's media after 183 Session
 // Progress, then refuses the call. A CANCEL stops the app.
@@ -527,13 +555,48 @@ func (s *Server) onBye(req *gosip.Request, tx gosip.ServerTransaction) {
 // returns it once answered; cancelling ctx before then cancels the call.
 // fromUser is the caller shown to the called phone.
 func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call, error) {
+	return s.dial(ctx, to, fromUser, nil)
+}
+
+// DialTrunk calls number through the named trunk, answering the carrier's
+// digest challenge with the trunk's credentials, within its channels.
+func (s *Server) DialTrunk(ctx context.Context, trunk, number, fromUser string) (*Call, error) {
+	var t *Trunk
+	for _, x := range s.trunks {
+		if x.cfg.Name == trunk {
+			t = x
+		}
+	}
+	if t == nil {
+		return nil, fmt.Errorf("sip: no trunk %q", trunk)
+	}
+	if strings.Trim(number, "0123456789+*#") != "" || number == "" {
+		return nil, fmt.Errorf("sip: %q is not a number to dial", number)
+	}
+	to := gosip.Uri{Scheme: "sip", User: number, Host: t.peer.Addr().String(), Port: int(t.peer.Port())}
+	return s.dial(ctx, to, fromUser, t)
+}
+
+func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk *Trunk) (*Call, error) {
+	if trunk != nil {
+		if n := trunk.active.Add(1); trunk.cfg.Channels > 0 && n > int64(trunk.cfg.Channels) {
+			trunk.active.Add(-1)
+			return nil, fmt.Errorf("sip: dial %s: all channels of trunk %s busy", to.String(), trunk.cfg.Name)
+		}
+	}
 	if !s.admit("") {
+		if trunk != nil {
+			trunk.active.Add(-1)
+		}
 		return nil, fmt.Errorf("sip: dial %s: over the call limit", to.String())
 	}
 	admitted := false
 	defer func() {
 		if !admitted {
 			s.active.Add(-1)
+			if trunk != nil {
+				trunk.active.Add(-1)
+			}
 		}
 	}()
 	sess, err := s.ports.Open()
@@ -549,7 +612,11 @@ func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call
 		sess.Close()
 		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
 	}
-	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+	var ans sipgo.AnswerOptions
+	if trunk != nil {
+		ans.Username, ans.Password = trunk.cfg.Username, trunk.cfg.Password
+	}
+	if err := dlg.WaitAnswer(ctx, ans); err != nil {
 		sess.Close()
 		dlg.Close()
 		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
@@ -569,9 +636,12 @@ func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call
 		sess.Close()
 		return nil, fmt.Errorf("sip: dial %s: ACK: %w", to.String(), err)
 	}
-	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64)}
+	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64), trunk: trunk}
 	now := s.clock.Now()
 	c.rec = CallRecord{ID: c.id, Direction: "out", From: fromUser, To: to.User, Start: now, Answer: now}
+	if trunk != nil {
+		c.rec.Trunk = trunk.cfg.Name
+	}
 	c.answered.Store(true)
 	admitted = true
 	s.calls.Store(c.id, c)

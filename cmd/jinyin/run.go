@@ -29,7 +29,7 @@ func loadConfig(file string, sets []string) (*config.Config, error) {
 		}
 		name = file
 	}
-	return config.Load(name, data, sets, board.Env())
+	return config.Load(name, data, sets, box.Env(board.Env()))
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {

@@ -99,3 +99,11 @@ func (c *Fake) Advance(d time.Duration) {
 	c.now = end
 	c.mu.Unlock()
 }
+
+// Shifted is the system clock moved by Offset: timers run in real time,
+// Now reads as another moment (a holiday, a night) for tests of the
+// calendar on a running box.
+type Shifted struct{ Offset time.Duration }
+
+func (s Shifted) Now() time.Time                          { return time.Now().Add(s.Offset) }
+func (Shifted) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }

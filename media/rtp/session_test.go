@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -66,8 +67,14 @@ func newPair(t *testing.T) (*PortPool, *Pacer, context.CancelFunc) {
 }
 
 // TestInBandDTMFBetweenSessions: one session plays DTMF tones in PCMA, the
-// other, with no telephone-event agreed, detects them in the audio.
+// other detects them in the audio, with or without telephone-event agreed.
 func TestInBandDTMFBetweenSessions(t *testing.T) {
+	for _, pt := range []uint8{0, 101} {
+		t.Run(fmt.Sprint("event PT ", pt), func(t *testing.T) { inBandBetweenSessions(t, pt) })
+	}
+}
+
+func inBandBetweenSessions(t *testing.T, eventPT uint8) {
 	pool, pacer, _ := newPair(t)
 	a, err := pool.Open()
 	if err != nil {
@@ -80,8 +87,8 @@ func TestInBandDTMFBetweenSessions(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	var ca, cb collector
-	a.Start(Params{Remote: b.Local(), Codec: media.PCMA, CodecPT: 8, Send: true}, ca.on)
-	b.Start(Params{Remote: a.Local(), Codec: media.PCMA, CodecPT: 8, Send: true}, cb.on)
+	a.Start(Params{Remote: b.Local(), Codec: media.PCMA, CodecPT: 8, EventPT: eventPT, Send: true}, ca.on)
+	b.Start(Params{Remote: a.Local(), Codec: media.PCMA, CodecPT: 8, EventPT: eventPT, Send: true}, cb.on)
 	pacer.Add(a)
 	pacer.Add(b)
 	var ts []dtmftest.Tone
@@ -272,6 +279,16 @@ func TestSendDigitRFC4733(t *testing.T) {
 		}
 	}
 	cb.wait(t, "9#9")
+	// Tones of the same keys in the audio just after the events are their
+	// echo, not new keys.
+	a.Play(&pcmSource{pcm: dtmftest.Signal(100, []dtmftest.Tone{{Digit: '5', RowDBm0: -8, ColDBm0: -6, DurationMs: 100, GapMs: 100}}, 0, 1)})
+	time.Sleep(400 * time.Millisecond)
+	cb.mu.Lock()
+	got := cb.digits
+	cb.mu.Unlock()
+	if got != "9#9" {
+		t.Errorf("digits %q: in-band tones right after events were taken as keys", got)
+	}
 	if err := a.SendDigit('x'); err == nil {
 		t.Error("x accepted as a digit")
 	}

@@ -1,0 +1,398 @@
+package box
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"jinyin/config"
+	"jinyin/internal/fsutil"
+	"jinyin/ivr"
+	"jinyin/media"
+	"jinyin/media/prompt"
+	"jinyin/media/tone"
+	"jinyin/media/wav"
+	"jinyin/sip"
+	"jinyin/store"
+)
+
+// Env is what validation checks a config against in this firmware: the
+// board profiles and their drivers, and the prompt set flows may name.
+func Env(boards config.Env) config.Env {
+	if set, err := prompt.Default(); err == nil {
+		boards.Prompt = set.Has
+	}
+	return boards
+}
+
+// statsEvery is how often the IVR's counters go to the store.
+const statsEvery = 10 * time.Second
+
+// newIVR builds the flow engine on the box's prompts (with the ones
+// replaced at run time), store and transfers.
+func (b *Box) newIVR() (*ivr.Engine, error) {
+	def, err := prompt.Default()
+	if err != nil {
+		return nil, err
+	}
+	b.prompts = def.Clone()
+	if err := b.loadPrompts(); err != nil {
+		return nil, err
+	}
+	e := &ivr.Engine{
+		Flows: b.cfg.Flows, IVR: b.cfg.IVR, Lang: b.cfg.Box.Language, Prompts: b.prompts, DB: b.db, Data: b.data,
+		Transfer:   b.transfer,
+		SavePrompt: b.savePrompt,
+		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(time.Now)}),
+		Clock:      b.clock,
+		Log:        b.log,
+	}
+	return e, e.Init()
+}
+
+// flushStats writes the IVR counters every statsEvery until stop closes.
+func (b *Box) flushStats(stop <-chan struct{}) {
+	t := time.NewTicker(statsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := b.ivr.Stats.Flush(b.db); err != nil {
+				b.log.Error("ivr counters", "err", err)
+			}
+		}
+	}
+}
+
+// transfer hands an IVR call to a person: a queue's agents (the first of
+// them to answer takes it), an agent or extension, or a number through a
+// trunk. It returns once the call is over, or an error at once when no
+// one can take it.
+func (b *Box) transfer(ch media.Channel, t ivr.Target) error {
+	switch t.Kind {
+	case "queue":
+		var agents []string
+		for _, q := range b.cfg.Queues {
+			if q.Name == t.What {
+				agents = q.Agents
+			}
+		}
+		return b.ring(ch, agents, t.Caller)
+	case "agent", "ext":
+		e, ok := b.exts[t.What]
+		if !ok || (t.Kind == "agent" && e.Kind != "agent") || (e.Kind != "agent" && e.Kind != "phone") {
+			return fmt.Errorf("no %s %q", t.Kind, t.What)
+		}
+		return b.ring(ch, []string{t.What}, t.Caller)
+	case "trunk":
+		return b.dialTrunk(ch, t)
+	}
+	return fmt.Errorf("transfer to %q is not supported", t.Kind)
+}
+
+var errNoOne = errors.New("no one to take the call: no phone of the target is registered")
+
+// ring rings the newest registered phone of each extension at once while
+// the caller hears ring-back, bridges the caller to the first to answer and
+// cancels the others. This is ring-all over the queue's agents; the ACD
+// with strategies, tiers and callbacks replaces it for queues.
+func (b *Box) ring(ch media.Channel, exts []string, from string) error {
+	type result struct {
+		call *sip.Call
+		err  error
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
+	defer cancel()
+	answered := make(chan result, len(exts))
+	n := 0
+	for _, ext := range exts {
+		contacts := b.sip.Registrar.Contacts(ext)
+		if len(contacts) == 0 {
+			continue
+		}
+		n++
+		go func() {
+			c, err := b.sip.Dial(ctx, contacts[0].Contact, from)
+			answered <- result{c, err}
+		}()
+	}
+	if n == 0 {
+		return errNoOne
+	}
+	if cad, err := tone.Lookup(b.cfg.Box.Country, "ringback"); err == nil {
+		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
+	}
+	// hangUpRest cancels the phones still ringing and hangs up any that
+	// answered too late.
+	hangUpRest := func(left int) {
+		cancel()
+		for ; left > 0; left-- {
+			if r := <-answered; r.call != nil {
+				r.call.Hangup()
+			}
+		}
+	}
+	var lastErr error
+	for left := n; left > 0; {
+		select {
+		case e, ok := <-ch.Events():
+			if ok && e.Kind != media.EventHangup {
+				continue
+			}
+			hangUpRest(left)
+			return nil
+		case r := <-answered:
+			left--
+			if r.err != nil {
+				lastErr = r.err
+				continue
+			}
+			go hangUpRest(left)
+			b.log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
+			media.Bridge(ch, r.call)
+			return nil
+		}
+	}
+	ch.Play(nil)
+	return fmt.Errorf("no answer: %w", lastErr)
+}
+
+// dialTrunk calls a number through a trunk and bridges the caller to it.
+func (b *Box) dialTrunk(ch media.Channel, t ivr.Target) error {
+	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
+	defer cancel()
+	type result struct {
+		call *sip.Call
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := b.sip.DialTrunk(ctx, t.What, t.Number, t.Caller)
+		done <- result{c, err}
+	}()
+	for {
+		select {
+		case e, ok := <-ch.Events():
+			if ok && e.Kind != media.EventHangup {
+				continue
+			}
+			cancel()
+			if r := <-done; r.call != nil {
+				r.call.Hangup()
+			}
+			return nil
+		case r := <-done:
+			if r.err != nil {
+				return r.err
+			}
+			media.Bridge(ch, r.call)
+			return nil
+		}
+	}
+}
+
+// Prompts replaced at run time live in DATA/prompts/LANG/ID.wav; each
+// replacement moves the one before to DATA/prompts/LANG/old/ID-TIME.wav.
+func (b *Box) promptPath(lang, id string) string {
+	return filepath.Join(b.data, "prompts", lang, id+".wav")
+}
+
+// loadPrompts puts the prompts replaced earlier in the set.
+func (b *Box) loadPrompts() error {
+	for _, lang := range []string{prompt.Mandarin, prompt.English} {
+		files, _ := filepath.Glob(filepath.Join(b.data, "prompts", lang, "*.wav"))
+		for _, f := range files {
+			id := strings.TrimSuffix(filepath.Base(f), ".wav")
+			a, err := readPromptFile(f)
+			if err == nil {
+				err = b.prompts.Replace(lang, id, a.Samples)
+			}
+			if err != nil {
+				b.log.Error("replaced prompt not loaded; the default plays", "file", f, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+func readPromptFile(path string) (*wav.Audio, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return decodePrompt(data)
+}
+
+// maxPrompt is the longest prompt accepted: an announcement, not a program.
+const maxPrompt = 10 * time.Minute
+
+func decodePrompt(data []byte) (*wav.Audio, error) {
+	a, err := wav.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w (a prompt is an 8000 Hz mono WAV: sox IN -r 8000 -c 1 -e a-law OUT.wav)", err)
+	}
+	if len(a.Samples) == 0 || len(a.Samples) > int(maxPrompt.Seconds())*media.RateHz {
+		return nil, fmt.Errorf("prompt must be from 1 sample to %v long", maxPrompt)
+	}
+	return a, nil
+}
+
+// savePrompt replaces a prompt now and keeps the file, the previous one
+// moved aside, so a restart plays the new one and the old one is there to
+// put back.
+func (b *Box) savePrompt(lang, id string, pcm []int16) error {
+	if !b.prompts.Has(lang, id) {
+		return fmt.Errorf("no prompt %q in %s to replace", id, lang)
+	}
+	path := b.promptPath(lang, id)
+	if err := os.MkdirAll(filepath.Join(filepath.Dir(path), "old"), 0o750); err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); err == nil {
+		old := filepath.Join(filepath.Dir(path), "old", id+"-"+time.Now().UTC().Format("20060102T150405.000")+".wav")
+		if err := os.Rename(path, old); err != nil {
+			return err
+		}
+	} else {
+		// The first replacement keeps the embedded default as the old one.
+		def, _ := prompt.Default()
+		if orig, err := def.Get(lang, id); err == nil {
+			var buf bytes.Buffer
+			wav.Encode(&buf, wav.ALaw, orig)
+			fsutil.WriteFileAtomic(filepath.Join(filepath.Dir(path), "old", id+"-default.wav"), buf.Bytes(), 0o640)
+		}
+	}
+	var buf bytes.Buffer
+	if err := wav.Encode(&buf, wav.ALaw, pcm); err != nil {
+		return err
+	}
+	if err := fsutil.WriteFileAtomic(path, buf.Bytes(), 0o640); err != nil {
+		return err
+	}
+	b.log.Info("prompt replaced", "lang", lang, "id", id, "seconds", len(pcm)/media.RateHz)
+	return b.prompts.Replace(lang, id, pcm)
+}
+
+// The IVR's part of the local API.
+func (b *Box) ivrAPI(mux *http.ServeMux) {
+	mux.HandleFunc("PUT /prompts/{lang}/{id}", func(w http.ResponseWriter, r *http.Request) {
+		data, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		a, err := decodePrompt(data)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		lang, id := r.PathValue("lang"), r.PathValue("id")
+		if err := b.savePrompt(lang, id, a.Samples); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /prompts/{lang}/{id}", func(w http.ResponseWriter, r *http.Request) {
+		pcm, err := b.prompts.Get(r.PathValue("lang"), r.PathValue("id"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "audio/wav")
+		wav.Encode(w, wav.ALaw, pcm)
+	})
+	mux.HandleFunc("GET /voicemail", func(w http.ResponseWriter, r *http.Request) {
+		vms, err := b.db.Voicemails(r.URL.Query().Get("mailbox"))
+		writeJSON(w, vms, err)
+	})
+	mux.HandleFunc("GET /voicemail/{mailbox}/{id}", func(w http.ResponseWriter, r *http.Request) {
+		vms, err := b.db.Voicemails(r.PathValue("mailbox"))
+		i := slices.IndexFunc(vms, func(v store.Voicemail) bool { return v.ID == r.PathValue("id") })
+		if err != nil || i < 0 {
+			http.Error(w, "no such message", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "audio/wav")
+		http.ServeFile(w, r, filepath.Join(b.data, vms[i].File))
+	})
+	mux.HandleFunc("GET /ivr/stats", func(w http.ResponseWriter, r *http.Request) {
+		if err := b.ivr.Stats.Flush(b.db); err != nil {
+			b.log.Error("ivr counters", "err", err)
+		}
+		counts, err := b.db.IVRCounts()
+		writeJSON(w, ivrReport(counts), err)
+	})
+	mux.HandleFunc("PUT /tiers/{number}", func(w http.ResponseWriter, r *http.Request) {
+		tier, _ := io.ReadAll(io.LimitReader(r.Body, 64))
+		writeJSON(w, nil, b.db.SetTier(r.PathValue("number"), strings.TrimSpace(string(tier))))
+	})
+	mux.HandleFunc("GET /subscriptions/{list}", func(w http.ResponseWriter, r *http.Request) {
+		subs, err := b.db.Subscribers(r.PathValue("list"))
+		writeJSON(w, subs, err)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// NodeReport is one node in GET /ivr/stats: how often it was visited and
+// how callers left it, the nodes most visited first; Hangups is where
+// callers gave up.
+type NodeReport struct {
+	Flow    string            `json:"flow"`
+	Node    string            `json:"node"`
+	Visits  uint64            `json:"visits"`
+	Hangups uint64            `json:"hangups"`
+	Exits   map[string]uint64 `json:"exits"`
+}
+
+func ivrReport(counts []store.IVRCount) []NodeReport {
+	byNode := map[[2]string]*NodeReport{}
+	for _, c := range counts {
+		k := [2]string{c.Flow, c.Node}
+		r := byNode[k]
+		if r == nil {
+			r = &NodeReport{Flow: c.Flow, Node: c.Node, Exits: map[string]uint64{}}
+			byNode[k] = r
+		}
+		switch c.Exit {
+		case "visit":
+			r.Visits = c.N
+		case "hangup":
+			r.Hangups = c.N
+			r.Exits[c.Exit] = c.N
+		default:
+			r.Exits[c.Exit] = c.N
+		}
+	}
+	out := make([]NodeReport, 0, len(byNode))
+	for _, r := range byNode {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Visits != out[j].Visits {
+			return out[i].Visits > out[j].Visits
+		}
+		return out[i].Flow+out[i].Node < out[j].Flow+out[j].Node
+	})
+	return out
+}

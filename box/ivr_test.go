@@ -1,0 +1,318 @@
+package box_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"jinyin/box"
+	"jinyin/config"
+	"jinyin/internal/clock"
+	"jinyin/internal/siptest"
+	"jinyin/media"
+	"jinyin/media/prompt"
+	"jinyin/media/tone"
+	"jinyin/media/wav"
+	"jinyin/store"
+)
+
+// dial calls ext on the box as from, with media running; the call is hung
+// up and closed at cleanup.
+func dial(t *testing.T, sipAddr, ext, from, password string) *siptest.Call {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call, err := siptest.InviteFrom(ctx, sipAddr, ext, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call.Username, call.Password = from, password
+	if err := call.Answered(ctx); err != nil {
+		call.Close()
+		t.Fatal(err)
+	}
+	if err := call.StartMedia(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		call.Dialog.Bye(ctx)
+		call.Close()
+	})
+	return call
+}
+
+// clip is the first 200 ms of a prompt as the box sends it (A-law).
+func clip(t *testing.T, set *prompt.Set, lang, id string) []byte {
+	t.Helper()
+	p, err := set.Player(lang, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, p.Samples())
+	p.FillALaw(b)
+	return b[:min(len(b), 1600)]
+}
+
+// hearer follows what a call has heard, prompt by prompt.
+type hearer struct {
+	t    *testing.T
+	call *siptest.Call
+	set  *prompt.Set
+	from int // offset in Heard() already matched
+}
+
+func listen(t *testing.T, call *siptest.Call) *hearer {
+	set, err := prompt.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &hearer{t: t, call: call, set: set}
+}
+
+// hear waits until the prompts have been heard in order after what was
+// matched before.
+func (h *hearer) hear(lang string, ids ...string) {
+	h.t.Helper()
+	h.hearBytes(lang+strings.Join(ids, ","), func() [][]byte {
+		var cs [][]byte
+		for _, id := range ids {
+			cs = append(cs, clip(h.t, h.set, lang, id))
+		}
+		return cs
+	}()...)
+}
+
+// hearEnd waits for the last 200 ms of a prompt.
+func (h *hearer) hearEnd(lang, id string) {
+	h.t.Helper()
+	p, err := h.set.Player(lang, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b := make([]byte, p.Samples())
+	p.FillALaw(b)
+	h.hearBytes(lang+" end of "+id, b[max(0, len(b)-1600):])
+}
+
+func (h *hearer) hearBytes(what string, clips ...[]byte) {
+	h.t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		heard := h.call.Heard()
+		at, ok := h.from, true
+		for _, c := range clips {
+			i := bytes.Index(heard[at:], c)
+			if i < 0 {
+				ok = false
+				break
+			}
+			at += i + len(c)
+		}
+		if ok {
+			h.from = at
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("did not hear %s (heard %d bytes)", what, len(heard))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The demo as the issue tells it: call 100, hear the menu, press 2, key an
+// order number, hear its status. The 2 goes as an RFC 4733 event, the
+// order number as tones in the audio; 8 switches to English.
+func TestDemoOrderStatusOverSIP(t *testing.T) {
+	sipAddr, httpAddr, stop := startBox(t, t.TempDir())
+	call := dial(t, sipAddr, "100", "13800000001", "")
+	h := listen(t, call)
+	h.hear("zh", "welcome", "main-menu")
+	call.SendDigits("2") // barges in: the menu is 26 s long
+	h.hear("zh", "enter-order")
+	time.Sleep(300 * time.Millisecond) // tones just after an event are taken for its echo
+	if err := call.SendTones("4567#"); err != nil {
+		t.Fatal(err)
+	}
+	h.hear("zh", "order-status-is", "order-delivered", "order-date")
+	h.hear("zh", "order-amount", "d4", "hundred", "d6", "n10", "d6", "yuan", "d7", "jiao")
+	h.hear("zh", "main-menu")
+	call.SendDigits("8")
+	h.hear("en", "main-menu")
+	call.SendDigits("1")
+	h.hear("en", "information", "info-today")
+
+	// The API ranks the menu and shows the lookup's result.
+	res, err := http.Get("http://" + httpAddr + "/ivr/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report []box.NodeReport
+	json.NewDecoder(res.Body).Decode(&report)
+	res.Body.Close()
+	found := map[string]box.NodeReport{}
+	for _, r := range report {
+		found[r.Flow+"/"+r.Node] = r
+	}
+	if m := found["main/menu"]; m.Visits < 2 || m.Exits["key:2"] != 1 || m.Exits["key:8"] != 1 {
+		t.Errorf("menu report %+v", m)
+	}
+	if l := found["main/order-lookup"]; l.Exits["result:order-found"] != 1 {
+		t.Errorf("lookup report %+v", l)
+	}
+	stop()
+}
+
+// ivrConfig is the demo with short timeouts, a holiday, and the order
+// lookup pointed at url.
+func ivrConfig(url string) []byte {
+	s := string(config.Default())
+	s = strings.Replace(s, `holidays = []`, `holidays = ["2026-10-01"]`, 1)
+	s = strings.Replace(s, `url = "builtin:demo-orders"`, `url = "`+url+`"`, 1)
+	s = strings.Replace(s, `silence = "5s"`, `silence = "1s"`, -1)
+	return []byte(s)
+}
+
+// password reads an extension's password from credentials.txt.
+func password(t *testing.T, dir, ext string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "credentials.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == ext {
+			return f[1]
+		}
+	}
+	t.Fatalf("no password for %s", ext)
+	return ""
+}
+
+func tone400(seconds float64) []int16 {
+	out := make([]int16, int(seconds*media.RateHz))
+	acc := make([]float64, len(out))
+	o := tone.NewOsc(400, -12)
+	o.Add(acc)
+	tone.Mix(out, acc)
+	return out
+}
+
+// A failing order service sends the caller to the fallback; a voicemail
+// left over SIP is played back by *97 to an agent who authenticates; a
+// caller who cannot authenticate does not get in.
+func TestLookupFallbackAndVoicemailOverSIP(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 500) }))
+	defer down.Close()
+	dir := t.TempDir()
+	sipAddr, httpAddr, _ := startConfig(t, dir, ivrConfig(down.URL))
+
+	call := dial(t, sipAddr, "100", "13800000002", "")
+	h := listen(t, call)
+	h.hear("zh", "main-menu")
+	call.SendDigits("2")
+	h.hear("zh", "enter-order")
+	call.SendDigits("1234#")
+	h.hear("zh", "service-unavailable", "main-menu")
+
+	call.SendDigits("4")
+	h.hearEnd("zh", "voicemail-intro")
+	time.Sleep(400 * time.Millisecond) // the beep
+	call.Send(tone400(1.5))            // then a second of silence ends it
+	h.hear("zh", "voicemail-saved")
+
+	res, err := http.Get("http://" + httpAddr + "/voicemail?mailbox=main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vms []store.Voicemail
+	json.NewDecoder(res.Body).Decode(&vms)
+	res.Body.Close()
+	if len(vms) != 1 || vms[0].Caller != "13800000002" || vms[0].Duration < time.Second {
+		t.Fatalf("voicemail %+v", vms)
+	}
+	res, err = http.Get("http://" + httpAddr + "/voicemail/main/" + vms[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := wav.Decode(res.Body)
+	res.Body.Close()
+	if err != nil || len(a.Samples) < media.RateHz {
+		t.Fatalf("voicemail audio: %v", err)
+	}
+
+	// *97 without credentials: refused.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	bad, err := siptest.InviteFrom(ctx, sipAddr, "*97", "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.Username, bad.Password = "1001", "wrong"
+	if err := bad.Answered(ctx); err == nil {
+		t.Error("*97 answered a caller with the wrong password")
+	}
+	bad.Close()
+
+	agent := dial(t, sipAddr, "*97", "1001", password(t, dir, "1001"))
+	ha := listen(t, agent)
+	ha.hear("zh", "you-have", "d1", "new-messages", "message-from", "d1", "d3", "d8")
+	// The message itself: what the caller sent, as the box recorded it.
+	msg := make([]byte, 800)
+	media.PCMA.Encode(msg, a.Samples[len(a.Samples)/2:len(a.Samples)/2+800])
+	ha.hearBytes("the message", msg)
+	ha.hear("zh", "end-of-messages", "goodbye")
+}
+
+// On a holiday the demo plays the holiday message and hangs up; the
+// clock is moved, the box is real.
+func TestHolidayRoutingOverSIP(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	holiday := time.Date(2026, 10, 1, 10, 0, 0, 0, loc)
+	sipAddr, _, _ := startConfig(t, t.TempDir(), ivrConfig("builtin:demo-orders"), box.WithClock(clock.Shifted{Offset: time.Until(holiday)}))
+	call := dial(t, sipAddr, "100", "1", "")
+	h := listen(t, call)
+	h.hear("zh", "holiday")
+	select {
+	case <-call.Dialog.Context().Done(): // the box's BYE
+	case <-time.After(15 * time.Second):
+		t.Error("the box did not hang up after the holiday message")
+	}
+}
+
+// A prompt uploaded over HTTP plays on the next call, without a restart,
+// and the one before is kept.
+func TestPromptUploadedOverHTTP(t *testing.T) {
+	dir := t.TempDir()
+	sipAddr, httpAddr, _ := startConfig(t, dir, config.Default())
+	news := tone400(2)
+	var buf bytes.Buffer
+	wav.Encode(&buf, wav.PCM, news)
+	req, _ := http.NewRequest(http.MethodPut, "http://"+httpAddr+"/prompts/zh/info-today", &buf)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusNoContent {
+		t.Fatalf("upload: %v %v", err, res.Status)
+	}
+	req, _ = http.NewRequest(http.MethodPut, "http://"+httpAddr+"/prompts/zh/info-today", strings.NewReader("not a wav"))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a bad upload was not refused: %v", res.Status)
+	}
+	call := dial(t, sipAddr, "100", "1", "")
+	h := listen(t, call)
+	h.hear("zh", "main-menu")
+	call.SendDigits("1")
+	h.hear("zh", "information")
+	want := make([]byte, 1600)
+	media.PCMA.Encode(want, news[:1600])
+	h.hearBytes("the uploaded announcement", want)
+	if old, _ := filepath.Glob(filepath.Join(dir, "prompts", "zh", "old", "info-today-*.wav")); len(old) != 1 {
+		t.Errorf("previous versions kept: %v", old)
+	}
+}
