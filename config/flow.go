@@ -42,11 +42,11 @@ type Node struct {
 	Fail       string   `toml:"fail"` // after the retries, a failed lookup or transfer
 	NoOperator bool     `toml:"no_operator"`
 
-	Keys     map[string]string `toml:"keys"`     // menu: digit -> node
-	Timeout  string            `toml:"timeout"`  // menu: wait for a key; collect: for the first digit; lookup: for the answer
-	Retries  int               `toml:"retries"`  // menu, collect: tries after a timeout or invalid input
-	NoInput  []string          `toml:"no_input"` // prompts after a timeout
-	Invalid  []string          `toml:"invalid"`  // prompts after invalid input
+	Keys    map[string]string `toml:"keys"`     // menu: digit -> node
+	Timeout string            `toml:"timeout"`  // menu: wait for a key; collect: for the first digit; lookup: for the answer
+	Retries int               `toml:"retries"`  // menu, collect: tries after a timeout or invalid input
+	NoInput []string          `toml:"no_input"` // prompts after a timeout
+	Invalid []string          `toml:"invalid"`  // prompts after invalid input
 
 	Var          string `toml:"var"`           // collect: where the digits go; tier: var holding the tier
 	Min          int    `toml:"min"`           // collect: fewest digits

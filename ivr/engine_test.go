@@ -563,7 +563,9 @@ func TestLookupFailuresFallBack(t *testing.T) {
 		"status 500": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 500) }),
 		"malformed":  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"next": "order-found", `) }),
 		"wrong node": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"next": "bye"}`) }),
-		"bad var":    http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"next": "order-found", "vars": {"Bad Name": "x"}}`) }),
+		"bad var": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `{"next": "order-found", "vars": {"Bad Name": "x"}}`)
+		}),
 		"slow": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.ReadAll(r.Body) // so the server notices the client leave
 			select {
