@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/internal/siptest"
+	"jinyin/internal/testenv"
 	"jinyin/media"
 	"jinyin/media/prompt"
 	"jinyin/media/tone"
@@ -314,5 +316,86 @@ func TestPromptUploadedOverHTTP(t *testing.T) {
 	h.hearBytes("the uploaded announcement", want)
 	if old, _ := filepath.Glob(filepath.Join(dir, "prompts", "zh", "old", "info-today-*.wav")); len(old) != 1 {
 		t.Errorf("previous versions kept: %v", old)
+	}
+}
+
+// An IVR transfer to a trunk number: the caller keys a number, the box
+// dials it through the trunk to SIPp as the carrier, answers its 401
+// with the trunk's credentials, and bridges; the carrier's hang-up ends
+// the caller's leg, and the outbound leg is on record with its trunk.
+func TestTransferToTrunkNumber(t *testing.T) {
+	bin := testenv.LookPath(t, "sipp", "sip-tester")
+	// The carrier on 127.0.0.2: the box tells trunk calls by source address.
+	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	host := "127.0.0.2"
+	carrier := host + ":" + port
+	cmd := exec.Command(bin, "-sf", filepath.Join("testdata", "sipp", "carrier-401.xml"), "-i", host, "-p", port, "-m", "1",
+		"-nostdin", "-timeout", "30s", "-timeout_error", "-trace_err", "-error_file", filepath.Join(t.TempDir(), "err.log"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	toml := string(config.Default()) + `
+[[trunk]]
+name = "carrier"
+host = "` + carrier + `"
+username = "0755000000"
+password = "secret"
+destination = "100"
+
+[[extension]]
+number = "200"
+kind = "ivr"
+flow = "out"
+
+[flow.out]
+start = "number"
+[flow.out.node.number]
+type = "collect"
+var = "number"
+min = 3
+max = 20
+next = "dial"
+[flow.out.node.dial]
+type = "transfer"
+target = "trunk:carrier/${number}"
+`
+	dir := t.TempDir()
+	sipAddr, _, stop := startConfig(t, dir, []byte(toml))
+	call := dial(t, sipAddr, "200", "1001", "")
+	call.SendDigits("95555#")
+	// The carrier answers, then hangs up: the box hangs up the caller.
+	select {
+	case <-call.Dialog.Context().Done():
+	case <-time.After(15 * time.Second):
+		t.Errorf("the caller was not hung up after the carrier hung up:\n%s", out.String())
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("SIPp carrier: %v\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("SIPp carrier did not finish:\n%s", out.String())
+	}
+	stop()
+	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cdrs, _ := db.CDRs(0, 10)
+	var found bool
+	for _, c := range cdrs {
+		if c.Direction == "out" && c.Trunk == "carrier" && c.To == "95555" && c.Disposition == "answered" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no answered outbound leg on the carrier trunk: %+v", cdrs)
 	}
 }

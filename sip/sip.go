@@ -136,7 +136,9 @@ func Listen(o Options) (*Server, error) {
 		s.closeListeners()
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	client, err := sipgo.NewClient(ua)
+	// Via names the box's address (not 0.0.0.0) and asks for rport, so a
+	// carrier answers where the request came from (RFC 3581).
+	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname(s.mediaAddr.String()), sipgo.WithClientNAT())
 	if err != nil {
 		ua.Close()
 		s.closeListeners()
