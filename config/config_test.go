@@ -202,6 +202,8 @@ func TestParseChannels(t *testing.T) {
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte(base))
 	f.Add(Default())
+	f.Add([]byte(flowBase))
+	f.Add([]byte("[flow.a]\nstart = \"x\"\n[flow.a.node.x]\ntype = \"time\"\nrules = [{days = \"sun-sat\", hours = \"00:00-24:00\", next = \"x\"}]\n"))
 	f.Add([]byte("[[span]]\n[span.x]\na=1\n[[span]]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Load("f", data, nil, testEnv)

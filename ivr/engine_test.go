@@ -727,3 +727,25 @@ func TestUnknownFlowHangsUp(t *testing.T) {
 		t.Error("flows not loaded")
 	}
 }
+
+// FuzzReadBack: any value a lookup returns either reads back as prompts
+// that exist in both languages or is refused with an error.
+func FuzzReadBack(f *testing.F) {
+	for _, s := range []string{"digits:0123*#", "number:1234567", "amount:129.50", "amount:0.5", "amount:-1", "date:2026-11-23",
+		"date:2026-02-30", "duration:90", "duration:1h2m3s", "number:99999999999999", "amount:1.234", "duration:-5s"} {
+		f.Add(s)
+	}
+	set, _ := prompt.Default()
+	f.Fuzz(func(t *testing.T, item string) {
+		kind, val, _ := strings.Cut(item, ":")
+		for _, lang := range []string{"zh", "en"} {
+			ids, err := readBack(lang, kind, val)
+			if err != nil {
+				continue
+			}
+			if _, err := set.Player(lang, ids...); err != nil {
+				t.Fatalf("%s %q read back as %v: %v", lang, item, ids, err)
+			}
+		}
+	})
+}
