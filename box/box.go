@@ -88,7 +88,8 @@ func (b *Box) open() (err error) {
 	if err := b.writeCredentials(); err != nil {
 		return err
 	}
-	b.cdrs = store.NewRecorder(b.db, 50*time.Millisecond, func(err error) { log.Error("call records", "err", err) })
+	cdrs := store.NewRecorder(b.db, 50*time.Millisecond, func(err error) { log.Error("call records", "err", err) })
+	b.cdrs = cdrs
 	prof, err := board.Lookup(cfg.Box.Board)
 	if err != nil {
 		return err
@@ -122,7 +123,7 @@ func (b *Box) open() (err error) {
 		Router:      b.route,
 		Trunks:      cfg.Trunks,
 		OnCallEnd: func(r sip.CallRecord) {
-			b.cdrs.Record(store.CDR{Call: r.ID, Direction: r.Direction, From: r.From, To: r.To, Trunk: r.Trunk,
+			cdrs.Record(store.CDR{Call: r.ID, Direction: r.Direction, From: r.From, To: r.To, Trunk: r.Trunk,
 				Start: r.Start, Answer: r.Answer, End: r.End, Disposition: r.Disposition})
 		},
 	})

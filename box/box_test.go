@@ -67,21 +67,12 @@ func status(t *testing.T, httpAddr string) box.Status {
 	return st
 }
 
-// TestBaresipTakesABridgedCall: baresip registers as agent 1002 with the
-// password the box wrote to credentials.txt, answers automatically and
-// plays DTMF tones; a caller rings 1002 through the box and hears, relayed
-// through the box's bridge, the digits baresip plays.
-func TestBaresipTakesABridgedCall(t *testing.T) {
+// startBaresip registers baresip as ext with the password the box wrote
+// to credentials.txt; it answers automatically and plays the DTMF tones
+// 2580 into every call. It returns baresip's output.
+func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *bytes.Buffer {
 	bin := testenv.LookPath(t, "baresip", "baresip")
-	dir := t.TempDir()
-	sipAddr, httpAddr, stop := startBox(t, dir)
-	creds, _ := os.ReadFile(filepath.Join(dir, "credentials.txt"))
-	var pw string
-	for _, line := range strings.Split(string(creds), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == "1002" {
-			pw = f[1]
-		}
-	}
+	pw := password(t, dir, ext)
 	var ts []dtmftest.Tone
 	for _, d := range "2580" {
 		ts = append(ts, dtmftest.Tone{Digit: byte(d), RowDBm0: -8, ColDBm0: -6, DurationMs: 100, GapMs: 100})
@@ -94,19 +85,30 @@ func TestBaresipTakesABridgedCall(t *testing.T) {
 	port := testenv.FreeAddr(t)
 	os.WriteFile(filepath.Join(bsdir, "config"), []byte("sip_listen "+port+"\naudio_source aufile,"+filepath.Join(dir, "tones.wav")+
 		"\naudio_player aufile,"+filepath.Join(dir, "heard.wav")+"\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule_app account.so\nsip_trans_def udp\n"), 0o600)
-	os.WriteFile(filepath.Join(bsdir, "accounts"), []byte("<sip:1002@"+sipAddr+";transport=udp>;auth_pass="+pw+";answermode=auto;regint=600\n"), 0o600)
+	os.WriteFile(filepath.Join(bsdir, "accounts"), []byte("<sip:"+ext+"@"+sipAddr+";transport=udp>;auth_pass="+pw+";answermode=auto;regint=600\n"), 0o600)
 	cmd := exec.Command(bin, "-f", bsdir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	for deadline := time.Now().Add(10 * time.Second); status(t, httpAddr).Registered["1002"] == 0; time.Sleep(50 * time.Millisecond) {
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); status(t, httpAddr).Registered[ext] == 0; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("baresip did not register:\n%s", out.String())
 		}
 	}
+	return &out
+}
+
+// TestBaresipTakesABridgedCall: baresip registers as agent 1002 with the
+// password the box wrote to credentials.txt, answers automatically and
+// plays DTMF tones; a caller rings 1002 through the box and hears, relayed
+// through the box's bridge, the digits baresip plays.
+func TestBaresipTakesABridgedCall(t *testing.T) {
+	dir := t.TempDir()
+	sipAddr, httpAddr, stop := startBox(t, dir)
+	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
 
 	digits, err := callAndListen(sipAddr, "1002", 4*time.Second)
 	if err != nil {

@@ -112,32 +112,44 @@ func (b *Box) ring(ch media.Channel, exts []string, from string) error {
 	type result struct {
 		call *sip.Call
 		err  error
+		i    int
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
-	defer cancel()
 	answered := make(chan result, len(exts))
-	n := 0
+	var cancels []context.CancelFunc
 	for _, ext := range exts {
 		contacts := b.sip.Registrar.Contacts(ext)
 		if len(contacts) == 0 {
 			continue
 		}
-		n++
+		// Each phone rings under a context of its own: cancelling the
+		// others must not touch the one that answered.
+		ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
+		i := len(cancels)
+		cancels = append(cancels, cancel)
 		go func() {
 			c, err := b.sip.Dial(ctx, contacts[0].Contact, from)
-			answered <- result{c, err}
+			answered <- result{c, err, i}
 		}()
 	}
-	if n == 0 {
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	if len(cancels) == 0 {
 		return errNoOne
 	}
 	if cad, err := tone.Lookup(b.cfg.Box.Country, "ringback"); err == nil {
 		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
 	}
-	// hangUpRest cancels the phones still ringing and hangs up any that
-	// answered too late.
-	hangUpRest := func(left int) {
-		cancel()
+	// hangUpRest cancels the phones still ringing, except the one that
+	// answered, and hangs up any that answer too late.
+	hangUpRest := func(left, except int) {
+		for i, c := range cancels {
+			if i != except {
+				c()
+			}
+		}
 		for ; left > 0; left-- {
 			if r := <-answered; r.call != nil {
 				r.call.Hangup()
@@ -145,13 +157,13 @@ func (b *Box) ring(ch media.Channel, exts []string, from string) error {
 		}
 	}
 	var lastErr error
-	for left := n; left > 0; {
+	for left := len(cancels); left > 0; {
 		select {
 		case e, ok := <-ch.Events():
 			if ok && e.Kind != media.EventHangup {
 				continue
 			}
-			hangUpRest(left)
+			hangUpRest(left, -1)
 			return nil
 		case r := <-answered:
 			left--
@@ -159,7 +171,7 @@ func (b *Box) ring(ch media.Channel, exts []string, from string) error {
 				lastErr = r.err
 				continue
 			}
-			go hangUpRest(left)
+			go hangUpRest(left, r.i)
 			b.log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
 			media.Bridge(ch, r.call)
 			return nil

@@ -19,6 +19,7 @@ import (
 	"jinyin/internal/siptest"
 	"jinyin/internal/testenv"
 	"jinyin/media"
+	"jinyin/media/dtmf"
 	"jinyin/media/prompt"
 	"jinyin/media/tone"
 	"jinyin/media/wav"
@@ -398,4 +399,41 @@ target = "trunk:carrier/${number}"
 	if !found {
 		t.Errorf("no answered outbound leg on the carrier trunk: %+v", cdrs)
 	}
+}
+
+// 0 in the demo's menu rings the general queue's agents: baresip,
+// registered as agent 1002, answers and the caller hears the digits it
+// plays, through the box.
+func TestDemoZeroReachesAnAgent(t *testing.T) {
+	dir := t.TempDir()
+	sipAddr, httpAddr, _ := startBox(t, dir)
+	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
+	call := dial(t, sipAddr, "100", "13800000003", "")
+	h := listen(t, call)
+	h.hear("zh", "main-menu")
+	call.SendDigits("0")
+	h.hear("zh", "transfer")
+	want := "2580"
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got := heardDigits(call.Heard()[h.from:]); strings.Contains(got, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("did not hear %s from the agent:\n%s", want, out.String())
+		}
+	}
+}
+
+// heardDigits runs the DTMF detector over received A-law.
+func heardDigits(alaw []byte) string {
+	var digits string
+	det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
+		if !e.End {
+			digits += string(e.Digit)
+		}
+	})
+	pcm := make([]int16, len(alaw))
+	media.PCMA.Decode(pcm, alaw)
+	det.Process(pcm)
+	return digits
 }

@@ -226,6 +226,12 @@ func (s *Server) hangupAll() {
 	for deadline := time.Now().Add(3 * time.Second); s.active.Load() > 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A far end that does not answer the BYE in time: the call ends here,
+	// so its record is written before the box stops.
+	s.calls.Range(func(_, v any) bool {
+		v.(*Call).end(false)
+		return true
+	})
 }
 
 // ActiveCalls is the number of calls up or being set up.
