@@ -45,7 +45,7 @@ type Box struct {
 
 	registers map[string]bool // extensions that register (agents, phones)
 	exts      map[string]config.Extension
-	cdrs      *store.Recorder
+	cdrs      *store.Recorder[store.CDR]
 	prompts   *prompt.Set // the default set with the prompts replaced at run time
 	ivr       *ivr.Engine
 	stopStats chan struct{}

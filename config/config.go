@@ -33,6 +33,7 @@ type Config struct {
 	Extensions []Extension     `toml:"extension"`
 	Trunks     []Trunk         `toml:"trunk"`
 	Queues     []Queue         `toml:"queue"`
+	ACD        ACD             `toml:"acd"`
 	IVR        IVR             `toml:"ivr"`
 	Flows      map[string]Flow `toml:"flow"`
 }
@@ -104,10 +105,51 @@ type Extension struct {
 	Auth bool `toml:"auth"`
 }
 
-// Queue is a group of agents that IVR transfers ("queue:NAME") ring.
+// Queue is a skill group of agents that callers wait in for the next
+// one free (IVR transfer "queue:NAME"). Durations are Go durations ("20s").
 type Queue struct {
-	Name   string   `toml:"name"`
-	Agents []string `toml:"agents"` // agent extensions
+	Name   string         `toml:"name"`
+	Agents []string       `toml:"agents"` // agent extensions with this skill
+	Levels map[string]int `toml:"levels"` // agent -> skill level 1-10 (5 when left out)
+	// Strategy picks among agents equally fit for a caller: longest-idle
+	// (default), ring-all, fewest-calls, round-robin, least-talk, random.
+	Strategy string `toml:"strategy"`
+	// Priority is added to every caller's score here, in seconds of
+	// waiting: 120 puts a complaint two minutes ahead of a general call.
+	Priority      int    `toml:"priority"`
+	RingTimeout   string `toml:"ring_timeout"`    // default 20s; no answer pauses the agent
+	WrapUp        string `toml:"wrap_up"`         // after each call, default 10s
+	MaxWait       string `toml:"max_wait"`        // then to max_wait_dest, or the transfer's fail
+	MaxWaitDest   string `toml:"max_wait_dest"`   // queue
+	MaxLength     int    `toml:"max_length"`      // callers waiting; 0 no limit
+	MaxLengthDest string `toml:"max_length_dest"` // queue
+	OverflowAfter string `toml:"overflow_after"`  // then to overflow, keeping the caller's place in time
+	Overflow      string `toml:"overflow"`        // queue
+	// WhenEmpty is what a caller meets when no agent is logged in: "join"
+	// (default: wait anyway), "leave" (the transfer's fail) or "overflow".
+	WhenEmpty string `toml:"when_empty"`
+	Announce  string `toml:"announce"` // position and estimated wait every; default 30s, "0s" never
+	// Callback offers key 1 while waiting: the box calls back, keeping the
+	// caller's place, through CallbackTrunk (or the extension, for a caller
+	// who is one).
+	Callback           bool   `toml:"callback"`
+	CallbackTrunk      string `toml:"callback_trunk"`
+	CallbackRetries    int    `toml:"callback_retries"`     // after no answer or busy, default 2
+	CallbackRetryDelay string `toml:"callback_retry_delay"` // default 5m
+	CallbackPromise    string `toml:"callback_promise"`     // promised within, default 1h
+	Survey             bool   `toml:"survey"`               // 1-5 after the agent hangs up
+}
+
+// ACD is what every queue shares.
+type ACD struct {
+	// Tiers weighs caller tiers in seconds of waiting: with
+	// {"key-account" = 300}, a key account is served before anyone who
+	// has waited less than 5 minutes longer. Tiers not listed weigh 0.
+	Tiers map[string]int `toml:"tiers"`
+	// DirectWait is how long a caller who keyed an agent's number waits
+	// for that agent before DirectQueue takes over (default 20s).
+	DirectWait  string `toml:"direct_wait"`
+	DirectQueue string `toml:"direct_queue"`
 }
 
 // Trunk is a SIP trunk to a carrier or a peer PBX.

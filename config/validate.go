@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type validator struct {
@@ -211,6 +212,27 @@ func (v *validator) validate(c *Config, env Env) {
 				v.report(fmt.Sprintf("%s.agents.%d", p, j), "%q is not an extension of kind \"agent\"", a)
 			}
 		}
+		v.queue(p, q)
+	}
+	for i, q := range c.Queues {
+		p := fmt.Sprintf("queue.%d", i)
+		for _, k := range []struct{ key, val string }{{"overflow", q.Overflow}, {"max_wait_dest", q.MaxWaitDest}, {"max_length_dest", q.MaxLengthDest}} {
+			if k.val != "" && (!queues[k.val] || k.val == q.Name) {
+				v.report(p+"."+k.key, "%s %q is not another [[queue]]", k.key, k.val)
+			}
+		}
+		if q.WhenEmpty == "overflow" && q.Overflow == "" {
+			v.report(p+".when_empty", "when_empty = \"overflow\" needs overflow, the queue to go to")
+		}
+	}
+	for tier, w := range c.ACD.Tiers {
+		if !varNameOK(strings.ReplaceAll(tier, "-", "_")) || w < -86400 || w > 86400 {
+			v.report("acd.tiers."+tier, "tier %q: name it with lower-case letters, digits, - and _; weigh it from -86400 to 86400 seconds", tier)
+		}
+	}
+	v.duration("acd.direct_wait", c.ACD.DirectWait, time.Second, 10*time.Minute)
+	if c.ACD.DirectQueue != "" && !queues[c.ACD.DirectQueue] {
+		v.report("acd.direct_queue", "direct_queue %q is not a [[queue]]", c.ACD.DirectQueue)
 	}
 	names := map[string]bool{}
 	for i, t := range c.Trunks {
@@ -236,6 +258,42 @@ func (v *validator) validate(c *Config, env Env) {
 	}
 	v.flows(c, env)
 }
+
+func (v *validator) queue(p string, q Queue) {
+	if q.Strategy != "" {
+		v.enum(p+".strategy", q.Strategy, Strategies...)
+	}
+	for a, l := range q.Levels {
+		if !slices.Contains(q.Agents, a) || l < 1 || l > 10 {
+			v.reportKey(p+".levels."+a, "level of %q: the agent must be in agents, its level from 1 to 10", a)
+		}
+	}
+	if q.Priority < -86400 || q.Priority > 86400 {
+		v.report(p+".priority", "priority is in seconds of waiting, from -86400 to 86400, not %d", q.Priority)
+	}
+	v.duration(p+".ring_timeout", q.RingTimeout, 5*time.Second, 2*time.Minute)
+	v.duration(p+".wrap_up", q.WrapUp, 0, 10*time.Minute)
+	v.duration(p+".max_wait", q.MaxWait, 10*time.Second, 24*time.Hour)
+	v.duration(p+".overflow_after", q.OverflowAfter, 5*time.Second, 24*time.Hour)
+	v.duration(p+".announce", q.Announce, 0, 10*time.Minute)
+	v.duration(p+".callback_retry_delay", q.CallbackRetryDelay, 10*time.Second, 24*time.Hour)
+	v.duration(p+".callback_promise", q.CallbackPromise, time.Minute, 7*24*time.Hour)
+	if q.MaxLength < 0 {
+		v.report(p+".max_length", "max_length must be 0 (no limit) or more")
+	}
+	if q.OverflowAfter != "" && q.Overflow == "" {
+		v.report(p+".overflow_after", "overflow_after needs overflow, the queue to go to")
+	}
+	if q.WhenEmpty != "" {
+		v.enum(p+".when_empty", q.WhenEmpty, "join", "leave", "overflow")
+	}
+	if q.CallbackRetries < 0 || q.CallbackRetries > 10 {
+		v.report(p+".callback_retries", "callback_retries must be from 0 to 10")
+	}
+}
+
+// Strategies are the queue strategies.
+var Strategies = []string{"longest-idle", "ring-all", "fewest-calls", "round-robin", "least-talk", "random"}
 
 func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, board string) {
 	v.enum(p+".type", s.Type, "e1", "t1")

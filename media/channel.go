@@ -67,10 +67,21 @@ type DigitSender interface {
 // out of band are sent on to the other when it is a DigitSender: they are
 // not in the audio the other side hears.
 func Bridge(a, b Channel) error {
+	aLeft, err := BridgeUntil(a, b)
+	if err == nil && !aLeft {
+		return a.Hangup()
+	}
+	return err
+}
+
+// BridgeUntil is Bridge that leaves a up when b hangs up (a caller kept
+// on the line for a survey after the agent hangs up); it reports whether
+// a was the one that left. When a leaves, b is hung up.
+func BridgeUntil(a, b Channel) (aLeft bool, err error) {
 	la, ok1 := a.(Listener)
 	lb, ok2 := b.(Listener)
 	if !ok1 || !ok2 {
-		return errNotListener
+		return false, errNotListener
 	}
 	a.Play(lb.Listen())
 	b.Play(la.Listen())
@@ -84,12 +95,13 @@ func Bridge(a, b Channel) error {
 		select {
 		case e, ok := <-a.Events():
 			if !ok || e.Kind == EventHangup {
-				return b.Hangup()
+				return true, b.Hangup()
 			}
 			relay(e, b)
 		case e, ok := <-b.Events():
 			if !ok || e.Kind == EventHangup {
-				return a.Hangup()
+				a.Play(nil)
+				return false, nil
 			}
 			relay(e, a)
 		}

@@ -63,13 +63,15 @@ func (db *DB) CDRs(since uint64, limit int) ([]CDR, error) {
 	return out, err
 }
 
-// Recorder writes CDRs in batches off the caller's path: Record queues
-// and returns at once; a writer goroutine commits what has queued every
-// interval, or sooner when a batch fills. A record is durable once its
-// batch commits (bbolt syncs on commit); Close commits everything queued.
-type Recorder struct {
-	db       *DB
-	in       chan CDR
+// Recorder writes records (CDRs, queue events) in batches off the
+// caller's path: Record queues and returns at once; a writer goroutine
+// commits what has queued every interval, or sooner when a batch fills. A
+// record is durable once its batch commits (bbolt syncs on commit); Close
+// commits everything queued.
+type Recorder[T any] struct {
+	write    func([]T) error
+	what     string
+	in       chan T
 	done     chan struct{}
 	interval time.Duration
 	onErr    func(error)
@@ -79,17 +81,21 @@ type Recorder struct {
 	dropped int
 }
 
-// NewRecorder starts a recorder committing every interval (50 ms is right
-// for calls: a power cut loses at most that).
-func NewRecorder(db *DB, interval time.Duration, onErr func(error)) *Recorder {
-	r := &Recorder{db: db, in: make(chan CDR, 4096), done: make(chan struct{}), interval: interval, onErr: onErr}
+// NewRecorder starts a CDR recorder committing every interval (50 ms is
+// right for calls: a power cut loses at most that).
+func NewRecorder(db *DB, interval time.Duration, onErr func(error)) *Recorder[CDR] {
+	return newRecorder(db.AppendCDRs, "CDR", interval, onErr)
+}
+
+func newRecorder[T any](write func([]T) error, what string, interval time.Duration, onErr func(error)) *Recorder[T] {
+	r := &Recorder[T]{write: write, what: what, in: make(chan T, 4096), done: make(chan struct{}), interval: interval, onErr: onErr}
 	go r.run()
 	return r
 }
 
-// Record queues a CDR. It never blocks: if the queue is full (the disk
+// Record queues a record. It never blocks: if the queue is full (the disk
 // has stalled for seconds) the record is counted as dropped and reported.
-func (r *Recorder) Record(c CDR) {
+func (r *Recorder[T]) Record(c T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.closed {
@@ -100,20 +106,20 @@ func (r *Recorder) Record(c CDR) {
 		}
 	}
 	r.dropped++
-	r.onErr(fmt.Errorf("store: CDR queue full or closed; record of call %s dropped", c.Call))
+	r.onErr(fmt.Errorf("store: %s queue full or closed; a record was dropped (%d so far)", r.what, r.dropped))
 }
 
-func (r *Recorder) run() {
+func (r *Recorder[T]) run() {
 	defer close(r.done)
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
-	batch := make([]CDR, 0, 256)
+	batch := make([]T, 0, 256)
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if err := r.db.AppendCDRs(batch); err != nil {
-			r.onErr(fmt.Errorf("store: writing %d CDRs: %w", len(batch), err))
+		if err := r.write(batch); err != nil {
+			r.onErr(fmt.Errorf("store: writing %d %ss: %w", len(batch), r.what, err))
 		}
 		batch = batch[:0]
 	}
@@ -135,7 +141,7 @@ func (r *Recorder) run() {
 
 // Close commits what is queued and stops the writer; a record after
 // Close is dropped and reported.
-func (r *Recorder) Close() {
+func (r *Recorder[T]) Close() {
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true

@@ -13,6 +13,9 @@
 //	subscriptions  list "\x00" number -> RFC 3339 time subscribed (schema 3)
 //	voicemail    mailbox "\x00" id -> Voicemail as JSON (schema 3)
 //	ivr_counts   flow "\x00" node "\x00" exit -> big-endian uint64 (schema 3)
+//	queue_events big-endian uint64 sequence -> QueueEvent as JSON (schema 4)
+//	callbacks    callback id -> Callback as JSON, while it waits (schema 4)
+//	agents       extension -> AgentState as JSON (schema 4)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

@@ -29,6 +29,9 @@ var (
 	bucketSubs        = []byte("subscriptions")
 	bucketVoicemail   = []byte("voicemail")
 	bucketIVRCounts   = []byte("ivr_counts")
+	bucketQueueEvents = []byte("queue_events")
+	bucketCallbacks   = []byte("callbacks")
+	bucketAgents      = []byte("agents")
 	keySchema         = []byte("schema")
 )
 
@@ -48,6 +51,15 @@ var migrations = []func(tx *bolt.Tx) error{
 	// node counters.
 	func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketTiers, bucketSubs, bucketVoicemail, bucketIVRCounts} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 3 -> 4: the queue's events, callbacks waiting, agents' state.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketQueueEvents, bucketCallbacks, bucketAgents} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,0 +1,566 @@
+// Package acd is the call-centre queue: skill groups of agents, callers
+// waiting in order of one deterministic score, strategies among equally fit
+// agents, overflow, maximum wait and length, callbacks that keep the
+// caller's place, agents' login and pause, wrap-up, surveys, and the queue
+// events that KPIs are computed from.
+//
+// The state (queues, agents, who waits where) lives in ACD under one mutex
+// that is held only for in-memory decisions: never across a dial, a prompt
+// or a store write. Each waiting caller runs in its own call's goroutine
+// (Wait); callbacks run in a goroutine of their own; timers run on the
+// injected clock. Events go to the store through a batching recorder.
+//
+// Layer: above media and store, beside ivr; it never imports a signalling
+// package. Dialer is how it rings agents and calls customers back.
+package acd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"jinyin/config"
+	"jinyin/internal/clock"
+	"jinyin/media"
+	"jinyin/media/prompt"
+	"jinyin/store"
+)
+
+// Dialer is how the queue reaches phones: the box gives it SIP (and, with
+// the line cards, PRI and analog lines).
+type Dialer interface {
+	// Ring rings an agent's phone until it answers or ctx ends.
+	Ring(ctx context.Context, agent, from string) (media.Channel, error)
+	// Dial calls a customer back through the queue's trunk (or the
+	// extension, for a caller who is one) until answered or ctx ends.
+	Dial(ctx context.Context, trunk, number string) (media.Channel, error)
+	// Registered reports whether an agent's phone is registered now: an
+	// agent whose phone is not is not offered calls.
+	Registered(agent string) bool
+}
+
+// Score weights, in milliseconds of waiting (see key and pairScore).
+const (
+	levelWeight     = 10_000 // each skill level is worth 10 s of waiting
+	preferredWeight = 60_000 // the agent a caller asked for: a minute
+)
+
+type agentState uint8
+
+const (
+	idle agentState = iota
+	ringing
+	busy
+	wrapUp
+)
+
+func (s agentState) String() string { return [...]string{"idle", "ringing", "busy", "wrap-up"}[s] }
+
+type agent struct {
+	ext       string
+	loggedIn  bool
+	paused    bool
+	reason    string
+	state     agentState
+	idleSince time.Time
+	calls     int
+	talk      time.Duration
+	queues    []*queue
+	wrap      clock.Timer
+}
+
+type queue struct {
+	cfg     config.Queue
+	levels  map[*agent]int
+	members []*agent
+	waiting heap // callers and callbacks, best first
+	ring    time.Duration
+	wrapUp  time.Duration
+	maxWait time.Duration
+	overAt  time.Duration
+	every   time.Duration
+	retry   time.Duration
+	promise time.Duration
+	handle  [20]time.Duration // recent talk times, for the estimated wait
+	handles int
+	rr      int // round-robin: index of the member served last
+}
+
+// entry is a caller or a callback waiting in a queue.
+type entry struct {
+	id        uint64
+	call      string
+	q         *queue
+	caller    string
+	tier      string
+	joined    time.Time // the place: it survives overflow and callbacks
+	key       int64
+	only      *agent // direct to this agent until released
+	preferred *agent
+	cb        *store.Callback
+	offers    chan offer // to the waiting caller (buffered)
+	idx       int        // in q.waiting; -1 when not in it
+	offered   bool
+	gone      bool
+}
+
+type offer struct {
+	agents []*agent
+	at     time.Time
+}
+
+// ACD is every queue and agent of the box.
+type ACD struct {
+	mu      sync.Mutex
+	clk     clock.Clock
+	log     *slog.Logger
+	db      *store.DB
+	rec     *store.Recorder[store.QueueEvent]
+	dial    Dialer
+	prompts *prompt.Set
+	lang    string
+	queues  map[string]*queue
+	agents  map[string]*agent
+	direct  map[*agent][]*entry
+	sorted  []*agent // agents by extension, for decisions independent of map order
+	tiers   map[string]int
+	dwait   time.Duration
+	dqueue  string
+	seq     uint64
+	rng     *rand.Rand
+	workers sync.WaitGroup
+	closed  bool
+}
+
+// Options are what New needs besides the config.
+type Options struct {
+	Clock   clock.Clock
+	Log     *slog.Logger
+	DB      *store.DB
+	Events  *store.Recorder[store.QueueEvent]
+	Dialer  Dialer
+	Prompts *prompt.Set
+	Lang    string
+	Seed    uint64 // for the random strategy
+}
+
+func dur(s string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(s); err == nil && s != "" {
+		return d
+	}
+	return def
+}
+
+// New builds the queues of a validated config, restores the agents' login
+// and pause, and puts back the callbacks that were waiting.
+func New(cfg *config.Config, o Options) (*ACD, error) {
+	d := &ACD{clk: o.Clock, log: o.Log, db: o.DB, rec: o.Events, dial: o.Dialer, prompts: o.Prompts, lang: o.Lang,
+		queues: map[string]*queue{}, agents: map[string]*agent{}, direct: map[*agent][]*entry{}, tiers: cfg.ACD.Tiers,
+		dwait: dur(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1))}
+	now := d.clk.Now()
+	for _, e := range cfg.Extensions {
+		if e.Kind == "agent" {
+			d.agents[e.Number] = &agent{ext: e.Number, idleSince: now}
+		}
+	}
+	for _, qc := range cfg.Queues {
+		q := &queue{cfg: qc, levels: map[*agent]int{}, ring: dur(qc.RingTimeout, 20*time.Second), wrapUp: dur(qc.WrapUp, 10*time.Second),
+			maxWait: dur(qc.MaxWait, 0), overAt: dur(qc.OverflowAfter, 0), every: dur(qc.Announce, 30*time.Second),
+			retry: dur(qc.CallbackRetryDelay, 5*time.Minute), promise: dur(qc.CallbackPromise, time.Hour)}
+		if qc.CallbackRetries == 0 {
+			q.cfg.CallbackRetries = 2
+		}
+		for _, ext := range qc.Agents {
+			a := d.agents[ext]
+			if a == nil {
+				continue
+			}
+			q.members = append(q.members, a)
+			a.queues = append(a.queues, q)
+			q.levels[a] = 5
+			if l, ok := qc.Levels[ext]; ok {
+				q.levels[a] = l
+			}
+		}
+		q.rr = -1
+		d.queues[qc.Name] = q
+	}
+	if d.db != nil {
+		states, err := d.db.AgentStates()
+		if err != nil {
+			return nil, err
+		}
+		for ext, s := range states {
+			if a := d.agents[ext]; a != nil {
+				a.loggedIn, a.paused, a.reason = s.LoggedIn, s.Paused, s.Reason
+			}
+		}
+		cbs, err := d.db.Callbacks()
+		if err != nil {
+			return nil, err
+		}
+		for _, cb := range cbs {
+			q := d.queues[cb.Queue]
+			if q == nil {
+				d.log.Warn("acd: callback for a queue no longer configured; dropped", "queue", cb.Queue, "number", cb.Number)
+				continue
+			}
+			d.mu.Lock()
+			e := d.newEntry(q, "callback-"+cb.ID, cb.Number, cb.Tier, cb.Joined)
+			e.cb = &cb
+			d.schedule(e, cb.NotBefore)
+			d.mu.Unlock()
+		}
+	}
+	return d, nil
+}
+
+// Start dispatches what New restored (callbacks waiting for agents
+// logged in before a restart).
+func (d *ACD) Start() { d.match() }
+
+// Close stops taking new work and waits for callback workers.
+func (d *ACD) Close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	d.workers.Wait()
+}
+
+func (d *ACD) event(e store.QueueEvent) {
+	if e.Time.IsZero() {
+		e.Time = d.clk.Now()
+	}
+	if d.rec != nil {
+		d.rec.Record(e)
+	}
+}
+
+// key is an entry's score without the terms that depend on the agent:
+// its tier's weight and its queue's priority (seconds of waiting, as
+// milliseconds) minus the moment it joined. Waiting adds the same to every
+// entry, so the order of keys never changes with time and the queue can
+// stay sorted; an entry that waited longer has the higher key.
+func (d *ACD) key(q *queue, tier string, joined time.Time) int64 {
+	return int64(d.tiers[tier]+q.cfg.Priority)*1000 - joined.UnixMilli()
+}
+
+// pairScore is the one scorer: an entry's key, plus 10 s per skill level
+// the agent has in the entry's queue, plus a minute if the caller asked
+// for this agent. The highest pair is served; among equal scores the
+// caller who joined first, then the lower entry number; among agents
+// equally fit, the queue's strategy.
+func (d *ACD) pairScore(e *entry, a *agent) int64 {
+	s := e.key + int64(e.q.levels[a])*levelWeight
+	if e.preferred == a || e.only == a {
+		s += preferredWeight
+	}
+	return s
+}
+
+// better orders entries of equal score: the one that joined first.
+func better(x, y *entry) bool {
+	if !x.joined.Equal(y.joined) {
+		return x.joined.Before(y.joined)
+	}
+	return x.id < y.id
+}
+
+func (d *ACD) newEntry(q *queue, call, caller, tier string, joined time.Time) *entry {
+	d.seq++
+	return &entry{id: d.seq, call: call, q: q, caller: caller, tier: tier, joined: joined, key: d.key(q, tier, joined), idx: -1, offers: make(chan offer, 1)}
+}
+
+// schedule puts an entry in its queue now, or at notBefore.
+func (d *ACD) schedule(e *entry, notBefore time.Time) {
+	if wait := notBefore.Sub(d.clk.Now()); wait > 0 {
+		d.clk.AfterFunc(wait, func() {
+			d.mu.Lock()
+			if !e.gone {
+				e.q.waiting.push(e)
+			}
+			d.mu.Unlock()
+			d.match()
+		})
+		return
+	}
+	e.q.waiting.push(e)
+}
+
+func (d *ACD) available(a *agent) bool {
+	return a.loggedIn && !a.paused && a.state == idle && d.dial.Registered(a.ext)
+}
+
+// next finds the best pair of a waiting entry and the agents to offer it
+// to, and takes both out of the pool. It allocates nothing when there is
+// no pair; it is what the benchmark times.
+func (d *ACD) next(buf []*agent) (*entry, []*agent) {
+	var best *entry
+	var bestScore int64
+	for _, a := range d.agentList() {
+		if !d.available(a) {
+			continue
+		}
+		e, s := d.bestFor(a)
+		if e == nil {
+			continue
+		}
+		if best == nil || s > bestScore || (s == bestScore && better(e, best)) {
+			best, bestScore = e, s
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	tied := buf[:0]
+	for _, a := range best.q.members {
+		if d.available(a) && d.eligible(best, a) && d.pairScore(best, a) == bestScore {
+			tied = append(tied, a)
+		}
+	}
+	if best.only != nil && d.available(best.only) && len(tied) == 0 {
+		tied = append(tied, best.only)
+	}
+	chosen := d.strategy(best.q, tied)
+	best.q.waiting.remove(best)
+	d.dropDirect(best)
+	best.offered = true
+	for _, a := range chosen {
+		a.state = ringing
+	}
+	return best, chosen
+}
+
+func (d *ACD) eligible(e *entry, a *agent) bool {
+	return e.only == nil || e.only == a
+}
+
+// bestFor is the entry agent a should serve: the best head of the queues
+// it serves (an entry held for another agent is not at their head), or an
+// entry waiting for a by name.
+func (d *ACD) bestFor(a *agent) (*entry, int64) {
+	var best *entry
+	var bestScore int64
+	consider := func(e *entry) {
+		s := d.pairScore(e, a)
+		if best == nil || s > bestScore || (s == bestScore && better(e, best)) {
+			best, bestScore = e, s
+		}
+	}
+	for _, q := range a.queues {
+		if e := q.waiting.top(); e != nil {
+			consider(e)
+		}
+	}
+	for _, e := range d.direct[a] {
+		consider(e)
+	}
+	return best, bestScore
+}
+
+// agentList is the agents in a fixed order, so that decisions do not
+// depend on map iteration.
+func (d *ACD) agentList() []*agent {
+	if len(d.sorted) != len(d.agents) {
+		d.sorted = d.sorted[:0]
+		for _, a := range d.agents {
+			d.sorted = append(d.sorted, a)
+		}
+		sort.Slice(d.sorted, func(i, j int) bool { return d.sorted[i].ext < d.sorted[j].ext })
+	}
+	return d.sorted
+}
+
+// strategy picks, among agents equally fit for a caller, who rings.
+func (d *ACD) strategy(q *queue, tied []*agent) []*agent {
+	if len(tied) <= 1 {
+		return tied
+	}
+	var chosen *agent
+	switch q.cfg.Strategy {
+	case "ring-all":
+		return tied
+	case "fewest-calls":
+		chosen = minBy(tied, func(x, y *agent) bool {
+			return x.calls < y.calls || (x.calls == y.calls && x.idleSince.Before(y.idleSince))
+		})
+	case "least-talk":
+		chosen = minBy(tied, func(x, y *agent) bool {
+			return x.talk < y.talk || (x.talk == y.talk && x.idleSince.Before(y.idleSince))
+		})
+	case "round-robin":
+		// The first member after the one served last, in member order.
+		for i := 1; i <= len(q.members) && chosen == nil; i++ {
+			m := q.members[(q.rr+i+len(q.members))%len(q.members)]
+			for _, a := range tied {
+				if a == m {
+					chosen = a
+					q.rr = (q.rr + i + len(q.members)) % len(q.members)
+					break
+				}
+			}
+		}
+	case "random":
+		chosen = tied[d.rng.IntN(len(tied))]
+	default: // longest-idle
+		chosen = minBy(tied, func(x, y *agent) bool { return x.idleSince.Before(y.idleSince) })
+	}
+	tied[0] = chosen
+	return tied[:1]
+}
+
+func minBy(as []*agent, less func(x, y *agent) bool) *agent {
+	b := as[0]
+	for _, a := range as[1:] {
+		if less(a, b) {
+			b = a
+		}
+	}
+	return b
+}
+
+func (d *ACD) dropDirect(e *entry) {
+	if e.only == nil {
+		return
+	}
+	l := d.direct[e.only]
+	for i, x := range l {
+		if x == e {
+			d.direct[e.only] = append(l[:i], l[i+1:]...)
+			break
+		}
+	}
+}
+
+// match offers every pair there is.
+func (d *ACD) match() {
+	for {
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			return
+		}
+		e, agents := d.next(make([]*agent, 0, 4))
+		if e == nil {
+			d.mu.Unlock()
+			return
+		}
+		o := offer{agents: append([]*agent(nil), agents...), at: d.clk.Now()}
+		if e.cb != nil {
+			d.workers.Add(1)
+			d.mu.Unlock()
+			go d.callback(e, o)
+			continue
+		}
+		e.offers <- o // buffered; the entry had no offer pending
+		d.mu.Unlock()
+	}
+}
+
+// position is an entry's place in its queue, 1 for the next served.
+func (d *ACD) position(e *entry) int {
+	n := 1
+	for _, x := range e.q.waiting.items {
+		if x != e && (x.key > e.key || (x.key == e.key && better(x, e))) {
+			n++
+		}
+	}
+	return n
+}
+
+// estimate is the expected wait of an entry at position pos: pos times
+// the recent average talk time (3 minutes before any call), shared among
+// the agents logged in.
+func (d *ACD) estimate(q *queue, pos int) time.Duration {
+	avg, n := 3*time.Minute, min(q.handles, len(q.handle))
+	if n > 0 {
+		var sum time.Duration
+		for _, h := range q.handle[:n] {
+			sum += h
+		}
+		avg = sum / time.Duration(n)
+	}
+	staff := 0
+	for _, a := range q.members {
+		if a.loggedIn && !a.paused {
+			staff++
+		}
+	}
+	return avg * time.Duration(pos) / time.Duration(max(staff, 1))
+}
+
+func (d *ACD) loggedIn(q *queue) bool {
+	for _, a := range q.members {
+		if a.loggedIn {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors a waiting caller leaves the queue with: the IVR's transfer node
+// goes on at its fail.
+var (
+	ErrNoQueue  = errors.New("acd: no such queue")
+	ErrFull     = errors.New("acd: the queue is full")
+	ErrNoAgents = errors.New("acd: no agent is logged in")
+	ErrMaxWait  = errors.New("acd: waited the queue's maximum")
+	ErrNoAgent  = errors.New("acd: no such agent")
+)
+
+func (d *ACD) setAgent(a *agent, kind, reason string) {
+	if d.db != nil {
+		if err := d.db.SetAgentState(a.ext, store.AgentState{LoggedIn: a.loggedIn, Paused: a.paused, Reason: a.reason}); err != nil {
+			d.log.Error("acd: agent state", "agent", a.ext, "err", err)
+		}
+	}
+	d.event(store.QueueEvent{Kind: kind, Agent: a.ext, Reason: reason})
+}
+
+// Agent actions, from feature codes, the console and the API.
+func (d *ACD) Login(ext string) error    { return d.agentDo(ext, "login", "") }
+func (d *ACD) Logout(ext string) error   { return d.agentDo(ext, "logout", "") }
+func (d *ACD) Unpause(ext string) error  { return d.agentDo(ext, "unpause", "") }
+func (d *ACD) Pause(ext, reason string) error {
+	if reason == "" {
+		reason = "break"
+	}
+	return d.agentDo(ext, "pause", reason)
+}
+
+func (d *ACD) agentDo(ext, kind, reason string) error {
+	d.mu.Lock()
+	a := d.agents[ext]
+	if a == nil {
+		d.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrNoAgent, ext)
+	}
+	switch kind {
+	case "login":
+		a.loggedIn, a.paused, a.reason = true, false, ""
+		a.idleSince = d.clk.Now()
+	case "logout":
+		a.loggedIn = false
+	case "pause":
+		a.paused, a.reason = true, reason
+	case "unpause":
+		a.paused, a.reason = false, ""
+		a.idleSince = d.clk.Now()
+	}
+	d.mu.Unlock()
+	d.setAgent(a, kind, reason)
+	d.match()
+	return nil
+}
+
+// IsAgent reports whether ext is an agent.
+func (d *ACD) IsAgent(ext string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.agents[ext] != nil
+}

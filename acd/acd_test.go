@@ -1,0 +1,751 @@
+package acd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"jinyin/config"
+	"jinyin/internal/clock"
+	"jinyin/media"
+	"jinyin/media/prompt"
+	"jinyin/store"
+)
+
+// line is a call as the queue sees it: events the test sends, the
+// prompts' sources it was played, hang-up.
+type line struct {
+	id     string
+	events chan media.Event
+	mu     sync.Mutex
+	plays  int
+	closed bool
+	hung   chan struct{}
+}
+
+func newLine(id string) *line {
+	return &line{id: id, events: make(chan media.Event, 16), hung: make(chan struct{})}
+}
+
+func (l *line) ID() string { return l.id }
+// Play ends at once: prompts take no time on this line.
+func (l *line) Play(src media.Source) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.plays++
+	if src != nil && !l.closed {
+		select {
+		case l.events <- media.Event{Kind: media.EventPlayDone}:
+		default:
+		}
+	}
+}
+func (l *line) Events() <-chan media.Event { return l.events }
+func (l *line) Listen() media.Source       { return silence{} }
+func (l *line) Hangup() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closed = true
+		close(l.hung)
+		close(l.events)
+	}
+	return nil
+}
+
+// farHangup is the far end hanging up.
+func (l *line) farHangup() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closed = true
+		l.events <- media.Event{Kind: media.EventHangup}
+		close(l.events)
+		close(l.hung)
+	}
+}
+
+func (l *line) press(d byte) { l.events <- media.Event{Kind: media.EventDigit, Digit: d} }
+
+type silence struct{}
+
+func (silence) Fill(dst []int16) int { clear(dst); return len(dst) }
+
+// ring is one phone ringing in the fake dialer: the test answers it or
+// lets it ring out.
+type ring struct {
+	who    string // agent, or "dial:NUMBER"
+	from   string
+	answer chan *line // a line answers; nil rings out
+	ctx    context.Context
+}
+
+type dialer struct {
+	rings      chan *ring
+	mu         sync.Mutex
+	registered map[string]bool
+}
+
+func (f *dialer) call(ctx context.Context, who, from string) (media.Channel, error) {
+	r := &ring{who: who, from: from, answer: make(chan *line, 1), ctx: ctx}
+	f.rings <- r
+	select {
+	case l := <-r.answer:
+		if l == nil {
+			return nil, errors.New("no answer")
+		}
+		return l, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (f *dialer) Ring(ctx context.Context, agent, from string) (media.Channel, error) {
+	return f.call(ctx, agent, from)
+}
+func (f *dialer) Dial(ctx context.Context, trunk, number string) (media.Channel, error) {
+	return f.call(ctx, "dial:"+number, "")
+}
+func (f *dialer) Registered(agent string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.registered["-"+agent]
+}
+
+const testQueues = `
+[box]
+name = "t"
+board = "sim"
+country = "cn"
+language = "zh"
+[log]
+level = "info"
+format = "text"
+[sip]
+listen = "127.0.0.1:5060"
+transports = ["udp"]
+digest = ["MD5"]
+rtp_ports = "10000-10999"
+[[extension]]
+number = "1001"
+kind = "agent"
+[[extension]]
+number = "1002"
+kind = "agent"
+[[extension]]
+number = "1003"
+kind = "agent"
+[acd]
+tiers = { "key-account" = 300, "registered" = 60 }
+direct_wait = "20s"
+direct_queue = "general"
+[[queue]]
+name = "general"
+agents = ["1001", "1002", "1003"]
+wrap_up = "10s"
+ring_timeout = "15s"
+callback = true
+callback_retries = 1
+callback_retry_delay = "1m"
+survey = true
+[[queue]]
+name = "complaints"
+agents = ["1001", "1002", "1003"]
+priority = 120
+max_wait = "2m"
+[[queue]]
+name = "sales"
+agents = ["1002"]
+levels = { "1002" = 9 }
+overflow_after = "30s"
+overflow = "general"
+max_length = 2
+max_length_dest = "general"
+[[queue]]
+name = "night"
+agents = ["1003"]
+when_empty = "leave"
+[flow.m]
+start = "x"
+[flow.m.node.x]
+type = "hangup"
+[[extension]]
+number = "100"
+kind = "ivr"
+flow = "m"
+`
+
+type harness struct {
+	d   *ACD
+	clk *clock.Fake
+	dl  *dialer
+	db  *store.DB
+	rec *store.Recorder[store.QueueEvent]
+	dir string
+}
+
+func newHarness(t *testing.T, strategy string, dir string) *harness {
+	src := testQueues
+	if strategy != "" {
+		src = strings.Replace(src, "name = \"general\"\n", "name = \"general\"\nstrategy = \""+strategy+"\"\n", 1)
+	}
+	cfg, err := config.Load("q", []byte(src), nil, config.Env{Boards: map[string][]string{"sim": {"sim"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.NewQueueRecorder(db, time.Millisecond, func(err error) { t.Error(err) })
+	set, _ := prompt.Default()
+	h := &harness{clk: clock.NewFake(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)), dl: &dialer{rings: make(chan *ring, 16), registered: map[string]bool{}}, db: db, rec: rec, dir: dir}
+	h.d, err = New(cfg, Options{Clock: h.clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Events: rec, Dialer: h.dl, Prompts: set, Lang: "zh", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.close)
+	return h
+}
+
+func (h *harness) close() {
+	if h.rec != nil {
+		h.d.Close()
+		h.rec.Close()
+		h.db.Close()
+		h.rec = nil
+	}
+}
+
+func (h *harness) events(t *testing.T, kind string) []store.QueueEvent {
+	t.Helper()
+	time.Sleep(20 * time.Millisecond) // the recorder commits every millisecond
+	all, err := h.db.QueueEvents(0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.QueueEvent
+	for _, e := range all {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (h *harness) login(t *testing.T, agents ...string) {
+	for _, a := range agents {
+		h.d.mu.Lock()
+		h.d.agents[a].loggedIn = true
+		h.d.mu.Unlock()
+	}
+}
+
+// joinAt puts a caller in a queue at the fake clock's time, then moves
+// the clock a second on.
+func (h *harness) joinAt(t *testing.T, queue, caller, tier string) *entry {
+	t.Helper()
+	e, err := h.d.join(queue, Caller{Call: caller, Number: caller, Tier: tier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Advance(time.Second)
+	return e
+}
+
+// serve takes the next pair and hands the agent back at once.
+func (h *harness) serve() (string, []string) {
+	h.d.mu.Lock()
+	defer h.d.mu.Unlock()
+	e, as := h.d.next(nil)
+	if e == nil {
+		return "", nil
+	}
+	var names []string
+	for _, a := range as {
+		names = append(names, a.ext)
+		a.state = idle
+		a.calls++
+		a.idleSince = h.clk.Now()
+	}
+	e.gone = true
+	h.clk.Advance(time.Second)
+	return e.caller, names
+}
+
+// Tier weights and queue priority order the callers; among equals, who
+// joined first.
+func TestTierPriorityAndFairness(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.joinAt(t, "general", "other-1", "")
+	h.joinAt(t, "general", "registered", "registered")
+	h.joinAt(t, "general", "other-2", "")
+	h.joinAt(t, "complaints", "complaint", "")
+	h.joinAt(t, "general", "key", "key-account")
+	h.login(t, "1001")
+	var got []string
+	for {
+		c, _ := h.serve()
+		if c == "" {
+			break
+		}
+		got = append(got, c)
+	}
+	want := []string{"key", "complaint", "registered", "other-1", "other-2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("served %v, want %v", got, want)
+	}
+}
+
+// An agent in two queues of equal priority serves their callers in the
+// order they joined, across the queues.
+func TestFairnessAcrossQueues(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.joinAt(t, "sales", "s1", "")
+	h.joinAt(t, "general", "g1", "")
+	h.joinAt(t, "sales", "s2", "")
+	h.joinAt(t, "general", "g2", "")
+	h.login(t, "1002")
+	h.d.queues["sales"].levels[h.d.agents["1002"]] = 5 // as in general
+	var got []string
+	for c, _ := h.serve(); c != ""; c, _ = h.serve() {
+		got = append(got, c)
+	}
+	if want := []string{"s1", "g1", "s2", "g2"}; !slices.Equal(got, want) {
+		t.Errorf("served %v, want %v", got, want)
+	}
+}
+
+// A higher skill level wins a caller over a longer-idle agent: 1002 has
+// level 9 in sales.
+func TestSkillLevel(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001", "1002", "1003")
+	h.joinAt(t, "sales", "s", "")
+	if _, as := h.serve(); !slices.Equal(as, []string{"1002"}) {
+		t.Errorf("sales caller offered to %v, want 1002 (level 9)", as)
+	}
+}
+
+func TestStrategies(t *testing.T) {
+	for _, c := range []struct {
+		strategy string
+		setup    func(d *ACD)
+		want     []string // agents offered for 3 callers in a row
+	}{
+		{"longest-idle", func(d *ACD) {
+			d.agents["1003"].idleSince = d.clk.Now().Add(-time.Hour)
+			d.agents["1001"].idleSince = d.clk.Now().Add(-time.Minute)
+		}, []string{"1003", "1001", "1002"}},
+		{"fewest-calls", func(d *ACD) { d.agents["1001"].calls, d.agents["1002"].calls, d.agents["1003"].calls = 5, 1, 3 },
+			[]string{"1002", "1002", "1003"}},
+		{"least-talk", func(d *ACD) {
+			d.agents["1001"].talk, d.agents["1002"].talk, d.agents["1003"].talk = time.Minute, time.Hour, time.Second
+		}, []string{"1003", "1003", "1003"}},
+		{"round-robin", func(d *ACD) {}, []string{"1001", "1002", "1003"}},
+		{"ring-all", func(d *ACD) {}, []string{"1001,1002,1003", "1001,1002,1003", "1001,1002,1003"}},
+	} {
+		t.Run(c.strategy, func(t *testing.T) {
+			h := newHarness(t, c.strategy, "")
+			h.login(t, "1001", "1002", "1003")
+			h.d.mu.Lock()
+			for _, a := range h.d.agents {
+				a.idleSince = h.clk.Now()
+			}
+			c.setup(h.d)
+			h.d.mu.Unlock()
+			var got []string
+			for i := 0; i < 3; i++ {
+				h.joinAt(t, "general", fmt.Sprint("c", i), "")
+				h.d.mu.Lock()
+				e, as := h.d.next(nil)
+				var names []string
+				for _, a := range as {
+					names = append(names, a.ext)
+					a.state = idle
+					a.idleSince = h.clk.Now() // just served: idle shortest now
+					a.calls++
+				}
+				h.d.mu.Unlock()
+				if e == nil {
+					t.Fatal("no pair")
+				}
+				got = append(got, strings.Join(names, ","))
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("offered %v, want %v", got, c.want)
+			}
+		})
+	}
+	h := newHarness(t, "random", "")
+	h.login(t, "1001", "1002", "1003")
+	seen := map[string]bool{}
+	for i := 0; i < 30; i++ {
+		h.joinAt(t, "general", fmt.Sprint("r", i), "")
+		_, as := h.serve()
+		seen[as[0]] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("random offered only %v in 30 calls", seen)
+	}
+}
+
+// Agents not logged in, paused, in wrap-up or unregistered get no offer.
+func TestOnlyAvailableAgents(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001", "1002", "1003")
+	h.d.mu.Lock()
+	h.d.agents["1001"].paused = true
+	h.d.agents["1002"].state = wrapUp
+	h.d.mu.Unlock()
+	h.dl.mu.Lock()
+	h.dl.registered["-1003"] = true
+	h.dl.mu.Unlock()
+	h.joinAt(t, "general", "c", "")
+	if c, as := h.serve(); c != "" {
+		t.Errorf("offered to %v", as)
+	}
+	h.dl.mu.Lock()
+	h.dl.registered["-1003"] = false
+	h.dl.mu.Unlock()
+	if _, as := h.serve(); !slices.Equal(as, []string{"1003"}) {
+		t.Errorf("offered to %v, want 1003 once registered", as)
+	}
+}
+
+// Callers join and are refused by the queue's rules.
+func TestJoinRules(t *testing.T) {
+	h := newHarness(t, "", "")
+	if _, err := h.d.join("night", Caller{Number: "1"}); !errors.Is(err, ErrNoAgents) {
+		t.Errorf("night queue with no agent: %v", err)
+	}
+	h.joinAt(t, "sales", "s1", "")
+	h.joinAt(t, "sales", "s2", "")
+	e := h.joinAt(t, "sales", "s3", "") // full: max_length_dest general
+	if e.q.cfg.Name != "general" {
+		t.Errorf("third sales caller in %s, want general", e.q.cfg.Name)
+	}
+	if _, err := h.d.join("nope", Caller{}); !errors.Is(err, ErrNoQueue) {
+		t.Errorf("unknown queue: %v", err)
+	}
+}
+
+// waitCall runs Wait for a caller in its own goroutine.
+func (h *harness) waitCall(queue string, c Caller) (*line, chan error) {
+	l := newLine(c.Call)
+	done := make(chan error, 1)
+	go func() { done <- h.d.Wait(l, queue, c) }()
+	return l, done
+}
+
+func (h *harness) nextRing(t *testing.T) *ring {
+	t.Helper()
+	select {
+	case r := <-h.dl.rings:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing rang")
+		return nil
+	}
+}
+
+// waitFor advances the fake clock until cond holds.
+func (h *harness) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func (h *harness) agentState(ext string) (agentState, bool, string) {
+	h.d.mu.Lock()
+	defer h.d.mu.Unlock()
+	a := h.d.agents[ext]
+	return a.state, a.paused, a.reason
+}
+
+// A call from join to survey: the agent rings out and is paused, the next
+// agent answers, talks, hangs up; the caller keys 4; the agent wraps up
+// before the next offer; every step is a queue event.
+func TestCallNoAnswerWrapUpSurvey(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001", "1002")
+	h.d.mu.Lock()
+	h.d.agents["1001"].idleSince = h.clk.Now().Add(-time.Hour) // longest idle: offered first
+	h.d.mu.Unlock()
+	caller, done := h.waitCall("general", Caller{Call: "c1", Number: "138", Lang: "zh"})
+	r := h.nextRing(t)
+	if r.who != "1001" || r.from != "138" {
+		t.Fatalf("rang %s from %s", r.who, r.from)
+	}
+	r.answer <- nil // rings out
+	r = h.nextRing(t)
+	if r.who != "1002" {
+		t.Fatalf("then rang %s, want 1002", r.who)
+	}
+	if _, paused, reason := h.agentState("1001"); !paused || reason != "no-answer" {
+		t.Errorf("1001 after ringing out: paused %v reason %q", paused, reason)
+	}
+	agentLine := newLine("agent")
+	r.answer <- agentLine
+	h.waitFor(t, "1002 busy", func() bool { s, _, _ := h.agentState("1002"); return s == busy })
+	h.clk.Advance(90 * time.Second)
+	agentLine.farHangup()
+	h.waitFor(t, "1002 in wrap-up", func() bool { s, _, _ := h.agentState("1002"); return s == wrapUp })
+	caller.press('4')
+	// a second caller now waits: 1002 is in wrap-up, 1001 paused
+	caller2, done2 := h.waitCall("general", Caller{Call: "c2", Number: "139"})
+	select {
+	case r := <-h.dl.rings:
+		t.Fatalf("%s rang during wrap-up", r.who)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.clk.Advance(10 * time.Second)
+	r = h.nextRing(t)
+	if r.who != "1002" {
+		t.Errorf("after wrap-up rang %s", r.who)
+	}
+	caller2.farHangup()
+	if err := <-done2; err != nil {
+		t.Errorf("abandoned caller: %v", err)
+	}
+	caller.farHangup()
+	if err := <-done; err != nil {
+		t.Errorf("served caller: %v", err)
+	}
+	if s := h.events(t, "survey"); len(s) != 1 || s[0].Value != 4 || s[0].Agent != "1002" || s[0].Queue != "general" {
+		t.Errorf("survey %+v", s)
+	}
+	if c := h.events(t, "connect"); len(c) != 1 || c[0].Agent != "1002" || c[0].Ring <= 0 && false {
+		t.Errorf("connect %+v", c)
+	}
+	if c := h.events(t, "complete"); len(c) != 1 || c[0].Talk != 90*time.Second || c[0].Reason != "agent" {
+		t.Errorf("complete %+v", c)
+	}
+	if a := h.events(t, "abandon"); len(a) != 1 || a[0].Caller != "139" || a[0].Position != 1 {
+		t.Errorf("abandon %+v", a)
+	}
+	if n := h.events(t, "ring-no-answer"); len(n) != 1 || n[0].Agent != "1001" {
+		t.Errorf("ring-no-answer %+v", n)
+	}
+	if p := h.events(t, "pause"); len(p) != 1 || p[0].Reason != "no-answer" {
+		t.Errorf("pause %+v", p)
+	}
+}
+
+// Overflow after 30 s keeps the caller's place; max wait sends the
+// caller on with ErrMaxWait.
+func TestOverflowAndMaxWait(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001") // not a sales agent
+	h.d.mu.Lock()
+	h.d.agents["1001"].paused = true
+	h.d.mu.Unlock()
+	caller, done := h.waitCall("sales", Caller{Call: "s", Number: "1"})
+	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["sales"].waiting.len() == 1 })
+	h.clk.Advance(31 * time.Second)
+	h.waitFor(t, "overflow to general", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	h.d.Unpause("1001")
+	r := h.nextRing(t)
+	if r.who != "1001" {
+		t.Errorf("rang %s", r.who)
+	}
+	r.answer <- nil // rings out: 1001 is paused, no one else serves general
+	select {
+	case r := <-h.dl.rings:
+		t.Errorf("%s rang after the only agent was paused", r.who)
+	case <-time.After(50 * time.Millisecond):
+	}
+	caller.farHangup()
+	if err := <-done; err != nil {
+		t.Errorf("abandon: %v", err)
+	}
+
+	h2 := newHarness(t, "", "")
+	_, done2 := h2.waitCall("complaints", Caller{Call: "c", Number: "2"})
+	h2.waitFor(t, "joined", func() bool {
+		h2.d.mu.Lock()
+		defer h2.d.mu.Unlock()
+		return h2.d.queues["complaints"].waiting.len() == 1
+	})
+	h2.clk.Advance(2 * time.Minute)
+	if err := <-done2; !errors.Is(err, ErrMaxWait) {
+		t.Errorf("after max wait: %v", err)
+	}
+	if a := h2.events(t, "abandon"); len(a) != 1 || a[0].Reason != "max-wait" {
+		t.Errorf("abandon %+v", a)
+	}
+}
+
+// A caller who keyed an agent's number waits for that agent only; after
+// direct_wait the queue takes over.
+func TestDirectToAgentAndFallback(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001", "1002")
+	h.d.mu.Lock()
+	h.d.agents["1001"].paused = true
+	h.d.mu.Unlock()
+	caller, done := h.waitCall("", Caller{Call: "d", Number: "5", Agent: "1001"})
+	select {
+	case r := <-h.dl.rings:
+		t.Fatalf("%s rang for a caller waiting for 1001", r.who)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.clk.Advance(21 * time.Second)
+	r := h.nextRing(t)
+	if r.who != "1002" {
+		t.Errorf("after direct_wait rang %s", r.who)
+	}
+	l := newLine("a")
+	r.answer <- l
+	h.waitFor(t, "1002 busy", func() bool { s, _, _ := h.agentState("1002"); return s == busy })
+	caller.farHangup() // the caller hangs up: the agent's leg is hung up
+	<-done
+	<-l.hung
+	if tr := h.events(t, "transfer"); len(tr) != 1 {
+		t.Errorf("transfer events %+v", tr)
+	}
+}
+
+// A callback keeps the caller's place: a caller who joined later is not
+// served before it; it is dialled once when an agent is free, retried
+// once after no answer, and survives a restart.
+func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, "", dir)
+	first, done := h.waitCall("general", Caller{Call: "cb", Number: "13800000001"})
+	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	h.clk.Advance(5 * time.Second)
+	first.press('1')
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	<-first.hung
+	h.waitCall("general", Caller{Call: "later", Number: "139"})
+	h.waitFor(t, "two waiting", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 2 })
+	cbs, _ := h.db.Callbacks()
+	if len(cbs) != 1 || cbs[0].Number != "13800000001" || cbs[0].Attempts != 0 {
+		t.Fatalf("stored callbacks %+v", cbs)
+	}
+	// Restart: a new ACD on the same store.
+	h.close()
+	h2 := newHarness(t, "", dir)
+	h2.waitCall("general", Caller{Call: "later", Number: "139"}) // the later caller calls again
+	h2.waitFor(t, "two waiting", func() bool { h2.d.mu.Lock(); defer h2.d.mu.Unlock(); return h2.d.queues["general"].waiting.len() == 2 })
+	h2.d.Login("1001")
+	r := h2.nextRing(t)
+	if r.who != "1001" || r.from != "13800000001" {
+		t.Fatalf("rang %s from %s, want the agent for the callback first", r.who, r.from)
+	}
+	agentLine := newLine("agent")
+	r.answer <- agentLine
+	d := h2.nextRing(t)
+	if d.who != "dial:13800000001" {
+		t.Fatalf("dialled %s", d.who)
+	}
+	if cbs, _ := h2.db.Callbacks(); len(cbs) != 1 || cbs[0].Attempts != 1 {
+		t.Errorf("attempt not stored before the dial: %+v", cbs)
+	}
+	d.answer <- nil // no answer: retried after a minute, once
+	r = h2.nextRing(t) // meanwhile the agent is free: the later caller's turn
+	if r.from != "139" {
+		t.Fatalf("after the failed callback rang for %s", r.from)
+	}
+	served := newLine("agent-139")
+	r.answer <- served
+	h2.waitFor(t, "serving 139", func() bool { s, _, _ := h2.agentState("1001"); return s == busy })
+	served.farHangup()
+	h2.waitFor(t, "wrap-up", func() bool { s, _, _ := h2.agentState("1001"); return s == wrapUp })
+	h2.clk.Advance(61 * time.Second) // wrap-up ends, then the retry is due
+	r = h2.nextRing(t)
+	if r.from != "13800000001" {
+		t.Fatalf("retry rang for %s", r.from)
+	}
+	r.answer <- newLine("agent2")
+	d = h2.nextRing(t)
+	if d.who != "dial:13800000001" {
+		t.Fatalf("second dial %s", d.who)
+	}
+	cust := newLine("customer")
+	d.answer <- cust
+	h2.waitFor(t, "connected", func() bool { s, _, _ := h2.agentState("1001"); return s == busy })
+	cust.farHangup()
+	h2.waitFor(t, "wrap-up", func() bool { s, _, _ := h2.agentState("1001"); return s == wrapUp })
+	if cbs, _ := h2.db.Callbacks(); len(cbs) != 0 {
+		t.Errorf("answered callback still stored: %+v", cbs)
+	}
+	if a := h2.events(t, "callback-answered"); len(a) != 1 || a[0].Value != 1 {
+		t.Errorf("callback-answered %+v (Value 1: on time)", a)
+	}
+	if f := h2.events(t, "callback-dialled"); len(f) != 2 {
+		t.Errorf("dialled %d times, want 2 (one retry)", len(f))
+	}
+}
+
+// BenchmarkNext: 1,000 callers waiting in 4 queues, 300 agents each in 2
+// queues: one decision (find the best pair, take it out), then the pair is
+// put back for the next iteration.
+func BenchmarkNext(b *testing.B) {
+	cfg := &config.Config{}
+	names := []string{"q0", "q1", "q2", "q3"}
+	for i := 0; i < 300; i++ {
+		cfg.Extensions = append(cfg.Extensions, config.Extension{Number: fmt.Sprint(2000 + i), Kind: "agent"})
+	}
+	for qi, n := range names {
+		q := config.Queue{Name: n, Priority: qi * 10, Levels: map[string]int{}}
+		for i := 0; i < 300; i++ {
+			if i%4 == qi || (i+1)%4 == qi {
+				ext := fmt.Sprint(2000 + i)
+				q.Agents = append(q.Agents, ext)
+				q.Levels[ext] = 1 + i%10
+			}
+		}
+		cfg.Queues = append(cfg.Queues, q)
+	}
+	cfg.ACD.Tiers = map[string]int{"key-account": 300}
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	d, err := New(cfg, Options{Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Dialer: &dialer{registered: map[string]bool{}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, a := range d.agents {
+		a.loggedIn = true
+	}
+	for i := 0; i < 1000; i++ {
+		tier := ""
+		if i%10 == 0 {
+			tier = "key-account"
+		}
+		clk.Advance(time.Second)
+		if _, err := d.join(names[i%4], Caller{Number: fmt.Sprint(i), Tier: tier}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	buf := make([]*agent, 0, 300)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e, as := d.next(buf)
+		if e == nil {
+			b.Fatal("no pair")
+		}
+		for _, a := range as {
+			a.state = idle
+		}
+		e.offered = false
+		e.q.waiting.push(e)
+	}
+}

@@ -1,0 +1,118 @@
+package acd
+
+import (
+	"context"
+
+	"jinyin/media"
+	"jinyin/store"
+)
+
+// callback serves a callback that reached the head of its queue with an
+// agent free: the agent's phone rings first (showing the customer's
+// number); once the agent answers, the attempt is stored and the customer
+// is dialled, so a restart never repeats a dial. No answer or busy puts the
+// callback back in its place after the retry delay, up to the queue's
+// retries; then it is given up. Promise and answer times go to the events,
+// for the on-time rate.
+func (d *ACD) callback(e *entry, o offer) {
+	defer d.workers.Done()
+	q := e.q
+	res := <-d.ring(e, o, e.caller).done
+	if res.ch == nil {
+		d.release(e, res.rangOut, true)
+		d.free(o.agents)
+		return
+	}
+	d.free(without(o.agents, res.agent))
+	agentCh, a := res.ch, res.agent
+	if p, err := d.prompts.Player(d.lang, "callback-calling"); err == nil {
+		agentCh.Play(p)
+	}
+	e.cb.Attempts++
+	if d.db != nil {
+		if err := d.db.SaveCallback(*e.cb); err != nil {
+			d.log.Error("acd: callback attempt not stored; not dialling", "number", e.cb.Number, "err", err)
+			agentCh.Hangup()
+			d.release(e, nil, true)
+			d.agentIdle(a)
+			return
+		}
+	}
+	d.event(store.QueueEvent{Kind: "callback-dialled", Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Value: e.cb.Attempts})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*q.ring)
+	dialled := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { // the agent hanging up stops the dial
+		defer close(watched)
+		for {
+			select {
+			case ev, ok := <-agentCh.Events():
+				if !ok || ev.Kind == media.EventHangup {
+					cancel()
+					return
+				}
+			case <-dialled:
+				return
+			}
+		}
+	}()
+	cust, err := d.dial.Dial(ctx, q.cfg.CallbackTrunk, e.cb.Number)
+	close(dialled)
+	<-watched // from here the bridge reads the agent's events
+	if err != nil {
+		cancel()
+		agentCh.Hangup()
+		d.agentIdle(a)
+		d.event(store.QueueEvent{Kind: "callback-failed", Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Reason: err.Error(), Value: e.cb.Attempts})
+		if e.cb.Attempts > q.cfg.CallbackRetries {
+			d.giveUp(e, "no answer after retries")
+			return
+		}
+		d.mu.Lock()
+		e.offered = false
+		d.schedule(e, d.clk.Now().Add(q.retry))
+		d.mu.Unlock()
+		return
+	}
+	now := d.clk.Now()
+	onTime := 0
+	if !now.After(e.cb.Promised) {
+		onTime = 1
+	}
+	d.event(store.QueueEvent{Time: now, Kind: "callback-answered", Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext,
+		Wait: now.Sub(e.cb.Requested), Value: onTime})
+	if d.db != nil {
+		if err := d.db.DeleteCallback(e.cb.ID); err != nil {
+			d.log.Error("acd: answered callback not removed", "err", err)
+		}
+	}
+	d.connected(e, a, o.at)
+	start := d.clk.Now()
+	custLeft, _ := media.BridgeUntil(cust, agentCh)
+	cancel()
+	by := "agent"
+	if custLeft {
+		by = "caller"
+	} else {
+		cust.Hangup()
+	}
+	d.completed(e, a, d.clk.Now().Sub(start), by)
+	d.match()
+}
+
+func (d *ACD) agentIdle(a *agent) {
+	d.mu.Lock()
+	a.state, a.idleSince = idle, d.clk.Now()
+	d.mu.Unlock()
+	d.match()
+}
+
+func (d *ACD) giveUp(e *entry, why string) {
+	d.mu.Lock()
+	e.gone = true
+	d.mu.Unlock()
+	if d.db != nil {
+		d.db.DeleteCallback(e.cb.ID)
+	}
+	d.event(store.QueueEvent{Kind: "callback-failed", Queue: e.q.cfg.Name, Call: e.call, Caller: e.cb.Number, Reason: why, Value: e.cb.Attempts})
+}

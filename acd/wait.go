@@ -1,0 +1,547 @@
+package acd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"jinyin/media"
+	"jinyin/media/prompt"
+	"jinyin/store"
+)
+
+// Caller is who waits.
+type Caller struct {
+	Call   string // call id, for the records
+	Number string // the calling number; "" when withheld (no callback then)
+	Tier   string
+	Lang   string
+	Agent  string // direct to this agent first (9 + agent number)
+}
+
+// surveyWait is how long a caller has to key a score; holdGap is the
+// silence between plays of the hold prompt.
+const (
+	surveyWait = 8 * time.Second
+	holdGap    = 8 * time.Second
+)
+
+// join puts a caller in a queue, or says why not.
+func (d *ACD) join(name string, c Caller) (*entry, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queues[name]
+	var only *agent
+	if c.Agent != "" {
+		only = d.agents[c.Agent]
+		if only == nil {
+			return nil, fmt.Errorf("%w %q", ErrNoAgent, c.Agent)
+		}
+		if q == nil {
+			q = d.queues[d.dqueue]
+		}
+		if q == nil && len(only.queues) > 0 {
+			q = only.queues[0]
+		}
+	}
+	if q == nil {
+		return nil, fmt.Errorf("%w %q", ErrNoQueue, name)
+	}
+	for hops := 0; ; hops++ {
+		switch {
+		case only != nil:
+		case q.cfg.MaxLength > 0 && q.waiting.len() >= q.cfg.MaxLength:
+			if to := d.queues[q.cfg.MaxLengthDest]; to != nil && hops < 3 {
+				q = to
+				continue
+			}
+			return nil, ErrFull
+		case !d.loggedIn(q) && q.cfg.WhenEmpty == "leave":
+			return nil, ErrNoAgents
+		case !d.loggedIn(q) && q.cfg.WhenEmpty == "overflow" && hops < 3:
+			q = d.queues[q.cfg.Overflow]
+			continue
+		}
+		break
+	}
+	e := d.newEntry(q, c.Call, c.Number, c.Tier, d.clk.Now())
+	if only != nil {
+		e.only, e.preferred = only, only
+		d.direct[only] = append(d.direct[only], e)
+	} else {
+		q.waiting.push(e)
+	}
+	d.event(store.QueueEvent{Kind: "enter", Queue: q.cfg.Name, Call: c.Call, Caller: c.Number, Tier: c.Tier, Agent: c.Agent, Position: d.position(e)})
+	return e, nil
+}
+
+// leave takes an entry out for good; it reports false when an offer had
+// already taken it (the caller should answer that offer).
+func (d *ACD) leave(e *entry) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e.offered {
+		return false
+	}
+	e.gone = true
+	e.q.waiting.remove(e)
+	d.dropDirect(e)
+	return true
+}
+
+// move sends a waiting entry to another queue, keeping its place in time.
+func (d *ACD) move(e *entry, to *queue) bool {
+	d.mu.Lock()
+	if e.offered || e.gone {
+		d.mu.Unlock()
+		return false
+	}
+	e.q.waiting.remove(e)
+	d.dropDirect(e)
+	from := e.q
+	e.q, e.only = to, nil
+	e.key = d.key(to, e.tier, e.joined)
+	to.waiting.push(e)
+	d.mu.Unlock()
+	d.event(store.QueueEvent{Kind: "transfer", Queue: to.cfg.Name, Call: e.call, Caller: e.caller, Reason: "overflow from " + from.cfg.Name})
+	d.match()
+	return true
+}
+
+// release frees agents offered a call that did not reach them; those that
+// rang out are paused ("no-answer"), and the entry goes back to its place.
+func (d *ACD) release(e *entry, rangOut []*agent, back bool) {
+	now := d.clk.Now()
+	d.mu.Lock()
+	for _, a := range rangOut {
+		if a.state == ringing {
+			a.state = idle
+		}
+	}
+	if back && !e.gone {
+		e.offered = false
+		if e.only != nil {
+			d.direct[e.only] = append(d.direct[e.only], e)
+		} else {
+			e.q.waiting.push(e)
+		}
+	}
+	d.mu.Unlock()
+	for _, a := range rangOut {
+		d.event(store.QueueEvent{Time: now, Kind: "ring-no-answer", Queue: e.q.cfg.Name, Call: e.call, Agent: a.ext})
+		d.mu.Lock()
+		a.paused, a.reason = true, "no-answer"
+		d.mu.Unlock()
+		d.setAgent(a, "pause", "no-answer")
+	}
+	d.match()
+}
+
+// free puts agents that were offered a call but not rung back to idle.
+func (d *ACD) free(as []*agent) {
+	d.mu.Lock()
+	for _, a := range as {
+		if a.state == ringing {
+			a.state = idle
+		}
+	}
+	d.mu.Unlock()
+}
+
+// connected marks an agent busy with an entry's call.
+func (d *ACD) connected(e *entry, a *agent, offeredAt time.Time) {
+	now := d.clk.Now()
+	d.mu.Lock()
+	a.state = busy
+	e.gone = true
+	d.mu.Unlock()
+	d.event(store.QueueEvent{Time: now, Kind: "connect", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Tier: e.tier,
+		Wait: now.Sub(e.joined), Ring: now.Sub(offeredAt)})
+}
+
+// completed ends an agent's call: wrap-up, then idle again.
+func (d *ACD) completed(e *entry, a *agent, talk time.Duration, by string) {
+	d.mu.Lock()
+	a.calls++
+	a.talk += talk
+	a.state = wrapUp
+	q := e.q
+	q.handle[q.handles%len(q.handle)] = talk
+	q.handles++
+	wrap := q.wrapUp
+	d.mu.Unlock()
+	d.event(store.QueueEvent{Kind: "complete", Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Talk: talk, Reason: by})
+	d.clk.AfterFunc(wrap, func() {
+		d.mu.Lock()
+		a.state, a.idleSince = idle, d.clk.Now()
+		d.mu.Unlock()
+		d.match()
+	})
+}
+
+// Wait puts a caller in a queue and runs the call while it waits: hold
+// prompts, position and estimated wait every announce interval, key 1 for
+// a callback where the queue offers it, overflow and maximum wait; then
+// rings the agents offered, bridges to the one who answers, and after the
+// agent hangs up runs the survey. It returns nil once the call is over
+// (served, abandoned, or a callback booked), or an error when the caller
+// leaves the queue without being served and the flow should go on.
+func (d *ACD) Wait(ch media.Channel, queue string, c Caller) error {
+	e, err := d.join(queue, c)
+	if err != nil {
+		return err
+	}
+	w := &waiter{d: d, ch: ch, e: e, c: c, timers: make(chan string, 8)}
+	return w.run()
+}
+
+type waiter struct {
+	d      *ACD
+	ch     media.Channel
+	e      *entry
+	c      Caller
+	timers chan string
+	stops  []func() bool
+}
+
+func (w *waiter) after(dt time.Duration, what string) {
+	if dt <= 0 {
+		return
+	}
+	t := w.d.clk.AfterFunc(dt, func() {
+		select {
+		case w.timers <- what:
+		default:
+		}
+	})
+	w.stops = append(w.stops, t.Stop)
+}
+
+func (w *waiter) play(ids ...string) {
+	if p, err := w.d.prompts.Player(w.lang(), ids...); err == nil {
+		w.ch.Play(p)
+	}
+}
+
+func (w *waiter) lang() string {
+	if w.c.Lang != "" {
+		return w.c.Lang
+	}
+	return w.d.lang
+}
+
+func (w *waiter) run() error {
+	defer func() {
+		for _, s := range w.stops {
+			s()
+		}
+	}()
+	d, e := w.d, w.e
+	q := e.q
+	w.after(q.maxWait, "max-wait")
+	w.after(q.overAt, "overflow")
+	w.after(q.every, "announce")
+	if e.only != nil {
+		w.after(d.dwait, "direct")
+	}
+	w.play("queue-hold")
+	if q.cfg.Callback && w.c.Number != "" {
+		w.play("queue-hold", "callback-offer")
+	}
+	d.match()
+	var ring *ringCall
+	var o0 time.Time // when the offer being rung was made
+	for {
+		var ringDone <-chan ringResult
+		if ring != nil {
+			ringDone = ring.done
+		}
+		select {
+		case ev, ok := <-w.ch.Events():
+			if !ok || ev.Kind == media.EventHangup {
+				if ring != nil {
+					ring.cancel()
+					r := <-ring.done
+					d.release(e, nil, false)
+					d.free(ring.agents)
+					if r.ch != nil {
+						r.ch.Hangup()
+					}
+				}
+				return w.abandon()
+			}
+			if ev.Kind == media.EventDigit && ev.Digit == '1' && ring == nil && q.cfg.Callback && w.c.Number != "" {
+				if err := w.bookCallback(); err == nil {
+					return nil
+				}
+			}
+			if ev.Kind == media.EventPlayDone {
+				w.after(holdGap, "hold")
+			}
+		case what := <-w.timers:
+			if ring != nil && what != "hold" {
+				w.after(time.Second, what) // the agent rings: decide after the answer
+				continue
+			}
+			switch what {
+			case "hold":
+				w.play("queue-hold")
+			case "announce":
+				w.announce()
+				w.after(q.every, "announce")
+			case "overflow":
+				if to := d.queues[q.cfg.Overflow]; to != nil && d.move(e, to) {
+					q = to
+				}
+			case "direct":
+				w.undirect()
+			case "max-wait":
+				if to := d.queues[q.cfg.MaxWaitDest]; to != nil {
+					if d.move(e, to) {
+						q = to
+					}
+					continue
+				}
+				if d.leave(e) {
+					d.event(store.QueueEvent{Kind: "abandon", Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Wait: d.clk.Now().Sub(e.joined), Reason: "max-wait"})
+					return ErrMaxWait
+				}
+			}
+		case o := <-e.offers:
+			ring, o0 = w.d.ring(e, o, e.caller), o.at
+		case r := <-ringDone:
+			agents := ring.agents
+			ring = nil
+			if r.ch == nil {
+				d.release(e, r.rangOut, true)
+				d.free(agents)
+				w.play("queue-hold")
+				continue
+			}
+			d.free(without(agents, r.agent))
+			return w.talk(r, o0)
+		}
+	}
+}
+
+func without(as []*agent, x *agent) []*agent {
+	var out []*agent
+	for _, a := range as {
+		if a != x {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (w *waiter) abandon() error {
+	d, e := w.d, w.e
+	d.mu.Lock()
+	pos := d.position(e)
+	d.mu.Unlock()
+	d.leave(e)
+	d.event(store.QueueEvent{Kind: "abandon", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Position: pos, Wait: d.clk.Now().Sub(e.joined)})
+	d.match()
+	return nil
+}
+
+// undirect lets the queue serve a caller who waited for one agent.
+func (w *waiter) undirect() {
+	d, e := w.d, w.e
+	d.mu.Lock()
+	if e.offered || e.gone || e.only == nil {
+		d.mu.Unlock()
+		return
+	}
+	d.dropDirect(e)
+	e.only = nil
+	e.q.waiting.push(e)
+	d.mu.Unlock()
+	d.event(store.QueueEvent{Kind: "transfer", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Reason: "agent did not take it"})
+	w.play("agent-unavailable")
+	d.match()
+}
+
+func (w *waiter) announce() {
+	d, e := w.d, w.e
+	d.mu.Lock()
+	if e.offered {
+		d.mu.Unlock()
+		return
+	}
+	pos := d.position(e)
+	est := d.estimate(e.q, pos)
+	d.mu.Unlock()
+	var ids []string
+	lang := w.lang()
+	ids = append(ids, "position-before")
+	n, _ := prompt.Quantity(lang, int64(pos))
+	ids = append(ids, n...)
+	ids = append(ids, "position-after", "wait-before")
+	du, _ := prompt.Duration(lang, max(est.Round(time.Minute), time.Minute))
+	ids = append(ids, du...)
+	if e.q.cfg.Callback && w.c.Number != "" {
+		ids = append(ids, "callback-offer")
+	}
+	w.play(ids...)
+}
+
+func (w *waiter) bookCallback() error {
+	d, e := w.d, w.e
+	if !d.leave(e) {
+		return errors.New("already offered")
+	}
+	now := d.clk.Now()
+	cb := store.Callback{ID: strconv.FormatInt(now.UnixNano(), 36) + "-" + e.caller, Queue: e.q.cfg.Name, Number: e.caller, Tier: e.tier,
+		Joined: e.joined, Requested: now, Promised: now.Add(e.q.promise)}
+	if d.db != nil {
+		if err := d.db.SaveCallback(cb); err != nil {
+			d.log.Error("acd: callback not stored", "err", err)
+			d.mu.Lock()
+			e.gone = false
+			e.q.waiting.push(e)
+			d.mu.Unlock()
+			return err
+		}
+	}
+	d.mu.Lock()
+	ne := d.newEntry(e.q, "callback-"+cb.ID, cb.Number, cb.Tier, cb.Joined)
+	ne.cb = &cb
+	ne.q.waiting.push(ne)
+	d.mu.Unlock()
+	d.event(store.QueueEvent{Kind: "callback-requested", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Wait: now.Sub(e.joined)})
+	w.play("callback-booked")
+	for {
+		ev, ok := <-w.ch.Events()
+		if !ok || ev.Kind == media.EventHangup || ev.Kind == media.EventPlayDone {
+			break
+		}
+	}
+	w.ch.Hangup()
+	d.match()
+	return nil
+}
+
+type ringResult struct {
+	ch      media.Channel
+	agent   *agent
+	rangOut []*agent // agents that rang to the end without answering
+}
+
+type ringCall struct {
+	agents []*agent
+	at     time.Time
+	cancel func()
+	done   chan ringResult
+}
+
+// ring rings the offered agents at once for the queue's ring timeout;
+// the first to answer takes the call, the others stop ringing.
+func (d *ACD) ring(e *entry, o offer, from string) *ringCall {
+	ctx, cancel := context.WithCancel(context.Background())
+	var gone atomic.Bool // the caller hung up: no one rang out
+	r := &ringCall{agents: o.agents, at: o.at, cancel: func() { gone.Store(true); cancel() }, done: make(chan ringResult, 1)}
+	type answer struct {
+		ch  media.Channel
+		a   *agent
+		err error
+	}
+	answers := make(chan answer, len(o.agents))
+	for _, a := range o.agents {
+		go func() {
+			rctx, rcancel := context.WithTimeout(ctx, e.q.ring)
+			defer rcancel()
+			ch, err := d.dial.Ring(rctx, a.ext, from)
+			answers <- answer{ch, a, err}
+		}()
+	}
+	go func() {
+		var res ringResult
+		var failed []*agent
+		for range o.agents {
+			an := <-answers
+			switch {
+			case an.err == nil && res.ch == nil:
+				res.ch, res.agent = an.ch, an.a
+				cancel() // the others stop ringing
+			case an.err == nil:
+				an.ch.Hangup() // answered too late
+			default:
+				failed = append(failed, an.a)
+			}
+		}
+		cancel()
+		if res.ch == nil && !gone.Load() {
+			res.rangOut = failed // no one answered: each rang out or refused
+		}
+		r.done <- res
+	}()
+	return r
+}
+
+// talk bridges the caller to the agent who answered; when the agent hangs
+// up first and the queue runs a survey, the caller stays for it.
+func (w *waiter) talk(r ringResult, offeredAt time.Time) error {
+	d, e := w.d, w.e
+	d.connected(e, r.agent, offeredAt)
+	start := d.clk.Now()
+	callerLeft, _ := media.BridgeUntil(w.ch, r.ch)
+	by := "agent"
+	if callerLeft {
+		by = "caller"
+	}
+	d.completed(e, r.agent, d.clk.Now().Sub(start), by)
+	d.match()
+	if !callerLeft && e.q.cfg.Survey {
+		w.survey(r.agent)
+	}
+	return nil
+}
+
+func (w *waiter) survey(a *agent) {
+	d, e := w.d, w.e
+	w.play("survey")
+	t := d.clk.AfterFunc(surveyWait, func() {
+		select {
+		case w.timers <- "survey":
+		default:
+		}
+	})
+	defer t.Stop()
+	played := false
+	for {
+		select {
+		case ev, ok := <-w.ch.Events():
+			if !ok || ev.Kind == media.EventHangup {
+				return
+			}
+			if ev.Kind == media.EventPlayDone && !played {
+				played = true
+				t.Stop()
+				t = d.clk.AfterFunc(surveyWait, func() {
+					select {
+					case w.timers <- "survey":
+					default:
+					}
+				})
+			}
+			if ev.Kind == media.EventDigit && ev.Digit >= '1' && ev.Digit <= '5' {
+				d.event(store.QueueEvent{Kind: "survey", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Value: int(ev.Digit - '0')})
+				w.play("thanks")
+				for {
+					ev, ok := <-w.ch.Events()
+					if !ok || ev.Kind != media.EventDigit {
+						return
+					}
+				}
+			}
+		case what := <-w.timers:
+			if what == "survey" {
+				return
+			}
+		}
+	}
+}

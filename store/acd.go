@@ -1,0 +1,159 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// QueueEvent is one thing that happened in the call-centre queue: enter,
+// connect (with wait and ring time), abandon (with position and wait),
+// complete (by agent or caller), ring-no-answer, transfer, callback
+// requested/dialled/answered/failed, survey, pause/unpause, login/logout.
+type QueueEvent struct {
+	Seq      uint64        `json:"seq"` // set when stored
+	Time     time.Time     `json:"time"`
+	Kind     string        `json:"kind"`
+	Queue    string        `json:"queue,omitempty"`
+	Call     string        `json:"call,omitempty"`
+	Caller   string        `json:"caller,omitempty"`
+	Agent    string        `json:"agent,omitempty"`
+	Tier     string        `json:"tier,omitempty"`
+	Position int           `json:"position,omitempty"`
+	Wait     time.Duration `json:"wait,omitempty"`
+	Ring     time.Duration `json:"ring,omitempty"`
+	Talk     time.Duration `json:"talk,omitempty"`
+	Reason   string        `json:"reason,omitempty"` // pause reason, who hung up, why a callback failed
+	Value    int           `json:"value,omitempty"`  // survey score
+}
+
+// AppendQueueEvents stores events in one transaction, in order.
+func (db *DB) AppendQueueEvents(evs []QueueEvent) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketQueueEvents)
+		for i := range evs {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			evs[i].Seq = seq
+			v, err := json.Marshal(&evs[i])
+			if err != nil {
+				return err
+			}
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// QueueEvents returns up to limit events with sequence numbers after since.
+func (db *DB) QueueEvents(since uint64, limit int) ([]QueueEvent, error) {
+	var out []QueueEvent
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketQueueEvents).Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, since+1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var e QueueEvent
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("store: queue event %x: %w", k, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// NewQueueRecorder starts a batching writer of queue events.
+func NewQueueRecorder(db *DB, interval time.Duration, onErr func(error)) *Recorder[QueueEvent] {
+	return newRecorder(db.AppendQueueEvents, "queue event", interval, onErr)
+}
+
+// Callback is a caller's request to be called back, kept while it waits.
+// Joined is when the caller joined the queue: the callback keeps that
+// place. Attempts counts dials begun; it is written before each dial, so a
+// restart never dials a callback twice for one attempt.
+type Callback struct {
+	ID        string    `json:"id"`
+	Queue     string    `json:"queue"`
+	Number    string    `json:"number"`
+	Tier      string    `json:"tier,omitempty"`
+	Joined    time.Time `json:"joined"`
+	Requested time.Time `json:"requested"`
+	Promised  time.Time `json:"promised"`            // when the box promised to call back by
+	NotBefore time.Time `json:"not_before,omitzero"` // a window the caller chose
+	Attempts  int       `json:"attempts"`
+}
+
+// SaveCallback stores or updates a waiting callback.
+func (db *DB) SaveCallback(c Callback) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCallbacks).Put([]byte(c.ID), data)
+	})
+}
+
+// DeleteCallback removes a callback that is done (answered or given up).
+func (db *DB) DeleteCallback(id string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCallbacks).Delete([]byte(id))
+	})
+}
+
+// Callbacks returns the callbacks waiting, by id.
+func (db *DB) Callbacks() ([]Callback, error) {
+	var out []Callback
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCallbacks).ForEach(func(k, v []byte) error {
+			var c Callback
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("store: callback %q: %w", k, err)
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// AgentState is an agent's login and pause, kept across restarts.
+type AgentState struct {
+	LoggedIn bool   `json:"logged_in"`
+	Paused   bool   `json:"paused"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// SetAgentState stores an agent's state.
+func (db *DB) SetAgentState(ext string, s AgentState) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAgents).Put([]byte(ext), data)
+	})
+}
+
+// AgentStates returns every stored agent state.
+func (db *DB) AgentStates() (map[string]AgentState, error) {
+	out := map[string]AgentState{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAgents).ForEach(func(k, v []byte) error {
+			var s AgentState
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("store: agent %q: %w", k, err)
+			}
+			out[string(k)] = s
+			return nil
+		})
+	})
+	return out, err
+}
