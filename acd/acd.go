@@ -523,9 +523,9 @@ func (d *ACD) setAgent(a *agent, kind, reason string) {
 }
 
 // Agent actions, from feature codes, the console and the API.
-func (d *ACD) Login(ext string) error    { return d.agentDo(ext, "login", "") }
-func (d *ACD) Logout(ext string) error   { return d.agentDo(ext, "logout", "") }
-func (d *ACD) Unpause(ext string) error  { return d.agentDo(ext, "unpause", "") }
+func (d *ACD) Login(ext string) error   { return d.agentDo(ext, "login", "") }
+func (d *ACD) Logout(ext string) error  { return d.agentDo(ext, "logout", "") }
+func (d *ACD) Unpause(ext string) error { return d.agentDo(ext, "unpause", "") }
 func (d *ACD) Pause(ext, reason string) error {
 	if reason == "" {
 		reason = "break"

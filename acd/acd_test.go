@@ -36,6 +36,7 @@ func newLine(id string) *line {
 }
 
 func (l *line) ID() string { return l.id }
+
 // Play ends at once: prompts take no time on this line.
 func (l *line) Play(src media.Source) {
 	l.mu.Lock()
@@ -659,7 +660,7 @@ func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
 	if cbs, _ := h2.db.Callbacks(); len(cbs) != 1 || cbs[0].Attempts != 1 {
 		t.Errorf("attempt not stored before the dial: %+v", cbs)
 	}
-	d.answer <- nil // no answer: retried after a minute, once
+	d.answer <- nil    // no answer: retried after a minute, once
 	r = h2.nextRing(t) // meanwhile the agent is free: the later caller's turn
 	if r.from != "139" {
 		t.Fatalf("after the failed callback rang for %s", r.from)

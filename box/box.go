@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"jinyin/acd"
 	"jinyin/board"
 	"jinyin/config"
 	"jinyin/internal/clock"
@@ -48,6 +49,8 @@ type Box struct {
 	cdrs      *store.Recorder[store.CDR]
 	prompts   *prompt.Set // the default set with the prompts replaced at run time
 	ivr       *ivr.Engine
+	acd       *acd.ACD
+	qevents   *store.Recorder[store.QueueEvent]
 	stopStats chan struct{}
 	clock     clock.Clock
 }
@@ -116,6 +119,11 @@ func (b *Box) open() (err error) {
 	if b.ivr, err = b.newIVR(); err != nil {
 		return err
 	}
+	b.qevents = b.newQueueRecorder()
+	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, Dialer: dialer{b},
+		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano())}); err != nil {
+		return err
+	}
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
 		Password:    b.password,
@@ -137,6 +145,7 @@ func (b *Box) open() (err error) {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /status", b.serveStatus)
 		b.ivrAPI(mux)
+		b.acdAPI(mux)
 		// Profiles for an engineer on site; the API listens on loopback
 		// unless the config says otherwise.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -149,6 +158,9 @@ func (b *Box) open() (err error) {
 // route sends calls to IVR extensions to their flow, and calls to agents
 // and phones to the phone registered for them, bridged through the box.
 func (b *Box) route(to, from string) (sip.Route, error) {
+	if r, ok := b.agentRoute(to, from); ok {
+		return r, nil
+	}
 	e, ok := b.exts[to]
 	if !ok {
 		return sip.Route{}, sip.ErrNotFound
@@ -227,6 +239,7 @@ func (b *Box) Run(ctx context.Context) error {
 	n := 1
 	b.stopStats = make(chan struct{})
 	go b.flushStats(b.stopStats)
+	b.acd.Start()
 	if b.http != nil {
 		n++
 		go func() {
@@ -274,6 +287,13 @@ func (b *Box) close() {
 		s.Close()
 	}
 	b.spans = nil
+	if b.acd != nil {
+		b.acd.Close() // after SIP has stopped: callbacks being dialled have ended
+	}
+	if b.qevents != nil {
+		b.qevents.Close()
+		b.qevents = nil
+	}
 	if b.cdrs != nil {
 		b.cdrs.Close() // after SIP has stopped: every ended call is queued
 		b.cdrs = nil

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -71,6 +73,13 @@ func status(t *testing.T, httpAddr string) box.Status {
 // to credentials.txt; it answers automatically and plays the DTMF tones
 // 2580 into every call. It returns baresip's output.
 func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *bytes.Buffer {
+	out, _ := startBaresipCtl(t, dir, sipAddr, httpAddr, ext)
+	return out
+}
+
+// startBaresipCtl is startBaresip with the address of baresip's TCP
+// control (ctrl_tcp: netstrings of JSON commands, see baresipCommand).
+func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string) (*bytes.Buffer, string) {
 	bin := testenv.LookPath(t, "baresip", "baresip")
 	pw := password(t, dir, ext)
 	var ts []dtmftest.Tone
@@ -82,9 +91,9 @@ func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *bytes.Buffe
 	os.WriteFile(filepath.Join(dir, "tones.wav"), tones.Bytes(), 0o600)
 	bsdir := filepath.Join(dir, "baresip")
 	os.MkdirAll(bsdir, 0o700)
-	port := testenv.FreeAddr(t)
-	os.WriteFile(filepath.Join(bsdir, "config"), []byte("sip_listen "+port+"\naudio_source aufile,"+filepath.Join(dir, "tones.wav")+
-		"\naudio_player aufile,"+filepath.Join(dir, "heard.wav")+"\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule_app account.so\nsip_trans_def udp\n"), 0o600)
+	port, ctlAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
+	os.WriteFile(filepath.Join(bsdir, "config"), []byte("sip_listen "+port+"\nctrl_tcp_listen "+ctlAddr+"\naudio_source aufile,"+filepath.Join(dir, "tones.wav")+
+		"\naudio_player aufile,"+filepath.Join(dir, "heard.wav")+"\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\nsip_trans_def udp\n"), 0o600)
 	os.WriteFile(filepath.Join(bsdir, "accounts"), []byte("<sip:"+ext+"@"+sipAddr+";transport=udp>;auth_pass="+pw+";answermode=auto;regint=600\n"), 0o600)
 	cmd := exec.Command(bin, "-f", bsdir)
 	var out bytes.Buffer
@@ -98,7 +107,21 @@ func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *bytes.Buffe
 			t.Fatalf("baresip did not register:\n%s", out.String())
 		}
 	}
-	return &out
+	return &out, ctlAddr
+}
+
+// baresipCommand sends one command ("hangup") to baresip's ctrl_tcp.
+func baresipCommand(t *testing.T, ctlAddr, command string) {
+	conn, err := net.DialTimeout("tcp", ctlAddr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msg := `{"command":"` + command + `","token":"t"}`
+	fmt.Fprintf(conn, "%d:%s,", len(msg), msg)
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 512)
+	conn.Read(buf) // the response, if any
 }
 
 // TestBaresipTakesABridgedCall: baresip registers as agent 1002 with the

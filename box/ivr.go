@@ -76,21 +76,18 @@ func (b *Box) flushStats(stop <-chan struct{}) {
 	}
 }
 
-// transfer hands an IVR call to a person: a queue's agents (the first of
-// them to answer takes it), an agent or extension, or a number through a
+// transfer hands an IVR call to a person: a queue (the ACD), an agent (the
+// ACD, waiting for that agent first), an extension, or a number through a
 // trunk. It returns once the call is over, or an error at once when no
 // one can take it.
 func (b *Box) transfer(ch media.Channel, t ivr.Target) error {
 	switch t.Kind {
 	case "queue":
-		var agents []string
-		for _, q := range b.cfg.Queues {
-			if q.Name == t.What {
-				agents = q.Agents
-			}
-		}
-		return b.ring(ch, agents, t.Caller)
+		return b.queueTransfer(ch, t)
 	case "agent", "ext":
+		if t.Kind == "agent" && b.acd.IsAgent(t.What) {
+			return b.queueTransfer(ch, t)
+		}
 		e, ok := b.exts[t.What]
 		if !ok || (t.Kind == "agent" && e.Kind != "agent") || (e.Kind != "agent" && e.Kind != "phone") {
 			return fmt.Errorf("no %s %q", t.Kind, t.What)
@@ -106,8 +103,7 @@ var errNoOne = errors.New("no one to take the call: no phone of the target is re
 
 // ring rings the newest registered phone of each extension at once while
 // the caller hears ring-back, bridges the caller to the first to answer and
-// cancels the others. This is ring-all over the queue's agents; the ACD
-// with strategies, tiers and callbacks replaces it for queues.
+// cancels the others: calls to extensions (queues go to the ACD).
 func (b *Box) ring(ch media.Channel, exts []string, from string) error {
 	type result struct {
 		call *sip.Call

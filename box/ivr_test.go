@@ -408,6 +408,10 @@ func TestDemoZeroReachesAnAgent(t *testing.T) {
 	dir := t.TempDir()
 	sipAddr, httpAddr, _ := startBox(t, dir)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
+	res, err := http.Post("http://"+httpAddr+"/agents/1002/login", "", nil)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("login over the API: %v %v", err, res.Status)
+	}
 	call := dial(t, sipAddr, "100", "13800000003", "")
 	h := listen(t, call)
 	h.hear("zh", "main-menu")
@@ -436,4 +440,67 @@ func heardDigits(alaw []byte) string {
 	media.PCMA.Decode(pcm, alaw)
 	det.Process(pcm)
 	return digits
+}
+
+// The queue as the issue tells it: agent 1001 registers a softphone
+// (baresip), logs in with *11, a caller calls 100 and presses 0, talks to
+// the agent (hears the digits baresip plays), the agent hangs up, the
+// caller rates the call 5; the survey, the queue events and the CDRs are
+// in the store.
+func TestDemoQueueLoginTalkSurvey(t *testing.T) {
+	dir := t.TempDir()
+	sipAddr, httpAddr, stop := startBox(t, dir)
+	out, ctl := startBaresipCtl(t, dir, sipAddr, httpAddr, "1001")
+
+	login := dial(t, sipAddr, "*11", "1001", password(t, dir, "1001"))
+	listen(t, login).hear("zh", "logged-in")
+
+	call := dial(t, sipAddr, "100", "13800000005", "")
+	h := listen(t, call)
+	h.hear("zh", "main-menu")
+	call.SendDigits("0")
+	h.hear("zh", "transfer")
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(heardDigits(call.Heard()[h.from:]), "2580"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("did not hear the agent:\n%s", out.String())
+		}
+	}
+	baresipCommand(t, ctl, "hangup")
+	h.hear("zh", "survey")
+	call.SendDigits("5")
+	h.hear("zh", "thanks")
+	stop()
+
+	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	evs, _ := db.QueueEvents(0, 100)
+	kinds := map[string]store.QueueEvent{}
+	for _, e := range evs {
+		kinds[e.Kind] = e
+	}
+	if e := kinds["login"]; e.Agent != "1001" {
+		t.Errorf("login %+v", e)
+	}
+	if e := kinds["connect"]; e.Agent != "1001" || e.Queue != "general" || e.Caller != "13800000005" {
+		t.Errorf("connect %+v", e)
+	}
+	if e := kinds["complete"]; e.Reason != "agent" || e.Talk <= 0 {
+		t.Errorf("complete %+v", e)
+	}
+	if e := kinds["survey"]; e.Value != 5 || e.Agent != "1001" {
+		t.Errorf("survey %+v (events %+v)", e, evs)
+	}
+	cdrs, _ := db.CDRs(0, 10)
+	legs := 0
+	for _, c := range cdrs {
+		if (c.To == "100" && c.From == "13800000005") || (c.Direction == "out" && c.From == "13800000005") {
+			legs++
+		}
+	}
+	if legs != 2 {
+		t.Errorf("CDRs of the caller's and the agent's legs: %+v", cdrs)
+	}
 }

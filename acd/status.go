@@ -1,0 +1,72 @@
+package acd
+
+import (
+	"sort"
+	"time"
+)
+
+// QueueStatus is a queue as the API and the console show it.
+type QueueStatus struct {
+	Name        string        `json:"name"`
+	Waiting     int           `json:"waiting"` // callers and callbacks
+	Callbacks   int           `json:"callbacks"`
+	LongestWait time.Duration `json:"longest_wait"`
+	Available   int           `json:"available"`
+	Busy        int           `json:"busy"` // ringing, talking or in wrap-up
+	Paused      int           `json:"paused"`
+	LoggedOut   int           `json:"logged_out"`
+}
+
+// AgentStatus is an agent as the API and the console show it.
+type AgentStatus struct {
+	Ext        string        `json:"ext"`
+	LoggedIn   bool          `json:"logged_in"`
+	Paused     bool          `json:"paused"`
+	Reason     string        `json:"reason,omitempty"`
+	State      string        `json:"state"`
+	Registered bool          `json:"registered"`
+	Calls      int           `json:"calls"`
+	Talk       time.Duration `json:"talk"`
+}
+
+// Status is every queue and agent now.
+type Status struct {
+	Queues []QueueStatus `json:"queues"`
+	Agents []AgentStatus `json:"agents"`
+}
+
+// Status reports the queues and agents.
+func (d *ACD) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.clk.Now()
+	var st Status
+	for _, q := range d.queues {
+		qs := QueueStatus{Name: q.cfg.Name, Waiting: q.waiting.len()}
+		for _, e := range q.waiting.items {
+			if e.cb != nil {
+				qs.Callbacks++
+			}
+			qs.LongestWait = max(qs.LongestWait, now.Sub(e.joined))
+		}
+		for _, a := range q.members {
+			switch {
+			case !a.loggedIn:
+				qs.LoggedOut++
+			case a.paused:
+				qs.Paused++
+			case a.state != idle:
+				qs.Busy++
+			default:
+				qs.Available++
+			}
+		}
+		st.Queues = append(st.Queues, qs)
+	}
+	for _, a := range d.agentList() {
+		st.Agents = append(st.Agents, AgentStatus{Ext: a.ext, LoggedIn: a.loggedIn, Paused: a.paused, Reason: a.reason, State: a.state.String(),
+			Registered: d.dial.Registered(a.ext), Calls: a.calls, Talk: a.talk})
+	}
+	sort.Slice(st.Queues, func(i, j int) bool { return st.Queues[i].Name < st.Queues[j].Name })
+	return st
+}
