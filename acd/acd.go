@@ -135,6 +135,13 @@ type ACD struct {
 	rng     *rand.Rand
 	workers sync.WaitGroup
 	closed  bool
+
+	data      string // recordings go under data/recordings
+	talks     map[*agent]*talk
+	sample    float64
+	keepDays  int
+	keepBytes int64
+	sups      map[string]bool
 }
 
 // Options are what New needs besides the config.
@@ -146,7 +153,8 @@ type Options struct {
 	Dialer  Dialer
 	Prompts *prompt.Set
 	Lang    string
-	Seed    uint64 // for the random strategy
+	Seed    uint64 // for the random strategy and the sampling of recordings
+	Data    string // the data directory, for recordings
 }
 
 func dur(s string, def time.Duration) time.Duration {
@@ -161,7 +169,12 @@ func dur(s string, def time.Duration) time.Duration {
 func New(cfg *config.Config, o Options) (*ACD, error) {
 	d := &ACD{clk: o.Clock, log: o.Log, db: o.DB, rec: o.Events, dial: o.Dialer, prompts: o.Prompts, lang: o.Lang,
 		queues: map[string]*queue{}, agents: map[string]*agent{}, direct: map[*agent][]*entry{}, tiers: cfg.ACD.Tiers,
-		dwait: dur(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1))}
+		dwait: dur(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1)),
+		data: o.Data, talks: map[*agent]*talk{}, sample: cfg.ACD.SampleShare, keepDays: cfg.ACD.RecordDays,
+		keepBytes: int64(cfg.ACD.RecordMaxMB) << 20, sups: map[string]bool{}}
+	for _, s := range cfg.ACD.Supervisors {
+		d.sups[s] = true
+	}
 	now := d.clk.Now()
 	for _, e := range cfg.Extensions {
 		if e.Kind == "agent" {
@@ -557,6 +570,9 @@ func (d *ACD) agentDo(ext, kind, reason string) error {
 	d.match()
 	return nil
 }
+
+// IsSupervisor reports whether ext may monitor calls.
+func (d *ACD) IsSupervisor(ext string) bool { return d.sups[ext] }
 
 // IsAgent reports whether ext is an agent.
 func (d *ACD) IsAgent(ext string) bool {

@@ -85,7 +85,7 @@ func (silence) Fill(dst []int16) int { clear(dst); return len(dst) }
 type ring struct {
 	who    string // agent, or "dial:NUMBER"
 	from   string
-	answer chan *line // a line answers; nil rings out
+	answer chan media.Channel // a line answers; nil rings out
 	ctx    context.Context
 }
 
@@ -96,7 +96,7 @@ type dialer struct {
 }
 
 func (f *dialer) call(ctx context.Context, who, from string) (media.Channel, error) {
-	r := &ring{who: who, from: from, answer: make(chan *line, 1), ctx: ctx}
+	r := &ring{who: who, from: from, answer: make(chan media.Channel, 1), ctx: ctx}
 	f.rings <- r
 	select {
 	case l := <-r.answer:
@@ -749,4 +749,8 @@ func BenchmarkNext(b *testing.B) {
 		e.offered = false
 		e.q.waiting.push(e)
 	}
+}
+
+func storeRecording(id, file string, start time.Time) store.Recording {
+	return store.Recording{ID: id, File: file, Start: start, Bytes: 1000}
 }

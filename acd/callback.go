@@ -88,7 +88,12 @@ func (d *ACD) callback(e *entry, o offer) {
 	}
 	d.connected(e, a, o.at)
 	start := d.clk.Now()
-	custLeft, _ := media.BridgeUntil(cust, agentCh)
+	custLeft := true
+	if tk, err := d.newTalk(e, a, cust, agentCh); err == nil {
+		custLeft = tk.run()
+	} else {
+		agentCh.Hangup()
+	}
 	cancel()
 	by := "agent"
 	if custLeft {

@@ -488,7 +488,13 @@ func (w *waiter) talk(r ringResult, offeredAt time.Time) error {
 	d, e := w.d, w.e
 	d.connected(e, r.agent, offeredAt)
 	start := d.clk.Now()
-	callerLeft, _ := media.BridgeUntil(w.ch, r.ch)
+	tk, err := d.newTalk(e, r.agent, w.ch, r.ch)
+	if err != nil {
+		r.ch.Hangup()
+		d.completed(e, r.agent, 0, "error")
+		return err
+	}
+	callerLeft := tk.run()
 	by := "agent"
 	if callerLeft {
 		by = "caller"

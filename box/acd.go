@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +60,27 @@ func (b *Box) queueTransfer(ch media.Channel, t ivr.Target) error {
 // *14 available again.
 var agentCodes = []string{"*11", "*12", "*13", "*14"}
 
+// Supervisors' feature codes: *15, *16 or *17 and an agent's number
+// listen to, whisper to, or barge in on that agent's queue call; during
+// it 4, 5 and 6 switch between the three.
+var monitorCodes = map[string]string{"*15": acd.Listen, "*16": acd.Whisper, "*17": acd.Barge}
+
 // agentRoute routes a feature code, or reports that to is not one.
 func (b *Box) agentRoute(to, from string) (sip.Route, bool) {
+	if len(to) > 3 {
+		if mode, ok := monitorCodes[to[:3]]; ok && strings.Trim(to[3:], "0123456789") == "" {
+			agent := to[3:]
+			return sip.Route{Auth: true, App: func(ch media.Channel) {
+				if !b.acd.IsSupervisor(from) {
+					b.log.Warn("monitoring refused: not a supervisor", "from", from, "agent", agent)
+					return
+				}
+				if err := b.acd.Monitor(ch, from, agent, mode); err != nil {
+					b.log.Info("monitoring", "supervisor", from, "agent", agent, "err", err)
+				}
+			}}, true
+		}
+	}
 	code := ""
 	for _, c := range agentCodes {
 		if to == c || (c == "*13" && strings.HasPrefix(to, c) && strings.Trim(to[3:], "0123456789") == "") {
@@ -127,6 +148,23 @@ func (b *Box) acdAPI(mux *http.ServeMux) {
 			return
 		}
 		writeJSON(w, nil, err)
+	})
+	mux.HandleFunc("GET /recordings", func(w http.ResponseWriter, r *http.Request) {
+		recs, err := b.db.Recordings()
+		if r.URL.Query().Get("sampled") != "" {
+			recs = slices.DeleteFunc(recs, func(x store.Recording) bool { return !x.Sampled })
+		}
+		writeJSON(w, recs, err)
+	})
+	mux.HandleFunc("GET /recordings/{id}", func(w http.ResponseWriter, r *http.Request) {
+		recs, err := b.db.Recordings()
+		i := slices.IndexFunc(recs, func(x store.Recording) bool { return x.ID == r.PathValue("id") })
+		if err != nil || i < 0 {
+			http.Error(w, "no such recording", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "audio/wav")
+		http.ServeFile(w, r, filepath.Join(b.data, recs[i].File))
 	})
 	mux.HandleFunc("GET /queue/events", func(w http.ResponseWriter, r *http.Request) {
 		since, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)

@@ -121,7 +121,7 @@ func (b *Box) open() (err error) {
 	}
 	b.qevents = b.newQueueRecorder()
 	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, Dialer: dialer{b},
-		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano())}); err != nil {
+		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano()), Data: dataDir}); err != nil {
 		return err
 	}
 	b.sip, err = sip.Listen(sip.Options{
@@ -238,7 +238,7 @@ func (b *Box) Run(ctx context.Context) error {
 	go func() { errc <- b.sip.Serve(ctx) }()
 	n := 1
 	b.stopStats = make(chan struct{})
-	go b.flushStats(b.stopStats)
+	go b.housekeeping(b.stopStats)
 	b.acd.Start()
 	if b.http != nil {
 		n++

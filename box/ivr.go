@@ -35,8 +35,12 @@ func Env(boards config.Env) config.Env {
 	return boards
 }
 
-// statsEvery is how often the IVR's counters go to the store.
-const statsEvery = 10 * time.Second
+// statsEvery is how often the IVR's counters go to the store; sweepEvery
+// how often old recordings are deleted.
+const (
+	statsEvery = 10 * time.Second
+	sweepEvery = time.Hour
+)
 
 // newIVR builds the flow engine on the box's prompts (with the ones
 // replaced at run time), store and transfers.
@@ -60,10 +64,16 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 	return e, e.Init()
 }
 
-// flushStats writes the IVR counters every statsEvery until stop closes.
-func (b *Box) flushStats(stop <-chan struct{}) {
+// housekeeping writes the IVR counters every statsEvery and applies the
+// recordings' retention at start and every sweepEvery, until stop closes.
+func (b *Box) housekeeping(stop <-chan struct{}) {
 	t := time.NewTicker(statsEvery)
 	defer t.Stop()
+	sweep := time.NewTicker(sweepEvery)
+	defer sweep.Stop()
+	if err := b.acd.Sweep(); err != nil {
+		b.log.Error("recordings retention", "err", err)
+	}
 	for {
 		select {
 		case <-stop:
@@ -71,6 +81,10 @@ func (b *Box) flushStats(stop <-chan struct{}) {
 		case <-t.C:
 			if err := b.ivr.Stats.Flush(b.db); err != nil {
 				b.log.Error("ivr counters", "err", err)
+			}
+		case <-sweep.C:
+			if err := b.acd.Sweep(); err != nil {
+				b.log.Error("recordings retention", "err", err)
 			}
 		}
 	}

@@ -493,6 +493,9 @@ func TestDemoQueueLoginTalkSurvey(t *testing.T) {
 	if e := kinds["survey"]; e.Value != 5 || e.Agent != "1001" {
 		t.Errorf("survey %+v (events %+v)", e, evs)
 	}
+	if recs, _ := db.Recordings(); len(recs) != 1 || recs[0].Agent != "1001" || recs[0].Bytes < 44+4*media.RateHz {
+		t.Errorf("recordings %+v", recs)
+	}
 	cdrs, _ := db.CDRs(0, 10)
 	legs := 0
 	for _, c := range cdrs {

@@ -138,6 +138,7 @@ type Queue struct {
 	CallbackRetryDelay string `toml:"callback_retry_delay"` // default 5m
 	CallbackPromise    string `toml:"callback_promise"`     // promised within, default 1h
 	Survey             bool   `toml:"survey"`               // 1-5 after the agent hangs up
+	Record             bool   `toml:"record"`               // stereo WAV of each call: caller left, agent right
 }
 
 // ACD is what every queue shares.
@@ -150,6 +151,15 @@ type ACD struct {
 	// for that agent before DirectQueue takes over (default 20s).
 	DirectWait  string `toml:"direct_wait"`
 	DirectQueue string `toml:"direct_queue"`
+	// Recordings older than RecordDays, and the oldest beyond RecordMaxMB
+	// in all, are deleted; SampleShare of them (0 to 1) are marked for
+	// quality review.
+	RecordDays  int     `toml:"record_days"`
+	RecordMaxMB int     `toml:"record_max_mb"`
+	SampleShare float64 `toml:"sample_share"`
+	// Supervisors may listen (*15), whisper (*16) or barge (*17) on an
+	// agent's call: *15 and the agent's number.
+	Supervisors []string `toml:"supervisors"`
 }
 
 // Trunk is a SIP trunk to a carrier or a peer PBX.

@@ -231,6 +231,14 @@ func (v *validator) validate(c *Config, env Env) {
 		}
 	}
 	v.duration("acd.direct_wait", c.ACD.DirectWait, time.Second, 10*time.Minute)
+	if c.ACD.RecordDays < 0 || c.ACD.RecordMaxMB < 0 || c.ACD.SampleShare < 0 || c.ACD.SampleShare > 1 {
+		v.report("acd", "record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1")
+	}
+	for i, s := range c.ACD.Supervisors {
+		if e, ok := extOf(c, s); !ok || (e.Kind != "agent" && e.Kind != "phone") {
+			v.report(fmt.Sprintf("acd.supervisors.%d", i), "supervisor %q is not an agent or phone extension", s)
+		}
+	}
 	if c.ACD.DirectQueue != "" && !queues[c.ACD.DirectQueue] {
 		v.report("acd.direct_queue", "direct_queue %q is not a [[queue]]", c.ACD.DirectQueue)
 	}
@@ -290,6 +298,15 @@ func (v *validator) queue(p string, q Queue) {
 	if q.CallbackRetries < 0 || q.CallbackRetries > 10 {
 		v.report(p+".callback_retries", "callback_retries must be from 0 to 10")
 	}
+}
+
+func extOf(c *Config, number string) (Extension, bool) {
+	for _, e := range c.Extensions {
+		if e.Number == number {
+			return e, true
+		}
+	}
+	return Extension{}, false
 }
 
 // Strategies are the queue strategies.

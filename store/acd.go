@@ -157,3 +157,52 @@ func (db *DB) AgentStates() (map[string]AgentState, error) {
 	})
 	return out, err
 }
+
+// Recording is a queue call recorded to a stereo WAV (caller left, agent
+// right) under the data directory; Sampled marks it for quality review.
+type Recording struct {
+	ID       string        `json:"id"` // start time, then the call: sorts by time
+	Queue    string        `json:"queue"`
+	Agent    string        `json:"agent"`
+	Caller   string        `json:"caller"`
+	Call     string        `json:"call"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration"`
+	File     string        `json:"file"` // relative to the data directory
+	Bytes    int64         `json:"bytes"`
+	Sampled  bool          `json:"sampled"`
+}
+
+// AddRecording stores a recording's row (after its file is complete).
+func (db *DB) AddRecording(r Recording) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRecordings).Put([]byte(r.ID), data)
+	})
+}
+
+// DeleteRecording removes a recording's row.
+func (db *DB) DeleteRecording(id string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRecordings).Delete([]byte(id))
+	})
+}
+
+// Recordings returns the recordings, oldest first.
+func (db *DB) Recordings() ([]Recording, error) {
+	var out []Recording
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRecordings).ForEach(func(k, v []byte) error {
+			var r Recording
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("store: recording %q: %w", k, err)
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}

@@ -16,6 +16,7 @@
 //	queue_events big-endian uint64 sequence -> QueueEvent as JSON (schema 4)
 //	callbacks    callback id -> Callback as JSON, while it waits (schema 4)
 //	agents       extension -> AgentState as JSON (schema 4)
+//	recordings   recording id (sortable by time) -> Recording as JSON (schema 4)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

@@ -32,6 +32,7 @@ var (
 	bucketQueueEvents = []byte("queue_events")
 	bucketCallbacks   = []byte("callbacks")
 	bucketAgents      = []byte("agents")
+	bucketRecordings  = []byte("recordings")
 	keySchema         = []byte("schema")
 )
 
@@ -57,9 +58,10 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
-	// 3 -> 4: the queue's events, callbacks waiting, agents' state.
+	// 3 -> 4: the queue's events, callbacks waiting, agents' state, call
+	// recordings.
 	func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketQueueEvents, bucketCallbacks, bucketAgents} {
+		for _, b := range [][]byte{bucketQueueEvents, bucketCallbacks, bucketAgents, bucketRecordings} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
