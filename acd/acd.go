@@ -104,6 +104,7 @@ type entry struct {
 	preferred *agent
 	cb        *store.Callback
 	offers    chan offer // to the waiting caller (buffered)
+	kick      chan error // the queue sends the waiting caller away (buffered)
 	idx       int        // in q.waiting; -1 when not in it
 	offered   bool
 	gone      bool
@@ -135,6 +136,8 @@ type ACD struct {
 	rng     *rand.Rand
 	workers sync.WaitGroup
 	closed  bool
+	ctx     context.Context // ends at Close: rings and dials in flight stop
+	stop    context.CancelFunc
 
 	data      string // recordings go under data/recordings
 	talks     map[*agent]*talk
@@ -175,6 +178,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 	for _, s := range cfg.ACD.Supervisors {
 		d.sups[s] = true
 	}
+	d.ctx, d.stop = context.WithCancel(context.Background())
 	now := d.clk.Now()
 	for _, e := range cfg.Extensions {
 		if e.Kind == "agent" {
@@ -237,11 +241,13 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 // logged in before a restart).
 func (d *ACD) Start() { d.match() }
 
-// Close stops taking new work and waits for callback workers.
+// Close stops taking new work, stops rings and dials in flight, and waits
+// for callback workers.
 func (d *ACD) Close() {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
+	d.stop()
 	d.workers.Wait()
 }
 
@@ -286,7 +292,8 @@ func better(x, y *entry) bool {
 
 func (d *ACD) newEntry(q *queue, call, caller, tier string, joined time.Time) *entry {
 	d.seq++
-	return &entry{id: d.seq, call: call, q: q, caller: caller, tier: tier, joined: joined, key: d.key(q, tier, joined), idx: -1, offers: make(chan offer, 1)}
+	return &entry{id: d.seq, call: call, q: q, caller: caller, tier: tier, joined: joined, key: d.key(q, tier, joined), idx: -1,
+		offers: make(chan offer, 1), kick: make(chan error, 1)}
 }
 
 // schedule puts an entry in its queue now, or at notBefore.
@@ -559,6 +566,20 @@ func (d *ACD) agentDo(ext, kind, reason string) error {
 		a.idleSince = d.clk.Now()
 	case "logout":
 		a.loggedIn = false
+		// A queue that callers leave when no agent is logged in sends
+		// its waiting callers on (callbacks stay: they wait for agents).
+		for _, q := range a.queues {
+			if q.cfg.WhenEmpty == "leave" && !d.loggedIn(q) {
+				for _, e := range q.waiting.items {
+					if e.cb == nil {
+						select {
+						case e.kick <- ErrNoAgents:
+						default:
+						}
+					}
+				}
+			}
+		}
 	case "pause":
 		a.paused, a.reason = true, reason
 	case "unpause":

@@ -754,3 +754,48 @@ func BenchmarkNext(b *testing.B) {
 func storeRecording(id, file string, start time.Time) store.Recording {
 	return store.Recording{ID: id, File: file, Start: start, Bytes: 1000}
 }
+
+// A queue whose rule is to leave when no agent is logged in sends its
+// waiting callers on when the last agent logs out.
+func TestLeaveWhenEmpty(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.d.Login("1003")
+	h.d.Pause("1003", "lunch")
+	_, done := h.waitCall("night", Caller{Call: "n", Number: "1"})
+	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["night"].waiting.len() == 1 })
+	h.d.Logout("1003")
+	if err := <-done; !errors.Is(err, ErrNoAgents) {
+		t.Errorf("after the last agent left: %v", err)
+	}
+	if p := h.events(t, "pause"); len(p) != 1 || p[0].Reason != "lunch" {
+		t.Errorf("pause events %+v", p)
+	}
+	st := h.d.Status()
+	for _, a := range st.Agents {
+		if a.Ext == "1003" && (a.LoggedIn || !a.Paused) {
+			t.Errorf("status of 1003: %+v", a)
+		}
+	}
+}
+
+// A callback booked for a window is not dialled before it opens.
+func TestCallbackWindow(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001")
+	if _, err := h.d.Book("general", "13800000002", "", h.clk.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.d.Book("general", "not a number", "", time.Time{}); err == nil {
+		t.Error("a bad number was booked")
+	}
+	h.d.match()
+	select {
+	case r := <-h.dl.rings:
+		t.Fatalf("%s rang before the window", r.who)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.clk.Advance(time.Hour)
+	if r := h.nextRing(t); r.who != "1001" || r.from != "13800000002" {
+		t.Errorf("at the window rang %s for %s", r.who, r.from)
+	}
+}

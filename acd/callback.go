@@ -2,6 +2,10 @@ package acd
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"jinyin/media"
 	"jinyin/store"
@@ -39,7 +43,9 @@ func (d *ACD) callback(e *entry, o offer) {
 		}
 	}
 	d.event(store.QueueEvent{Kind: "callback-dialled", Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Value: e.cb.Attempts})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*q.ring)
+	ctx, cancel := context.WithCancel(d.ctx)
+	t := d.clk.AfterFunc(2*q.ring, cancel) // the customer rings twice as long as an agent
+	defer t.Stop()
 	dialled := make(chan struct{})
 	watched := make(chan struct{})
 	go func() { // the agent hanging up stops the dial
@@ -120,4 +126,39 @@ func (d *ACD) giveUp(e *entry, why string) {
 		d.db.DeleteCallback(e.cb.ID)
 	}
 	d.event(store.QueueEvent{Kind: "callback-failed", Queue: e.q.cfg.Name, Call: e.call, Caller: e.cb.Number, Reason: why, Value: e.cb.Attempts})
+}
+
+// Book asks for a callback outside a waiting call (the API, a web form, an
+// agent): it joins the queue now, or at notBefore, the window the customer
+// chose; it is stored before Book returns.
+func (d *ACD) Book(queue, number, tier string, notBefore time.Time) (store.Callback, error) {
+	d.mu.Lock()
+	q := d.queues[queue]
+	d.mu.Unlock()
+	if q == nil {
+		return store.Callback{}, fmt.Errorf("%w %q", ErrNoQueue, queue)
+	}
+	if number == "" || strings.Trim(number, "+0123456789") != "" {
+		return store.Callback{}, fmt.Errorf("acd: %q is not a number to call back", number)
+	}
+	now := d.clk.Now()
+	joined := now
+	if notBefore.After(now) {
+		joined = notBefore
+	}
+	cb := store.Callback{ID: strconv.FormatInt(now.UnixNano(), 36) + "-" + number, Queue: queue, Number: number, Tier: tier,
+		Joined: joined, Requested: now, Promised: joined.Add(q.promise), NotBefore: notBefore}
+	if d.db != nil {
+		if err := d.db.SaveCallback(cb); err != nil {
+			return cb, err
+		}
+	}
+	d.mu.Lock()
+	e := d.newEntry(q, "callback-"+cb.ID, number, tier, joined)
+	e.cb = &cb
+	d.schedule(e, notBefore)
+	d.mu.Unlock()
+	d.event(store.QueueEvent{Kind: "callback-requested", Queue: queue, Caller: number, Tier: tier})
+	d.match()
+	return cb, nil
 }

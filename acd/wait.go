@@ -310,6 +310,11 @@ func (w *waiter) run() error {
 					return ErrMaxWait
 				}
 			}
+		case err := <-e.kick:
+			if ring == nil && d.leave(e) {
+				d.event(store.QueueEvent{Kind: "abandon", Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Wait: d.clk.Now().Sub(e.joined), Reason: "no agents"})
+				return err
+			}
 		case o := <-e.offers:
 			ring, o0 = w.d.ring(e, o, e.caller), o.at
 		case r := <-ringDone:
@@ -441,7 +446,7 @@ type ringCall struct {
 // ring rings the offered agents at once for the queue's ring timeout;
 // the first to answer takes the call, the others stop ringing.
 func (d *ACD) ring(e *entry, o offer, from string) *ringCall {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(d.ctx)
 	var gone atomic.Bool // the caller hung up: no one rang out
 	r := &ringCall{agents: o.agents, at: o.at, cancel: func() { gone.Store(true); cancel() }, done: make(chan ringResult, 1)}
 	type answer struct {
@@ -452,8 +457,10 @@ func (d *ACD) ring(e *entry, o offer, from string) *ringCall {
 	answers := make(chan answer, len(o.agents))
 	for _, a := range o.agents {
 		go func() {
-			rctx, rcancel := context.WithTimeout(ctx, e.q.ring)
+			rctx, rcancel := context.WithCancel(ctx)
 			defer rcancel()
+			t := d.clk.AfterFunc(e.q.ring, rcancel) // the ring timeout, on the injected clock
+			defer t.Stop()
 			ch, err := d.dial.Ring(rctx, a.ext, from)
 			answers <- answer{ch, a, err}
 		}()

@@ -2,8 +2,10 @@ package box
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -148,6 +150,28 @@ func (b *Box) acdAPI(mux *http.ServeMux) {
 			return
 		}
 		writeJSON(w, nil, err)
+	})
+	mux.HandleFunc("POST /callbacks", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Queue     string    `json:"queue"`
+			Number    string    `json:"number"`
+			Tier      string    `json:"tier"`
+			NotBefore time.Time `json:"not_before"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil {
+			http.Error(w, "want JSON {queue, number, tier, not_before}: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		cb, err := b.acd.Book(req.Queue, req.Number, req.Tier, req.NotBefore)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, cb, nil)
+	})
+	mux.HandleFunc("GET /callbacks", func(w http.ResponseWriter, r *http.Request) {
+		cbs, err := b.db.Callbacks()
+		writeJSON(w, cbs, err)
 	})
 	mux.HandleFunc("GET /recordings", func(w http.ResponseWriter, r *http.Request) {
 		recs, err := b.db.Recordings()
