@@ -42,7 +42,7 @@ func (d dialer) Dial(ctx context.Context, trunk, number string) (media.Channel, 
 	return d.b.sip.DialTrunk(ctx, trunk, number, "")
 }
 
-func (d dialer) Registered(agent string) bool { return len(d.b.sip.Registrar.Contacts(agent)) > 0 }
+func (d dialer) Registered(agent string) bool { return d.b.sip.Registrar.Has(agent) }
 
 var _ acd.Dialer = dialer{}
 

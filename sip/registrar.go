@@ -60,6 +60,15 @@ func (r *Registrar) Contacts(ext string) []Binding {
 	return out
 }
 
+// Has reports whether ext has a live contact, without copying them: the
+// queue asks it of every agent at every decision.
+func (r *Registrar) Has(ext string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expire(ext)
+	return len(r.bindings[ext]) > 0
+}
+
 // Registered lists the extensions with at least one live contact.
 func (r *Registrar) Registered() map[string]int {
 	r.mu.Lock()

@@ -144,8 +144,11 @@ func TestExpiryCapRemoval(t *testing.T) {
 	}
 	// Expiry: a contact of 120 s is gone after 120 s.
 	roundTrip(t, r, "1002", passwords["1002"], 1, "d", "Contact: <sip:1002@10.0.0.9>;expires=120")
+	if !r.Has("1002") {
+		t.Fatal("1002 registered but Has says no")
+	}
 	clk.Advance(121 * time.Second)
-	if len(r.Contacts("1002")) != 0 || r.Registered()["1001"] != 2 {
+	if len(r.Contacts("1002")) != 0 || r.Has("1002") || r.Registered()["1001"] != 2 {
 		t.Fatalf("expiry: %v", r.Registered())
 	}
 	// Too brief.
