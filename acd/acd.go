@@ -71,7 +71,6 @@ type agent struct {
 	calls     int
 	talk      time.Duration
 	queues    []*queue
-	wrap      clock.Timer
 }
 
 type queue struct {

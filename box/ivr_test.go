@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"jinyin/acd"
 	"jinyin/box"
 	"jinyin/config"
 	"jinyin/internal/clock"
@@ -505,5 +506,64 @@ func TestDemoQueueLoginTalkSurvey(t *testing.T) {
 	}
 	if legs != 2 {
 		t.Errorf("CDRs of the caller's and the agent's legs: %+v", cdrs)
+	}
+}
+
+// An agent whose phone rings and is not answered (SIPp) is paused with
+// reason no-answer, and the call goes to the next agent (baresip), who
+// answers.
+func TestQueueAgentThatDoesNotAnswer(t *testing.T) {
+	sippBin := testenv.LookPath(t, "sipp", "sip-tester")
+	dir := t.TempDir()
+	cfg := strings.Replace(string(config.Default()), `ring_timeout = "20s"`, `ring_timeout = "5s"`, 1)
+	sipAddr, httpAddr, _ := startConfig(t, dir, []byte(cfg))
+	host, _, _ := strings.Cut(sipAddr, ":")
+	_, phonePort, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	phone := exec.Command(sippBin, "-sf", filepath.Join("testdata", "sipp", "agent-no-answer.xml"), "-i", host, "-p", phonePort, "-m", "1",
+		"-nostdin", "-timeout", "30s", "-timeout_error")
+	var phoneOut bytes.Buffer
+	phone.Stdout, phone.Stderr = &phoneOut, &phoneOut
+	if err := phone.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { phone.Process.Kill(); phone.Wait() }()
+	reg := exec.Command(sippBin, sipAddr, "-sf", filepath.Join("testdata", "sipp", "agent-register.xml"), "-i", host, "-p", "0", "-m", "1",
+		"-nostdin", "-timeout", "10s", "-timeout_error", "-s", "1001", "-au", "1001", "-ap", password(t, dir, "1001"), "-key", "agent_port", phonePort)
+	if out, err := reg.CombinedOutput(); err != nil {
+		t.Fatalf("SIPp registering 1001: %v\n%s", err, out)
+	}
+	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
+	for _, a := range []string{"1001", "1002"} { // 1001 first: the longest idle
+		if res, err := http.Post("http://"+httpAddr+"/agents/"+a+"/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("login %s: %v", a, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	call := dial(t, sipAddr, "100", "13800000006", "")
+	h := listen(t, call)
+	h.hear("zh", "main-menu")
+	call.SendDigits("0")
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(heardDigits(call.Heard()[h.from:]), "2580"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("did not reach 1002:\n%s\nSIPp:\n%s", out.String(), phoneOut.String())
+		}
+	}
+	if err := phone.Wait(); err != nil {
+		t.Errorf("SIPp phone: %v\n%s", err, phoneOut.String())
+	}
+	res, err := http.Get("http://" + httpAddr + "/queues")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st acd.Status
+	json.NewDecoder(res.Body).Decode(&st)
+	res.Body.Close()
+	for _, a := range st.Agents {
+		if a.Ext == "1001" && (!a.Paused || a.Reason != "no-answer") {
+			t.Errorf("1001 after ringing out: %+v", a)
+		}
+		if a.Ext == "1002" && a.State != "busy" {
+			t.Errorf("1002 while talking: %+v", a)
+		}
 	}
 }
