@@ -799,3 +799,23 @@ func TestCallbackWindow(t *testing.T) {
 		t.Errorf("at the window rang %s for %s", r.who, r.from)
 	}
 }
+
+// A caller who hangs up between being offered and the ring frees the
+// agents offered.
+func TestAbandonWhileOffered(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001")
+	e := h.joinAt(t, "general", "c", "")
+	h.d.match() // offers e to 1001: the offer waits in e.offers
+	if s, _, _ := h.agentState("1001"); s != ringing {
+		t.Fatalf("1001 is %v after the offer", s)
+	}
+	w := &waiter{d: h.d, ch: newLine("c"), e: e}
+	w.abandon()
+	if s, _, _ := h.agentState("1001"); s != idle {
+		t.Errorf("1001 is %v after the caller left", s)
+	}
+	if a := h.events(t, "abandon"); len(a) != 1 {
+		t.Errorf("abandon events %+v", a)
+	}
+}

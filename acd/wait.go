@@ -346,8 +346,19 @@ func (w *waiter) abandon() error {
 	d, e := w.d, w.e
 	d.mu.Lock()
 	pos := d.position(e)
+	e.gone = true
+	e.q.waiting.remove(e)
+	d.dropDirect(e)
+	select {
+	case o := <-e.offers: // offered under the lock, not yet rung: free the agents
+		for _, a := range o.agents {
+			if a.state == ringing {
+				a.state = idle
+			}
+		}
+	default:
+	}
 	d.mu.Unlock()
-	d.leave(e)
 	d.event(store.QueueEvent{Kind: "abandon", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Position: pos, Wait: d.clk.Now().Sub(e.joined)})
 	d.match()
 	return nil
