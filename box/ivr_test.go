@@ -567,3 +567,89 @@ func TestQueueAgentThatDoesNotAnswer(t *testing.T) {
 		}
 	}
 }
+
+// A callback over SIP, across a restart: the caller (extension 1003's
+// phone) waits in the general queue with no agent logged in, keys 1 and
+// hangs up; the box restarts; agent 1002 (baresip) logs in, is rung for
+// the callback, answers, and the box calls 1003 back (SIPp answers).
+func TestCallbackOverSIPAcrossRestart(t *testing.T) {
+	sippBin := testenv.LookPath(t, "sipp", "sip-tester")
+	dir := t.TempDir()
+	cfg := config.Default()
+	sipAddr, _, stop := startConfig(t, dir, cfg)
+	call := dial(t, sipAddr, "100", "1003", "")
+	h := listen(t, call)
+	h.hear("zh", "main-menu")
+	call.SendDigits("0")
+	h.hear("zh", "queue-hold", "callback-offer")
+	call.SendDigits("1")
+	h.hear("zh", "callback-booked")
+	stop()
+
+	sipAddr, httpAddr, _ := startConfig(t, dir, cfg)
+	res, err := http.Get("http://" + httpAddr + "/callbacks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cbs []store.Callback
+	json.NewDecoder(res.Body).Decode(&cbs)
+	res.Body.Close()
+	if len(cbs) != 1 || cbs[0].Number != "1003" || cbs[0].Queue != "general" || cbs[0].Attempts != 0 {
+		t.Fatalf("callbacks after the restart: %+v", cbs)
+	}
+	host, _, _ := strings.Cut(sipAddr, ":")
+	_, phonePort, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	customer := exec.Command(sippBin, "-sf", filepath.Join("testdata", "sipp", "customer-answers.xml"), "-i", host, "-p", phonePort, "-m", "1",
+		"-nostdin", "-timeout", "30s", "-timeout_error")
+	var custOut bytes.Buffer
+	customer.Stdout, customer.Stderr = &custOut, &custOut
+	if err := customer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { customer.Process.Kill(); customer.Wait() }()
+	reg := exec.Command(sippBin, sipAddr, "-sf", filepath.Join("testdata", "sipp", "agent-register.xml"), "-i", host, "-p", "0", "-m", "1",
+		"-nostdin", "-timeout", "10s", "-timeout_error", "-s", "1003", "-au", "1003", "-ap", password(t, dir, "1003"), "-key", "agent_port", phonePort)
+	if out, err := reg.CombinedOutput(); err != nil {
+		t.Fatalf("SIPp registering 1003: %v\n%s", err, out)
+	}
+	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
+	if res, err := http.Post("http://"+httpAddr+"/agents/1002/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("login: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- customer.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the customer's phone: %v\n%s\nbaresip:\n%s", err, custOut.String(), out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the customer was not called back:\n%s\nbaresip:\n%s", custOut.String(), out.String())
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get("http://" + httpAddr + "/queue/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []store.QueueEvent
+		json.NewDecoder(res.Body).Decode(&evs)
+		res.Body.Close()
+		var kinds []string
+		for _, e := range evs {
+			kinds = append(kinds, e.Kind)
+		}
+		got := strings.Join(kinds, " ")
+		if strings.Contains(got, "callback-requested") && strings.Contains(got, "callback-dialled") && strings.Contains(got, "callback-answered") && strings.Contains(got, "complete") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue events: %s", got)
+		}
+	}
+	res, _ = http.Get("http://" + httpAddr + "/callbacks")
+	json.NewDecoder(res.Body).Decode(&cbs)
+	res.Body.Close()
+	if len(cbs) != 0 {
+		t.Errorf("callbacks left after it was answered: %+v", cbs)
+	}
+}
