@@ -141,6 +141,7 @@ type ACD struct {
 	data      string // recordings go under data/recordings
 	talks     map[*agent]*talk
 	sample    float64
+	samples   map[string]*[2]int // agent and day -> recordings, sampled
 	keepDays  int
 	keepBytes int64
 	sups      map[string]bool
@@ -172,7 +173,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 	d := &ACD{clk: o.Clock, log: o.Log, db: o.DB, rec: o.Events, dial: o.Dialer, prompts: o.Prompts, lang: o.Lang,
 		queues: map[string]*queue{}, agents: map[string]*agent{}, direct: map[*agent][]*entry{}, tiers: cfg.ACD.Tiers,
 		dwait: dur(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1)),
-		data: o.Data, talks: map[*agent]*talk{}, sample: cfg.ACD.SampleShare, keepDays: cfg.ACD.RecordDays,
+		data: o.Data, talks: map[*agent]*talk{}, sample: cfg.ACD.SampleShare, samples: map[string]*[2]int{}, keepDays: cfg.ACD.RecordDays,
 		keepBytes: int64(cfg.ACD.RecordMaxMB) << 20, sups: map[string]bool{}}
 	for _, s := range cfg.ACD.Supervisors {
 		d.sups[s] = true

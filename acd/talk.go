@@ -298,15 +298,40 @@ func (r *recording) finish(d *ACD) {
 	if r.dropped > 0 {
 		d.log.Warn("acd: recording lost audio: the disk fell behind", "file", r.path, "samples", r.dropped)
 	}
-	d.mu.Lock()
-	r.row.Sampled = d.rng.Float64() < d.sample
-	d.mu.Unlock()
+	r.row.Sampled = d.sampled(r.row.Agent, r.row.Start)
 	if err == nil && d.db != nil {
 		err = d.db.AddRecording(r.row)
 	}
 	if err != nil {
 		d.log.Error("acd: recording", "file", r.path, "err", err)
 	}
+}
+
+// sampled decides whether a recording is marked for review: at random
+// with the configured share, and also whenever an agent's sampled
+// recordings of the day have fallen below that share, so that each agent
+// gets their share each day, not only on average.
+func (d *ACD) sampled(agent string, start time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sample <= 0 {
+		return false
+	}
+	k := agent + start.Format(" 2006-01-02")
+	c := d.samples[k]
+	if c == nil {
+		if len(d.samples) > 10000 { // a new day: forget the old ones
+			clear(d.samples)
+		}
+		c = &[2]int{}
+		d.samples[k] = c
+	}
+	c[0]++
+	pick := d.rng.Float64() < d.sample || float64(c[1]) < d.sample*float64(c[0])-1
+	if pick {
+		c[1]++
+	}
+	return pick
 }
 
 // Sweep deletes recordings older than the retention days, then the oldest

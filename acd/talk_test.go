@@ -232,3 +232,25 @@ func TestRecordingRetention(t *testing.T) {
 		t.Error("file of a deleted recording kept")
 	}
 }
+
+// Sampling gives each agent their share of each day's recordings.
+func TestSamplingSharePerAgentPerDay(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.d.sample = 0.2
+	day := h.clk.Now()
+	for _, agent := range []string{"1001", "1002", "1003"} {
+		n := 0
+		for i := 0; i < 50; i++ {
+			if h.d.sampled(agent, day) {
+				n++
+			}
+		}
+		if n < 9 || n > 20 {
+			t.Errorf("agent %s: %d of 50 sampled, want about 10", agent, n)
+		}
+	}
+	h.d.sample = 0
+	if h.d.sampled("1001", day) {
+		t.Error("sampled with a share of 0")
+	}
+}
