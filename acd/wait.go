@@ -247,9 +247,10 @@ func (w *waiter) run() error {
 	if e.only != nil {
 		w.after(d.dwait, "direct")
 	}
-	w.play("queue-hold")
 	if q.cfg.Callback && w.c.Number != "" {
 		w.play("queue-hold", "callback-offer")
+	} else {
+		w.play("queue-hold")
 	}
 	d.match()
 	var ring *ringCall
