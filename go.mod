@@ -6,9 +6,11 @@ require (
 	github.com/emiago/sipgo v1.7.2
 	github.com/icholy/digest v1.2.0
 	github.com/pelletier/go-toml/v2 v2.4.3
+	github.com/tarm/serial v0.0.0-20180830185346-98f6abe2eb07
 	github.com/zaf/g711 v1.4.0
 	go.etcd.io/bbolt v1.5.0
-	golang.org/x/sys v0.45.0
+	golang.org/x/crypto v0.58.0
+	golang.org/x/sys v0.49.0
 )
 
 require (

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"jinyin/acd"
 	"jinyin/board"
 	"jinyin/config"
+	"jinyin/console"
 	"jinyin/internal/clock"
 	"jinyin/internal/fsutil"
 	"jinyin/ivr"
@@ -53,6 +55,10 @@ type Box struct {
 	qevents   *store.Recorder[store.QueueEvent]
 	stopStats chan struct{}
 	clock     clock.Clock
+
+	console     *console.Console
+	consolePort io.ReadWriteCloser
+	consoleDone chan struct{}
 }
 
 // Option changes how New builds the box.
@@ -105,9 +111,6 @@ func (b *Box) open() (err error) {
 	for _, id := range absent {
 		log.Warn("span card absent; span left out", "span", id)
 	}
-	if cfg.Console.Device != "" {
-		log.Warn("the serial console is not in this firmware yet; console.device is ignored", "device", cfg.Console.Device)
-	}
 	maxContacts := map[string]int{}
 	for _, e := range cfg.Extensions {
 		maxContacts[e.Number] = e.MaxContacts
@@ -136,6 +139,9 @@ func (b *Box) open() (err error) {
 		},
 	})
 	if err != nil {
+		return err
+	}
+	if err := b.openConsole(); err != nil {
 		return err
 	}
 	if cfg.HTTP.Listen != "" {
@@ -240,6 +246,10 @@ func (b *Box) Run(ctx context.Context) error {
 	b.stopStats = make(chan struct{})
 	go b.housekeeping(b.stopStats)
 	b.acd.Start()
+	if b.console != nil {
+		b.consoleDone = make(chan struct{})
+		go func() { b.console.Serve(ctx.Done()); close(b.consoleDone) }()
+	}
 	if b.http != nil {
 		n++
 		go func() {
@@ -277,6 +287,12 @@ func (b *Box) Run(ctx context.Context) error {
 }
 
 func (b *Box) close() {
+	if b.consoleDone != nil {
+		<-b.consoleDone // its session is over before the store closes
+	}
+	if b.consolePort != nil {
+		b.consolePort.Close()
+	}
 	if b.sip != nil {
 		b.sip.Close()
 	}

@@ -275,3 +275,12 @@ func typeWord(t reflect.Type) string {
 	}
 	return t.String()
 }
+
+// Text is a configuration as TOML, as the console's config show prints it.
+func Text(c *Config) string {
+	b, err := toml.Marshal(c)
+	if err != nil {
+		return "# " + err.Error() + "\n"
+	}
+	return string(b)
+}

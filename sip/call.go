@@ -678,3 +678,16 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// Calls lists the calls up or being set up, as their records so far.
+func (s *Server) Calls() []CallRecord {
+	var out []CallRecord
+	s.calls.Range(func(_, v any) bool {
+		c := v.(*Call)
+		c.mu.Lock()
+		out = append(out, c.rec)
+		c.mu.Unlock()
+		return true
+	})
+	return out
+}

@@ -206,3 +206,24 @@ func (db *DB) Recordings() ([]Recording, error) {
 	})
 	return out, err
 }
+
+// ConsolePassword returns the console admin's password hash, ErrNotFound
+// before one is set.
+func (db *DB) ConsolePassword() ([]byte, error) {
+	var h []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		h = append(h, tx.Bucket(bucketConsole).Get([]byte("admin"))...)
+		return nil
+	})
+	if err == nil && len(h) == 0 {
+		err = ErrNotFound
+	}
+	return h, err
+}
+
+// SetConsolePassword stores the console admin's password hash.
+func (db *DB) SetConsolePassword(hash []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketConsole).Put([]byte("admin"), hash)
+	})
+}

@@ -17,6 +17,7 @@
 //	callbacks    callback id -> Callback as JSON, while it waits (schema 4)
 //	agents       extension -> AgentState as JSON (schema 4)
 //	recordings   recording id (sortable by time) -> Recording as JSON (schema 4)
+//	console      "admin" -> bcrypt hash of the console password (schema 4)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

@@ -33,6 +33,7 @@ var (
 	bucketCallbacks   = []byte("callbacks")
 	bucketAgents      = []byte("agents")
 	bucketRecordings  = []byte("recordings")
+	bucketConsole     = []byte("console")
 	keySchema         = []byte("schema")
 )
 
@@ -59,9 +60,9 @@ var migrations = []func(tx *bolt.Tx) error{
 		return nil
 	},
 	// 3 -> 4: the queue's events, callbacks waiting, agents' state, call
-	// recordings.
+	// recordings, the console's admin password.
 	func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketQueueEvents, bucketCallbacks, bucketAgents, bucketRecordings} {
+		for _, b := range [][]byte{bucketQueueEvents, bucketCallbacks, bucketAgents, bucketRecordings, bucketConsole} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

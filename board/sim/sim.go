@@ -3,6 +3,8 @@
 package sim
 
 import (
+	"sync"
+
 	"jinyin/board"
 	"jinyin/config"
 	"jinyin/hal"
@@ -14,7 +16,26 @@ func init() {
 		Name: "sim",
 		Doc:  "simulated line cards (no hardware); the default",
 		Spans: map[string]board.SpanDriver{
-			"sim": func(config.Span) (hal.Span, bool, error) { return halsim.NewSpan(), true, nil },
+			"sim": func(c config.Span) (hal.Span, bool, error) {
+				s := halsim.NewSpan()
+				mu.Lock()
+				opened[c.ID] = s
+				mu.Unlock()
+				return s, true, nil
+			},
 		},
 	})
+}
+
+var (
+	mu     sync.Mutex
+	opened = map[int]*halsim.Span{}
+)
+
+// Opened is the simulated span last opened for a span id: where a test or
+// a demo injects alarms and faults into a running box.
+func Opened(id int) *halsim.Span {
+	mu.Lock()
+	defer mu.Unlock()
+	return opened[id]
 }

@@ -1,0 +1,61 @@
+package box
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"jinyin/config"
+	"jinyin/console"
+)
+
+// openConsole opens the serial console of the config, if any.
+func (b *Box) openConsole() error {
+	if b.cfg.Console.Device == "" {
+		return nil
+	}
+	port, err := console.Open(b.cfg.Console.Device, b.cfg.Console.Baud)
+	if err != nil {
+		return err
+	}
+	b.consolePort = port
+	b.console = console.New(port, console.Options{Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Name: b.cfg.Box.Name,
+		Spans: b.consoleSpans, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) }})
+	return nil
+}
+
+func (b *Box) consoleSpans() []console.SpanRow {
+	var rows []console.SpanRow
+	for _, s := range b.spans {
+		c := s.Config
+		rows = append(rows, console.SpanRow{ID: c.ID, Type: c.Type, Framing: c.Framing, Coding: c.Coding, Clock: c.Clock, Group: c.Group,
+			Signalling: c.Signalling, Channels: c.Channels, Alarms: s.Alarms().String()})
+	}
+	return rows
+}
+
+func (b *Box) consoleCalls() []console.CallRow {
+	var rows []console.CallRow
+	for _, c := range b.sip.Calls() {
+		rows = append(rows, console.CallRow{ID: c.ID, Direction: c.Direction, From: c.From, To: c.To, Trunk: c.Trunk, Since: c.Start})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Since.Before(rows[j].Since) })
+	return rows
+}
+
+func (b *Box) consoleRegs() []console.RegRow {
+	var rows []console.RegRow
+	regs := b.sip.Registrar.Registered()
+	var exts []string
+	for e := range regs {
+		exts = append(exts, e)
+	}
+	sort.Strings(exts)
+	for _, e := range exts {
+		rows = append(rows, console.RegRow{Kind: "phone", Name: e, State: strconv.Itoa(regs[e]) + " contact(s)"})
+	}
+	for _, t := range b.sip.Trunks() {
+		rows = append(rows, console.RegRow{Kind: "trunk", Name: t.Name, State: fmt.Sprint(t.State)})
+	}
+	return rows
+}

@@ -1,0 +1,396 @@
+package console
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// command is one console command: its words (matched by unambiguous
+// prefixes), what follows them, and what it does.
+type command struct {
+	words []string
+	args  string
+	help  string
+	run   func(c *Console, args []string) (string, error)
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{words: []string{"help"}, args: "[COMMAND]", help: "list the commands, or how to use one", run: (*Console).cmdHelp},
+		{words: []string{"show", "spans"}, help: "every span: type, framing, coding, clock, alarms", run: (*Console).showSpans},
+		{words: []string{"show", "span"}, args: "N", help: "one span in detail", run: (*Console).showSpan},
+		{words: []string{"show", "alarms"}, help: "spans with alarms", run: (*Console).showAlarms},
+		{words: []string{"show", "calls"}, help: "calls up now", run: (*Console).showCalls},
+		{words: []string{"show", "queues"}, help: "callers waiting, longest wait, agents per queue", run: (*Console).showQueues},
+		{words: []string{"show", "agents"}, help: "agents: login, pause, state, calls", run: (*Console).showAgents},
+		{words: []string{"show", "registrations"}, help: "phones and trunks registered", run: (*Console).showRegs},
+		{words: []string{"agent"}, args: "ID pause [REASON] | unpause | login | logout", help: "change an agent's state", run: (*Console).agent},
+		{words: []string{"config", "show"}, help: "the running configuration", run: (*Console).configShow},
+		{words: []string{"passwd"}, help: "change the admin password", run: nil},
+		{words: []string{"exit"}, help: "log out", run: nil},
+	}
+}
+
+// match finds the command a line names, and its arguments. Each word may
+// be any prefix that names one word only among the commands that matched
+// so far.
+func match(line string) (*command, []string, error) {
+	toks := strings.Fields(line)
+	cands := make([]*command, 0, len(commands))
+	for i := range commands {
+		cands = append(cands, &commands[i])
+	}
+	for i, tok := range toks {
+		words := map[string]bool{}
+		for _, c := range cands {
+			if i < len(c.words) && strings.HasPrefix(c.words[i], tok) {
+				words[c.words[i]] = true
+			}
+		}
+		var exact string
+		for w := range words {
+			if w == tok {
+				exact = w
+			}
+		}
+		var chosen string
+		switch {
+		case exact != "":
+			chosen = exact
+		case len(words) == 1:
+			for w := range words {
+				chosen = w
+			}
+		case len(words) > 1:
+			// "sh sp" is show spans, "sh sp 1" show span 1: among the words
+			// a prefix fits, take the one whose command fits what follows
+			// (arguments or none), when only one does.
+			rest := len(toks) > i+1
+			fit := map[string]bool{}
+			for _, c := range cands {
+				if len(c.words) == i+1 && words[c.words[i]] && (c.args != "") == rest {
+					fit[c.words[i]] = true
+				}
+			}
+			if len(fit) != 1 {
+				return nil, nil, fmt.Errorf("%q is ambiguous: %s", tok, strings.Join(sorted(words), ", "))
+			}
+			for w := range fit {
+				chosen = w
+			}
+		}
+		if chosen == "" {
+			// No command word here: the rest are arguments of a command
+			// whose words all matched.
+			for _, c := range cands {
+				if len(c.words) == i {
+					return c, toks[i:], nil
+				}
+			}
+			return nil, nil, fmt.Errorf("no command %q; type ? for the list", strings.Join(toks[:i+1], " "))
+		}
+		next := cands[:0:0]
+		for _, c := range cands {
+			if i < len(c.words) && c.words[i] == chosen {
+				next = append(next, c)
+			}
+		}
+		cands = next
+	}
+	for _, c := range cands {
+		if len(c.words) == len(toks) {
+			return c, nil, nil
+		}
+	}
+	var more []string
+	for _, c := range cands {
+		more = append(more, strings.Join(c.words, " "))
+	}
+	return nil, nil, fmt.Errorf("incomplete command; it goes on as: %s", strings.Join(more, ", "))
+}
+
+func sorted(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// nextWords lists what may follow the complete words of a partial line,
+// and the partial word being typed.
+func nextWords(line string) (words map[string]string, partial string) {
+	toks := strings.Fields(line)
+	if !strings.HasSuffix(line, " ") && len(toks) > 0 {
+		partial, toks = toks[len(toks)-1], toks[:len(toks)-1]
+	}
+	words = map[string]string{}
+	for _, c := range commands {
+		ok := len(c.words) > len(toks)
+		for i := 0; ok && i < len(toks); i++ {
+			ok = strings.HasPrefix(c.words[i], toks[i])
+		}
+		if ok && strings.HasPrefix(c.words[len(toks)], partial) {
+			if len(c.words) == len(toks)+1 {
+				words[c.words[len(toks)]] = c.help
+			} else if _, seen := words[c.words[len(toks)]]; !seen {
+				words[c.words[len(toks)]] = ""
+			}
+		}
+	}
+	return words, partial
+}
+
+// complete finishes the word being typed when only one fits, else lists
+// those that do.
+func (c *Console) complete(e *editor, prompt string) {
+	words, partial := nextWords(e.line())
+	switch len(words) {
+	case 0:
+		e.out.WriteString("\a")
+	case 1:
+		for w := range words {
+			for _, r := range w[len(partial):] + " " {
+				e.insert(r)
+			}
+		}
+	default:
+		e.out.WriteString("\r\n" + strings.Join(sorted(keys(words)), "  ") + "\r\n" + prompt + e.line())
+	}
+}
+
+func keys(m map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// help lists what may come next, with what each does.
+func (c *Console) help(e *editor, prompt string) {
+	words, _ := nextWords(e.line())
+	var b strings.Builder
+	b.WriteString("?\r\n")
+	if cmd, args, err := match(e.line()); err == nil && len(args) == 0 && cmd.args != "" {
+		fmt.Fprintf(&b, "  %s %s\r\n", strings.Join(cmd.words, " "), cmd.args)
+	}
+	for _, w := range sorted(keys(words)) {
+		fmt.Fprintf(&b, "  %-16s %s\r\n", w, words[w])
+	}
+	b.WriteString(prompt + e.line())
+	e.out.WriteString(b.String())
+}
+
+// run runs a command line; it reports true for exit.
+func (c *Console) run(stop <-chan struct{}, line string) bool {
+	cmd, args, err := match(line)
+	if err != nil {
+		c.write("% " + err.Error() + "\n")
+		return false
+	}
+	switch cmd.words[0] {
+	case "exit":
+		return true
+	case "passwd":
+		if err := c.passwd(stop); err != nil {
+			c.write("% " + err.Error() + "\n")
+		}
+		return false
+	}
+	out, err := cmd.run(c, args)
+	if err != nil {
+		c.write("% " + err.Error() + "\n")
+		return false
+	}
+	c.write(out)
+	return false
+}
+
+func (c *Console) passwd(stop <-chan struct{}) error {
+	none := func(*editor) {}
+	c.write("New password: ")
+	a, err := c.readLine(stop, &editor{hidden: true}, none, none)
+	if err != nil {
+		return err
+	}
+	c.write("Again: ")
+	b, err := c.readLine(stop, &editor{hidden: true}, none, none)
+	if err != nil {
+		return err
+	}
+	if a != b || len(a) < 8 {
+		return fmt.Errorf("not changed: the two must match and be 8 characters or more")
+	}
+	if err := c.setPassword(a); err != nil {
+		return err
+	}
+	c.write("Password changed.\n")
+	return nil
+}
+
+// table aligns rows in columns for an 80-column terminal.
+func table(header string, rows [][]string) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, header)
+	for _, r := range rows {
+		fmt.Fprintln(w, strings.Join(r, "\t"))
+	}
+	w.Flush()
+	return b.String()
+}
+
+func (c *Console) cmdHelp(args []string) (string, error) {
+	if len(args) > 0 {
+		cmd, _, err := match(strings.Join(args, " "))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("usage: %s %s\n  %s\n", strings.Join(cmd.words, " "), cmd.args, cmd.help), nil
+	}
+	var rows [][]string
+	for _, cmd := range commands {
+		rows = append(rows, []string{strings.TrimSpace(strings.Join(cmd.words, " ") + " " + cmd.args), cmd.help})
+	}
+	return table("COMMAND\tWHAT IT DOES", rows), nil
+}
+
+func (c *Console) showSpans(args []string) (string, error) {
+	var rows [][]string
+	for _, s := range c.o.Spans() {
+		rows = append(rows, []string{strconv.Itoa(s.ID), s.Type, s.Framing, s.Coding, s.Clock, s.Signalling, s.Group, s.Alarms})
+	}
+	if len(rows) == 0 {
+		return "no spans\n", nil
+	}
+	return table("SPAN\tTYPE\tFRAMING\tCODING\tCLOCK\tSIGNALLING\tGROUP\tALARMS", rows), nil
+}
+
+func (c *Console) showSpan(args []string) (string, error) {
+	if len(args) != 1 {
+		return "", fmt.Errorf("usage: show span N (the span's id, e.g. show span 1)")
+	}
+	id, err := strconv.Atoi(args[0])
+	for _, s := range c.o.Spans() {
+		if err == nil && s.ID == id {
+			return fmt.Sprintf("span %d (%s, group %s)\n  framing   %s\n  coding    %s\n  clock     %s\n  signalling %s\n  channels  %s\n  alarms    %s\n",
+				s.ID, s.Type, s.Group, s.Framing, s.Coding, s.Clock, s.Signalling, s.Channels, s.Alarms), nil
+		}
+	}
+	var ids []string
+	for _, s := range c.o.Spans() {
+		ids = append(ids, strconv.Itoa(s.ID))
+	}
+	return "", fmt.Errorf("no span %q; the spans are %s", args[0], strings.Join(ids, ", "))
+}
+
+func (c *Console) showAlarms(args []string) (string, error) {
+	var rows [][]string
+	for _, s := range c.o.Spans() {
+		if s.Alarms != "none" {
+			rows = append(rows, []string{strconv.Itoa(s.ID), s.Alarms})
+		}
+	}
+	if len(rows) == 0 {
+		return "no alarms\n", nil
+	}
+	return table("SPAN\tALARMS", rows), nil
+}
+
+func (c *Console) showCalls(args []string) (string, error) {
+	calls := c.o.Calls()
+	if len(calls) == 0 {
+		return "no calls\n", nil
+	}
+	now := c.o.Clock.Now()
+	var rows [][]string
+	for _, cl := range calls {
+		id := cl.ID
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		rows = append(rows, []string{id, cl.Direction, cl.From, cl.To, cl.Trunk, now.Sub(cl.Since).Round(time.Second).String()})
+	}
+	return table("CALL\tDIR\tFROM\tTO\tTRUNK\tUP", rows) + fmt.Sprintf("%d calls\n", len(calls)), nil
+}
+
+func (c *Console) showQueues(args []string) (string, error) {
+	var rows [][]string
+	for _, q := range c.o.ACD.Status().Queues {
+		rows = append(rows, []string{q.Name, strconv.Itoa(q.Waiting), strconv.Itoa(q.Callbacks), q.LongestWait.Round(time.Second).String(),
+			strconv.Itoa(q.Available), strconv.Itoa(q.Busy), strconv.Itoa(q.Paused), strconv.Itoa(q.LoggedOut)})
+	}
+	return table("QUEUE\tWAITING\tCALLBACKS\tLONGEST\tAVAIL\tBUSY\tPAUSED\tOUT", rows), nil
+}
+
+func (c *Console) showAgents(args []string) (string, error) {
+	var rows [][]string
+	for _, a := range c.o.ACD.Status().Agents {
+		login := "out"
+		if a.LoggedIn {
+			login = "in"
+		}
+		pause := "-"
+		if a.Paused {
+			pause = "paused (" + a.Reason + ")"
+		}
+		phone := "unregistered"
+		if a.Registered {
+			phone = "registered"
+		}
+		rows = append(rows, []string{a.Ext, login, pause, a.State, phone, strconv.Itoa(a.Calls), a.Talk.Round(time.Second).String()})
+	}
+	return table("AGENT\tLOGIN\tPAUSE\tSTATE\tPHONE\tCALLS\tTALK", rows), nil
+}
+
+func (c *Console) showRegs(args []string) (string, error) {
+	var rows [][]string
+	for _, r := range c.o.Regs() {
+		rows = append(rows, []string{r.Kind, r.Name, r.State})
+	}
+	if len(rows) == 0 {
+		return "no registrations\n", nil
+	}
+	return table("KIND\tNAME\tSTATE", rows), nil
+}
+
+func (c *Console) agent(args []string) (string, error) {
+	if len(args) < 2 {
+		return "", fmt.Errorf("usage: agent ID pause [REASON] | unpause | login | logout (e.g. agent 1001 pause lunch)")
+	}
+	id, action := args[0], args[1]
+	var err error
+	switch {
+	case strings.HasPrefix("pause", action):
+		reason := "console"
+		if len(args) > 2 {
+			reason = strings.Join(args[2:], " ")
+		}
+		err = c.o.ACD.Pause(id, reason)
+	case strings.HasPrefix("unpause", action):
+		err = c.o.ACD.Unpause(id)
+	case strings.HasPrefix("login", action) && len(action) >= 4:
+		err = c.o.ACD.Login(id)
+	case strings.HasPrefix("logout", action) && len(action) >= 5:
+		err = c.o.ACD.Logout(id)
+	default:
+		return "", fmt.Errorf("agent %s %s: the action is pause, unpause, login or logout", id, action)
+	}
+	if err != nil {
+		return "", err
+	}
+	c.o.Log.Info("console: agent changed", "agent", id, "action", action)
+	return fmt.Sprintf("agent %s: %s\n", id, action), nil
+}
+
+func (c *Console) configShow(args []string) (string, error) {
+	return c.o.Config(), nil
+}

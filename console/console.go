@@ -1,0 +1,316 @@
+// Package console is the technician's serial console: a login with the
+// admin account (its password chosen at first boot on the console itself,
+// kept as a bcrypt hash, with lockout after repeated failures and an idle
+// timeout), a VT100 line editor with history, Tab completion and ? help,
+// and commands in the style of the Asterisk CLI and IOS, matched by
+// unambiguous prefixes ("sh sp" is "show spans").
+//
+// It serves one io.ReadWriter: the serial port opened with tarm/serial by
+// Open, or, in tests, a pty pair made by socat.
+//
+// Layer: above the box's parts; it sees them through the funcs in Options.
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tarm/serial"
+	"golang.org/x/crypto/bcrypt"
+
+	"jinyin/acd"
+	"jinyin/internal/clock"
+	"jinyin/store"
+)
+
+// SpanRow is one span as show spans lists it.
+type SpanRow struct {
+	ID                           int
+	Type, Framing, Coding, Clock string
+	Group, Signalling, Channels  string
+	Alarms                       string
+}
+
+// CallRow is one call leg as show calls lists it.
+type CallRow struct {
+	ID, Direction, From, To, Trunk string
+	Since                          time.Time
+}
+
+// RegRow is one registration or trunk as show registrations lists it.
+type RegRow struct {
+	Kind, Name, State string
+}
+
+// Options are what the console shows and changes.
+type Options struct {
+	Clock  clock.Clock
+	Log    *slog.Logger
+	DB     *store.DB
+	ACD    *acd.ACD
+	Name   string // the box's name, in the prompt
+	Spans  func() []SpanRow
+	Calls  func() []CallRow
+	Regs   func() []RegRow
+	Config func() string // the running configuration, as TOML
+	// IdleTimeout logs a session out; 10 minutes when 0.
+	IdleTimeout time.Duration
+}
+
+// Failed logins before the console waits, and how long (doubling after
+// each further failure, up to maxLockout).
+const (
+	freeTries  = 3
+	lockout    = 30 * time.Second
+	maxLockout = 15 * time.Minute
+)
+
+// readPoll bounds how long a read of the serial port waits.
+const readPoll = 200 * time.Millisecond
+
+// Open opens a serial device (115200 8N1 by default) for Serve.
+func Open(device string, baud int) (io.ReadWriteCloser, error) {
+	if baud == 0 {
+		baud = 115200
+	}
+	// Reads return at least every readPoll, so that stopping never waits
+	// for a key: a blocking read of a tty cannot be interrupted.
+	p, err := serial.OpenPort(&serial.Config{Name: device, Baud: baud, ReadTimeout: readPoll})
+	if err != nil {
+		return nil, fmt.Errorf("console %s: %w", device, err)
+	}
+	return p, nil
+}
+
+// Console serves sessions on a port, one after another.
+type Console struct {
+	o     Options
+	rw    io.ReadWriter
+	keys  chan byte
+	fails int
+}
+
+// New prepares a console on rw.
+func New(rw io.ReadWriter, o Options) *Console {
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 10 * time.Minute
+	}
+	return &Console{o: o, rw: rw, keys: make(chan byte, 256)}
+}
+
+var errClosed = errors.New("console: port closed")
+
+// Serve runs sessions until the port fails or stop is closed.
+func (c *Console) Serve(stop <-chan struct{}) error {
+	go func() {
+		defer close(c.keys)
+		buf := make([]byte, 64)
+		for {
+			n, err := c.rw.Read(buf)
+			for _, b := range buf[:n] {
+				select {
+				case c.keys <- b:
+				case <-stop:
+					return
+				}
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// A read that timed out with nothing is io.EOF from os.File:
+			// the port is still there.
+			if err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+				return
+			}
+		}
+	}()
+	for {
+		err := c.session(stop)
+		if errors.Is(err, errClosed) {
+			return nil
+		}
+		if err != nil {
+			c.o.Log.Error("console", "err", err)
+		}
+	}
+}
+
+func (c *Console) write(s string) {
+	io.WriteString(c.rw, strings.ReplaceAll(s, "\n", "\r\n"))
+}
+
+var errIdle = errors.New("idle")
+
+// readLine reads one line with the editor; complete and help are called
+// for Tab and ?.
+func (c *Console) readLine(stop <-chan struct{}, e *editor, complete, help func(*editor)) (string, error) {
+	for {
+		idle := make(chan struct{})
+		t := c.o.Clock.AfterFunc(c.o.IdleTimeout, func() { close(idle) })
+		var b byte
+		var ok bool
+		select {
+		case b, ok = <-c.keys:
+		case <-idle:
+			return "", errIdle
+		case <-stop:
+			t.Stop()
+			return "", errClosed
+		}
+		t.Stop()
+		if !ok {
+			return "", errClosed
+		}
+		switch e.key(b) {
+		case keyEnter:
+			c.write(e.flush() + "\n")
+			return e.take(), nil
+		case keyCancel:
+			e.take()
+			c.write(e.flush() + "^C\n")
+			return "", nil
+		case keyEOF:
+			return "", io.EOF
+		case keyComplete:
+			complete(e)
+		case keyHelp:
+			help(e)
+		}
+		c.write(e.flush())
+	}
+}
+
+func (c *Console) prompt(e *editor, p string) {
+	c.write(p + e.line())
+}
+
+// session runs one login and its shell.
+func (c *Console) session(stop <-chan struct{}) error {
+	hash, err := c.o.DB.ConsolePassword()
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if len(hash) == 0 {
+		if err := c.firstPassword(stop); err != nil {
+			return err
+		}
+		hash, err = c.o.DB.ConsolePassword()
+		if err != nil {
+			return err
+		}
+	}
+	none := func(*editor) {}
+	e := &editor{}
+	c.write("\n" + c.o.Name + " console\nlogin: ")
+	user, err := c.readLine(stop, e, none, none)
+	if err != nil {
+		return c.ended(err)
+	}
+	c.write("Password: ")
+	pw := &editor{hidden: true}
+	pass, err := c.readLine(stop, pw, none, none)
+	if err != nil {
+		return c.ended(err)
+	}
+	if strings.TrimSpace(user) != "admin" || bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {
+		c.fails++
+		c.o.Log.Warn("console: login failed", "user", user, "failures", c.fails)
+		c.write("Login incorrect.\n")
+		if c.fails >= freeTries {
+			wait := min(lockout<<(c.fails-freeTries), maxLockout)
+			c.write(fmt.Sprintf("Too many failures: wait %v.\n", wait))
+			done := make(chan struct{})
+			t := c.o.Clock.AfterFunc(wait, func() { close(done) })
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return nil
+				case <-stop:
+					return errClosed
+				case _, ok := <-c.keys: // keys typed during the wait are dropped
+					if !ok {
+						return errClosed
+					}
+				}
+			}
+		}
+		return nil
+	}
+	c.fails = 0
+	c.o.Log.Info("console: admin logged in")
+	return c.shell(stop)
+}
+
+func (c *Console) ended(err error) error {
+	if errors.Is(err, errIdle) || errors.Is(err, io.EOF) {
+		c.write("\nlogged out\n")
+		return nil
+	}
+	return err
+}
+
+// firstPassword asks for the admin password, twice, before anything else:
+// there is no factory default.
+func (c *Console) firstPassword(stop <-chan struct{}) error {
+	none := func(*editor) {}
+	for {
+		c.write("\nNo admin password is set. Choose one (8 characters or more).\nNew password: ")
+		a, err := c.readLine(stop, &editor{hidden: true}, none, none)
+		if err != nil {
+			return err
+		}
+		c.write("Again: ")
+		b, err := c.readLine(stop, &editor{hidden: true}, none, none)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a != b:
+			c.write("The two do not match; try again.\n")
+		case len(a) < 8:
+			c.write("Too short: use 8 characters or more.\n")
+		default:
+			if err := c.setPassword(a); err != nil {
+				return err
+			}
+			c.write("Password set.\n")
+			return nil
+		}
+	}
+}
+
+func (c *Console) setPassword(pw string) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	c.o.Log.Info("console: admin password set")
+	return c.o.DB.SetConsolePassword(hash)
+}
+
+// shell reads and runs commands until exit, Ctrl-D or the idle timeout.
+func (c *Console) shell(stop <-chan struct{}) error {
+	e := &editor{}
+	p := c.o.Name + "> "
+	for {
+		c.write(p)
+		line, err := c.readLine(stop, e, func(e *editor) { c.complete(e, p) }, func(e *editor) { c.help(e, p) })
+		if err != nil {
+			return c.ended(err)
+		}
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if done := c.run(stop, line); done {
+			c.write("logged out\n")
+			return nil
+		}
+	}
+}
