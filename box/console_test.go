@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"jinyin/box"
 	boardsim "jinyin/board/sim"
+	"jinyin/box"
 	"jinyin/config"
 	"jinyin/hal"
 	"jinyin/internal/clock"
