@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"jinyin/config"
 	"jinyin/console"
+	"jinyin/hal"
 )
 
 // openConsole opens the serial console of the config, if any.
@@ -20,7 +22,8 @@ func (b *Box) openConsole() error {
 	}
 	b.consolePort = port
 	b.console = console.New(port, console.Options{Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Name: b.cfg.Box.Name,
-		Spans: b.consoleSpans, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) }})
+		Spans: b.consoleSpans, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
+		Loopback: b.loopback})
 	return nil
 }
 
@@ -29,9 +32,28 @@ func (b *Box) consoleSpans() []console.SpanRow {
 	for _, s := range b.spans {
 		c := s.Config
 		rows = append(rows, console.SpanRow{ID: c.ID, Type: c.Type, Framing: c.Framing, Coding: c.Coding, Clock: c.Clock, Group: c.Group,
-			Signalling: c.Signalling, Channels: c.Channels, Alarms: s.Alarms().String()})
+			Signalling: c.Signalling, Channels: c.Channels, Alarms: s.Alarms().String(), Loopback: "not supported"})
+		if l, ok := s.Span.(hal.Looper); ok {
+			rows[len(rows)-1].Loopback = l.Loopback()
+		}
 	}
 	return rows
+}
+
+// loopback sets a span's loopback, where its driver can.
+func (b *Box) loopback(id int, mode string) error {
+	var ids []string
+	for _, s := range b.spans {
+		if s.Config.ID == id {
+			l, ok := s.Span.(hal.Looper)
+			if !ok {
+				return fmt.Errorf("span %d's driver (%s) has no loopback", id, s.Config.Driver)
+			}
+			return l.SetLoopback(mode)
+		}
+		ids = append(ids, strconv.Itoa(s.Config.ID))
+	}
+	return fmt.Errorf("no span %d; the spans are %s", id, strings.Join(ids, ", "))
 }
 
 func (b *Box) consoleCalls() []console.CallRow {

@@ -143,7 +143,7 @@ func TestConsoleOverPty(t *testing.T) {
 		t.Errorf("show alarms after LOS was injected:\n%s", out)
 	}
 	term.typeKeys("s\r") // ambiguous
-	if out := term.expect("jinyin-demo> "); !strings.Contains(out, "incomplete command") {
+	if out := term.expect("jinyin-demo> "); !strings.Contains(out, `"s" is ambiguous: show, span`) {
 		t.Errorf("s:\n%s", out)
 	}
 	term.typeKeys("show ?")
@@ -172,6 +172,20 @@ func TestConsoleOverPty(t *testing.T) {
 	term.typeKeys("sh q\r")
 	if out := term.expect("jinyin-demo> "); !strings.Contains(out, "complaints") || !strings.Contains(out, "general") {
 		t.Errorf("show queues:\n%s", out)
+	}
+	term.typeKeys("span 1 loop loc\r")
+	term.expect("span 1: loopback local")
+	term.expect("jinyin-demo> ")
+	term.typeKeys("sh sp 1\r")
+	if out := term.expect("jinyin-demo> "); !strings.Contains(out, "loopback    local") || !strings.Contains(out, "LOS|AIS") {
+		t.Errorf("show span 1:\n%s", out)
+	}
+	if got := boardsim.Opened(1).Loopback(); got != "local" {
+		t.Errorf("the span's loopback is %q", got)
+	}
+	term.typeKeys("sh kpi\r")
+	if out := term.expect("jinyin-demo> "); !strings.Contains(out, "Queues, today") || !strings.Contains(out, "Callbacks: 0 asked") {
+		t.Errorf("show kpi:\n%s", out)
 	}
 	term.typeKeys("passwd\rnew-pass-1\rnew-pass-1\r")
 	term.expect("Password changed.")

@@ -30,6 +30,8 @@ func init() {
 		{words: []string{"show", "queues"}, help: "callers waiting, longest wait, agents per queue", run: (*Console).showQueues},
 		{words: []string{"show", "agents"}, help: "agents: login, pause, state, calls", run: (*Console).showAgents},
 		{words: []string{"show", "registrations"}, help: "phones and trunks registered", run: (*Console).showRegs},
+		{words: []string{"show", "kpi"}, args: "[today|hour]", help: "service level, abandon rate, ASA, AHT, callbacks, survey", run: (*Console).showKPI},
+		{words: []string{"span"}, args: "N loopback local|network|off", help: "loop a span for line tests", run: (*Console).spanLoop},
 		{words: []string{"agent"}, args: "ID pause [REASON] | unpause | login | logout", help: "change an agent's state", run: (*Console).agent},
 		{words: []string{"config", "show"}, help: "the running configuration", run: (*Console).configShow},
 		{words: []string{"passwd"}, help: "change the admin password", run: nil},
@@ -281,8 +283,8 @@ func (c *Console) showSpan(args []string) (string, error) {
 	id, err := strconv.Atoi(args[0])
 	for _, s := range c.o.Spans() {
 		if err == nil && s.ID == id {
-			return fmt.Sprintf("span %d (%s, group %s)\n  framing   %s\n  coding    %s\n  clock     %s\n  signalling %s\n  channels  %s\n  alarms    %s\n",
-				s.ID, s.Type, s.Group, s.Framing, s.Coding, s.Clock, s.Signalling, s.Channels, s.Alarms), nil
+			return fmt.Sprintf("span %d (%s, group %s)\n  framing     %s\n  coding      %s\n  clock       %s\n  signalling  %s\n  channels    %s\n  alarms      %s\n  loopback    %s\n",
+				s.ID, s.Type, s.Group, s.Framing, s.Coding, s.Clock, s.Signalling, s.Channels, s.Alarms, s.Loopback), nil
 		}
 	}
 	var ids []string
@@ -290,6 +292,31 @@ func (c *Console) showSpan(args []string) (string, error) {
 		ids = append(ids, strconv.Itoa(s.ID))
 	}
 	return "", fmt.Errorf("no span %q; the spans are %s", args[0], strings.Join(ids, ", "))
+}
+
+func (c *Console) spanLoop(args []string) (string, error) {
+	usage := fmt.Errorf("usage: span N loopback local|network|off (e.g. span 1 loopback local)")
+	if len(args) != 3 || !strings.HasPrefix("loopback", args[1]) {
+		return "", usage
+	}
+	id, err := strconv.Atoi(args[0])
+	if err != nil {
+		return "", usage
+	}
+	mode := ""
+	for _, m := range []string{"local", "network", "off"} {
+		if strings.HasPrefix(m, args[2]) {
+			mode = m
+		}
+	}
+	if mode == "" {
+		return "", usage
+	}
+	if err := c.o.Loopback(id, mode); err != nil {
+		return "", err
+	}
+	c.o.Log.Warn("console: span loopback", "span", id, "mode", mode)
+	return fmt.Sprintf("span %d: loopback %s\n", id, mode), nil
 }
 
 func (c *Console) showAlarms(args []string) (string, error) {

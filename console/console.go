@@ -32,7 +32,7 @@ type SpanRow struct {
 	ID                           int
 	Type, Framing, Coding, Clock string
 	Group, Signalling, Channels  string
-	Alarms                       string
+	Alarms, Loopback             string
 }
 
 // CallRow is one call leg as show calls lists it.
@@ -57,6 +57,8 @@ type Options struct {
 	Calls  func() []CallRow
 	Regs   func() []RegRow
 	Config func() string // the running configuration, as TOML
+	// Loopback sets a span's loopback mode (off, local, network).
+	Loopback func(span int, mode string) error
 	// IdleTimeout logs a session out; 10 minutes when 0.
 	IdleTimeout time.Duration
 }

@@ -3,6 +3,9 @@ package console
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"jinyin/store"
 )
 
 func TestMatchPrefixes(t *testing.T) {
@@ -15,7 +18,7 @@ func TestMatchPrefixes(t *testing.T) {
 		{"sh span 2", "show span", "2", ""},
 		{"sh q", "show queues", "", ""},
 		{"ag 1001 pause lunch", "agent", "1001 pause lunch", ""},
-		{"s", "", "", "incomplete command"},
+		{"s", "", "", `"s" is ambiguous: show, span`},
 		{"sh", "", "", "incomplete command"},
 		{"sh x", "", "", `no command "sh x"`},
 		{"sh a", "", "", `"a" is ambiguous: agents, alarms`},
@@ -42,7 +45,7 @@ func TestNextWords(t *testing.T) {
 		t.Errorf("sh r: %v %q", w, partial)
 	}
 	w, _ = nextWords("show ")
-	if len(w) != 7 {
+	if len(w) != 8 {
 		t.Errorf("show: %v", w)
 	}
 }
@@ -95,5 +98,35 @@ func TestEditor(t *testing.T) {
 	}
 	if h.line() != "secret?" || h.flush() != "" {
 		t.Errorf("hidden line %q echoed", h.line())
+	}
+}
+
+func TestKPIs(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	evs := []store.QueueEvent{
+		{Time: t0.Add(-time.Hour), Kind: "enter", Queue: "general"}, // before the period
+		{Time: t0, Kind: "enter", Queue: "general"},
+		{Time: t0, Kind: "connect", Queue: "general", Wait: 10 * time.Second},
+		{Time: t0, Kind: "complete", Queue: "general", Talk: 3 * time.Minute},
+		{Time: t0, Kind: "enter", Queue: "general"},
+		{Time: t0, Kind: "connect", Queue: "general", Wait: 40 * time.Second},
+		{Time: t0, Kind: "complete", Queue: "general", Talk: time.Minute},
+		{Time: t0, Kind: "enter", Queue: "complaints"},
+		{Time: t0, Kind: "abandon", Queue: "complaints", Wait: time.Minute},
+		{Time: t0, Kind: "callback-requested", Queue: "general"},
+		{Time: t0, Kind: "callback-answered", Queue: "general", Value: 1},
+		{Time: t0, Kind: "survey", Queue: "general", Value: 4},
+		{Time: t0, Kind: "login", Agent: "1001"},
+	}
+	k := kpis(evs, t0)
+	all, g := k[""], k["general"]
+	if all.offered != 3 || all.answered != 2 || all.abandoned != 1 || all.inTarget != 1 || g.offered != 2 {
+		t.Errorf("counts: all %+v general %+v", all, g)
+	}
+	if pct(all.inTarget, all.answered+all.abandoned) != "33%" || avg(g.talk, g.completes) != "2m0s" || avg(g.wait, g.answered) != "25s" {
+		t.Errorf("figures: SL %s AHT %s ASA %s", pct(all.inTarget, all.answered+all.abandoned), avg(g.talk, g.completes), avg(g.wait, g.answered))
+	}
+	if all.cbOnTime != 1 || all.surveys != 1 || all.scoreSum != 4 {
+		t.Errorf("callbacks and survey %+v", all)
 	}
 }

@@ -55,3 +55,17 @@ type Span interface {
 	// Close releases the span.
 	Close() error
 }
+
+// Loopback modes of a span.
+const (
+	LoopOff     = "off"
+	LoopLocal   = "local"   // what the span sends comes back to its receiver (tests the card)
+	LoopNetwork = "network" // what the line sends goes back to the line (the carrier tests the line)
+)
+
+// Looper is a span that can loop its line: an optional feature, found by
+// type assertion.
+type Looper interface {
+	SetLoopback(mode string) error
+	Loopback() string
+}

@@ -18,7 +18,31 @@ type Span struct {
 	mu     sync.Mutex
 	cfg    hal.SpanConfig
 	alarms hal.Alarms
+	loop   string
 	closed bool
+}
+
+var _ hal.Looper = (*Span)(nil)
+
+// SetLoopback sets a loopback mode.
+func (s *Span) SetLoopback(mode string) error {
+	if !has([]string{hal.LoopOff, hal.LoopLocal, hal.LoopNetwork}, mode) {
+		return fmt.Errorf("sim: loopback %q: use off, local or network", mode)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loop = mode
+	return nil
+}
+
+// Loopback reports the loopback mode, "off" when none was set.
+func (s *Span) Loopback() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loop == "" {
+		return hal.LoopOff
+	}
+	return s.loop
 }
 
 // NewSpan returns a simulated span with no alarms.
