@@ -59,6 +59,38 @@ type Box struct {
 	console     *console.Console
 	consolePort io.ReadWriteCloser
 	consoleDone chan struct{}
+
+	configFile string
+	sets       []string
+	restart    chan string
+	wipe       bool // erase the data directory once stopped (factory reset)
+}
+
+// ErrRestart is what Run returns when the box was asked to restart (config
+// reload, reboot, factory reset from the console): the caller starts a
+// new box on its config file.
+var ErrRestart = errors.New("box: restart requested")
+
+// WithConfigFile tells the box the file and --set flags it runs on, for
+// the console's config commands.
+func WithConfigFile(file string, sets []string) Option {
+	return func(b *Box) { b.configFile, b.sets = file, sets }
+}
+
+// Restart stops the box; Run returns ErrRestart.
+func (b *Box) Restart(reason string) {
+	select {
+	case b.restart <- reason:
+	default:
+	}
+}
+
+// factoryReset stops the box and erases its data directory (database,
+// credentials, recordings, voicemail, prompts) before Run returns.
+func (b *Box) factoryReset() error {
+	b.wipe = true
+	b.Restart("factory reset")
+	return nil
 }
 
 // Option changes how New builds the box.
@@ -72,7 +104,7 @@ func WithClock(clk clock.Clock) Option { return func(b *Box) { b.clock = clk } }
 // directory not writable, a card failing) fails here with a clear error,
 // before Run.
 func New(cfg *config.Config, dataDir string, log *slog.Logger, opts ...Option) (*Box, error) {
-	b := &Box{cfg: cfg, log: log, data: dataDir, start: time.Now(), clock: clock.Real{}}
+	b := &Box{cfg: cfg, log: log, data: dataDir, start: time.Now(), clock: clock.Real{}, restart: make(chan string, 1)}
 	for _, o := range opts {
 		o(b)
 	}
@@ -266,8 +298,12 @@ func (b *Box) Run(ctx context.Context) error {
 	}
 	b.log.Info("jinyin up", attrs...)
 	var first error
+	restarting := false
 	select {
 	case <-ctx.Done():
+	case why := <-b.restart:
+		b.log.Warn("jinyin restarting", "why", why)
+		restarting = true
 	case first = <-errc:
 		n--
 	}
@@ -283,6 +319,9 @@ func (b *Box) Run(ctx context.Context) error {
 		}
 	}
 	b.log.Info("jinyin stopped")
+	if restarting && first == nil {
+		first = ErrRestart
+	}
 	return first
 }
 
@@ -328,6 +367,15 @@ func (b *Box) close() {
 			b.log.Error("closing store", "err", err)
 		}
 		b.db = nil
+	}
+	if b.wipe {
+		entries, _ := os.ReadDir(b.data)
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(b.data, e.Name())); err != nil {
+				b.log.Error("factory reset", "err", err)
+			}
+		}
+		b.log.Warn("factory reset: data directory erased", "data", b.data)
 	}
 }
 

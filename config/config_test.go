@@ -216,3 +216,19 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// Text (what the console's config save writes) reads back as the same
+// configuration.
+func TestTextRoundTrips(t *testing.T) {
+	cfg, err := Load(DefaultName, Default(), nil, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load("saved", []byte(Text(cfg)), nil, testEnv)
+	if err != nil {
+		t.Fatalf("saved text rejected:\n%v", err)
+	}
+	if Text(again) != Text(cfg) {
+		t.Error("the saved text does not read back as the same configuration")
+	}
+}

@@ -388,7 +388,9 @@ func (v *validator) keysApply(np string, n Node, keys []string) {
 	rv, rt := reflect.ValueOf(n), reflect.TypeOf(n)
 	for i := 0; i < rt.NumField(); i++ {
 		tag := rt.Field(i).Tag.Get("toml")
-		if oneOf(tag, "type", "prompts", "no_operator") || slices.Contains(keys, tag) || rv.Field(i).IsZero() {
+		f := rv.Field(i)
+		empty := f.IsZero() || ((f.Kind() == reflect.Slice || f.Kind() == reflect.Map) && f.Len() == 0)
+		if oneOf(tag, "type", "prompts", "no_operator") || slices.Contains(keys, tag) || empty {
 			continue
 		}
 		v.report(np+"."+tag, "%s does not apply to a %s node; it takes %s", tag, n.Type, strings.Join(append([]string{"prompts"}, keys...), ", "))

@@ -34,6 +34,12 @@ func init() {
 		{words: []string{"span"}, args: "N loopback local|network|off", help: "loop a span for line tests", run: (*Console).spanLoop},
 		{words: []string{"agent"}, args: "ID pause [REASON] | unpause | login | logout", help: "change an agent's state", run: (*Console).agent},
 		{words: []string{"config", "show"}, help: "the running configuration", run: (*Console).configShow},
+		{words: []string{"config", "check"}, help: "check the config file with the changes staged", run: (*Console).configCheck},
+		{words: []string{"config", "set"}, args: "KEY VALUE", help: "stage a change, checked at once", run: (*Console).configSet},
+		{words: []string{"config", "save"}, help: "write the staged changes to the file", run: (*Console).configSave},
+		{words: []string{"config", "reload"}, help: "restart the box on the config file", run: (*Console).configReload},
+		{words: []string{"reboot"}, help: "restart the box (asks first)", run: nil},
+		{words: []string{"factory-reset"}, help: "erase all data and restart (asks first)", run: nil},
 		{words: []string{"passwd"}, help: "change the admin password", run: nil},
 		{words: []string{"exit"}, help: "log out", run: nil},
 	}
@@ -206,6 +212,27 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 			c.write("% " + err.Error() + "\n")
 		}
 		return false
+	case "reboot":
+		if c.confirm(stop, "Restart the box now? Calls up are ended. [y/N] ", "y") {
+			c.write("restarting\n")
+			c.o.Log.Warn("console: reboot")
+			c.o.Restart("reboot from the console")
+			return true
+		}
+		c.write("not restarted\n")
+		return false
+	case "factory-reset":
+		if c.confirm(stop, "Erase every record, recording, voicemail, password and prompt, then restart? Type yes: ", "yes") {
+			c.o.Log.Warn("console: factory reset")
+			if err := c.o.FactoryReset(); err != nil {
+				c.write("% " + err.Error() + "\n")
+				return false
+			}
+			c.write("erased; restarting\n")
+			return true
+		}
+		c.write("nothing erased\n")
+		return false
 	}
 	out, err := cmd.run(c, args)
 	if err != nil {
@@ -214,6 +241,14 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 	}
 	c.write(out)
 	return false
+}
+
+// confirm asks a question; only the exact answer want says yes.
+func (c *Console) confirm(stop <-chan struct{}, question, want string) bool {
+	none := func(*editor) {}
+	c.write(question)
+	a, err := c.readLine(stop, &editor{}, none, none)
+	return err == nil && strings.TrimSpace(a) == want
 }
 
 func (c *Console) passwd(stop <-chan struct{}) error {

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"jinyin/acd"
+	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/store"
 )
@@ -59,6 +60,15 @@ type Options struct {
 	Config func() string // the running configuration, as TOML
 	// Loopback sets a span's loopback mode (off, local, network).
 	Loopback func(span int, mode string) error
+	// ConfigFile is the file the box runs on ("" for the embedded
+	// default), Sets its --set flags, Env what validation checks against.
+	ConfigFile string
+	Sets       []string
+	Env        config.Env
+	// Restart stops the box, which starts again on its config file;
+	// FactoryReset erases the data directory first.
+	Restart      func(reason string)
+	FactoryReset func() error
 	// IdleTimeout logs a session out; 10 minutes when 0.
 	IdleTimeout time.Duration
 }
@@ -90,10 +100,11 @@ func Open(device string, baud int) (io.ReadWriteCloser, error) {
 
 // Console serves sessions on a port, one after another.
 type Console struct {
-	o     Options
-	rw    io.ReadWriter
-	keys  chan byte
-	fails int
+	o      Options
+	rw     io.ReadWriter
+	keys   chan byte
+	fails  int
+	staged []string // config set changes not saved yet
 }
 
 // New prepares a console on rw.

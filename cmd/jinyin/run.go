@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -86,13 +87,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		debug.SetMemoryLimit(int64(mb) << 20)
 	}
 	box.Version = version
-	b, err := box.New(cfg, *data, log)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return b.Run(ctx)
+	for {
+		b, err := box.New(cfg, *data, log, box.WithConfigFile(*file, sets))
+		if err != nil {
+			return err
+		}
+		if err := b.Run(ctx); !errors.Is(err, box.ErrRestart) {
+			return err
+		}
+		// A restart from the console: the config file again, as it is now.
+		if cfg, err = loadConfig(*file, sets); err != nil {
+			return err
+		}
+	}
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"jinyin/internal/ptytest"
+	"jinyin/internal/testenv"
+)
+
+// The console's configuration commands and restarts, on the real binary:
+// config set (checked), check, save (the previous file kept), reload (the
+// box restarts on the file, data kept), reboot declined, factory reset
+// (data erased: the console asks for a new admin password again).
+func TestConsoleConfigAndRestarts(t *testing.T) {
+	dir := t.TempDir()
+	dev, term := ptytest.Pair(t, dir)
+	file := filepath.Join(dir, "jinyin.toml")
+	cfg := strings.Replace(string(defaultConfigText(t)), `device = ""`, `device = "`+dev+`"`, 1)
+	cfg = strings.Replace(cfg, `listen = "127.0.0.1:8080"`, `listen = ""`, 1)
+	if err := os.WriteFile(file, []byte(cfg), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	sipAddr := testenv.FreeAddr(t)
+	b := startBox(t, dir, "--config", file, "--set", "sip.listen="+sipAddr)
+	waitSIP(t, b, sipAddr)
+	login := func() {
+		term.Expect("login: ")
+		term.Type("admin\rs3cret-pass\r")
+		term.Expect("jinyin-demo> ")
+	}
+	term.Expect("New password: ")
+	term.Type("s3cret-pass\rs3cret-pass\r")
+	login()
+
+	term.Type("config set sip.max_calls -1\r")
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "not set") || !strings.Contains(out, "max_calls must be 0") {
+		t.Errorf("a bad value:\n%s", out)
+	}
+	term.Type("config set sip.max_calls 10\r")
+	term.Expect("sip.max_calls=10 staged")
+	term.Expect("jinyin-demo> ")
+	term.Type("conf rel\r")
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "1 change(s) are staged") {
+		t.Errorf("reload with changes staged:\n%s", out)
+	}
+	term.Type("config check\r")
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, file+": ok, with 1 change(s) not saved") {
+		t.Errorf("config check:\n%s", out)
+	}
+	term.Type("config save\r")
+	term.Expect("saved " + file)
+	saved, _ := os.ReadFile(file)
+	prev, _ := os.ReadFile(file + ".prev")
+	if !strings.Contains(string(saved), "max_calls = 10") || string(prev) != cfg {
+		t.Errorf("saved file has max_calls 10: %v; previous kept: %v", strings.Contains(string(saved), "max_calls = 10"), string(prev) == cfg)
+	}
+	term.Type("config reload\r")
+	term.Expect("reloading")
+	login() // the restarted box: same data, same password
+	if n := strings.Count(b.stderr.String(), "jinyin up"); n != 2 {
+		t.Errorf("%d starts, want 2:\n%s", n, b.stderr)
+	}
+	term.Type("reboot\rn\r")
+	term.Expect("not restarted")
+	creds, _ := os.ReadFile(filepath.Join(dir, "jinyin-data", "credentials.txt"))
+	term.Type("factory-reset\ryes\r")
+	term.Expect("erased; restarting")
+	term.Expect("No admin password is set")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		now, _ := os.ReadFile(filepath.Join(dir, "jinyin-data", "credentials.txt"))
+		if len(now) > 0 && string(now) != string(creds) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the agents' passwords were not renewed by the factory reset")
+		}
+	}
+	waitSIP(t, b, sipAddr)
+}
