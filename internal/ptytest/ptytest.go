@@ -94,4 +94,3 @@ func (tm *Terminal) Expect(want string) string {
 		}
 	}
 }
-
