@@ -1,6 +1,8 @@
 package box_test
 
 import (
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ func TestConsoleOverPty(t *testing.T) {
 	dev, term := ptytest.Pair(t, dir)
 	clk := clock.NewFake(time.Now())
 	cfg := strings.Replace(string(config.Default()), `device = ""`, `device = "`+dev+`"`, 1)
-	startConfig(t, dir, []byte(cfg), box.WithClock(clk))
+	sipAddr, _, _ := startConfig(t, dir, []byte(cfg), box.WithClock(clk))
 
 	term.Expect("No admin password is set")
 	term.Expect("New password: ")
@@ -59,7 +61,7 @@ func TestConsoleOverPty(t *testing.T) {
 		t.Errorf("show alarms after LOS was injected:\n%s", out)
 	}
 	term.Type("s\r") // ambiguous
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, `"s" is ambiguous: show, span`) {
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, `"s" is ambiguous: show, sip, span`) {
 		t.Errorf("s:\n%s", out)
 	}
 	term.Type("show ?")
@@ -103,6 +105,19 @@ func TestConsoleOverPty(t *testing.T) {
 	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "Queues, today") || !strings.Contains(out, "Callbacks: 0 asked") {
 		t.Errorf("show kpi:\n%s", out)
 	}
+	term.Type("sip debug on\r")
+	term.Expect("SIP trace on")
+	term.Expect("jinyin-demo> ")
+	if line, err := options(sipAddr); err != nil || line != "SIP/2.0 200 OK" {
+		t.Fatalf("OPTIONS: %q %v", line, err)
+	}
+	term.Expect("<--- UDP")
+	term.Expect("OPTIONS sip:")
+	term.Expect("---> UDP")
+	term.Expect("SIP/2.0 200 OK")
+	term.Type("sip debug off\r")
+	term.Expect("SIP trace off")
+	term.Expect("jinyin-demo> ")
 	term.Type("passwd\rnew-pass-1\rnew-pass-1\r")
 	term.Expect("Password changed.")
 	term.Type("exit\r")
@@ -114,4 +129,27 @@ func TestConsoleOverPty(t *testing.T) {
 	clk.Advance(10 * time.Minute)
 	term.Expect("logged out")
 	term.Expect("login: ")
+}
+
+// options sends one SIP OPTIONS over UDP and returns the status line.
+func options(addr string) (string, error) {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK" + fmt.Sprint(time.Now().UnixNano()) +
+		"\r\nMax-Forwards: 70\r\nFrom: <sip:tech@127.0.0.1>;tag=1\r\nTo: <sip:" + addr + ">\r\nCall-ID: " + fmt.Sprint(time.Now().UnixNano()) +
+		"@console\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 2048)
+	n, err := c.Read(buf)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return line, nil
 }

@@ -32,6 +32,7 @@ func init() {
 		{words: []string{"show", "registrations"}, help: "phones and trunks registered", run: (*Console).showRegs},
 		{words: []string{"show", "kpi"}, args: "[today|hour]", help: "service level, abandon rate, ASA, AHT, callbacks, survey", run: (*Console).showKPI},
 		{words: []string{"span"}, args: "N loopback local|network|off", help: "loop a span for line tests", run: (*Console).spanLoop},
+		{words: []string{"sip", "debug"}, args: "on|off", help: "show every SIP message sent and received", run: (*Console).sipDebug},
 		{words: []string{"agent"}, args: "ID pause [REASON] | unpause | login | logout", help: "change an agent's state", run: (*Console).agent},
 		{words: []string{"config", "show"}, help: "the running configuration", run: (*Console).configShow},
 		{words: []string{"config", "check"}, help: "check the config file with the changes staged", run: (*Console).configCheck},
@@ -206,6 +207,9 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 	}
 	switch cmd.words[0] {
 	case "exit":
+		if c.o.SIPTrace != nil {
+			c.o.SIPTrace(nil)
+		}
 		return true
 	case "passwd":
 		if err := c.passwd(stop); err != nil {
@@ -352,6 +356,18 @@ func (c *Console) spanLoop(args []string) (string, error) {
 	}
 	c.o.Log.Warn("console: span loopback", "span", id, "mode", mode)
 	return fmt.Sprintf("span %d: loopback %s\n", id, mode), nil
+}
+
+func (c *Console) sipDebug(args []string) (string, error) {
+	if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+		return "", fmt.Errorf("usage: sip debug on|off")
+	}
+	if args[0] == "off" {
+		c.o.SIPTrace(nil)
+		return "SIP trace off\n", nil
+	}
+	c.o.SIPTrace(c.traceOut)
+	return "SIP trace on (sip debug off to stop)\n", nil
 }
 
 func (c *Console) showAlarms(args []string) (string, error) {

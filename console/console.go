@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tarm/serial"
@@ -69,6 +70,9 @@ type Options struct {
 	// FactoryReset erases the data directory first.
 	Restart      func(reason string)
 	FactoryReset func() error
+	// SIPTrace turns the SIP message trace on (each message to out, which
+	// must not block) or off.
+	SIPTrace func(out func(string))
 	// IdleTimeout logs a session out; 10 minutes when 0.
 	IdleTimeout time.Duration
 }
@@ -105,6 +109,8 @@ type Console struct {
 	keys   chan byte
 	fails  int
 	staged []string // config set changes not saved yet
+	wmu    sync.Mutex
+	trace  chan string // debug output waiting to be written
 }
 
 // New prepares a console on rw.
@@ -112,7 +118,7 @@ func New(rw io.ReadWriter, o Options) *Console {
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = 10 * time.Minute
 	}
-	return &Console{o: o, rw: rw, keys: make(chan byte, 256)}
+	return &Console{o: o, rw: rw, keys: make(chan byte, 256), trace: make(chan string, 64)}
 }
 
 var errClosed = errors.New("console: port closed")
@@ -143,6 +149,16 @@ func (c *Console) Serve(stop <-chan struct{}) error {
 			}
 		}
 	}()
+	go func() {
+		for {
+			select {
+			case s := <-c.trace:
+				c.write(s)
+			case <-stop:
+				return
+			}
+		}
+	}()
 	for {
 		err := c.session(stop)
 		if errors.Is(err, errClosed) {
@@ -155,7 +171,18 @@ func (c *Console) Serve(stop <-chan struct{}) error {
 }
 
 func (c *Console) write(s string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	io.WriteString(c.rw, strings.ReplaceAll(s, "\n", "\r\n"))
+}
+
+// traceOut queues debug output for the console without ever blocking the
+// code that traces: when the console falls behind, lines are dropped.
+func (c *Console) traceOut(s string) {
+	select {
+	case c.trace <- s:
+	default:
+	}
 }
 
 var errIdle = errors.New("idle")
@@ -262,6 +289,9 @@ func (c *Console) session(stop <-chan struct{}) error {
 }
 
 func (c *Console) ended(err error) error {
+	if c.o.SIPTrace != nil {
+		c.o.SIPTrace(nil) // a trace ends with the session
+	}
 	if errors.Is(err, errIdle) || errors.Is(err, io.EOF) {
 		c.write("\nlogged out\n")
 		return nil

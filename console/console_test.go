@@ -18,7 +18,7 @@ func TestMatchPrefixes(t *testing.T) {
 		{"sh span 2", "show span", "2", ""},
 		{"sh q", "show queues", "", ""},
 		{"ag 1001 pause lunch", "agent", "1001 pause lunch", ""},
-		{"s", "", "", `"s" is ambiguous: show, span`},
+		{"s", "", "", `"s" is ambiguous: show, sip, span`},
 		{"sh", "", "", "incomplete command"},
 		{"sh x", "", "", `no command "sh x"`},
 		{"sh a", "", "", `"a" is ambiguous: agents, alarms`},
