@@ -63,7 +63,9 @@ type Box struct {
 	configFile string
 	sets       []string
 	restart    chan string
-	wipe       bool // erase the data directory once stopped (factory reset)
+	wipe       bool   // erase the data directory once stopped (factory reset)
+	restoreDB  string // a checked database file to put in place once stopped
+	restoreCfg []byte // and the config to write to configFile
 }
 
 // ErrRestart is what Run returns when the box was asked to restart (config
@@ -367,6 +369,20 @@ func (b *Box) close() {
 			b.log.Error("closing store", "err", err)
 		}
 		b.db = nil
+	}
+	if b.restoreDB != "" {
+		if err := os.Rename(b.restoreDB, filepath.Join(b.data, "jinyin.db")); err != nil {
+			b.log.Error("restore: database not replaced", "err", err)
+		}
+		if b.configFile != "" {
+			if old, err := os.ReadFile(b.configFile); err == nil {
+				fsutil.WriteFileAtomic(b.configFile+".prev", old, 0o640)
+			}
+			if err := fsutil.WriteFileAtomic(b.configFile, b.restoreCfg, 0o640); err != nil {
+				b.log.Error("restore: config not replaced", "err", err)
+			}
+		}
+		b.log.Warn("restored from a backup", "data", b.data, "config", b.configFile)
 	}
 	if b.wipe {
 		entries, _ := os.ReadDir(b.data)

@@ -1,7 +1,10 @@
 package box
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +16,8 @@ import (
 	"jinyin/config"
 	"jinyin/console"
 	"jinyin/hal"
+	"jinyin/internal/fsutil"
+	"jinyin/store"
 )
 
 // openConsole opens the serial console of the config, if any.
@@ -28,7 +33,7 @@ func (b *Box) openConsole() error {
 	b.console = console.New(port, console.Options{Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Name: b.cfg.Box.Name,
 		Spans: b.consoleSpans, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
 		Loopback: b.loopback, ConfigFile: b.configFile, Sets: b.sets, Env: Env(board.Env()), Restart: b.Restart, FactoryReset: b.factoryReset,
-		SIPTrace: sipTrace})
+		SIPTrace: sipTrace, Restore: b.restore})
 	return nil
 }
 
@@ -43,6 +48,31 @@ func (b *Box) consoleSpans() []console.SpanRow {
 		}
 	}
 	return rows
+}
+
+// restore checks a backup (the config validates, the database opens at a
+// schema this firmware reads) and has it put in place once the box has
+// stopped; then the box restarts on it.
+func (b *Box) restore(cfgText, db []byte) error {
+	if _, err := config.Load("backup", cfgText, b.sets, Env(board.Env())); err != nil {
+		return fmt.Errorf("the backup's configuration has problems:\n%v", err)
+	}
+	if b.configFile == "" && !bytes.Equal(cfgText, config.Default()) {
+		return fmt.Errorf("the box runs on the embedded default: start it with --config FILE to restore a configuration")
+	}
+	tmp := filepath.Join(b.data, ".restore.db")
+	if err := fsutil.WriteFileAtomic(tmp, db, 0o600); err != nil {
+		return err
+	}
+	s, err := store.Open(tmp)
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("the backup's database does not open: %w", err)
+	}
+	s.Close()
+	b.restoreDB, b.restoreCfg = tmp, cfgText
+	b.Restart("restore from a backup")
+	return nil
 }
 
 // loopback sets a span's loopback, where its driver can.

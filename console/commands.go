@@ -39,6 +39,8 @@ func init() {
 		{words: []string{"config", "set"}, args: "KEY VALUE", help: "stage a change, checked at once", run: (*Console).configSet},
 		{words: []string{"config", "save"}, help: "write the staged changes to the file", run: (*Console).configSave},
 		{words: []string{"config", "reload"}, help: "restart the box on the config file", run: (*Console).configReload},
+		{words: []string{"backup"}, help: "the configuration and all data, as base64 to capture", run: (*Console).backup},
+		{words: []string{"restore"}, help: "paste a backup: it replaces the configuration and data (asks first)", run: nil},
 		{words: []string{"reboot"}, help: "restart the box (asks first)", run: nil},
 		{words: []string{"factory-reset"}, help: "erase all data and restart (asks first)", run: nil},
 		{words: []string{"passwd"}, help: "change the admin password", run: nil},
@@ -216,10 +218,18 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 			c.write("% " + err.Error() + "\n")
 		}
 		return false
+	case "restore":
+		if err := c.restore(stop); err != nil {
+			c.write("% " + err.Error() + "\n")
+			return false
+		}
+		c.restarting = true
+		return true
 	case "reboot":
 		if c.confirm(stop, "Restart the box now? Calls up are ended. [y/N] ", "y") {
 			c.write("restarting\n")
 			c.o.Log.Warn("console: reboot")
+			c.restarting = true
 			c.o.Restart("reboot from the console")
 			return true
 		}
@@ -232,6 +242,7 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 				c.write("% " + err.Error() + "\n")
 				return false
 			}
+			c.restarting = true
 			c.write("erased; restarting\n")
 			return true
 		}

@@ -96,6 +96,7 @@ func (c *Console) configReload(args []string) (string, error) {
 	if len(c.staged) > 0 {
 		return "", fmt.Errorf("%d change(s) are staged: config save them first, or they are lost", len(c.staged))
 	}
+	c.restarting = true
 	c.o.Restart("config reload")
 	return "reloading: calls are ended, the box restarts on the file\n", nil
 }

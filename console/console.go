@@ -70,6 +70,9 @@ type Options struct {
 	// FactoryReset erases the data directory first.
 	Restart      func(reason string)
 	FactoryReset func() error
+	// Restore puts a backup's config and database in place of the box's
+	// and restarts it.
+	Restore func(config, db []byte) error
 	// SIPTrace turns the SIP message trace on (each message to out, which
 	// must not block) or off.
 	SIPTrace func(out func(string))
@@ -104,13 +107,14 @@ func Open(device string, baud int) (io.ReadWriteCloser, error) {
 
 // Console serves sessions on a port, one after another.
 type Console struct {
-	o      Options
-	rw     io.ReadWriter
-	keys   chan byte
-	fails  int
-	staged []string // config set changes not saved yet
-	wmu    sync.Mutex
-	trace  chan string // debug output waiting to be written
+	o          Options
+	rw         io.ReadWriter
+	keys       chan byte
+	fails      int
+	staged     []string // config set changes not saved yet
+	restarting bool     // a command restarted the box
+	wmu        sync.Mutex
+	trace      chan string // debug output waiting to be written
 }
 
 // New prepares a console on rw.
@@ -125,7 +129,10 @@ var errClosed = errors.New("console: port closed")
 
 // Serve runs sessions until the port fails or stop is closed.
 func (c *Console) Serve(stop <-chan struct{}) error {
+	readerDone := make(chan struct{})
+	defer func() { <-readerDone }() // the next box may open the port: no reader of ours is left
 	go func() {
+		defer close(readerDone)
 		defer close(c.keys)
 		buf := make([]byte, 64)
 		for {
@@ -162,6 +169,12 @@ func (c *Console) Serve(stop <-chan struct{}) error {
 	for {
 		err := c.session(stop)
 		if errors.Is(err, errClosed) {
+			return nil
+		}
+		if c.restarting {
+			// A restart asked from here: the next box serves the next
+			// session, so keys typed from now on are left for it.
+			<-stop
 			return nil
 		}
 		if err != nil {
@@ -351,8 +364,10 @@ func (c *Console) shell(stop <-chan struct{}) error {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		if done := c.run(stop, line); done {
-			c.write("logged out\n")
+		if done := c.run(stop, line); done || c.restarting {
+			if !c.restarting {
+				c.write("logged out\n")
+			}
 			return nil
 		}
 	}

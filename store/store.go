@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"time"
 
@@ -189,4 +190,13 @@ func randomPassword(n int) (string, error) {
 		b[i] = alphabet[k.Int64()]
 	}
 	return string(b), nil
+}
+
+// Backup writes a consistent copy of the whole database to w, while the
+// box runs (one read transaction).
+func (db *DB) Backup(w io.Writer) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		_, err := tx.WriteTo(w)
+		return err
+	})
 }
