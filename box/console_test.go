@@ -101,6 +101,10 @@ func TestConsoleOverPty(t *testing.T) {
 	if got := boardsim.Opened(1).Loopback(); got != "local" {
 		t.Errorf("the span's loopback is %q", got)
 	}
+	term.Type("sh ch\r")
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "span 1/31") || strings.Contains(out, "span 1/16") || !strings.Contains(out, "out of service (LOS|AIS)") {
+		t.Errorf("show channels:\n%s", out)
+	}
 	term.Type("sh kpi\r")
 	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "Queues, today") || !strings.Contains(out, "Callbacks: 0 asked") {
 		t.Errorf("show kpi:\n%s", out)

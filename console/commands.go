@@ -2,6 +2,8 @@ package console
 
 import (
 	"fmt"
+
+	"jinyin/config"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +28,7 @@ func init() {
 		{words: []string{"show", "spans"}, help: "every span: type, framing, coding, clock, alarms", run: (*Console).showSpans},
 		{words: []string{"show", "span"}, args: "N", help: "one span in detail", run: (*Console).showSpan},
 		{words: []string{"show", "alarms"}, help: "spans with alarms", run: (*Console).showAlarms},
+		{words: []string{"show", "channels"}, help: "every B-channel and SIP leg with its state", run: (*Console).showChannels},
 		{words: []string{"show", "calls"}, help: "calls up now", run: (*Console).showCalls},
 		{words: []string{"show", "queues"}, help: "callers waiting, longest wait, agents per queue", run: (*Console).showQueues},
 		{words: []string{"show", "agents"}, help: "agents: login, pause, state, calls", run: (*Console).showAgents},
@@ -392,6 +395,34 @@ func (c *Console) showAlarms(args []string) (string, error) {
 		return "no alarms\n", nil
 	}
 	return table("SPAN\tALARMS", rows), nil
+}
+
+// showChannels lists each span's B-channels (out of service while the
+// span has an alarm; no PRI stack carries calls on them in this firmware
+// yet, so they are idle otherwise) and every SIP leg.
+func (c *Console) showChannels(args []string) (string, error) {
+	var rows [][]string
+	for _, s := range c.o.Spans() {
+		chans, err := config.ParseChannels(s.Channels)
+		if err != nil {
+			continue
+		}
+		state := "idle"
+		if s.Alarms != "none" {
+			state = "out of service (" + s.Alarms + ")"
+		}
+		for _, ch := range chans {
+			rows = append(rows, []string{fmt.Sprintf("span %d/%d", s.ID, ch), "B-channel", state})
+		}
+	}
+	for _, cl := range c.o.Calls() {
+		id := cl.ID
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		rows = append(rows, []string{"sip " + id, "SIP " + cl.Direction, cl.From + " -> " + cl.To})
+	}
+	return table("CHANNEL\tKIND\tSTATE", rows), nil
 }
 
 func (c *Console) showCalls(args []string) (string, error) {

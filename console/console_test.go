@@ -45,7 +45,7 @@ func TestNextWords(t *testing.T) {
 		t.Errorf("sh r: %v %q", w, partial)
 	}
 	w, _ = nextWords("show ")
-	if len(w) != 8 {
+	if len(w) != 9 {
 		t.Errorf("show: %v", w)
 	}
 }
