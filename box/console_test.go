@@ -105,6 +105,14 @@ func TestConsoleOverPty(t *testing.T) {
 	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "span 1/31") || strings.Contains(out, "span 1/16") || !strings.Contains(out, "out of service (LOS|AIS)") {
 		t.Errorf("show channels:\n%s", out)
 	}
+	term.Type("sh v\r")
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "no messages") {
+		t.Errorf("show voicemail:\n%s", out)
+	}
+	term.Type("sh rec samp\r")
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "no recordings") {
+		t.Errorf("show recordings sampled:\n%s", out)
+	}
 	term.Type("sh kpi\r")
 	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "Queues, today") || !strings.Contains(out, "Callbacks: 0 asked") {
 		t.Errorf("show kpi:\n%s", out)

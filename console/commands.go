@@ -33,6 +33,8 @@ func init() {
 		{words: []string{"show", "queues"}, help: "callers waiting, longest wait, agents per queue", run: (*Console).showQueues},
 		{words: []string{"show", "agents"}, help: "agents: login, pause, state, calls", run: (*Console).showAgents},
 		{words: []string{"show", "registrations"}, help: "phones and trunks registered", run: (*Console).showRegs},
+		{words: []string{"show", "voicemail"}, args: "[MAILBOX]", help: "messages left, new first", run: (*Console).showVoicemail},
+		{words: []string{"show", "recordings"}, args: "[sampled]", help: "queue call recordings, or those sampled for review", run: (*Console).showRecordings},
 		{words: []string{"show", "kpi"}, args: "[today|hour]", help: "service level, abandon rate, ASA, AHT, callbacks, survey", run: (*Console).showKPI},
 		{words: []string{"span"}, args: "N loopback local|network|off", help: "loop a span for line tests", run: (*Console).spanLoop},
 		{words: []string{"sip", "debug"}, args: "on|off", help: "show every SIP message sent and received", run: (*Console).sipDebug},
@@ -423,6 +425,53 @@ func (c *Console) showChannels(args []string) (string, error) {
 		rows = append(rows, []string{"sip " + id, "SIP " + cl.Direction, cl.From + " -> " + cl.To})
 	}
 	return table("CHANNEL\tKIND\tSTATE", rows), nil
+}
+
+func (c *Console) showVoicemail(args []string) (string, error) {
+	mailbox := ""
+	if len(args) > 0 {
+		mailbox = args[0]
+	}
+	vms, err := c.o.DB.Voicemails(mailbox)
+	if err != nil {
+		return "", err
+	}
+	sort.SliceStable(vms, func(i, j int) bool { return !vms[i].Heard && vms[j].Heard })
+	var rows [][]string
+	for _, v := range vms {
+		state := "new"
+		if v.Heard {
+			state = "heard"
+		}
+		rows = append(rows, []string{v.Mailbox, v.Time.Local().Format("2006-01-02 15:04"), v.Caller, v.Duration.Round(time.Second).String(), state, v.File})
+	}
+	if len(rows) == 0 {
+		return "no messages\n", nil
+	}
+	return table("MAILBOX\tLEFT\tCALLER\tLENGTH\tSTATE\tFILE", rows), nil
+}
+
+func (c *Console) showRecordings(args []string) (string, error) {
+	recs, err := c.o.DB.Recordings()
+	if err != nil {
+		return "", err
+	}
+	onlySampled := len(args) > 0 && strings.HasPrefix("sampled", args[0])
+	var rows [][]string
+	for _, r := range recs {
+		if onlySampled && !r.Sampled {
+			continue
+		}
+		mark := ""
+		if r.Sampled {
+			mark = "review"
+		}
+		rows = append(rows, []string{r.Start.Local().Format("2006-01-02 15:04"), r.Queue, r.Agent, r.Caller, r.Duration.Round(time.Second).String(), mark, r.File})
+	}
+	if len(rows) == 0 {
+		return "no recordings\n", nil
+	}
+	return table("START\tQUEUE\tAGENT\tCALLER\tLENGTH\tSAMPLE\tFILE", rows), nil
 }
 
 func (c *Console) showCalls(args []string) (string, error) {

@@ -239,10 +239,6 @@ func (c *Console) readLine(stop <-chan struct{}, e *editor, complete, help func(
 	}
 }
 
-func (c *Console) prompt(e *editor, p string) {
-	c.write(p + e.line())
-}
-
 // session runs one login and its shell.
 func (c *Console) session(stop <-chan struct{}) error {
 	hash, err := c.o.DB.ConsolePassword()

@@ -40,12 +40,12 @@ func TestMatchPrefixes(t *testing.T) {
 }
 
 func TestNextWords(t *testing.T) {
-	w, partial := nextWords("sh r")
-	if partial != "r" || len(w) != 1 || w["registrations"] == "" {
-		t.Errorf("sh r: %v %q", w, partial)
+	w, partial := nextWords("sh reg")
+	if partial != "reg" || len(w) != 1 || w["registrations"] == "" {
+		t.Errorf("sh reg: %v %q", w, partial)
 	}
 	w, _ = nextWords("show ")
-	if len(w) != 9 {
+	if len(w) != 11 {
 		t.Errorf("show: %v", w)
 	}
 }
