@@ -15,6 +15,7 @@ type QueueStatus struct {
 	Busy        int           `json:"busy"` // ringing, talking or in wrap-up
 	Paused      int           `json:"paused"`
 	LoggedOut   int           `json:"logged_out"`
+	NoPhone     int           `json:"no_phone"` // logged in, but their phone is not registered
 }
 
 // AgentStatus is an agent as the API and the console show it.
@@ -55,6 +56,8 @@ func (d *ACD) Status() Status {
 				qs.LoggedOut++
 			case a.paused:
 				qs.Paused++
+			case !d.dial.Registered(a.ext):
+				qs.NoPhone++
 			case a.state != idle:
 				qs.Busy++
 			default:

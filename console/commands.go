@@ -495,9 +495,9 @@ func (c *Console) showQueues(args []string) (string, error) {
 	var rows [][]string
 	for _, q := range c.o.ACD.Status().Queues {
 		rows = append(rows, []string{q.Name, strconv.Itoa(q.Waiting), strconv.Itoa(q.Callbacks), q.LongestWait.Round(time.Second).String(),
-			strconv.Itoa(q.Available), strconv.Itoa(q.Busy), strconv.Itoa(q.Paused), strconv.Itoa(q.LoggedOut)})
+			strconv.Itoa(q.Available), strconv.Itoa(q.Busy), strconv.Itoa(q.Paused), strconv.Itoa(q.NoPhone), strconv.Itoa(q.LoggedOut)})
 	}
-	return table("QUEUE\tWAITING\tCALLBACKS\tLONGEST\tAVAIL\tBUSY\tPAUSED\tOUT", rows), nil
+	return table("QUEUE\tWAITING\tCALLBACKS\tLONGEST\tAVAIL\tBUSY\tPAUSED\tNOPHONE\tOUT", rows), nil
 }
 
 func (c *Console) showAgents(args []string) (string, error) {
