@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"jinyin/acd"
@@ -66,6 +67,9 @@ type Box struct {
 	wipe       bool   // erase the data directory once stopped (factory reset)
 	restoreDB  string // a checked database file to put in place once stopped
 	restoreCfg []byte // and the config to write to configFile
+
+	histMu sync.Mutex
+	hist   map[int]*counters // span id -> hourly error counter readings
 }
 
 // ErrRestart is what Run returns when the box was asked to restart (config

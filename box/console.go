@@ -8,7 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
 
@@ -46,6 +48,12 @@ func (b *Box) consoleSpans() []console.SpanRow {
 		if l, ok := s.Span.(hal.Looper); ok {
 			rows[len(rows)-1].Loopback = l.Loopback()
 		}
+		if cs, ok := s.Span.(hal.Counterer); ok {
+			now := cs.Counters()
+			rows[len(rows)-1].Counted = true
+			rows[len(rows)-1].Errors = now
+			rows[len(rows)-1].Errors24h = now.Sub(b.counterHistory(c.ID).dayAgo(b.clock.Now()))
+		}
 	}
 	return rows
 }
@@ -73,6 +81,61 @@ func (b *Box) restore(cfgText, db []byte) error {
 	b.restoreDB, b.restoreCfg = tmp, cfgText
 	b.Restart("restore from a backup")
 	return nil
+}
+
+// counters keeps hourly readings of a span's error counters, a day and an
+// hour of them, so the console can say what the last 24 hours added.
+type counters struct {
+	mu       sync.Mutex
+	readings []reading
+}
+
+type reading struct {
+	at time.Time
+	c  hal.Counters
+}
+
+func (b *Box) counterHistory(id int) *counters {
+	b.histMu.Lock()
+	defer b.histMu.Unlock()
+	if b.hist == nil {
+		b.hist = map[int]*counters{}
+	}
+	h := b.hist[id]
+	if h == nil {
+		h = &counters{readings: []reading{{at: b.start}}}
+		b.hist[id] = h
+	}
+	return h
+}
+
+// sampleCounters records each span's counters now; housekeeping calls it
+// every hour.
+func (b *Box) sampleCounters() {
+	for _, s := range b.spans {
+		if cs, ok := s.Span.(hal.Counterer); ok {
+			h := b.counterHistory(s.Config.ID)
+			h.mu.Lock()
+			h.readings = append(h.readings, reading{b.clock.Now(), cs.Counters()})
+			if len(h.readings) > 26 {
+				h.readings = h.readings[1:]
+			}
+			h.mu.Unlock()
+		}
+	}
+}
+
+// dayAgo is the oldest reading of the last 24 hours (the counts when the
+// box started, if that is more recent).
+func (h *counters) dayAgo(now time.Time) hal.Counters {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.readings {
+		if !r.at.Before(now.Add(-24 * time.Hour)) {
+			return r.c
+		}
+	}
+	return h.readings[len(h.readings)-1].c
 }
 
 // loopback sets a span's loopback, where its driver can.

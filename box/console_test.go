@@ -94,8 +94,10 @@ func TestConsoleOverPty(t *testing.T) {
 	term.Type("span 1 loop loc\r")
 	term.Expect("span 1: loopback local")
 	term.Expect("jinyin-demo> ")
+	boardsim.Opened(1).InjectErrors(hal.Counters{CRC: 7, BPV: 3, Slips: 1, ErroredSeconds: 2})
 	term.Type("sh sp 1\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "loopback    local") || !strings.Contains(out, "LOS|AIS") {
+	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "loopback    local") || !strings.Contains(out, "LOS|AIS") ||
+		!strings.Contains(out, "since start  7    3    1      2") || !strings.Contains(out, "last 24 h    7    3    1      2") {
 		t.Errorf("show span 1:\n%s", out)
 	}
 	if got := boardsim.Opened(1).Loopback(); got != "local" {

@@ -64,8 +64,9 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 	return e, e.Init()
 }
 
-// housekeeping writes the IVR counters every statsEvery and applies the
-// recordings' retention at start and every sweepEvery, until stop closes.
+// housekeeping writes the IVR counters every statsEvery, and applies the
+// recordings' retention and reads the spans' error counters at start and
+// every sweepEvery (an hour), until stop closes.
 func (b *Box) housekeeping(stop <-chan struct{}) {
 	t := time.NewTicker(statsEvery)
 	defer t.Stop()
@@ -86,6 +87,7 @@ func (b *Box) housekeeping(stop <-chan struct{}) {
 			if err := b.acd.Sweep(); err != nil {
 				b.log.Error("recordings retention", "err", err)
 			}
+			b.sampleCounters()
 		}
 	}
 }

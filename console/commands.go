@@ -338,8 +338,16 @@ func (c *Console) showSpan(args []string) (string, error) {
 	id, err := strconv.Atoi(args[0])
 	for _, s := range c.o.Spans() {
 		if err == nil && s.ID == id {
-			return fmt.Sprintf("span %d (%s, group %s)\n  framing     %s\n  coding      %s\n  clock       %s\n  signalling  %s\n  channels    %s\n  alarms      %s\n  loopback    %s\n",
-				s.ID, s.Type, s.Group, s.Framing, s.Coding, s.Clock, s.Signalling, s.Channels, s.Alarms, s.Loopback), nil
+			out := fmt.Sprintf("span %d (%s, group %s)\n  framing     %s\n  coding      %s\n  clock       %s\n  signalling  %s\n  channels    %s\n  alarms      %s\n  loopback    %s\n",
+				s.ID, s.Type, s.Group, s.Framing, s.Coding, s.Clock, s.Signalling, s.Channels, s.Alarms, s.Loopback)
+			if !s.Counted {
+				return out + "  errors      not counted by this span's driver\n", nil
+			}
+			n, d := s.Errors, s.Errors24h
+			return out + table("  ERRORS\tCRC\tBPV\tSLIPS\tERRORED SECONDS", [][]string{
+				{"  since start", fmt.Sprint(n.CRC), fmt.Sprint(n.BPV), fmt.Sprint(n.Slips), fmt.Sprint(n.ErroredSeconds)},
+				{"  last 24 h", fmt.Sprint(d.CRC), fmt.Sprint(d.BPV), fmt.Sprint(d.Slips), fmt.Sprint(d.ErroredSeconds)},
+			}), nil
 		}
 	}
 	var ids []string

@@ -25,6 +25,7 @@ import (
 
 	"jinyin/acd"
 	"jinyin/config"
+	"jinyin/hal"
 	"jinyin/internal/clock"
 	"jinyin/store"
 )
@@ -35,6 +36,8 @@ type SpanRow struct {
 	Type, Framing, Coding, Clock string
 	Group, Signalling, Channels  string
 	Alarms, Loopback             string
+	Counted                      bool         // the driver counts line errors
+	Errors, Errors24h            hal.Counters // since the span opened; in the last 24 h
 }
 
 // CallRow is one call leg as show calls lists it.

@@ -69,3 +69,20 @@ type Looper interface {
 	SetLoopback(mode string) error
 	Loopback() string
 }
+
+// Counters are a span's error counts since it was opened (G.826 style):
+// CRC-4 errors, bipolar violations, frame slips, errored seconds.
+type Counters struct {
+	CRC, BPV, Slips, ErroredSeconds uint64
+}
+
+// Sub is the counts between an earlier reading and c.
+func (c Counters) Sub(earlier Counters) Counters {
+	return Counters{c.CRC - earlier.CRC, c.BPV - earlier.BPV, c.Slips - earlier.Slips, c.ErroredSeconds - earlier.ErroredSeconds}
+}
+
+// Counterer is a span that counts line errors: an optional feature, found
+// by type assertion.
+type Counterer interface {
+	Counters() Counters
+}

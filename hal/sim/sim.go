@@ -19,7 +19,27 @@ type Span struct {
 	cfg    hal.SpanConfig
 	alarms hal.Alarms
 	loop   string
+	counts hal.Counters
 	closed bool
+}
+
+var _ hal.Counterer = (*Span)(nil)
+
+// Counters reports the errors injected so far.
+func (s *Span) Counters() hal.Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts
+}
+
+// InjectErrors adds line errors, as a noisy line would.
+func (s *Span) InjectErrors(c hal.Counters) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts.CRC += c.CRC
+	s.counts.BPV += c.BPV
+	s.counts.Slips += c.Slips
+	s.counts.ErroredSeconds += c.ErroredSeconds
 }
 
 var _ hal.Looper = (*Span)(nil)
