@@ -219,7 +219,7 @@ func (b *Box) route(to, from string) (sip.Route, error) {
 		return sip.Route{}, sip.ErrUnavailable
 	}
 	return sip.Route{App: func(ch media.Channel) {
-		if err := b.ring(ch, []string{to}, from); err != nil {
+		if err := b.ring(ch, to, from); err != nil {
 			b.log.Info("extension did not answer", "ext", to, "err", err)
 		}
 	}}, nil

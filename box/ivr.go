@@ -108,7 +108,7 @@ func (b *Box) transfer(ch media.Channel, t ivr.Target) error {
 		if !ok || (t.Kind == "agent" && e.Kind != "agent") || (e.Kind != "agent" && e.Kind != "phone") {
 			return fmt.Errorf("no %s %q", t.Kind, t.What)
 		}
-		return b.ring(ch, []string{t.What}, t.Caller)
+		return b.ring(ch, t.What, t.Caller)
 	case "trunk":
 		return b.dialTrunk(ch, t)
 	}
@@ -117,84 +117,25 @@ func (b *Box) transfer(ch media.Channel, t ivr.Target) error {
 
 var errNoOne = errors.New("no one to take the call: no phone of the target is registered")
 
-// ring rings the newest registered phone of each extension at once while
-// the caller hears ring-back, bridges the caller to the first to answer and
-// cancels the others: calls to extensions (queues go to the ACD).
-func (b *Box) ring(ch media.Channel, exts []string, from string) error {
-	type result struct {
-		call *sip.Call
-		err  error
-		i    int
-	}
-	answered := make(chan result, len(exts))
-	var cancels []context.CancelFunc
-	for _, ext := range exts {
-		contacts := b.sip.Registrar.Contacts(ext)
-		if len(contacts) == 0 {
-			continue
-		}
-		// Each phone rings under a context of its own: cancelling the
-		// others must not touch the one that answered.
-		ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
-		i := len(cancels)
-		cancels = append(cancels, cancel)
-		go func() {
-			c, err := b.sip.Dial(ctx, contacts[0].Contact, from)
-			answered <- result{c, err, i}
-		}()
-	}
-	defer func() {
-		for _, c := range cancels {
-			c()
-		}
-	}()
-	if len(cancels) == 0 {
+// ring rings an extension's newest registered phone and bridges the caller
+// to it when it answers.
+func (b *Box) ring(ch media.Channel, ext, from string) error {
+	contacts := b.sip.Registrar.Contacts(ext)
+	if len(contacts) == 0 {
 		return errNoOne
 	}
-	if cad, err := tone.Lookup(b.cfg.Box.Country, "ringback"); err == nil {
-		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
-	}
-	// hangUpRest cancels the phones still ringing, except the one that
-	// answered, and hangs up any that answer too late.
-	hangUpRest := func(left, except int) {
-		for i, c := range cancels {
-			if i != except {
-				c()
-			}
-		}
-		for ; left > 0; left-- {
-			if r := <-answered; r.call != nil {
-				r.call.Hangup()
-			}
-		}
-	}
-	var lastErr error
-	for left := len(cancels); left > 0; {
-		select {
-		case e, ok := <-ch.Events():
-			if ok && e.Kind != media.EventHangup {
-				continue
-			}
-			hangUpRest(left, -1)
-			return nil
-		case r := <-answered:
-			left--
-			if r.err != nil {
-				lastErr = r.err
-				continue
-			}
-			go hangUpRest(left, r.i)
-			b.log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
-			media.Bridge(ch, r.call)
-			return nil
-		}
-	}
-	ch.Play(nil)
-	return fmt.Errorf("no answer: %w", lastErr)
+	return b.connect(ch, func(ctx context.Context) (*sip.Call, error) { return b.sip.Dial(ctx, contacts[0].Contact, from) })
 }
 
 // dialTrunk calls a number through a trunk and bridges the caller to it.
 func (b *Box) dialTrunk(ch media.Channel, t ivr.Target) error {
+	return b.connect(ch, func(ctx context.Context) (*sip.Call, error) { return b.sip.DialTrunk(ctx, t.What, t.Number, t.Caller) })
+}
+
+// connect places a call with dial while the caller hears ring-back, and
+// bridges the caller to it once answered; a caller who hangs up first
+// cancels it. It returns when the call is over, or with dial's error.
+func (b *Box) connect(ch media.Channel, dial func(context.Context) (*sip.Call, error)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
 	defer cancel()
 	type result struct {
@@ -203,9 +144,12 @@ func (b *Box) dialTrunk(ch media.Channel, t ivr.Target) error {
 	}
 	done := make(chan result, 1)
 	go func() {
-		c, err := b.sip.DialTrunk(ctx, t.What, t.Number, t.Caller)
+		c, err := dial(ctx)
 		done <- result{c, err}
 	}()
+	if cad, err := tone.Lookup(b.cfg.Box.Country, "ringback"); err == nil {
+		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
+	}
 	for {
 		select {
 		case e, ok := <-ch.Events():
@@ -219,8 +163,10 @@ func (b *Box) dialTrunk(ch media.Channel, t ivr.Target) error {
 			return nil
 		case r := <-done:
 			if r.err != nil {
+				ch.Play(nil)
 				return r.err
 			}
+			b.log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
 			media.Bridge(ch, r.call)
 			return nil
 		}
