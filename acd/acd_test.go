@@ -819,3 +819,24 @@ func TestAbandonWhileOffered(t *testing.T) {
 		t.Errorf("abandon events %+v", a)
 	}
 }
+
+// After an overflow the new queue's limits run from the overflow: its
+// maximum wait counts the time spent in it, not in the queue before.
+func TestOverflowArmsTheNewQueuesLimits(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.d.queues["general"].maxWait = time.Minute
+	_, done := h.waitCall("sales", Caller{Call: "s", Number: "1"})
+	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["sales"].waiting.len() == 1 })
+	h.clk.Advance(31 * time.Second) // overflow to general at 30 s
+	h.waitFor(t, "overflow", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	h.clk.Advance(50 * time.Second) // 81 s waited, 51 s in general
+	select {
+	case err := <-done:
+		t.Fatalf("left after 51 s in general: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.clk.Advance(10 * time.Second)
+	if err := <-done; !errors.Is(err, ErrMaxWait) {
+		t.Errorf("after a minute in general: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -241,8 +242,14 @@ func (w *waiter) run() error {
 	}()
 	d, e := w.d, w.e
 	q := e.q
-	w.after(q.maxWait, "max-wait")
-	w.after(q.overAt, "overflow")
+	// A queue's own limits run from when the caller entered it, and end
+	// when the caller leaves it for another (overflow): their timers are
+	// tagged with the queue.
+	limits := func(q *queue) {
+		w.after(q.maxWait, "max-wait@"+q.cfg.Name)
+		w.after(q.overAt, "overflow@"+q.cfg.Name)
+	}
+	limits(q)
 	w.after(q.every, "announce")
 	if e.only != nil {
 		w.after(d.dwait, "direct")
@@ -283,7 +290,14 @@ func (w *waiter) run() error {
 				w.after(holdGap, "hold")
 			}
 		case what := <-w.timers:
+			what, of, tagged := strings.Cut(what, "@")
+			if tagged && of != q.cfg.Name {
+				continue // a limit of a queue the caller has left
+			}
 			if ring != nil && what != "hold" {
+				if tagged {
+					what += "@" + of
+				}
 				w.after(time.Second, what) // the agent rings: decide after the answer
 				continue
 			}
@@ -296,6 +310,7 @@ func (w *waiter) run() error {
 			case "overflow":
 				if to := d.queues[q.cfg.Overflow]; to != nil && d.move(e, to) {
 					q = to
+					limits(q)
 				}
 			case "direct":
 				w.undirect()
@@ -303,6 +318,7 @@ func (w *waiter) run() error {
 				if to := d.queues[q.cfg.MaxWaitDest]; to != nil {
 					if d.move(e, to) {
 						q = to
+						limits(q)
 					}
 					continue
 				}
