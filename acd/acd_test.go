@@ -836,7 +836,12 @@ func TestOverflowArmsTheNewQueuesLimits(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	h.clk.Advance(10 * time.Second)
-	if err := <-done; !errors.Is(err, ErrMaxWait) {
-		t.Errorf("after a minute in general: %v", err)
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrMaxWait) {
+			t.Errorf("after a minute in general: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("still waiting after a minute in general (max_wait 1m)")
 	}
 }
