@@ -145,6 +145,7 @@ type ACD struct {
 	keepDays  int
 	keepBytes int64
 	sups      map[string]bool
+	loc       *time.Location
 }
 
 // Options are what New needs besides the config.
@@ -158,6 +159,9 @@ type Options struct {
 	Lang    string
 	Seed    uint64 // for the random strategy and the sampling of recordings
 	Data    string // the data directory, for recordings
+	// Location is where callers' chosen callback hours are read; the
+	// box's local time when nil.
+	Location *time.Location
 }
 
 func dur(s string, def time.Duration) time.Duration {
@@ -179,6 +183,10 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 		d.sups[s] = true
 	}
 	d.ctx, d.stop = context.WithCancel(context.Background())
+	d.loc = o.Location
+	if d.loc == nil {
+		d.loc = time.Local
+	}
 	now := d.clk.Now()
 	for _, e := range cfg.Extensions {
 		if e.Kind == "agent" {

@@ -631,6 +631,7 @@ func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
 	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
 	h.clk.Advance(5 * time.Second)
 	first.press('1')
+	first.press('#') // when my turn comes
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -843,5 +844,37 @@ func TestOverflowArmsTheNewQueuesLimits(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("still waiting after a minute in general (max_wait 1m)")
+	}
+}
+
+// A caller who keys 1 and then an hour is called back at that hour: the
+// callback enters the queue then, behind everyone waiting before it.
+func TestCallbackAtTheHourChosen(t *testing.T) {
+	h := newHarness(t, "", "") // 10:00 UTC; the box's zone is UTC here
+	h.d.loc = time.UTC
+	caller, done := h.waitCall("general", Caller{Call: "cb", Number: "13800000001"})
+	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	caller.press('1')
+	caller.press('1')
+	caller.press('4')
+	caller.press('#')
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	cbs, _ := h.db.Callbacks()
+	want := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	if len(cbs) != 1 || !cbs[0].NotBefore.Equal(want) || !cbs[0].Joined.Equal(want) || !cbs[0].Promised.After(want) {
+		t.Fatalf("callback %+v, want it at %v", cbs, want)
+	}
+	h.login(t, "1001")
+	h.d.match()
+	select {
+	case r := <-h.dl.rings:
+		t.Fatalf("%s rang before 14:00", r.who)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.clk.Advance(4 * time.Hour)
+	if r := h.nextRing(t); r.from != "13800000001" {
+		t.Errorf("at 14:00 rang for %s", r.from)
 	}
 }

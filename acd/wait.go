@@ -282,7 +282,11 @@ func (w *waiter) run() error {
 				return w.abandon()
 			}
 			if ev.Kind == media.EventDigit && ev.Digit == '1' && ring == nil && q.cfg.Callback && w.c.Number != "" {
-				if err := w.bookCallback(); err == nil {
+				at, err := w.askWhen()
+				if err != nil { // hung up while choosing
+					return w.abandon()
+				}
+				if err := w.bookCallback(at); err == nil {
 					return nil
 				}
 			}
@@ -422,14 +426,75 @@ func (w *waiter) announce() {
 	w.play(ids...)
 }
 
-func (w *waiter) bookCallback() error {
+// askWhen asks a caller who keyed 1 when to be called back: 1 (or
+// nothing) as soon as their turn comes, or an hour from 8 to 20 and #,
+// the next time that hour comes. It returns the zero time for "when my
+// turn comes".
+func (w *waiter) askWhen() (time.Time, error) {
+	d := w.d
+	w.play("callback-when")
+	var digits []byte
+	timeout := make(chan struct{}, 1)
+	var t interface{ Stop() bool }
+	arm := func() {
+		if t != nil {
+			t.Stop()
+		}
+		t = d.clk.AfterFunc(callbackKeyWait, func() { timeout <- struct{}{} })
+	}
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for done := false; !done; {
+		select {
+		case ev, ok := <-w.ch.Events():
+			switch {
+			case !ok || ev.Kind == media.EventHangup:
+				return time.Time{}, errors.New("hung up")
+			case ev.Kind == media.EventPlayDone:
+				arm()
+			case ev.Kind == media.EventDigit && ev.Digit == '#':
+				done = true
+			case ev.Kind == media.EventDigit && len(digits) < 4:
+				w.ch.Play(nil)
+				digits = append(digits, ev.Digit)
+				arm()
+			}
+		case <-timeout:
+			done = true
+		}
+	}
+	h, err := strconv.Atoi(string(digits))
+	if err != nil || h < 8 || h > 20 {
+		return time.Time{}, nil // "1", nothing, or not an hour: when the turn comes
+	}
+	now := d.clk.Now().In(d.loc)
+	at := time.Date(now.Year(), now.Month(), now.Day(), h, 0, 0, 0, d.loc)
+	if !at.After(now) {
+		at = at.AddDate(0, 0, 1)
+	}
+	return at, nil
+}
+
+// callbackKeyWait is how long the caller has to key the hour.
+const callbackKeyWait = 5 * time.Second
+
+// bookCallback turns the caller's place into a callback: at its place in
+// the queue, or entering the queue at the hour chosen.
+func (w *waiter) bookCallback(at time.Time) error {
 	d, e := w.d, w.e
 	if !d.leave(e) {
 		return errors.New("already offered")
 	}
 	now := d.clk.Now()
+	joined, promised := e.joined, now.Add(e.q.promise)
+	if !at.IsZero() {
+		joined, promised = at, at.Add(e.q.promise)
+	}
 	cb := store.Callback{ID: strconv.FormatInt(now.UnixNano(), 36) + "-" + e.caller, Queue: e.q.cfg.Name, Number: e.caller, Tier: e.tier,
-		Joined: e.joined, Requested: now, Promised: now.Add(e.q.promise)}
+		Joined: joined, Requested: now, Promised: promised, NotBefore: at}
 	if d.db != nil {
 		if err := d.db.SaveCallback(cb); err != nil {
 			d.log.Error("acd: callback not stored", "err", err)
@@ -443,10 +508,14 @@ func (w *waiter) bookCallback() error {
 	d.mu.Lock()
 	ne := d.newEntry(e.q, "callback-"+cb.ID, cb.Number, cb.Tier, cb.Joined)
 	ne.cb = &cb
-	ne.q.waiting.push(ne)
+	d.schedule(ne, at)
 	d.mu.Unlock()
 	d.event(store.QueueEvent{Kind: "callback-requested", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Wait: now.Sub(e.joined)})
-	w.play("callback-booked")
+	if at.IsZero() {
+		w.play("callback-booked")
+	} else {
+		w.play("callback-booked-at")
+	}
 	for {
 		ev, ok := <-w.ch.Events()
 		if !ok || ev.Kind == media.EventHangup || ev.Kind == media.EventPlayDone {

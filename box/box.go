@@ -162,7 +162,7 @@ func (b *Box) open() (err error) {
 	}
 	b.qevents = b.newQueueRecorder()
 	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, Dialer: dialer{b},
-		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano()), Data: dataDir}); err != nil {
+		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano()), Data: dataDir, Location: b.ivr.Location()}); err != nil {
 		return err
 	}
 	b.sip, err = sip.Listen(sip.Options{

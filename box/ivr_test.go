@@ -583,6 +583,8 @@ func TestCallbackOverSIPAcrossRestart(t *testing.T) {
 	call.SendDigits("0")
 	h.hear("zh", "queue-hold", "callback-offer")
 	call.SendDigits("1")
+	h.hear("zh", "callback-when")
+	call.SendDigits("#") // when my turn comes
 	h.hear("zh", "callback-booked")
 	stop()
 

@@ -101,6 +101,9 @@ func (e *Engine) Run(ch media.Channel, flow string, info CallInfo) {
 	c.run()
 }
 
+// Location is the zone of the calendar (after Init).
+func (e *Engine) Location() *time.Location { return e.loc }
+
 func (e *Engine) voicemailDir(mailbox string) string {
 	return filepath.Join(e.Data, "voicemail", mailbox)
 }
