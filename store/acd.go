@@ -1,9 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,41 +29,12 @@ type QueueEvent struct {
 
 // AppendQueueEvents stores events in one transaction, in order.
 func (db *DB) AppendQueueEvents(evs []QueueEvent) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketQueueEvents)
-		for i := range evs {
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			evs[i].Seq = seq
-			v, err := json.Marshal(&evs[i])
-			if err != nil {
-				return err
-			}
-			if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return appendLog(db, bucketQueueEvents, evs, func(e *QueueEvent) *uint64 { return &e.Seq })
 }
 
 // QueueEvents returns up to limit events with sequence numbers after since.
 func (db *DB) QueueEvents(since uint64, limit int) ([]QueueEvent, error) {
-	var out []QueueEvent
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketQueueEvents).Cursor()
-		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, since+1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var e QueueEvent
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("store: queue event %x: %w", k, err)
-			}
-			out = append(out, e)
-		}
-		return nil
-	})
-	return out, err
+	return readLog[QueueEvent](db, bucketQueueEvents, since, limit, "queue event")
 }
 
 // NewQueueRecorder starts a batching writer of queue events.
@@ -92,36 +60,17 @@ type Callback struct {
 
 // SaveCallback stores or updates a waiting callback.
 func (db *DB) SaveCallback(c Callback) error {
-	data, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCallbacks).Put([]byte(c.ID), data)
-	})
+	return putJSON(db, bucketCallbacks, []byte(c.ID), c)
 }
 
 // DeleteCallback removes a callback that is done (answered or given up).
 func (db *DB) DeleteCallback(id string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCallbacks).Delete([]byte(id))
-	})
+	return deleteKey(db, bucketCallbacks, []byte(id))
 }
 
 // Callbacks returns the callbacks waiting, by id.
 func (db *DB) Callbacks() ([]Callback, error) {
-	var out []Callback
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCallbacks).ForEach(func(k, v []byte) error {
-			var c Callback
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("store: callback %q: %w", k, err)
-			}
-			out = append(out, c)
-			return nil
-		})
-	})
-	return out, err
+	return listJSON[Callback](db, bucketCallbacks, nil, "callback")
 }
 
 // AgentState is an agent's login and pause, kept across restarts.
@@ -133,28 +82,13 @@ type AgentState struct {
 
 // SetAgentState stores an agent's state.
 func (db *DB) SetAgentState(ext string, s AgentState) error {
-	data, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAgents).Put([]byte(ext), data)
-	})
+	return putJSON(db, bucketAgents, []byte(ext), s)
 }
 
 // AgentStates returns every stored agent state.
 func (db *DB) AgentStates() (map[string]AgentState, error) {
 	out := map[string]AgentState{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAgents).ForEach(func(k, v []byte) error {
-			var s AgentState
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("store: agent %q: %w", k, err)
-			}
-			out[string(k)] = s
-			return nil
-		})
-	})
+	err := scanJSON(db, bucketAgents, nil, "agent", func(k []byte, s AgentState) { out[string(k)] = s })
 	return out, err
 }
 
@@ -175,36 +109,17 @@ type Recording struct {
 
 // AddRecording stores a recording's row (after its file is complete).
 func (db *DB) AddRecording(r Recording) error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecordings).Put([]byte(r.ID), data)
-	})
+	return putJSON(db, bucketRecordings, []byte(r.ID), r)
 }
 
 // DeleteRecording removes a recording's row.
 func (db *DB) DeleteRecording(id string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecordings).Delete([]byte(id))
-	})
+	return deleteKey(db, bucketRecordings, []byte(id))
 }
 
 // Recordings returns the recordings, oldest first.
 func (db *DB) Recordings() ([]Recording, error) {
-	var out []Recording
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecordings).ForEach(func(k, v []byte) error {
-			var r Recording
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("store: recording %q: %w", k, err)
-			}
-			out = append(out, r)
-			return nil
-		})
-	})
-	return out, err
+	return listJSON[Recording](db, bucketRecordings, nil, "recording")
 }
 
 // ConsolePassword returns the console admin's password hash, ErrNotFound

@@ -1,13 +1,9 @@
 package store
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // CDR is the record of one call leg.
@@ -26,41 +22,12 @@ type CDR struct {
 
 // AppendCDRs stores records in one transaction, in order.
 func (db *DB) AppendCDRs(recs []CDR) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCDR)
-		for i := range recs {
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			recs[i].Seq = seq
-			v, err := json.Marshal(&recs[i])
-			if err != nil {
-				return err
-			}
-			if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return appendLog(db, bucketCDR, recs, func(r *CDR) *uint64 { return &r.Seq })
 }
 
 // CDRs returns up to limit records with sequence numbers after since.
 func (db *DB) CDRs(since uint64, limit int) ([]CDR, error) {
-	var out []CDR
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketCDR).Cursor()
-		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, since+1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var r CDR
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("store: CDR %x: %w", k, err)
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
+	return readLog[CDR](db, bucketCDR, since, limit, "CDR")
 }
 
 // Recorder writes records (CDRs, queue events) in batches off the

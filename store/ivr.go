@@ -83,34 +83,16 @@ func (db *DB) AddVoicemail(v Voicemail) error {
 	if v.Mailbox == "" || v.ID == "" {
 		return fmt.Errorf("store: voicemail needs a mailbox and an id")
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketVoicemail).Put(vmKey(v.Mailbox, v.ID), data)
-	})
+	return putJSON(db, bucketVoicemail, vmKey(v.Mailbox, v.ID), v)
 }
 
 // Voicemails lists a mailbox, oldest first; an empty mailbox lists all.
 func (db *DB) Voicemails(mailbox string) ([]Voicemail, error) {
-	var out []Voicemail
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketVoicemail).Cursor()
-		var prefix []byte
-		if mailbox != "" {
-			prefix = []byte(mailbox + "\x00")
-		}
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var vm Voicemail
-			if err := json.Unmarshal(v, &vm); err != nil {
-				return fmt.Errorf("store: voicemail %q: %w", k, err)
-			}
-			out = append(out, vm)
-		}
-		return nil
-	})
-	return out, err
+	var prefix []byte
+	if mailbox != "" {
+		prefix = []byte(mailbox + "\x00")
+	}
+	return listJSON[Voicemail](db, bucketVoicemail, prefix, "voicemail")
 }
 
 // MarkHeard marks a message as listened to.

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Records are kept as JSON, in two shapes: logs (CDRs, queue events) under
+// big-endian sequence numbers, appended and read from a point on; and
+// keyed records (callbacks, recordings, voicemail, agents), put and
+// listed in key order.
+
+// appendLog stores recs under the bucket's next sequence numbers, in one
+// transaction and in order, setting each one's number through seq.
+func appendLog[T any](db *DB, bucket []byte, recs []T, seq func(*T) *uint64) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		for i := range recs {
+			n, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			*seq(&recs[i]) = n
+			v, err := json.Marshal(&recs[i])
+			if err != nil {
+				return err
+			}
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, n), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// readLog returns up to limit records with sequence numbers after since.
+func readLog[T any](db *DB, bucket []byte, since uint64, limit int, what string) ([]T, error) {
+	var out []T
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, since+1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var r T
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("store: %s %x: %w", what, k, err)
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// putJSON stores v as JSON under key.
+func putJSON(db *DB, bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(key, data) })
+}
+
+// deleteKey removes a keyed record.
+func deleteKey(db *DB, bucket, key []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete(key) })
+}
+
+// scanJSON decodes each record whose key starts with prefix (all of them
+// for an empty prefix), in key order.
+func scanJSON[T any](db *DB, bucket, prefix []byte, what string, each func(key []byte, v T)) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var r T
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("store: %s %q: %w", what, k, err)
+			}
+			each(k, r)
+		}
+		return nil
+	})
+}
+
+// listJSON is scanJSON into a slice.
+func listJSON[T any](db *DB, bucket, prefix []byte, what string) ([]T, error) {
+	var out []T
+	err := scanJSON(db, bucket, prefix, what, func(_ []byte, v T) { out = append(out, v) })
+	return out, err
+}
