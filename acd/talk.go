@@ -106,27 +106,7 @@ func (t *talk) run() (callerLeft bool) {
 			t.rec.finish(t.d)
 		}
 	}()
-	relay := func(ev media.Event, to media.Channel) {
-		if ds, ok := to.(media.DigitSender); ok && ev.Kind == media.EventDigit && !ev.InBand {
-			ds.SendDigit(ev.Digit)
-		}
-	}
-	for {
-		select {
-		case ev, ok := <-t.caller.Events():
-			if !ok || ev.Kind == media.EventHangup {
-				t.agent.Hangup()
-				return true
-			}
-			relay(ev, t.agent)
-		case ev, ok := <-t.agent.Events():
-			if !ok || ev.Kind == media.EventHangup {
-				t.caller.Play(nil)
-				return false
-			}
-			relay(ev, t.caller)
-		}
-	}
+	return media.Relay(t.caller, t.agent)
 }
 
 // Monitor joins a supervisor's call to the call an agent is on, in mode

@@ -200,14 +200,7 @@ func password(t *testing.T, dir, ext string) string {
 	return ""
 }
 
-func tone400(seconds float64) []int16 {
-	out := make([]int16, int(seconds*media.RateHz))
-	acc := make([]float64, len(out))
-	o := tone.NewOsc(400, -12)
-	o.Add(acc)
-	tone.Mix(out, acc)
-	return out
-}
+func tone400(seconds float64) []int16 { return tone.Sine(400, -12, int(seconds*media.RateHz)) }
 
 // A failing order service sends the caller to the fallback; a voicemail
 // left over SIP is played back by *97 to an agent who authenticates; a

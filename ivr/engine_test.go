@@ -635,14 +635,7 @@ func TestSubscribe(t *testing.T) {
 
 // speech is a second of a 400 Hz tone at -15 dBm0: loud enough to count
 // as sound, then the line is quiet.
-func speech() []int16 {
-	out := make([]int16, media.RateHz)
-	acc := make([]float64, len(out))
-	o := tone.NewOsc(400, -15)
-	o.Add(acc)
-	tone.Mix(out, acc)
-	return out
-}
+func speech() []int16 { return tone.Sine(400, -15, media.RateHz) }
 
 // A voicemail is recorded after the beep until a second of silence, stored
 // as a WAV with the caller and time, and played back by the mailbox flow.

@@ -8,14 +8,7 @@ import (
 )
 
 // beep is the tone before a recording: 1 kHz for 250 ms at -10 dBm0.
-var beep = func() []int16 {
-	out := make([]int16, media.RateHz/4)
-	acc := make([]float64, len(out))
-	o := tone.NewOsc(1000, -10)
-	o.Add(acc)
-	tone.Mix(out, acc)
-	return out
-}()
+var beep = tone.Sine(1000, -10, media.RateHz/4)
 
 // silencePeak is the loudest frame still counted as silence: a sine of
 // about -45 dBm0, above the noise of a quiet line, below speech.

@@ -85,8 +85,17 @@ func BridgeUntil(a, b Channel) (aLeft bool, err error) {
 	}
 	a.Play(lb.Listen())
 	b.Play(la.Listen())
+	return Relay(a, b), nil
+}
+
+// Relay runs the signalling side of two channels whose audio is already
+// connected (by BridgeUntil, or by the queue's mixes): digits one side
+// reports out of band go on to the other when it is a DigitSender (a
+// digit heard in the audio is already in what the other side hears),
+// until one side hangs up. When a leaves, b is hung up and Relay reports
+// true; when b leaves, a is silenced and left up.
+func Relay(a, b Channel) (aLeft bool) {
 	relay := func(e Event, to Channel) {
-		// A digit heard in the audio is in the audio the other side hears.
 		if ds, ok := to.(DigitSender); ok && e.Kind == EventDigit && !e.InBand {
 			ds.SendDigit(e.Digit)
 		}
@@ -95,13 +104,14 @@ func BridgeUntil(a, b Channel) (aLeft bool, err error) {
 		select {
 		case e, ok := <-a.Events():
 			if !ok || e.Kind == EventHangup {
-				return true, b.Hangup()
+				b.Hangup()
+				return true
 			}
 			relay(e, b)
 		case e, ok := <-b.Events():
 			if !ok || e.Kind == EventHangup {
 				a.Play(nil)
-				return false, nil
+				return false
 			}
 			relay(e, a)
 		}

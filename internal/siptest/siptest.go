@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"jinyin/media"
+	"jinyin/media/dtmf/dtmftest"
 	"jinyin/media/rtp"
 	"jinyin/media/tone"
 	"jinyin/sip/sdp"
@@ -204,19 +205,14 @@ func (c *Call) SendDigits(digits string) {
 // SendTones sends digits as DTMF tones in the audio (100 ms tone, 100 ms
 // gap, -6/-4 dBm0).
 func (c *Call) SendTones(digits string) error {
+	var ts []dtmftest.Tone
 	for _, d := range []byte(digits) {
-		row, col, err := tone.DTMFFreqs(d)
-		if err != nil {
+		if _, _, err := tone.DTMFFreqs(d); err != nil {
 			return err
 		}
-		acc := make([]float64, 800)
-		o1, o2 := tone.NewOsc(row, -6), tone.NewOsc(col, -4)
-		o1.Add(acc)
-		o2.Add(acc)
-		pcm := make([]int16, 1600)
-		tone.Mix(pcm[:800], acc)
-		c.Send(pcm)
+		ts = append(ts, dtmftest.Tone{Digit: d, RowDBm0: -6, ColDBm0: -4, DurationMs: 100, GapMs: 100})
 	}
+	c.Send(dtmftest.Signal(0, ts, 0, 0))
 	return nil
 }
 

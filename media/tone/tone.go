@@ -38,6 +38,17 @@ func (o *Osc) Add(acc []float64) {
 	o.re, o.im = re*g, im*g
 }
 
+// Sine returns n samples of a sine at freqHz and levelDBm0 (a beep, a test
+// voice).
+func Sine(freqHz, levelDBm0 float64, n int) []int16 {
+	out := make([]int16, n)
+	acc := make([]float64, n)
+	o := NewOsc(freqHz, levelDBm0)
+	o.Add(acc)
+	Mix(out, acc)
+	return out
+}
+
 // Mix converts a float accumulator to 16-bit samples with saturation.
 func Mix(dst []int16, acc []float64) {
 	for i, v := range acc[:len(dst)] {

@@ -103,3 +103,14 @@ func BenchmarkPlayerFrame(b *testing.B) {
 		p.Fill(buf)
 	}
 }
+
+func TestSine(t *testing.T) {
+	s := Sine(1000, -10, 800)
+	var peak int16
+	for _, v := range s {
+		peak = max(peak, v)
+	}
+	if want := media.PeakAt(-10); len(s) != 800 || float64(peak) < want-2 || float64(peak) > want+1 {
+		t.Errorf("Sine: %d samples, peak %d, want about %.0f", len(s), peak, want)
+	}
+}
