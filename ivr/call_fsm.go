@@ -199,6 +199,16 @@ func (c *call) play(items []string) bool {
 	return true
 }
 
+// say plays prompt items until they end or a key is pressed (the key is
+// dropped); the error is errHungUp when the caller hung up.
+func (c *call) say(items ...string) error {
+	if !c.play(items) {
+		return nil
+	}
+	_, _, err := c.listen(0)
+	return err
+}
+
 // resolve turns prompt items into prompt ids: an id as it is, ${var} as
 // the prompt id the var holds, KIND:${var} as the read-back of its value.
 // An item that cannot be said is left out and logged: a caller hears the
@@ -585,12 +595,10 @@ func (c *call) record(n config.Node) (string, string, error) {
 		return n.Next, "fail", nil
 	}
 	c.pending = c.pending[:0]
-	if c.play(n.Prompts) {
-		if _, _, err := c.listen(0); err != nil { // a key skips the prompt
-			return "", "", err
-		}
-		c.pending = c.pending[:0]
+	if err := c.say(n.Prompts...); err != nil { // a key skips the prompt
+		return "", "", err
 	}
+	c.pending = c.pending[:0]
 	maxLen := orDefault(n.MaxLength, defaultMaxLength)
 	silence := orDefault(n.Silence, defaultSilence)
 	rec := newRecorder(lst.Listen(), int(maxLen.Seconds()*media.RateHz), int(silence.Seconds()*media.RateHz))
@@ -675,16 +683,13 @@ func (c *call) mailbox(n config.Node) (string, string, error) {
 		intro = []string{"you-have", "number:${count}", "new-messages"}
 	}
 	for _, step := range [][]string{n.Prompts, intro} {
-		if c.play(step) {
-			if _, _, err := c.listen(0); err != nil {
-				return "", "", err
-			}
+		if err := c.say(step...); err != nil {
+			return "", "", err
 		}
 	}
 	for _, v := range fresh {
 		c.vars["from"], c.vars["when"] = v.Caller, v.Time.In(c.e.loc).Format(time.DateOnly)
-		c.play([]string{"message-from", "digits:${from}", "message-time", "date:${when}"})
-		if _, _, err := c.listen(0); err != nil {
+		if err := c.say("message-from", "digits:${from}", "message-time", "date:${when}"); err != nil {
 			return "", "", err
 		}
 		data, err := os.ReadFile(filepath.Join(c.e.Data, v.File))
@@ -705,8 +710,8 @@ func (c *call) mailbox(n config.Node) (string, string, error) {
 			c.e.Log.Error("ivr: voicemail heard", "err", err)
 		}
 	}
-	if len(fresh) > 0 && c.play([]string{"end-of-messages"}) {
-		if _, _, err := c.listen(0); err != nil {
+	if len(fresh) > 0 {
+		if err := c.say("end-of-messages"); err != nil {
 			return "", "", err
 		}
 	}
@@ -717,14 +722,10 @@ func (c *call) subscribe(n config.Node) (string, string, error) {
 	on := n.Action == "subscribe"
 	if err := c.e.DB.Subscribe(n.List, c.info.Caller, on, c.e.Clock.Now()); err != nil {
 		c.e.Log.Warn("ivr: subscription not changed", "call", c.ch.ID(), "err", err)
-		c.play([]string{"service-unavailable"})
-		_, _, err := c.listen(0)
-		return n.Next, "fail", err
+		return n.Next, "fail", c.say("service-unavailable")
 	}
-	if c.play(n.Prompts) {
-		if _, _, err := c.listen(0); err != nil {
-			return "", "", err
-		}
+	if err := c.say(n.Prompts...); err != nil {
+		return "", "", err
 	}
 	return n.Next, n.Action, nil
 }
@@ -737,10 +738,8 @@ func (c *call) transfer(n config.Node) (string, string, error) {
 		t.Number = c.expand(t.Number)
 	}
 	t.What = c.expand(what)
-	if c.play(n.Prompts) {
-		if _, _, err := c.listen(0); err != nil {
-			return "", "", err
-		}
+	if err := c.say(n.Prompts...); err != nil {
+		return "", "", err
 	}
 	c.pending = c.pending[:0]
 	if c.e.Transfer == nil {
