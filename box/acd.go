@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,21 +24,26 @@ import (
 type dialer struct{ b *Box }
 
 func (d dialer) Ring(ctx context.Context, agent, from string) (media.Channel, error) {
-	contacts := d.b.sip.Registrar.Contacts(agent)
-	if len(contacts) == 0 {
-		return nil, errNoOne
-	}
-	return d.b.sip.Dial(ctx, contacts[0].Contact, from)
+	return channel(d.b.dialExt(ctx, agent, from))
 }
 
 func (d dialer) Dial(ctx context.Context, trunk, number string) (media.Channel, error) {
-	if contacts := d.b.sip.Registrar.Contacts(number); len(contacts) > 0 {
-		return d.b.sip.Dial(ctx, contacts[0].Contact, d.b.cfg.Box.Name)
+	if d.b.sip.Registrar.Has(number) {
+		return channel(d.b.dialExt(ctx, number, d.b.cfg.Box.Name))
 	}
 	if trunk == "" {
 		return nil, fmt.Errorf("no trunk to call %s back through (queue callback_trunk)", number)
 	}
-	return d.b.sip.DialTrunk(ctx, trunk, number, "")
+	return channel(d.b.sip.DialTrunk(ctx, trunk, number, ""))
+}
+
+// channel keeps a failed call from becoming a non-nil Channel holding a
+// nil *sip.Call.
+func channel(c *sip.Call, err error) (media.Channel, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (d dialer) Registered(agent string) bool { return d.b.sip.Registrar.Has(agent) }
@@ -187,8 +191,7 @@ func (b *Box) acdAPI(mux *http.ServeMux) {
 			http.Error(w, "no such recording", http.StatusNotFound)
 			return
 		}
-		w.Header().Set("Content-Type", "audio/wav")
-		http.ServeFile(w, r, filepath.Join(b.data, recs[i].File))
+		b.serveWAV(w, r, recs[i].File)
 	})
 	mux.HandleFunc("GET /queue/events", func(w http.ResponseWriter, r *http.Request) {
 		since, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)

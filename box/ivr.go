@@ -120,11 +120,19 @@ var errNoOne = errors.New("no one to take the call: no phone of the target is re
 // ring rings an extension's newest registered phone and bridges the caller
 // to it when it answers.
 func (b *Box) ring(ch media.Channel, ext, from string) error {
-	contacts := b.sip.Registrar.Contacts(ext)
-	if len(contacts) == 0 {
+	if !b.sip.Registrar.Has(ext) {
 		return errNoOne
 	}
-	return b.connect(ch, func(ctx context.Context) (*sip.Call, error) { return b.sip.Dial(ctx, contacts[0].Contact, from) })
+	return b.connect(ch, func(ctx context.Context) (*sip.Call, error) { return b.dialExt(ctx, ext, from) })
+}
+
+// dialExt calls an extension's newest registered phone.
+func (b *Box) dialExt(ctx context.Context, ext, from string) (*sip.Call, error) {
+	contacts := b.sip.Registrar.Contacts(ext)
+	if len(contacts) == 0 {
+		return nil, errNoOne
+	}
+	return b.sip.Dial(ctx, contacts[0].Contact, from)
 }
 
 // dialTrunk calls a number through a trunk and bridges the caller to it.
@@ -295,8 +303,7 @@ func (b *Box) ivrAPI(mux *http.ServeMux) {
 			http.Error(w, "no such message", http.StatusNotFound)
 			return
 		}
-		w.Header().Set("Content-Type", "audio/wav")
-		http.ServeFile(w, r, filepath.Join(b.data, vms[i].File))
+		b.serveWAV(w, r, vms[i].File)
 	})
 	mux.HandleFunc("GET /ivr/stats", func(w http.ResponseWriter, r *http.Request) {
 		if err := b.ivr.Stats.Flush(b.db); err != nil {
@@ -313,6 +320,12 @@ func (b *Box) ivrAPI(mux *http.ServeMux) {
 		subs, err := b.db.Subscribers(r.PathValue("list"))
 		writeJSON(w, subs, err)
 	})
+}
+
+// serveWAV answers with a WAV file of the data directory.
+func (b *Box) serveWAV(w http.ResponseWriter, r *http.Request, file string) {
+	w.Header().Set("Content-Type", "audio/wav")
+	http.ServeFile(w, r, filepath.Join(b.data, file))
 }
 
 func writeJSON(w http.ResponseWriter, v any, err error) {
