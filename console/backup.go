@@ -97,13 +97,12 @@ func readBackup(lines []string) (map[string][]byte, error) {
 // restore reads a pasted backup, checks it, and hands it to the box,
 // which puts it in place while stopped and restarts.
 func (c *Console) restore(stop <-chan struct{}) error {
-	none := func(*editor) {}
 	c.write("Paste the backup, from its BEGIN line to its END line.\n")
 	var lines []string
 	started := false
 	for {
 		e := &editor{hidden: true} // a paste is not echoed back
-		l, err := c.readLine(stop, e, none, none)
+		l, err := c.readLine(stop, e, nil, nil)
 		if err != nil {
 			return err
 		}

@@ -265,28 +265,20 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 
 // confirm asks a question; only the exact answer want says yes.
 func (c *Console) confirm(stop <-chan struct{}, question, want string) bool {
-	none := func(*editor) {}
 	c.write(question)
-	a, err := c.readLine(stop, &editor{}, none, none)
+	a, err := c.readLine(stop, &editor{}, nil, nil)
 	return err == nil && strings.TrimSpace(a) == want
 }
 
 func (c *Console) passwd(stop <-chan struct{}) error {
-	none := func(*editor) {}
-	c.write("New password: ")
-	a, err := c.readLine(stop, &editor{hidden: true}, none, none)
+	pw, problem, err := c.newPassword(stop)
 	if err != nil {
 		return err
 	}
-	c.write("Again: ")
-	b, err := c.readLine(stop, &editor{hidden: true}, none, none)
-	if err != nil {
-		return err
+	if problem != "" {
+		return fmt.Errorf("not changed: %s", strings.ToLower(problem[:1])+problem[1:])
 	}
-	if a != b || len(a) < 8 {
-		return fmt.Errorf("not changed: the two must match and be 8 characters or more")
-	}
-	if err := c.setPassword(a); err != nil {
+	if err := c.setPassword(pw); err != nil {
 		return err
 	}
 	c.write("Password changed.\n")

@@ -203,8 +203,8 @@ func (c *Console) traceOut(s string) {
 
 var errIdle = errors.New("idle")
 
-// readLine reads one line with the editor; complete and help are called
-// for Tab and ?.
+// readLine reads one line with the editor; complete and help, where not
+// nil, are called for Tab and ?.
 func (c *Console) readLine(stop <-chan struct{}, e *editor, complete, help func(*editor)) (string, error) {
 	for {
 		idle := make(chan struct{})
@@ -234,9 +234,13 @@ func (c *Console) readLine(stop <-chan struct{}, e *editor, complete, help func(
 		case keyEOF:
 			return "", io.EOF
 		case keyComplete:
-			complete(e)
+			if complete != nil {
+				complete(e)
+			}
 		case keyHelp:
-			help(e)
+			if help != nil {
+				help(e)
+			}
 		}
 		c.write(e.flush())
 	}
@@ -257,16 +261,15 @@ func (c *Console) session(stop <-chan struct{}) error {
 			return err
 		}
 	}
-	none := func(*editor) {}
 	e := &editor{}
 	c.write("\n" + c.o.Name + " console\nlogin: ")
-	user, err := c.readLine(stop, e, none, none)
+	user, err := c.readLine(stop, e, nil, nil)
 	if err != nil {
 		return c.ended(err)
 	}
 	c.write("Password: ")
 	pw := &editor{hidden: true}
-	pass, err := c.readLine(stop, pw, none, none)
+	pass, err := c.readLine(stop, pw, nil, nil)
 	if err != nil {
 		return c.ended(err)
 	}
@@ -314,31 +317,43 @@ func (c *Console) ended(err error) error {
 // firstPassword asks for the admin password, twice, before anything else:
 // there is no factory default.
 func (c *Console) firstPassword(stop <-chan struct{}) error {
-	none := func(*editor) {}
 	for {
-		c.write("\nNo admin password is set. Choose one (8 characters or more).\nNew password: ")
-		a, err := c.readLine(stop, &editor{hidden: true}, none, none)
+		c.write("\nNo admin password is set. Choose one (8 characters or more).\n")
+		pw, problem, err := c.newPassword(stop)
 		if err != nil {
 			return err
 		}
-		c.write("Again: ")
-		b, err := c.readLine(stop, &editor{hidden: true}, none, none)
-		if err != nil {
+		if problem != "" {
+			c.write(problem + "; try again.\n")
+			continue
+		}
+		if err := c.setPassword(pw); err != nil {
 			return err
 		}
-		switch {
-		case a != b:
-			c.write("The two do not match; try again.\n")
-		case len(a) < 8:
-			c.write("Too short: use 8 characters or more.\n")
-		default:
-			if err := c.setPassword(a); err != nil {
-				return err
-			}
-			c.write("Password set.\n")
-			return nil
-		}
+		c.write("Password set.\n")
+		return nil
 	}
+}
+
+// newPassword asks for a new password twice; problem says why it cannot
+// be used ("" when it can).
+func (c *Console) newPassword(stop <-chan struct{}) (pw, problem string, err error) {
+	c.write("New password: ")
+	a, err := c.readLine(stop, &editor{hidden: true}, nil, nil)
+	if err != nil {
+		return "", "", err
+	}
+	c.write("Again: ")
+	b, err := c.readLine(stop, &editor{hidden: true}, nil, nil)
+	switch {
+	case err != nil:
+		return "", "", err
+	case a != b:
+		return "", "The two do not match", nil
+	case len(a) < 8:
+		return "", "Too short: use 8 characters or more", nil
+	}
+	return a, "", nil
 }
 
 func (c *Console) setPassword(pw string) error {
