@@ -128,6 +128,7 @@ type ACD struct {
 	agents  map[string]*agent
 	direct  map[*agent][]*entry
 	sorted  []*agent // agents by extension, for decisions independent of map order
+	tied    []*agent // match's buffer for next, under mu
 	tiers   map[string]int
 	dwait   time.Duration
 	dqueue  string
@@ -190,9 +191,12 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 	now := d.clk.Now()
 	for _, e := range cfg.Extensions {
 		if e.Kind == "agent" {
-			d.agents[e.Number] = &agent{ext: e.Number, idleSince: now}
+			a := &agent{ext: e.Number, idleSince: now}
+			d.agents[e.Number] = a
+			d.sorted = append(d.sorted, a)
 		}
 	}
+	sort.Slice(d.sorted, func(i, j int) bool { return d.sorted[i].ext < d.sorted[j].ext })
 	for _, qc := range cfg.Queues {
 		q := &queue{cfg: qc, levels: map[*agent]int{}, ring: dur(qc.RingTimeout, 20*time.Second), wrapUp: dur(qc.WrapUp, 10*time.Second),
 			maxWait: dur(qc.MaxWait, 0), overAt: dur(qc.OverflowAfter, 0), every: dur(qc.Announce, 30*time.Second),
@@ -330,7 +334,7 @@ func (d *ACD) available(a *agent) bool {
 func (d *ACD) next(buf []*agent) (*entry, []*agent) {
 	var best *entry
 	var bestScore int64
-	for _, a := range d.agentList() {
+	for _, a := range d.sorted {
 		if !d.available(a) {
 			continue
 		}
@@ -389,19 +393,6 @@ func (d *ACD) bestFor(a *agent) (*entry, int64) {
 		consider(e)
 	}
 	return best, bestScore
-}
-
-// agentList is the agents in a fixed order, so that decisions do not
-// depend on map iteration.
-func (d *ACD) agentList() []*agent {
-	if len(d.sorted) != len(d.agents) {
-		d.sorted = d.sorted[:0]
-		for _, a := range d.agents {
-			d.sorted = append(d.sorted, a)
-		}
-		sort.Slice(d.sorted, func(i, j int) bool { return d.sorted[i].ext < d.sorted[j].ext })
-	}
-	return d.sorted
 }
 
 // strategy picks, among agents equally fit for a caller, who rings.
@@ -473,11 +464,12 @@ func (d *ACD) match() {
 			d.mu.Unlock()
 			return
 		}
-		e, agents := d.next(make([]*agent, 0, 4))
+		e, agents := d.next(d.tied[:0])
 		if e == nil {
 			d.mu.Unlock()
 			return
 		}
+		d.tied = agents[:0] // keep what the buffer grew to
 		o := offer{agents: append([]*agent(nil), agents...), at: d.clk.Now()}
 		if e.cb != nil {
 			d.workers.Add(1)

@@ -66,7 +66,7 @@ func (d *ACD) Status() Status {
 		}
 		st.Queues = append(st.Queues, qs)
 	}
-	for _, a := range d.agentList() {
+	for _, a := range d.sorted {
 		st.Agents = append(st.Agents, AgentStatus{Ext: a.ext, LoggedIn: a.loggedIn, Paused: a.paused, Reason: a.reason, State: a.state.String(),
 			Registered: d.dial.Registered(a.ext), Calls: a.calls, Talk: a.talk})
 	}
