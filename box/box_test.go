@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,12 +19,8 @@ import (
 	_ "jinyin/board/sim"
 	"jinyin/box"
 	"jinyin/config"
-	"jinyin/internal/siptest"
 	"jinyin/internal/testenv"
-	"jinyin/media"
-	"jinyin/media/dtmf"
 	"jinyin/media/dtmf/dtmftest"
-	"jinyin/media/rtp"
 	"jinyin/media/wav"
 	"jinyin/store"
 )
@@ -133,13 +128,11 @@ func TestBaresipTakesABridgedCall(t *testing.T) {
 	sipAddr, httpAddr, stop := startBox(t, dir)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
 
-	digits, err := callAndListen(sipAddr, "1002", 4*time.Second)
-	if err != nil {
-		t.Fatalf("%v\nbaresip:\n%s", err, out.String())
-	}
-	if !strings.Contains(digits, "2580") {
-		t.Fatalf("heard %q through the bridge, want 2580\nbaresip:\n%s", digits, out.String())
-	}
+	call := dial(t, sipAddr, "1002", "caller", "")
+	listen(t, call).hearDigits("2580", out)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	call.Dialog.Bye(ctx)
 	for deadline := time.Now().Add(3 * time.Second); status(t, httpAddr).Calls != 0; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d calls left after the caller hung up", status(t, httpAddr).Calls)
@@ -161,41 +154,4 @@ func TestBaresipTakesABridgedCall(t *testing.T) {
 			t.Errorf("record %+v", c)
 		}
 	}
-}
-
-// callAndListen calls ext through the box as a plain SIP caller and
-// detects DTMF in the audio it receives for d.
-func callAndListen(sipAddr, ext string, d time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d+20*time.Second)
-	defer cancel()
-	call, err := siptest.Invite(ctx, sipAddr, ext)
-	if err != nil {
-		return "", err
-	}
-	defer call.Close()
-	if err := call.Answered(ctx); err != nil {
-		return "", err
-	}
-	defer call.Dialog.Bye(ctx)
-	var digits string
-	det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
-		if !e.End {
-			digits += string(e.Digit)
-		}
-	})
-	buf := make([]byte, 1500)
-	pcm := make([]int16, 1500)
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		call.RTP.SetReadDeadline(end)
-		n, _, err := call.RTP.ReadFromUDP(buf)
-		if err != nil {
-			break
-		}
-		if _, payload, err := rtp.Parse(buf[:n]); err == nil {
-			media.PCMA.Decode(pcm, payload)
-			det.Process(pcm[:len(payload)])
-		}
-	}
-	return digits, nil
 }

@@ -15,6 +15,9 @@ import (
 	"jinyin/internal/ptytest"
 )
 
+// demoPrompt is the console's prompt on the demo box.
+const demoPrompt = "jinyin-demo> "
+
 // The console over a real pty: first-boot password, lockout, login,
 // commands by prefix, help, completion, history, an injected alarm, an
 // agent paused from the console, passwd, exit.
@@ -44,24 +47,22 @@ func TestConsoleOverPty(t *testing.T) {
 	clk.Advance(30 * time.Second)
 	term.Expect("login: ")
 	term.Type("admin\rs3cret-pass\r")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 
 	term.Type("sh sp\r")
-	out := term.Expect("jinyin-demo> ")
+	out := term.Expect(demoPrompt)
 	if !strings.Contains(out, "SPAN") || !strings.Contains(out, "crc4") || !strings.Contains(out, "pri-cpe") {
 		t.Errorf("show spans:\n%s", out)
 	}
-	term.Type("show alarms\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "no alarms") {
+	if out := term.Command("show alarms", demoPrompt); !strings.Contains(out, "no alarms") {
 		t.Errorf("show alarms before:\n%s", out)
 	}
 	boardsim.Opened(1).InjectAlarms(hal.AlarmLOS | hal.AlarmAIS)
-	term.Type("show alarms\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "LOS|AIS") {
+	if out := term.Command("show alarms", demoPrompt); !strings.Contains(out, "LOS|AIS") {
 		t.Errorf("show alarms after LOS was injected:\n%s", out)
 	}
 	term.Type("s\r") // ambiguous
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, `"s" is ambiguous: show, sip, span`) {
+	if out := term.Expect(demoPrompt); !strings.Contains(out, `"s" is ambiguous: show, sip, span`) {
 		t.Errorf("s:\n%s", out)
 	}
 	term.Type("show ?")
@@ -72,56 +73,48 @@ func TestConsoleOverPty(t *testing.T) {
 	term.Expect("agent ")
 	term.Type("1001 login\r")
 	term.Expect("agent 1001: login")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 	term.Type("agent 1001 pause lunch\r")
-	term.Expect("jinyin-demo> ")
-	term.Type("sh ag\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "paused (lunch)") {
+	term.Expect(demoPrompt)
+	if out := term.Command("sh ag", demoPrompt); !strings.Contains(out, "paused (lunch)") {
 		t.Errorf("show agents:\n%s", out)
 	}
 	term.Type("\x1b[A\x1b[A\r") // history: the pause again
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "agent 1001: pause") {
+	if out := term.Expect(demoPrompt); !strings.Contains(out, "agent 1001: pause") {
 		t.Errorf("history recall:\n%s", out)
 	}
-	term.Type("show span 9\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "no span \"9\"; the spans are 1") {
+	if out := term.Command("show span 9", demoPrompt); !strings.Contains(out, "no span \"9\"; the spans are 1") {
 		t.Errorf("show span 9:\n%s", out)
 	}
-	term.Type("sh q\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "complaints") || !strings.Contains(out, "general") {
+	if out := term.Command("sh q", demoPrompt); !strings.Contains(out, "complaints") || !strings.Contains(out, "general") {
 		t.Errorf("show queues:\n%s", out)
 	}
 	term.Type("span 1 loop loc\r")
 	term.Expect("span 1: loopback local")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 	boardsim.Opened(1).InjectErrors(hal.Counters{CRC: 7, BPV: 3, Slips: 1, ErroredSeconds: 2})
-	term.Type("sh sp 1\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "loopback    local") || !strings.Contains(out, "LOS|AIS") ||
+	if out := term.Command("sh sp 1", demoPrompt); !strings.Contains(out, "loopback    local") || !strings.Contains(out, "LOS|AIS") ||
 		!strings.Contains(out, "since start  7    3    1      2") || !strings.Contains(out, "last 24 h    7    3    1      2") {
 		t.Errorf("show span 1:\n%s", out)
 	}
 	if got := boardsim.Opened(1).Loopback(); got != "local" {
 		t.Errorf("the span's loopback is %q", got)
 	}
-	term.Type("sh ch\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "span 1/31") || strings.Contains(out, "span 1/16") || !strings.Contains(out, "out of service (LOS|AIS)") {
+	if out := term.Command("sh ch", demoPrompt); !strings.Contains(out, "span 1/31") || strings.Contains(out, "span 1/16") || !strings.Contains(out, "out of service (LOS|AIS)") {
 		t.Errorf("show channels:\n%s", out)
 	}
-	term.Type("sh v\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "no messages") {
+	if out := term.Command("sh v", demoPrompt); !strings.Contains(out, "no messages") {
 		t.Errorf("show voicemail:\n%s", out)
 	}
-	term.Type("sh rec samp\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "no recordings") {
+	if out := term.Command("sh rec samp", demoPrompt); !strings.Contains(out, "no recordings") {
 		t.Errorf("show recordings sampled:\n%s", out)
 	}
-	term.Type("sh kpi\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "Queues, today") || !strings.Contains(out, "Callbacks: 0 asked") {
+	if out := term.Command("sh kpi", demoPrompt); !strings.Contains(out, "Queues, today") || !strings.Contains(out, "Callbacks: 0 asked") {
 		t.Errorf("show kpi:\n%s", out)
 	}
 	term.Type("sip debug on\r")
 	term.Expect("SIP trace on")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 	if line, err := options(sipAddr); err != nil || line != "SIP/2.0 200 OK" {
 		t.Fatalf("OPTIONS: %q %v", line, err)
 	}
@@ -131,13 +124,13 @@ func TestConsoleOverPty(t *testing.T) {
 	term.Expect("SIP/2.0 200 OK")
 	term.Type("sip debug off\r")
 	term.Expect("SIP trace off")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 	term.Type("passwd\rnew-pass-1\rnew-pass-1\r")
 	term.Expect("Password changed.")
 	term.Type("exit\r")
 	term.Expect("login: ")
 	term.Type("admin\rnew-pass-1\r")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 	// Idle for 10 minutes: logged out.
 	time.Sleep(100 * time.Millisecond)
 	clk.Advance(10 * time.Minute)

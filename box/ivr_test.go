@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -319,19 +320,11 @@ func TestPromptUploadedOverHTTP(t *testing.T) {
 // with the trunk's credentials, and bridges; the carrier's hang-up ends
 // the caller's leg, and the outbound leg is on record with its trunk.
 func TestTransferToTrunkNumber(t *testing.T) {
-	bin := testenv.LookPath(t, "sipp", "sip-tester")
 	// The carrier on 127.0.0.2: the box tells trunk calls by source address.
 	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
 	host := "127.0.0.2"
 	carrier := host + ":" + port
-	cmd := exec.Command(bin, "-sf", filepath.Join("testdata", "sipp", "carrier-401.xml"), "-i", host, "-p", port, "-m", "1",
-		"-nostdin", "-timeout", "30s", "-timeout_error", "-trace_err", "-error_file", filepath.Join(t.TempDir(), "err.log"))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sipp := startSIPp(t, "carrier-401.xml", host, port)
 	toml := string(config.Default()) + `
 [[trunk]]
 name = "carrier"
@@ -365,17 +358,10 @@ target = "trunk:carrier/${number}"
 	select {
 	case <-call.Dialog.Context().Done():
 	case <-time.After(15 * time.Second):
-		t.Errorf("the caller was not hung up after the carrier hung up:\n%s", out.String())
+		t.Errorf("the caller was not hung up after the carrier hung up:\n%s", sipp.out.String())
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("SIPp carrier: %v\n%s", err, out.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Errorf("SIPp carrier did not finish:\n%s", out.String())
+	if err := sipp.wait(10 * time.Second); err != nil {
+		t.Errorf("SIPp carrier: %v\n%s", err, sipp.out.String())
 	}
 	stop()
 	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
@@ -411,13 +397,21 @@ func TestDemoZeroReachesAnAgent(t *testing.T) {
 	h.hear("zh", "main-menu")
 	call.SendDigits("0")
 	h.hear("zh", "transfer")
-	want := "2580"
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if got := heardDigits(call.Heard()[h.from:]); strings.Contains(got, want) {
-			break
-		}
+	h.hearDigits("2580", out)
+}
+
+// hearDigits waits until the DTMF digits want are heard in the audio
+// after what was matched before (a phone playing them through the box);
+// logs are the peers' output, shown if they are not.
+func (h *hearer) hearDigits(want string, logs ...*bytes.Buffer) {
+	h.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(heardDigits(h.call.Heard()[h.from:]), want); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("did not hear %s from the agent:\n%s", want, out.String())
+			var peers strings.Builder
+			for _, l := range logs {
+				peers.WriteString(l.String() + "\n")
+			}
+			h.t.Fatalf("did not hear %s:\n%s", want, peers.String())
 		}
 	}
 }
@@ -454,11 +448,7 @@ func TestDemoQueueLoginTalkSurvey(t *testing.T) {
 	h.hear("zh", "main-menu")
 	call.SendDigits("0")
 	h.hear("zh", "transfer")
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(heardDigits(call.Heard()[h.from:]), "2580"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("did not hear the agent:\n%s", out.String())
-		}
-	}
+	h.hearDigits("2580", out)
 	baresipCommand(t, ctl, "hangup")
 	h.hear("zh", "survey")
 	call.SendDigits("5")
@@ -506,25 +496,13 @@ func TestDemoQueueLoginTalkSurvey(t *testing.T) {
 // reason no-answer, and the call goes to the next agent (baresip), who
 // answers.
 func TestQueueAgentThatDoesNotAnswer(t *testing.T) {
-	sippBin := testenv.LookPath(t, "sipp", "sip-tester")
 	dir := t.TempDir()
 	cfg := strings.Replace(string(config.Default()), `ring_timeout = "20s"`, `ring_timeout = "5s"`, 1)
 	sipAddr, httpAddr, _ := startConfig(t, dir, []byte(cfg))
 	host, _, _ := strings.Cut(sipAddr, ":")
 	_, phonePort, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	phone := exec.Command(sippBin, "-sf", filepath.Join("testdata", "sipp", "agent-no-answer.xml"), "-i", host, "-p", phonePort, "-m", "1",
-		"-nostdin", "-timeout", "30s", "-timeout_error")
-	var phoneOut bytes.Buffer
-	phone.Stdout, phone.Stderr = &phoneOut, &phoneOut
-	if err := phone.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { phone.Process.Kill(); phone.Wait() }()
-	reg := exec.Command(sippBin, sipAddr, "-sf", filepath.Join("testdata", "sipp", "agent-register.xml"), "-i", host, "-p", "0", "-m", "1",
-		"-nostdin", "-timeout", "10s", "-timeout_error", "-s", "1001", "-au", "1001", "-ap", password(t, dir, "1001"), "-key", "agent_port", phonePort)
-	if out, err := reg.CombinedOutput(); err != nil {
-		t.Fatalf("SIPp registering 1001: %v\n%s", err, out)
-	}
+	phone := startSIPp(t, "agent-no-answer.xml", host, phonePort)
+	registerPhone(t, sipAddr, dir, "1001", phonePort)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
 	for _, a := range []string{"1001", "1002"} { // 1001 first: the longest idle
 		if res, err := http.Post("http://"+httpAddr+"/agents/"+a+"/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
@@ -536,13 +514,9 @@ func TestQueueAgentThatDoesNotAnswer(t *testing.T) {
 	h := listen(t, call)
 	h.hear("zh", "main-menu")
 	call.SendDigits("0")
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(heardDigits(call.Heard()[h.from:]), "2580"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("did not reach 1002:\n%s\nSIPp:\n%s", out.String(), phoneOut.String())
-		}
-	}
-	if err := phone.Wait(); err != nil {
-		t.Errorf("SIPp phone: %v\n%s", err, phoneOut.String())
+	h.hearDigits("2580", out, &phone.out)
+	if err := phone.wait(15 * time.Second); err != nil {
+		t.Errorf("SIPp phone: %v\n%s", err, phone.out.String())
 	}
 	res, err := http.Get("http://" + httpAddr + "/queues")
 	if err != nil {
@@ -566,7 +540,6 @@ func TestQueueAgentThatDoesNotAnswer(t *testing.T) {
 // hangs up; the box restarts; agent 1002 (baresip) logs in, is rung for
 // the callback, answers, and the box calls 1003 back (SIPp answers).
 func TestCallbackOverSIPAcrossRestart(t *testing.T) {
-	sippBin := testenv.LookPath(t, "sipp", "sip-tester")
 	dir := t.TempDir()
 	cfg := config.Default()
 	sipAddr, _, stop := startConfig(t, dir, cfg)
@@ -594,32 +567,14 @@ func TestCallbackOverSIPAcrossRestart(t *testing.T) {
 	}
 	host, _, _ := strings.Cut(sipAddr, ":")
 	_, phonePort, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	customer := exec.Command(sippBin, "-sf", filepath.Join("testdata", "sipp", "customer-answers.xml"), "-i", host, "-p", phonePort, "-m", "1",
-		"-nostdin", "-timeout", "30s", "-timeout_error")
-	var custOut bytes.Buffer
-	customer.Stdout, customer.Stderr = &custOut, &custOut
-	if err := customer.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { customer.Process.Kill(); customer.Wait() }()
-	reg := exec.Command(sippBin, sipAddr, "-sf", filepath.Join("testdata", "sipp", "agent-register.xml"), "-i", host, "-p", "0", "-m", "1",
-		"-nostdin", "-timeout", "10s", "-timeout_error", "-s", "1003", "-au", "1003", "-ap", password(t, dir, "1003"), "-key", "agent_port", phonePort)
-	if out, err := reg.CombinedOutput(); err != nil {
-		t.Fatalf("SIPp registering 1003: %v\n%s", err, out)
-	}
+	customer := startSIPp(t, "customer-answers.xml", host, phonePort)
+	registerPhone(t, sipAddr, dir, "1003", phonePort)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
 	if res, err := http.Post("http://"+httpAddr+"/agents/1002/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("login: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- customer.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("the customer's phone: %v\n%s\nbaresip:\n%s", err, custOut.String(), out.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the customer was not called back:\n%s\nbaresip:\n%s", custOut.String(), out.String())
+	if err := customer.wait(30 * time.Second); err != nil {
+		t.Fatalf("the customer's phone: %v\n%s\nbaresip:\n%s", err, customer.out.String(), out.String())
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		res, err := http.Get("http://" + httpAddr + "/queue/events")
@@ -646,5 +601,50 @@ func TestCallbackOverSIPAcrossRestart(t *testing.T) {
 	res.Body.Close()
 	if len(cbs) != 0 {
 		t.Errorf("callbacks left after it was answered: %+v", cbs)
+	}
+}
+
+// sippProc is SIPp playing one call of a scenario (testdata/sipp) at
+// host:port.
+type sippProc struct {
+	out  bytes.Buffer
+	done chan error
+}
+
+func startSIPp(t *testing.T, scenario, host, port string) *sippProc {
+	t.Helper()
+	cmd := exec.Command(testenv.LookPath(t, "sipp", "sip-tester"), "-sf", filepath.Join("testdata", "sipp", scenario),
+		"-i", host, "-p", port, "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
+	p := &sippProc{done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = &p.out, &p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { p.done <- cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	return p
+}
+
+// wait is how SIPp's call went: nil when the scenario ran to its end.
+func (p *sippProc) wait(d time.Duration) error {
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(d):
+		return fmt.Errorf("SIPp did not finish within %v", d)
+	}
+}
+
+// registerPhone registers ext at the box, with its password from
+// credentials.txt, for a SIPp phone (startSIPp) listening on port.
+func registerPhone(t *testing.T, sipAddr, dir, ext, port string) {
+	t.Helper()
+	host, _, _ := strings.Cut(sipAddr, ":")
+	reg := exec.Command(testenv.LookPath(t, "sipp", "sip-tester"), sipAddr, "-sf", filepath.Join("testdata", "sipp", "agent-register.xml"),
+		"-i", host, "-p", "0", "-m", "1", "-nostdin", "-timeout", "10s", "-timeout_error",
+		"-s", ext, "-au", ext, "-ap", password(t, dir, ext), "-key", "agent_port", port)
+	if out, err := reg.CombinedOutput(); err != nil {
+		t.Fatalf("SIPp registering %s: %v\n%s", ext, err, out)
 	}
 }

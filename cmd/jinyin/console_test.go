@@ -11,6 +11,9 @@ import (
 	"jinyin/internal/testenv"
 )
 
+// demoPrompt is the console's prompt on the demo box.
+const demoPrompt = "jinyin-demo> "
+
 // The console's configuration commands and restarts, on the real binary:
 // config set (checked), check, save (the previous file kept), reload (the
 // box restarts on the file, data kept), reboot declined, factory reset
@@ -30,25 +33,22 @@ func TestConsoleConfigAndRestarts(t *testing.T) {
 	login := func() {
 		term.Expect("login: ")
 		term.Type("admin\rs3cret-pass\r")
-		term.Expect("jinyin-demo> ")
+		term.Expect(demoPrompt)
 	}
 	term.Expect("New password: ")
 	term.Type("s3cret-pass\rs3cret-pass\r")
 	login()
 
-	term.Type("config set sip.max_calls -1\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "not set") || !strings.Contains(out, "max_calls must be 0") {
+	if out := term.Command("config set sip.max_calls -1", demoPrompt); !strings.Contains(out, "not set") || !strings.Contains(out, "max_calls must be 0") {
 		t.Errorf("a bad value:\n%s", out)
 	}
 	term.Type("config set sip.max_calls 10\r")
 	term.Expect("sip.max_calls=10 staged")
-	term.Expect("jinyin-demo> ")
-	term.Type("conf rel\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "1 change(s) are staged") {
+	term.Expect(demoPrompt)
+	if out := term.Command("conf rel", demoPrompt); !strings.Contains(out, "1 change(s) are staged") {
 		t.Errorf("reload with changes staged:\n%s", out)
 	}
-	term.Type("config check\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, file+": ok, with 1 change(s) not saved") {
+	if out := term.Command("config check", demoPrompt); !strings.Contains(out, file+": ok, with 1 change(s) not saved") {
 		t.Errorf("config check:\n%s", out)
 	}
 	term.Type("config save\r")
@@ -61,18 +61,17 @@ func TestConsoleConfigAndRestarts(t *testing.T) {
 	term.Type("config reload\r")
 	term.Expect("reloading")
 	login() // the restarted box: same data, same password
-	term.Type("config show\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "max_calls = 10") {
+	if out := term.Command("config show", demoPrompt); !strings.Contains(out, "max_calls = 10") {
 		t.Errorf("the reloaded box runs without the saved change:\n%s", out)
 	}
 	// A backup, a change, and the backup restored: the change is gone.
 	term.Type("backup\r")
 	term.Expect("-----BEGIN JINYIN BACKUP-----")
 	b64 := term.Expect("-----END JINYIN BACKUP-----")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 	term.Type("agent 1001 login\r")
 	term.Expect("agent 1001: login")
-	term.Expect("jinyin-demo> ")
+	term.Expect(demoPrompt)
 	term.Type("restore\r")
 	term.Expect("Paste the backup")
 	term.Type("-----BEGIN JINYIN BACKUP-----\r")
@@ -84,8 +83,7 @@ func TestConsoleConfigAndRestarts(t *testing.T) {
 	term.Type("-----END JINYIN BACKUP-----\ryes\r")
 	term.Expect("restoring; restarting")
 	login()
-	term.Type("show agents\r")
-	if out := term.Expect("jinyin-demo> "); !strings.Contains(out, "1001   out") {
+	if out := term.Command("show agents", demoPrompt); !strings.Contains(out, "1001   out") {
 		t.Errorf("after the restore, agent 1001 should be logged out as in the backup:\n%s", out)
 	}
 	term.Type("reboot\rn\r")

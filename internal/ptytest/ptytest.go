@@ -74,6 +74,14 @@ func (tm *Terminal) Type(s string) {
 	}
 }
 
+// Command types a line and returns what the console answers, up to its
+// next prompt.
+func (tm *Terminal) Command(line, prompt string) string {
+	tm.t.Helper()
+	tm.Type(line + "\r")
+	return tm.Expect(prompt)
+}
+
 // Expect waits until the console has sent want after what was expected
 // before, and returns what came up to it.
 func (tm *Terminal) Expect(want string) string {
