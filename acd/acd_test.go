@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"jinyin/config"
+	"jinyin/internal/cfgtest"
 	"jinyin/internal/clock"
 	"jinyin/media"
 	"jinyin/media/prompt"
@@ -121,21 +122,7 @@ func (f *dialer) Registered(agent string) bool {
 	return !f.registered["-"+agent]
 }
 
-const testQueues = `
-[box]
-name = "t"
-board = "sim"
-country = "cn"
-language = "zh"
-[log]
-level = "info"
-format = "text"
-[sip]
-listen = "127.0.0.1:5060"
-transports = ["udp"]
-digest = ["MD5"]
-rtp_ports = "10000-10999"
-[[extension]]
+const testQueues = cfgtest.Header + `[[extension]]
 number = "1001"
 kind = "agent"
 [[extension]]
@@ -198,7 +185,7 @@ func newHarness(t *testing.T, strategy string, dir string) *harness {
 	if strategy != "" {
 		src = strings.Replace(src, "name = \"general\"\n", "name = \"general\"\nstrategy = \""+strategy+"\"\n", 1)
 	}
-	cfg, err := config.Load("q", []byte(src), nil, config.Env{Boards: map[string][]string{"sim": {"sim"}}})
+	cfg, err := config.Load("q", []byte(src), nil, config.Env{Boards: cfgtest.Boards})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,6 +448,26 @@ func (h *harness) nextRing(t *testing.T) *ring {
 	}
 }
 
+// waitWaiting waits until n callers or callbacks wait in a queue.
+func (h *harness) waitWaiting(t *testing.T, queue string, n int) {
+	t.Helper()
+	h.waitFor(t, fmt.Sprintf("%d waiting in %s", n, queue), func() bool {
+		h.d.mu.Lock()
+		defer h.d.mu.Unlock()
+		return h.d.queues[queue].waiting.len() == n
+	})
+}
+
+// noRing checks that no phone rings now (in 50 ms of real time).
+func (h *harness) noRing(t *testing.T, when string) {
+	t.Helper()
+	select {
+	case r := <-h.dl.rings:
+		t.Fatalf("%s rang %s", r.who, when)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
 // waitFor advances the fake clock until cond holds.
 func (h *harness) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -509,11 +516,7 @@ func TestCallNoAnswerWrapUpSurvey(t *testing.T) {
 	caller.press('4')
 	// a second caller now waits: 1002 is in wrap-up, 1001 paused
 	caller2, done2 := h.waitCall("general", Caller{Call: "c2", Number: "139"})
-	select {
-	case r := <-h.dl.rings:
-		t.Fatalf("%s rang during wrap-up", r.who)
-	case <-time.After(50 * time.Millisecond):
-	}
+	h.noRing(t, "during wrap-up")
 	h.clk.Advance(10 * time.Second)
 	r = h.nextRing(t)
 	if r.who != "1002" {
@@ -556,20 +559,16 @@ func TestOverflowAndMaxWait(t *testing.T) {
 	h.d.agents["1001"].paused = true
 	h.d.mu.Unlock()
 	caller, done := h.waitCall("sales", Caller{Call: "s", Number: "1"})
-	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["sales"].waiting.len() == 1 })
+	h.waitWaiting(t, "sales", 1)
 	h.clk.Advance(31 * time.Second)
-	h.waitFor(t, "overflow to general", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	h.waitWaiting(t, "general", 1)
 	h.d.Unpause("1001")
 	r := h.nextRing(t)
 	if r.who != "1001" {
 		t.Errorf("rang %s", r.who)
 	}
 	r.answer <- nil // rings out: 1001 is paused, no one else serves general
-	select {
-	case r := <-h.dl.rings:
-		t.Errorf("%s rang after the only agent was paused", r.who)
-	case <-time.After(50 * time.Millisecond):
-	}
+	h.noRing(t, "after the only agent was paused")
 	caller.farHangup()
 	if err := <-done; err != nil {
 		t.Errorf("abandon: %v", err)
@@ -577,11 +576,7 @@ func TestOverflowAndMaxWait(t *testing.T) {
 
 	h2 := newHarness(t, "", "")
 	_, done2 := h2.waitCall("complaints", Caller{Call: "c", Number: "2"})
-	h2.waitFor(t, "joined", func() bool {
-		h2.d.mu.Lock()
-		defer h2.d.mu.Unlock()
-		return h2.d.queues["complaints"].waiting.len() == 1
-	})
+	h2.waitWaiting(t, "complaints", 1)
 	h2.clk.Advance(2 * time.Minute)
 	if err := <-done2; !errors.Is(err, ErrMaxWait) {
 		t.Errorf("after max wait: %v", err)
@@ -600,11 +595,7 @@ func TestDirectToAgentAndFallback(t *testing.T) {
 	h.d.agents["1001"].paused = true
 	h.d.mu.Unlock()
 	caller, done := h.waitCall("", Caller{Call: "d", Number: "5", Agent: "1001"})
-	select {
-	case r := <-h.dl.rings:
-		t.Fatalf("%s rang for a caller waiting for 1001", r.who)
-	case <-time.After(50 * time.Millisecond):
-	}
+	h.noRing(t, "for a caller waiting for 1001")
 	h.clk.Advance(21 * time.Second)
 	r := h.nextRing(t)
 	if r.who != "1002" {
@@ -628,7 +619,7 @@ func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	h := newHarness(t, "", dir)
 	first, done := h.waitCall("general", Caller{Call: "cb", Number: "13800000001"})
-	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	h.waitWaiting(t, "general", 1)
 	h.clk.Advance(5 * time.Second)
 	first.press('1')
 	first.press('#') // when my turn comes
@@ -637,7 +628,7 @@ func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
 	}
 	<-first.hung
 	h.waitCall("general", Caller{Call: "later", Number: "139"})
-	h.waitFor(t, "two waiting", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 2 })
+	h.waitWaiting(t, "general", 2)
 	cbs, _ := h.db.Callbacks()
 	if len(cbs) != 1 || cbs[0].Number != "13800000001" || cbs[0].Attempts != 0 {
 		t.Fatalf("stored callbacks %+v", cbs)
@@ -646,7 +637,7 @@ func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
 	h.close()
 	h2 := newHarness(t, "", dir)
 	h2.waitCall("general", Caller{Call: "later", Number: "139"}) // the later caller calls again
-	h2.waitFor(t, "two waiting", func() bool { h2.d.mu.Lock(); defer h2.d.mu.Unlock(); return h2.d.queues["general"].waiting.len() == 2 })
+	h2.waitWaiting(t, "general", 2)
 	h2.d.Login("1001")
 	r := h2.nextRing(t)
 	if r.who != "1001" || r.from != "13800000001" {
@@ -763,7 +754,7 @@ func TestLeaveWhenEmpty(t *testing.T) {
 	h.d.Login("1003")
 	h.d.Pause("1003", "lunch")
 	_, done := h.waitCall("night", Caller{Call: "n", Number: "1"})
-	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["night"].waiting.len() == 1 })
+	h.waitWaiting(t, "night", 1)
 	h.d.Logout("1003")
 	if err := <-done; !errors.Is(err, ErrNoAgents) {
 		t.Errorf("after the last agent left: %v", err)
@@ -790,11 +781,7 @@ func TestCallbackWindow(t *testing.T) {
 		t.Error("a bad number was booked")
 	}
 	h.d.match()
-	select {
-	case r := <-h.dl.rings:
-		t.Fatalf("%s rang before the window", r.who)
-	case <-time.After(50 * time.Millisecond):
-	}
+	h.noRing(t, "before the window")
 	h.clk.Advance(time.Hour)
 	if r := h.nextRing(t); r.who != "1001" || r.from != "13800000002" {
 		t.Errorf("at the window rang %s for %s", r.who, r.from)
@@ -827,9 +814,9 @@ func TestOverflowArmsTheNewQueuesLimits(t *testing.T) {
 	h := newHarness(t, "", "")
 	h.d.queues["general"].maxWait = time.Minute
 	_, done := h.waitCall("sales", Caller{Call: "s", Number: "1"})
-	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["sales"].waiting.len() == 1 })
+	h.waitWaiting(t, "sales", 1)
 	h.clk.Advance(31 * time.Second) // overflow to general at 30 s
-	h.waitFor(t, "overflow", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	h.waitWaiting(t, "general", 1)
 	h.clk.Advance(50 * time.Second) // 81 s waited, 51 s in general
 	select {
 	case err := <-done:
@@ -853,7 +840,7 @@ func TestCallbackAtTheHourChosen(t *testing.T) {
 	h := newHarness(t, "", "") // 10:00 UTC; the box's zone is UTC here
 	h.d.loc = time.UTC
 	caller, done := h.waitCall("general", Caller{Call: "cb", Number: "13800000001"})
-	h.waitFor(t, "joined", func() bool { h.d.mu.Lock(); defer h.d.mu.Unlock(); return h.d.queues["general"].waiting.len() == 1 })
+	h.waitWaiting(t, "general", 1)
 	caller.press('1')
 	caller.press('1')
 	caller.press('4')
@@ -868,11 +855,7 @@ func TestCallbackAtTheHourChosen(t *testing.T) {
 	}
 	h.login(t, "1001")
 	h.d.match()
-	select {
-	case r := <-h.dl.rings:
-		t.Fatalf("%s rang before 14:00", r.who)
-	case <-time.After(50 * time.Millisecond):
-	}
+	h.noRing(t, "before 14:00")
 	h.clk.Advance(4 * time.Hour)
 	if r := h.nextRing(t); r.from != "13800000001" {
 		t.Errorf("at 14:00 rang for %s", r.from)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"jinyin/config"
+	"jinyin/internal/cfgtest"
 	"jinyin/internal/clock"
 	"jinyin/media"
 	"jinyin/media/prompt"
@@ -193,21 +194,7 @@ func (l *line) waitHangup() {
 }
 
 // testConfig is a box with one flow per feature under test.
-const testConfig = `
-[box]
-name = "t"
-board = "sim"
-country = "cn"
-language = "zh"
-[log]
-level = "info"
-format = "text"
-[sip]
-listen = "127.0.0.1:5060"
-transports = ["udp"]
-digest = ["MD5"]
-rtp_ports = "10000-10999"
-[[extension]]
+const testConfig = cfgtest.Header + `[[extension]]
 number = "1001"
 kind = "agent"
 [[queue]]
@@ -361,7 +348,7 @@ func newHarness(t *testing.T, at string, orders http.Handler) *harness {
 		t.Fatal(err)
 	}
 	set = set.Clone()
-	cfg, err := config.Load("test", []byte(testConfig), nil, config.Env{Boards: map[string][]string{"sim": {"sim"}}, Prompt: set.Has})
+	cfg, err := config.Load("test", []byte(testConfig), nil, config.Env{Boards: cfgtest.Boards, Prompt: set.Has})
 	if err != nil {
 		t.Fatal(err)
 	}
