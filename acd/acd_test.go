@@ -478,6 +478,12 @@ func (h *harness) waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitAgent waits until an agent is in state.
+func (h *harness) waitAgent(t *testing.T, ext string, state agentState) {
+	t.Helper()
+	h.waitFor(t, ext+" "+state.String(), func() bool { s, _, _ := h.agentState(ext); return s == state })
+}
+
 func (h *harness) agentState(ext string) (agentState, bool, string) {
 	h.d.mu.Lock()
 	defer h.d.mu.Unlock()
@@ -509,10 +515,10 @@ func TestCallNoAnswerWrapUpSurvey(t *testing.T) {
 	}
 	agentLine := newLine("agent")
 	r.answer <- agentLine
-	h.waitFor(t, "1002 busy", func() bool { s, _, _ := h.agentState("1002"); return s == busy })
+	h.waitAgent(t, "1002", busy)
 	h.clk.Advance(90 * time.Second)
 	agentLine.farHangup()
-	h.waitFor(t, "1002 in wrap-up", func() bool { s, _, _ := h.agentState("1002"); return s == wrapUp })
+	h.waitAgent(t, "1002", wrapUp)
 	caller.press('4')
 	// a second caller now waits: 1002 is in wrap-up, 1001 paused
 	caller2, done2 := h.waitCall("general", Caller{Call: "c2", Number: "139"})
@@ -603,7 +609,7 @@ func TestDirectToAgentAndFallback(t *testing.T) {
 	}
 	l := newLine("a")
 	r.answer <- l
-	h.waitFor(t, "1002 busy", func() bool { s, _, _ := h.agentState("1002"); return s == busy })
+	h.waitAgent(t, "1002", busy)
 	caller.farHangup() // the caller hangs up: the agent's leg is hung up
 	<-done
 	<-l.hung
@@ -659,9 +665,9 @@ func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
 	}
 	served := newLine("agent-139")
 	r.answer <- served
-	h2.waitFor(t, "serving 139", func() bool { s, _, _ := h2.agentState("1001"); return s == busy })
+	h2.waitAgent(t, "1001", busy)
 	served.farHangup()
-	h2.waitFor(t, "wrap-up", func() bool { s, _, _ := h2.agentState("1001"); return s == wrapUp })
+	h2.waitAgent(t, "1001", wrapUp)
 	h2.clk.Advance(61 * time.Second) // wrap-up ends, then the retry is due
 	r = h2.nextRing(t)
 	if r.from != "13800000001" {
@@ -674,9 +680,9 @@ func TestCallbackKeepsPlaceAndSurvivesRestart(t *testing.T) {
 	}
 	cust := newLine("customer")
 	d.answer <- cust
-	h2.waitFor(t, "connected", func() bool { s, _, _ := h2.agentState("1001"); return s == busy })
+	h2.waitAgent(t, "1001", busy)
 	cust.farHangup()
-	h2.waitFor(t, "wrap-up", func() bool { s, _, _ := h2.agentState("1001"); return s == wrapUp })
+	h2.waitAgent(t, "1001", wrapUp)
 	if cbs, _ := h2.db.Callbacks(); len(cbs) != 0 {
 		t.Errorf("answered callback still stored: %+v", cbs)
 	}

@@ -54,6 +54,17 @@ func startConfig(t *testing.T, dir string, toml []byte, opts ...box.Option) (sip
 	return sipAddr, httpAddr, stop
 }
 
+// openStore opens the store of a stopped box.
+func openStore(t *testing.T, dir string) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func status(t *testing.T, httpAddr string) box.Status {
 	var st box.Status
 	res, err := http.Get("http://" + httpAddr + "/status")
@@ -140,11 +151,7 @@ func TestBaresipTakesABridgedCall(t *testing.T) {
 	}
 	// Both legs are on record once the box has stopped.
 	stop()
-	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dir)
 	cdrs, _ := db.CDRs(0, 10)
 	if len(cdrs) != 2 {
 		t.Fatalf("call records: %+v", cdrs)

@@ -364,11 +364,7 @@ target = "trunk:carrier/${number}"
 		t.Errorf("SIPp carrier: %v\n%s", err, sipp.out.String())
 	}
 	stop()
-	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dir)
 	cdrs, _ := db.CDRs(0, 10)
 	var found bool
 	for _, c := range cdrs {
@@ -455,11 +451,7 @@ func TestDemoQueueLoginTalkSurvey(t *testing.T) {
 	h.hear("zh", "thanks")
 	stop()
 
-	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dir)
 	evs, _ := db.QueueEvents(0, 100)
 	kinds := map[string]store.QueueEvent{}
 	for _, e := range evs {
