@@ -47,7 +47,6 @@ type Box struct {
 	httpL net.Listener
 	start time.Time
 
-	registers map[string]bool // extensions that register (agents, phones)
 	exts      map[string]config.Extension
 	cdrs      *store.Recorder[store.CDR]
 	prompts   *prompt.Set // the default set with the prompts replaced at run time
@@ -132,6 +131,10 @@ func (b *Box) open() (err error) {
 	if b.db, err = store.Open(filepath.Join(dataDir, "jinyin.db")); err != nil {
 		return err
 	}
+	b.exts = map[string]config.Extension{}
+	for _, e := range cfg.Extensions {
+		b.exts[e.Number] = e
+	}
 	if err := b.writeCredentials(); err != nil {
 		return err
 	}
@@ -149,14 +152,6 @@ func (b *Box) open() (err error) {
 	for _, id := range absent {
 		log.Warn("span card absent; span left out", "span", id)
 	}
-	maxContacts := map[string]int{}
-	for _, e := range cfg.Extensions {
-		maxContacts[e.Number] = e.MaxContacts
-	}
-	b.exts = map[string]config.Extension{}
-	for _, e := range cfg.Extensions {
-		b.exts[e.Number] = e
-	}
 	if b.ivr, err = b.newIVR(); err != nil {
 		return err
 	}
@@ -168,7 +163,7 @@ func (b *Box) open() (err error) {
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
 		Password:    b.password,
-		MaxContacts: func(ext string) int { return maxContacts[ext] },
+		MaxContacts: func(ext string) int { return b.exts[ext].MaxContacts },
 		Router:      b.route,
 		Trunks:      cfg.Trunks,
 		OnCallEnd: func(r sip.CallRecord) {
@@ -232,12 +227,16 @@ const ringTimeout = 30 * time.Second
 // password is the digest secret of a registering extension: only agents
 // and phones of the config register, with the password in the store.
 func (b *Box) password(ext string) (string, bool) {
-	if !b.registers[ext] {
+	if e, ok := b.exts[ext]; !ok || !registers(e) {
 		return "", false
 	}
 	pw, err := b.db.Credential(ext)
 	return pw, err == nil
 }
+
+// registers reports whether an extension registers phones: agents and
+// phones do.
+func registers(e config.Extension) bool { return e.Kind == "agent" || e.Kind == "phone" }
 
 // checkWritable proves the directory takes a file, since a read-only mount
 // otherwise shows up only at the first write, mid-call.
@@ -254,11 +253,9 @@ func checkWritable(dir string) error {
 // to DATA/credentials.txt ("EXTENSION PASSWORD" per line), atomically.
 func (b *Box) writeCredentials() error {
 	var exts []string
-	b.registers = map[string]bool{}
 	for _, e := range b.cfg.Extensions {
-		if e.Kind == "agent" || e.Kind == "phone" {
+		if registers(e) {
 			exts = append(exts, e.Number)
-			b.registers[e.Number] = true
 		}
 	}
 	creds, err := b.db.EnsureCredentials(exts)

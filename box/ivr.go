@@ -105,7 +105,7 @@ func (b *Box) transfer(ch media.Channel, t ivr.Target) error {
 			return b.queueTransfer(ch, t)
 		}
 		e, ok := b.exts[t.What]
-		if !ok || (t.Kind == "agent" && e.Kind != "agent") || (e.Kind != "agent" && e.Kind != "phone") {
+		if !ok || (t.Kind == "agent" && e.Kind != "agent") || !registers(e) {
 			return fmt.Errorf("no %s %q", t.Kind, t.What)
 		}
 		return b.ring(ch, t.What, t.Caller)
