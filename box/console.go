@@ -9,16 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	gosip "github.com/emiago/sipgo/sip"
 
 	"jinyin/board"
 	"jinyin/config"
 	"jinyin/console"
 	"jinyin/hal"
 	"jinyin/internal/fsutil"
+	"jinyin/sip"
 	"jinyin/store"
 )
 
@@ -35,7 +33,7 @@ func (b *Box) openConsole() error {
 	b.console = console.New(port, console.Options{Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Name: b.cfg.Box.Name,
 		Spans: b.consoleSpans, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
 		Loopback: b.loopback, ConfigFile: b.configFile, Sets: b.sets, Env: Env(board.Env()), Restart: b.Restart, FactoryReset: b.factoryReset,
-		SIPTrace: sipTrace, Restore: b.restore})
+		SIPTrace: sip.Trace, Restore: b.restore})
 	return nil
 }
 
@@ -178,37 +176,4 @@ func (b *Box) consoleRegs() []console.RegRow {
 		rows = append(rows, console.RegRow{Kind: "trunk", Name: t.Name, State: fmt.Sprint(t.State)})
 	}
 	return rows
-}
-
-// sipTrace sends every SIP message sipgo reads or writes to out, or stops
-// (out nil). sipgo's trace switch is a plain global that its transports
-// read unsynchronised, so it is set once, before any of them runs, and the
-// console switches where the trace goes instead.
-func sipTrace(out func(string)) {
-	if out == nil {
-		traceTo.Store(nil)
-		return
-	}
-	traceTo.Store(&out)
-}
-
-var traceTo atomic.Pointer[func(string)]
-
-func init() {
-	gosip.SIPDebugTracer(tracer{})
-	gosip.SIPDebug = true
-}
-
-type tracer struct{}
-
-func (tracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
-	if out := traceTo.Load(); out != nil {
-		(*out)(fmt.Sprintf("\n<--- %s %s from %s\n%s\n", transport, laddr, raddr, strings.TrimRight(string(msg), "\r\n")))
-	}
-}
-
-func (tracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
-	if out := traceTo.Load(); out != nil {
-		(*out)(fmt.Sprintf("\n---> %s %s to %s\n%s\n", transport, laddr, raddr, strings.TrimRight(string(msg), "\r\n")))
-	}
 }
