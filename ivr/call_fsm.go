@@ -509,11 +509,9 @@ func (c *call) timeRoute(n config.Node) (string, string, error) {
 		return n.Holiday, "holiday", nil
 	}
 	minute := now.Hour()*60 + now.Minute()
-	for i, r := range n.Rules {
-		days, err1 := config.ParseDays(r.Days)
-		from, to, err2 := config.ParseHours(r.Hours)
-		if err1 == nil && err2 == nil && days[now.Weekday()] && minute >= from && minute < to {
-			return r.Next, "rule:" + strconv.Itoa(i), nil
+	for i, r := range c.e.hours[c.name+"/"+c.node] {
+		if r.days[now.Weekday()] && minute >= r.from && minute < r.to {
+			return r.next, "rule:" + strconv.Itoa(i), nil
 		}
 	}
 	return n.Next, "closed", nil

@@ -40,6 +40,14 @@ type Engine struct {
 
 	loc      *time.Location
 	holidays map[string]bool
+	hours    map[string][]hours // "flow/node" -> the time node's rules, parsed
+}
+
+// hours is a time node's rule, parsed once.
+type hours struct {
+	days     [7]bool
+	from, to int // minutes of the day, to exclusive
+	next     string
 }
 
 // Target is where a transfer node sends a call.
@@ -71,6 +79,22 @@ func (e *Engine) Init() error {
 			return fmt.Errorf("ivr: %w", err)
 		}
 		e.loc = loc
+	}
+	e.hours = map[string][]hours{}
+	for name, f := range e.Flows {
+		for id, n := range f.Nodes {
+			for _, r := range n.Rules {
+				days, err := config.ParseDays(r.Days)
+				if err != nil {
+					return fmt.Errorf("ivr: flow %s node %s: %w", name, id, err)
+				}
+				from, to, err := config.ParseHours(r.Hours)
+				if err != nil {
+					return fmt.Errorf("ivr: flow %s node %s: %w", name, id, err)
+				}
+				e.hours[name+"/"+id] = append(e.hours[name+"/"+id], hours{days, from, to, r.Next})
+			}
+		}
 	}
 	e.holidays = map[string]bool{}
 	for _, d := range e.IVR.Holidays {
