@@ -165,19 +165,12 @@ type Options struct {
 	Location *time.Location
 }
 
-func dur(s string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(s); err == nil && s != "" {
-		return d
-	}
-	return def
-}
-
 // New builds the queues of a validated config, restores the agents' login
 // and pause, and puts back the callbacks that were waiting.
 func New(cfg *config.Config, o Options) (*ACD, error) {
 	d := &ACD{clk: o.Clock, log: o.Log, db: o.DB, rec: o.Events, dial: o.Dialer, prompts: o.Prompts, lang: o.Lang,
 		queues: map[string]*queue{}, agents: map[string]*agent{}, direct: map[*agent][]*entry{}, tiers: cfg.ACD.Tiers,
-		dwait: dur(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1)),
+		dwait: config.DurationOr(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1)),
 		data: o.Data, talks: map[*agent]*talk{}, sample: cfg.ACD.SampleShare, samples: map[string]*[2]int{}, keepDays: cfg.ACD.RecordDays,
 		keepBytes: int64(cfg.ACD.RecordMaxMB) << 20, sups: map[string]bool{}}
 	for _, s := range cfg.ACD.Supervisors {
@@ -198,9 +191,9 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 	}
 	sort.Slice(d.sorted, func(i, j int) bool { return d.sorted[i].ext < d.sorted[j].ext })
 	for _, qc := range cfg.Queues {
-		q := &queue{cfg: qc, levels: map[*agent]int{}, ring: dur(qc.RingTimeout, 20*time.Second), wrapUp: dur(qc.WrapUp, 10*time.Second),
-			maxWait: dur(qc.MaxWait, 0), overAt: dur(qc.OverflowAfter, 0), every: dur(qc.Announce, 30*time.Second),
-			retry: dur(qc.CallbackRetryDelay, 5*time.Minute), promise: dur(qc.CallbackPromise, time.Hour)}
+		q := &queue{cfg: qc, levels: map[*agent]int{}, ring: config.DurationOr(qc.RingTimeout, 20*time.Second), wrapUp: config.DurationOr(qc.WrapUp, 10*time.Second),
+			maxWait: config.DurationOr(qc.MaxWait, 0), overAt: config.DurationOr(qc.OverflowAfter, 0), every: config.DurationOr(qc.Announce, 30*time.Second),
+			retry: config.DurationOr(qc.CallbackRetryDelay, 5*time.Minute), promise: config.DurationOr(qc.CallbackPromise, time.Hour)}
 		if qc.CallbackRetries == 0 {
 			q.cfg.CallbackRetries = 2
 		}

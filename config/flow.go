@@ -199,6 +199,15 @@ func ParseTarget(s string) (kind, what string, err error) {
 	return kind, what, nil
 }
 
+// DurationOr reads an optional duration key of a validated config: def
+// when it is left out.
+func DurationOr(s string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(s); err == nil && s != "" {
+		return d
+	}
+	return def
+}
+
 // duration validates an optional duration key.
 func (v *validator) duration(path, s string, lo, hi time.Duration) {
 	if s == "" {

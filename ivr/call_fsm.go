@@ -376,13 +376,6 @@ func (c *call) playNode(n config.Node) (string, string, error) {
 	return n.Next, "barge-in", nil
 }
 
-func orDefault(s string, d time.Duration) time.Duration {
-	if v, err := time.ParseDuration(s); err == nil && s != "" {
-		return v
-	}
-	return d
-}
-
 func retries(n config.Node) int {
 	if n.Retries == 0 {
 		return defaultRetries
@@ -414,7 +407,7 @@ func (c *call) again(n config.Node, tries *int, why string, items *[]string) (fa
 }
 
 func (c *call) menu(n config.Node) (string, string, error) {
-	timeout := orDefault(n.Timeout, defaultTimeout)
+	timeout := config.DurationOr(n.Timeout, defaultTimeout)
 	items, tries := n.Prompts, 0
 	for {
 		if len(c.pending) == 0 {
@@ -448,8 +441,8 @@ func (c *call) menu(n config.Node) (string, string, error) {
 }
 
 func (c *call) collect(n config.Node) (string, string, error) {
-	first := orDefault(n.Timeout, defaultTimeout)
-	between := orDefault(n.DigitTimeout, defaultDigitTimeout)
+	first := config.DurationOr(n.Timeout, defaultTimeout)
+	between := config.DurationOr(n.DigitTimeout, defaultDigitTimeout)
 	term := byte('#')
 	switch n.Terminator {
 	case "*":
@@ -552,7 +545,7 @@ func (c *call) lookupNode(id string, n config.Node) (string, string, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		a, err := c.e.lookup(ctx, n.URL, orDefault(n.Timeout, defaultLookup), req, n.Results)
+		a, err := c.e.lookup(ctx, n.URL, config.DurationOr(n.Timeout, defaultLookup), req, n.Results)
 		done <- result{a, err}
 	}()
 	for {
@@ -597,8 +590,8 @@ func (c *call) record(n config.Node) (string, string, error) {
 		return "", "", err
 	}
 	c.pending = c.pending[:0]
-	maxLen := orDefault(n.MaxLength, defaultMaxLength)
-	silence := orDefault(n.Silence, defaultSilence)
+	maxLen := config.DurationOr(n.MaxLength, defaultMaxLength)
+	silence := config.DurationOr(n.Silence, defaultSilence)
 	rec := newRecorder(lst.Listen(), int(maxLen.Seconds()*media.RateHz), int(silence.Seconds()*media.RateHz))
 	began := c.e.Clock.Now()
 	c.start(rec)
