@@ -78,19 +78,18 @@ func (t *talk) wire() {
 		fromCaller = &media.Tee{Src: fromCaller, Tap: t.rec.tap(0)}
 		fromAgent = &media.Tee{Src: fromAgent, Tap: t.rec.tap(1)}
 	}
-	callerHears := &media.Mix{Sources: []media.Source{fromAgent}}
-	agentHears := &media.Mix{Sources: []media.Source{fromCaller}}
+	callerHears, agentHears := []media.Source{fromAgent}, []media.Source{fromCaller}
 	if t.sup != nil {
 		if t.supMode == Barge {
-			callerHears.Sources = append(callerHears.Sources, t.supIn.Reader())
+			callerHears = append(callerHears, t.supIn.Reader())
 		}
 		if t.supMode == Barge || t.supMode == Whisper {
-			agentHears.Sources = append(agentHears.Sources, t.supIn.Reader())
+			agentHears = append(agentHears, t.supIn.Reader())
 		}
-		t.sup.Play(&media.Mix{Sources: []media.Source{t.callerIn.Reader(), t.agentIn.Reader()}})
+		t.sup.Play(media.MixOf(t.callerIn.Reader(), t.agentIn.Reader()))
 	}
-	t.caller.Play(callerHears)
-	t.agent.Play(agentHears)
+	t.caller.Play(media.MixOf(callerHears...))
+	t.agent.Play(media.MixOf(agentHears...))
 }
 
 // run carries the call until a party hangs up, relaying out-of-band

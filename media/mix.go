@@ -61,6 +61,15 @@ type Mix struct {
 	buf     [FrameSamples * 2]int16
 }
 
+// MixOf is a Mix of srcs, or the one source itself when there is one: a
+// two-party call pays for no mixing.
+func MixOf(srcs ...Source) Source {
+	if len(srcs) == 1 {
+		return srcs[0]
+	}
+	return &Mix{Sources: srcs}
+}
+
 func (m *Mix) Fill(dst []int16) int {
 	clear(dst)
 	n := min(len(dst), len(m.buf))
