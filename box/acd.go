@@ -185,13 +185,12 @@ func (b *Box) acdAPI(mux *http.ServeMux) {
 		writeJSON(w, recs, err)
 	})
 	mux.HandleFunc("GET /recordings/{id}", func(w http.ResponseWriter, r *http.Request) {
-		recs, err := b.db.Recordings()
-		i := slices.IndexFunc(recs, func(x store.Recording) bool { return x.ID == r.PathValue("id") })
-		if err != nil || i < 0 {
+		rec, err := b.db.Recording(r.PathValue("id"))
+		if err != nil {
 			http.Error(w, "no such recording", http.StatusNotFound)
 			return
 		}
-		b.serveWAV(w, r, recs[i].File)
+		b.serveWAV(w, r, rec.File)
 	})
 	mux.HandleFunc("GET /queue/events", func(w http.ResponseWriter, r *http.Request) {
 		since, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -297,13 +296,12 @@ func (b *Box) ivrAPI(mux *http.ServeMux) {
 		writeJSON(w, vms, err)
 	})
 	mux.HandleFunc("GET /voicemail/{mailbox}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		vms, err := b.db.Voicemails(r.PathValue("mailbox"))
-		i := slices.IndexFunc(vms, func(v store.Voicemail) bool { return v.ID == r.PathValue("id") })
-		if err != nil || i < 0 {
+		vm, err := b.db.Voicemail(r.PathValue("mailbox"), r.PathValue("id"))
+		if err != nil {
 			http.Error(w, "no such message", http.StatusNotFound)
 			return
 		}
-		b.serveWAV(w, r, vms[i].File)
+		b.serveWAV(w, r, vm.File)
 	})
 	mux.HandleFunc("GET /ivr/stats", func(w http.ResponseWriter, r *http.Request) {
 		if err := b.ivr.Stats.Flush(b.db); err != nil {

@@ -117,6 +117,11 @@ func (db *DB) DeleteRecording(id string) error {
 	return deleteKey(db, bucketRecordings, []byte(id))
 }
 
+// Recording returns one recording's row.
+func (db *DB) Recording(id string) (Recording, error) {
+	return getJSON[Recording](db, bucketRecordings, []byte(id), "recording")
+}
+
 // Recordings returns the recordings, oldest first.
 func (db *DB) Recordings() ([]Recording, error) {
 	return listJSON[Recording](db, bucketRecordings, nil, "recording")

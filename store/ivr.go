@@ -95,6 +95,11 @@ func (db *DB) Voicemails(mailbox string) ([]Voicemail, error) {
 	return listJSON[Voicemail](db, bucketVoicemail, prefix, "voicemail")
 }
 
+// Voicemail returns one message.
+func (db *DB) Voicemail(mailbox, id string) (Voicemail, error) {
+	return getJSON[Voicemail](db, bucketVoicemail, vmKey(mailbox, id), "voicemail")
+}
+
 // MarkHeard marks a message as listened to.
 func (db *DB) MarkHeard(mailbox, id string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {

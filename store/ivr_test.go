@@ -57,3 +57,18 @@ func TestVoicemailAndCounts(t *testing.T) {
 		t.Errorf("counts %+v", got)
 	}
 }
+
+func TestGetOne(t *testing.T) {
+	db, _ := openTest(t)
+	db.AddVoicemail(Voicemail{Mailbox: "main", ID: "x", Caller: "1"})
+	db.AddRecording(Recording{ID: "r", Agent: "1001"})
+	if v, err := db.Voicemail("main", "x"); err != nil || v.Caller != "1" {
+		t.Errorf("voicemail %+v %v", v, err)
+	}
+	if _, err := db.Voicemail("other", "x"); err != ErrNotFound {
+		t.Errorf("voicemail of another mailbox: %v", err)
+	}
+	if r, err := db.Recording("r"); err != nil || r.Agent != "1001" {
+		t.Errorf("recording %+v %v", r, err)
+	}
+}

@@ -63,6 +63,22 @@ func putJSON(db *DB, bucket, key []byte, v any) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(key, data) })
 }
 
+// getJSON reads one keyed record; ErrNotFound when there is none.
+func getJSON[T any](db *DB, bucket, key []byte, what string) (T, error) {
+	var r T
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucket).Get(key)
+		if v == nil {
+			return ErrNotFound
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("store: %s %q: %w", what, key, err)
+		}
+		return nil
+	})
+	return r, err
+}
+
 // deleteKey removes a keyed record.
 func deleteKey(db *DB, bucket, key []byte) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete(key) })
