@@ -84,6 +84,7 @@ type Span struct {
 	Type       string `toml:"type"`       // e1 or t1
 	Driver     string `toml:"driver"`     // sim, socket, or a chip driver of the board
 	DChannel   string `toml:"dchannel"`   // socket path for the socket driver
+	BChannels  string `toml:"bchannels"`  // socket driver: path of the B-channels' audio socket (optional)
 	Signalling string `toml:"signalling"` // pri-cpe or pri-net
 	SwitchType string `toml:"switchtype"` // euroisdn, qsig, ni2
 	Framing    string `toml:"framing"`    // e1: crc4, no-crc4; t1: esf, d4

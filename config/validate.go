@@ -323,6 +323,9 @@ func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, bo
 	case s.Driver != "socket" && s.DChannel != "":
 		v.report(p+".dchannel", "dchannel is only for driver \"socket\"")
 	}
+	if s.Driver != "socket" && s.BChannels != "" {
+		v.report(p+".bchannels", "bchannels is only for driver \"socket\"")
+	}
 	v.enum(p+".signalling", s.Signalling, "pri-cpe", "pri-net")
 	v.enum(p+".switchtype", s.SwitchType, "euroisdn", "qsig", "ni2")
 	v.enum(p+".clock", s.Clock, "line", "internal")

@@ -86,3 +86,61 @@ func (c Counters) Sub(earlier Counters) Counters {
 type Counterer interface {
 	Counters() Counters
 }
+
+// DChannel is a span's D-channel as layer 2 sees it: one HDLC frame
+// (address, control, information) per read or write, without flags. The
+// frame check sequence is the driver's business: hardware checks it, and
+// the socket driver adds and strips the 2 octets DAHDI carries.
+type DChannel interface {
+	// ReadFrame reads the next frame into p and returns its length; it
+	// blocks until one arrives or the channel is closed.
+	ReadFrame(p []byte) (int, error)
+	// WriteFrame sends one frame.
+	WriteFrame(f []byte) error
+	Close() error
+}
+
+// BlockSize is one block of a timeslot: 20 ms of 64 kbit/s G.711, the
+// 160 octets DAHDI moves per chunk at its default 20 ms.
+const BlockSize = 160
+
+// Timeslot is a stream of G.711 octets clocked by the line: an E1/T1
+// B-channel, or an analog port's audio after its codec.
+type Timeslot interface {
+	// ReadBlock waits for the next 20 ms block and copies the received
+	// octets into p (BlockSize long). The line's clock paces it: a
+	// timeslot always carries something, idle pattern when nothing is
+	// said.
+	ReadBlock(p []byte) error
+	// WriteBlock queues p (BlockSize long) to go out on the line.
+	WriteBlock(p []byte) error
+}
+
+// PRI is a span that carries ISDN PRI signalling: an optional feature,
+// found by type assertion.
+type PRI interface {
+	// DChannel opens the span's D-channel (timeslot 16 on E1, 24 on T1).
+	DChannel() (DChannel, error)
+	// BChannel is the timeslot of a B-channel, numbered as Q.931's
+	// channel identification numbers it (E1: 1-15 and 17-31).
+	BChannel(n int) (Timeslot, error)
+}
+
+// FCS is the HDLC frame check sequence (ISO/IEC 13239 CRC-16, as Q.921
+// §2.7 uses; CRC-16/X-25): reflected polynomial 0x8408, initial and final
+// value 0xFFFF. For drivers that carry frames in software, and for layer 2
+// to check frames that arrive with theirs.
+func FCS(b []byte) uint16 {
+	crc := uint16(0xFFFF)
+	for _, x := range b {
+		crc ^= uint16(x)
+		for range 8 {
+			if crc&1 != 0 {
+				crc = crc>>1 ^ 0x8408
+			} else {
+				crc >>= 1
+			}
+		}
+	}
+	return ^crc
+}

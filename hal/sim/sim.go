@@ -21,6 +21,66 @@ type Span struct {
 	loop   string
 	counts hal.Counters
 	closed bool
+
+	dNear, dFar *Frames
+	bNear       map[int]*Slot
+	bFar        map[int]*Slot
+}
+
+var _ hal.PRI = (*Span)(nil)
+
+// DChannel returns the span's D-channel; FarDChannel is the line's end of it.
+func (s *Span) DChannel() (hal.DChannel, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pipes()
+	return s.dNear, nil
+}
+
+// FarDChannel is the other end of the D-channel: where a test plays the
+// exchange (or the PBX) across the line.
+func (s *Span) FarDChannel() *Frames {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pipes()
+	return s.dFar
+}
+
+func (s *Span) pipes() {
+	if s.dNear == nil {
+		s.dNear, s.dFar = FramePipe()
+		s.bNear, s.bFar = map[int]*Slot{}, map[int]*Slot{}
+	}
+}
+
+// BChannel returns B-channel n (1-31 on E1, not 16; 1-24 on T1).
+func (s *Span) BChannel(n int) (hal.Timeslot, error) {
+	return s.slot(n, true)
+}
+
+// FarBChannel is the line's end of B-channel n.
+func (s *Span) FarBChannel(n int) (*Slot, error) {
+	return s.slot(n, false)
+}
+
+func (s *Span) slot(n int, near bool) (*Slot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	max, idle := 31, byte(0xD5)
+	if s.cfg.Type == "t1" {
+		max, idle = 23, 0xFF
+	}
+	if n < 1 || n > max || (s.cfg.Type != "t1" && n == 16) {
+		return nil, fmt.Errorf("sim: no B-channel %d on this span", n)
+	}
+	s.pipes()
+	if s.bNear[n] == nil {
+		s.bNear[n], s.bFar[n] = SlotPair(idle)
+	}
+	if near {
+		return s.bNear[n], nil
+	}
+	return s.bFar[n], nil
 }
 
 var _ hal.Counterer = (*Span)(nil)

@@ -23,3 +23,38 @@ func TestSpan(t *testing.T) {
 		t.Error("second close must fail")
 	}
 }
+
+func TestPRILine(t *testing.T) {
+	s := NewSpan()
+	if err := s.Configure(hal.SpanConfig{Type: "e1", Framing: "crc4", Coding: "hdb3", Clock: "line"}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.DChannel()
+	far := s.FarDChannel()
+	if err := d.WriteFrame([]byte{0, 1, 0x7f}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 300)
+	if n, err := far.ReadFrame(buf); err != nil || string(buf[:n]) != "\x00\x01\x7f" {
+		t.Fatalf("frame %x %v", buf[:n], err)
+	}
+	if _, err := s.BChannel(16); err == nil {
+		t.Error("timeslot 16 is the D-channel on E1, not a B-channel")
+	}
+	b, _ := s.BChannel(1)
+	fb, _ := s.FarBChannel(1)
+	block := make([]byte, hal.BlockSize)
+	if err := b.ReadBlock(block); err != nil || block[0] != 0xD5 {
+		t.Fatalf("idle B-channel reads %x, %v; want A-law idle 0xD5", block[0], err)
+	}
+	block[0] = 0x42
+	fb.WriteBlock(block)
+	got := make([]byte, hal.BlockSize)
+	if err := b.ReadBlock(got); err != nil || got[0] != 0x42 {
+		t.Fatalf("B-channel carried %x, %v", got[0], err)
+	}
+	d.Close()
+	if _, err := d.ReadFrame(buf); err != ErrClosed {
+		t.Errorf("read after close: %v", err)
+	}
+}

@@ -7,6 +7,8 @@ package q921
 import (
 	"errors"
 	"fmt"
+
+	"jinyin/hal"
 )
 
 // Kind is a frame's type (Q.921 §3.6).
@@ -166,20 +168,5 @@ func Append(dst []byte, f Frame, fcs bool) ([]byte, error) {
 	return dst, nil
 }
 
-// FCS is the HDLC frame check sequence (ISO/IEC 13239 CRC-16, as Q.921
-// §2.7 uses): reflected polynomial 0x8408, initial and final value 0xFFFF,
-// sent low octet first.
-func FCS(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, x := range b {
-		crc ^= uint16(x)
-		for i := 0; i < 8; i++ {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0x8408
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return ^crc
-}
+// FCS is the HDLC frame check sequence, sent low octet first: hal.FCS.
+func FCS(b []byte) uint16 { return hal.FCS(b) }

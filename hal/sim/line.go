@@ -1,0 +1,161 @@
+package sim
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"jinyin/hal"
+)
+
+// ErrClosed is returned by reads and writes after Close.
+var ErrClosed = errors.New("sim: closed")
+
+// Frames is one end of a simulated D-channel: what one end writes, the
+// other reads, frame by frame.
+type Frames struct {
+	in     chan []byte
+	peer   *Frames
+	once   sync.Once
+	closed chan struct{}
+}
+
+var _ hal.DChannel = (*Frames)(nil)
+
+// FramePipe returns the two ends of a D-channel.
+func FramePipe() (a, b *Frames) {
+	a = &Frames{in: make(chan []byte, 64), closed: make(chan struct{})}
+	b = &Frames{in: make(chan []byte, 64), closed: make(chan struct{})}
+	a.peer, b.peer = b, a
+	return a, b
+}
+
+// ReadFrame waits for the next frame the other end wrote.
+func (f *Frames) ReadFrame(p []byte) (int, error) {
+	select {
+	case b := <-f.in:
+		return copy(p, b), nil
+	case <-f.closed:
+		return 0, ErrClosed
+	}
+}
+
+// WriteFrame passes a copy of b to the other end; a frame the other end
+// has no room for is lost, as on a congested HDLC controller.
+func (f *Frames) WriteFrame(b []byte) error {
+	select {
+	case <-f.closed:
+		return ErrClosed
+	default:
+	}
+	select {
+	case f.peer.in <- append([]byte(nil), b...):
+	default:
+	}
+	return nil
+}
+
+// Close ends this end's reads and writes.
+func (f *Frames) Close() error {
+	f.once.Do(func() { close(f.closed) })
+	return nil
+}
+
+// Slot is a timeslot clocked by a 20 ms ticker of its own, as a line
+// card's TDM bus clocks its channels: ReadBlock returns every 20 ms with
+// what arrived from the far end, or the idle pattern when nothing did.
+// Blocks from the far end wait in a small ring that drops the oldest when
+// the far end's clock runs fast. The socket driver uses it too.
+type Slot struct {
+	idle byte
+	out  func(block []byte)
+
+	mu         sync.Mutex
+	ring       [8][hal.BlockSize]byte
+	head, n    int
+	tick       *time.Ticker
+	closed     chan struct{}
+	once       sync.Once
+	maxBacklog int
+}
+
+var _ hal.Timeslot = (*Slot)(nil)
+
+// NewSlot returns a timeslot whose written blocks go to out and whose
+// silence is idle (0xD5 A-law, 0xFF µ-law).
+func NewSlot(idle byte, out func(block []byte)) *Slot {
+	return &Slot{idle: idle, out: out, closed: make(chan struct{}), maxBacklog: 4}
+}
+
+// SlotPair returns the two ends of a simulated timeslot.
+func SlotPair(idle byte) (a, b *Slot) {
+	a, b = NewSlot(idle, nil), NewSlot(idle, nil)
+	a.out, b.out = b.Deliver, a.Deliver
+	return a, b
+}
+
+// Deliver is a block arriving from the far end.
+func (s *Slot) Deliver(p []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == s.maxBacklog {
+		s.head = (s.head + 1) % len(s.ring)
+		s.n--
+	}
+	copy(s.ring[(s.head+s.n)%len(s.ring)][:], p)
+	s.n++
+}
+
+// ReadBlock waits for the next tick and copies the oldest block received,
+// or the idle pattern.
+func (s *Slot) ReadBlock(p []byte) error {
+	s.mu.Lock()
+	if s.tick == nil {
+		s.tick = time.NewTicker(20 * time.Millisecond)
+	}
+	t := s.tick
+	s.mu.Unlock()
+	select {
+	case <-t.C:
+	case <-s.closed:
+		return ErrClosed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == 0 {
+		for i := range p {
+			p[i] = s.idle
+		}
+		return nil
+	}
+	copy(p, s.ring[s.head][:])
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+	return nil
+}
+
+// WriteBlock sends p to the far end.
+func (s *Slot) WriteBlock(p []byte) error {
+	select {
+	case <-s.closed:
+		return ErrClosed
+	default:
+	}
+	if s.out != nil {
+		s.out(p)
+	}
+	return nil
+}
+
+// Close stops the clock and ends a waiting ReadBlock.
+func (s *Slot) Close() error {
+	s.once.Do(func() {
+		close(s.closed)
+		s.mu.Lock()
+		if s.tick != nil {
+			s.tick.Stop()
+		}
+		s.mu.Unlock()
+	})
+	return nil
+}
