@@ -54,7 +54,7 @@ var (
 // use.
 func Open(dchannel, bchannels string) *Span {
 	s := &Span{dpath: dchannel, bpath: bchannels, slots: map[int]*sim.Slot{}, closed: make(chan struct{})}
-	s.d = &dchan{conn: conn{path: dchannel, closed: s.closed}}
+	s.d = &dchan{conn: conn{path: dchannel, closed: make(chan struct{})}}
 	if bchannels != "" {
 		s.b = &conn{path: bchannels, closed: s.closed}
 	}
@@ -136,7 +136,7 @@ func (s *Span) receiveB() {
 func (s *Span) Close() error {
 	s.once.Do(func() {
 		close(s.closed)
-		s.d.drop(nil)
+		s.d.Close()
 		if s.b != nil {
 			s.b.drop(nil)
 		}
@@ -237,6 +237,7 @@ func (c *conn) write(p []byte) {
 // dchan is the D-channel: frames with 2 FCS octets on the socket.
 type dchan struct {
 	conn
+	once sync.Once
 	rmu  sync.Mutex
 	rbuf [512]byte
 	wmu  sync.Mutex
@@ -278,8 +279,9 @@ func (d *dchan) WriteFrame(f []byte) error {
 	return nil
 }
 
-// Close closes the span's D-channel connection; the span closes the rest.
+// Close disconnects the D-channel for good: a blocked ReadFrame returns.
 func (d *dchan) Close() error {
+	d.once.Do(func() { close(d.closed) })
 	d.drop(nil)
 	return nil
 }
