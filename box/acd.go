@@ -24,17 +24,17 @@ import (
 type dialer struct{ b *Box }
 
 func (d dialer) Ring(ctx context.Context, agent, from string) (media.Channel, error) {
-	return channel(d.b.dialExt(ctx, agent, from))
+	return d.b.dialExt(ctx, agent, from)
 }
 
 func (d dialer) Dial(ctx context.Context, trunk, number string) (media.Channel, error) {
 	if d.b.sip.Registrar.Has(number) {
-		return channel(d.b.dialExt(ctx, number, d.b.cfg.Box.Name))
+		return d.b.dialExt(ctx, number, d.b.cfg.Box.Name)
 	}
 	if trunk == "" {
 		return nil, fmt.Errorf("no trunk to call %s back through (queue callback_trunk)", number)
 	}
-	return channel(d.b.sip.DialTrunk(ctx, trunk, number, ""))
+	return d.b.dialOut(ctx, trunk, number, "")
 }
 
 // channel keeps a failed call from becoming a non-nil Channel holding a

@@ -31,6 +31,7 @@ import (
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/media/prompt"
+	"jinyin/pri"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -43,6 +44,7 @@ type Box struct {
 	db    *store.DB
 	spans []board.Span
 	sip   *sip.Server
+	pris  map[int]*pri.Stack // span id -> its PRI stack
 	http  *http.Server
 	httpL net.Listener
 	start time.Time
@@ -172,6 +174,9 @@ func (b *Box) open() (err error) {
 		},
 	})
 	if err != nil {
+		return err
+	}
+	if err := b.openPRI(); err != nil {
 		return err
 	}
 	if err := b.openConsole(); err != nil {
@@ -341,6 +346,10 @@ func (b *Box) close() {
 	if b.httpL != nil {
 		b.httpL.Close()
 	}
+	for _, st := range b.pris {
+		st.Close()
+	}
+	b.pris = nil
 	for _, s := range b.spans {
 		s.Close()
 	}

@@ -33,7 +33,7 @@ func (b *Box) openConsole() error {
 	b.console = console.New(port, console.Options{Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Name: b.cfg.Box.Name,
 		Spans: b.consoleSpans, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
 		Loopback: b.loopback, ConfigFile: b.configFile, Sets: b.sets, Env: Env(board.Env()), Restart: b.Restart, FactoryReset: b.factoryReset,
-		SIPTrace: sip.Trace, Restore: b.restore})
+		SIPTrace: sip.Trace, PRITrace: b.priTrace, Restore: b.restore})
 	return nil
 }
 
@@ -46,6 +46,7 @@ func (b *Box) consoleSpans() []console.SpanRow {
 		if l, ok := s.Span.(hal.Looper); ok {
 			rows[len(rows)-1].Loopback = l.Loopback()
 		}
+		b.priRows(c.ID, &rows[len(rows)-1])
 		if cs, ok := s.Span.(hal.Counterer); ok {
 			now := cs.Counters()
 			rows[len(rows)-1].Counted = true

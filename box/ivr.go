@@ -21,7 +21,6 @@ import (
 	"jinyin/media/prompt"
 	"jinyin/media/tone"
 	"jinyin/media/wav"
-	"jinyin/sip"
 	"jinyin/store"
 )
 
@@ -122,31 +121,39 @@ func (b *Box) ring(ch media.Channel, ext, from string) error {
 	if !b.sip.Registrar.Has(ext) {
 		return errNoOne
 	}
-	return b.connect(ch, func(ctx context.Context) (*sip.Call, error) { return b.dialExt(ctx, ext, from) })
+	return b.connect(ch, func(ctx context.Context) (media.Channel, error) { return b.dialExt(ctx, ext, from) })
 }
 
 // dialExt calls an extension's newest registered phone.
-func (b *Box) dialExt(ctx context.Context, ext, from string) (*sip.Call, error) {
+func (b *Box) dialExt(ctx context.Context, ext, from string) (media.Channel, error) {
 	contacts := b.sip.Registrar.Contacts(ext)
 	if len(contacts) == 0 {
 		return nil, errNoOne
 	}
-	return b.sip.Dial(ctx, contacts[0].Contact, from)
+	return channel(b.sip.Dial(ctx, contacts[0].Contact, from))
 }
 
 // dialTrunk calls a number through a trunk and bridges the caller to it.
 func (b *Box) dialTrunk(ch media.Channel, t ivr.Target) error {
-	return b.connect(ch, func(ctx context.Context) (*sip.Call, error) { return b.sip.DialTrunk(ctx, t.What, t.Number, t.Caller) })
+	return b.connect(ch, func(ctx context.Context) (media.Channel, error) { return b.dialOut(ctx, t.What, t.Number, t.Caller) })
+}
+
+// dialOut calls a number through a SIP trunk or a PRI span group.
+func (b *Box) dialOut(ctx context.Context, trunk, number, from string) (media.Channel, error) {
+	if b.hasGroup(trunk) {
+		return b.dialGroup(ctx, trunk, number, from)
+	}
+	return channel(b.sip.DialTrunk(ctx, trunk, number, from))
 }
 
 // connect places a call with dial while the caller hears ring-back, and
 // bridges the caller to it once answered; a caller who hangs up first
 // cancels it. It returns when the call is over, or with dial's error.
-func (b *Box) connect(ch media.Channel, dial func(context.Context) (*sip.Call, error)) error {
+func (b *Box) connect(ch media.Channel, dial func(context.Context) (media.Channel, error)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
 	defer cancel()
 	type result struct {
-		call *sip.Call
+		call media.Channel
 		err  error
 	}
 	done := make(chan result, 1)

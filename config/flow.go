@@ -242,6 +242,11 @@ func (v *validator) flows(c *Config, env Env) {
 	for _, t := range c.Trunks {
 		trunks[t.Name] = true
 	}
+	for _, s := range c.Spans {
+		if s.Group != "" {
+			trunks[s.Group] = true // a PRI trunk group
+		}
+	}
 	names := make([]string, 0, len(c.Flows))
 	for n := range c.Flows {
 		names = append(names, n)
@@ -381,7 +386,7 @@ func (v *validator) flow(p string, f Flow, c *Config, env Env, queues, trunks ma
 				if !ok || num == "" {
 					v.report(np+".target", "target %q: want trunk:NAME/NUMBER", n.Target)
 				} else if !trunks[t] {
-					v.report(np+".target", "no [[trunk]] named %q", t)
+					v.report(np+".target", "no [[trunk]] or span group named %q", t)
 				}
 			}
 		}

@@ -37,6 +37,7 @@ func init() {
 		{words: []string{"show", "recordings"}, args: "[sampled]", help: "queue call recordings, or those sampled for review", run: (*Console).showRecordings},
 		{words: []string{"show", "kpi"}, args: "[today|hour]", help: "service level, abandon rate, ASA, AHT, callbacks, survey", run: (*Console).showKPI},
 		{words: []string{"span"}, args: "N loopback local|network|off", help: "loop a span for line tests", run: (*Console).spanLoop},
+		{words: []string{"pri", "debug"}, args: "span N on|off", help: "show a span's D-channel decoded (Q.921 and Q.931)", run: (*Console).priDebug},
 		{words: []string{"sip", "debug"}, args: "on|off", help: "show every SIP message sent and received", run: (*Console).sipDebug},
 		{words: []string{"agent"}, args: "ID pause [REASON] | unpause | login | logout", help: "change an agent's state", run: (*Console).agent},
 		{words: []string{"config", "show"}, help: "the running configuration", run: (*Console).configShow},
@@ -217,6 +218,9 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 		if c.o.SIPTrace != nil {
 			c.o.SIPTrace(nil)
 		}
+		if c.o.PRITrace != nil {
+			c.o.PRITrace(0, nil)
+		}
 		return true
 	case "passwd":
 		if err := c.passwd(stop); err != nil {
@@ -332,6 +336,9 @@ func (c *Console) showSpan(args []string) (string, error) {
 		if err == nil && s.ID == id {
 			out := fmt.Sprintf("span %d (%s, group %s)\n  framing     %s\n  coding      %s\n  clock       %s\n  signalling  %s\n  channels    %s\n  alarms      %s\n  loopback    %s\n",
 				s.ID, s.Type, s.Group, s.Framing, s.Coding, s.Clock, s.Signalling, s.Channels, s.Alarms, s.Loopback)
+			if s.DChannel != "" {
+				out += fmt.Sprintf("  D-channel   %s\n", s.DChannel)
+			}
 			if !s.Counted {
 				return out + "  errors      not counted by this span's driver\n", nil
 			}
@@ -386,6 +393,27 @@ func (c *Console) sipDebug(args []string) (string, error) {
 	return "SIP trace on (sip debug off to stop)\n", nil
 }
 
+func (c *Console) priDebug(args []string) (string, error) {
+	usage := fmt.Errorf("usage: pri debug span N on|off (e.g. pri debug span 1 on)")
+	if len(args) != 3 || !strings.HasPrefix("span", args[0]) || (args[2] != "on" && args[2] != "off") {
+		return "", usage
+	}
+	id, err := strconv.Atoi(args[1])
+	if err != nil || c.o.PRITrace == nil {
+		return "", usage
+	}
+	if args[2] == "off" {
+		if err := c.o.PRITrace(id, nil); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("span %d: PRI trace off\n", id), nil
+	}
+	if err := c.o.PRITrace(id, c.traceOut); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("span %d: PRI trace on (pri debug span %d off to stop)\n", id, id), nil
+}
+
 func (c *Console) showAlarms(args []string) (string, error) {
 	var rows [][]string
 	for _, s := range c.o.Spans() {
@@ -399,12 +427,22 @@ func (c *Console) showAlarms(args []string) (string, error) {
 	return table("SPAN\tALARMS", rows), nil
 }
 
-// showChannels lists each span's B-channels (out of service while the
-// span has an alarm; no PRI stack carries calls on them in this firmware
-// yet, so they are idle otherwise) and every SIP leg.
+// showChannels lists each span's B-channels (their call state when a PRI
+// stack runs them, out of service while the span has an alarm) and every
+// SIP leg.
 func (c *Console) showChannels(args []string) (string, error) {
 	var rows [][]string
 	for _, s := range c.o.Spans() {
+		if s.BChannels != nil && s.Alarms == "none" {
+			for _, b := range s.BChannels {
+				st := b.State
+				if b.Call != "" {
+					st += " " + b.Call
+				}
+				rows = append(rows, []string{fmt.Sprintf("span %d/%d", s.ID, b.N), "B-channel", st})
+			}
+			continue
+		}
 		chans, err := config.ParseChannels(s.Channels)
 		if err != nil {
 			continue

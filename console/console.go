@@ -38,6 +38,16 @@ type SpanRow struct {
 	Alarms, Loopback             string
 	Counted                      bool         // the driver counts line errors
 	Errors, Errors24h            hal.Counters // since the span opened; in the last 24 h
+	// DChannel is the PRI data link, "up" or "down"; empty when the span
+	// runs no PRI stack. BChannels are its B-channels' states then.
+	DChannel  string
+	BChannels []BChannelRow
+}
+
+// BChannelRow is one B-channel of a span with a PRI stack.
+type BChannelRow struct {
+	N           int
+	State, Call string // Q.931 call state ("idle"); who is talking
 }
 
 // CallRow is one call leg as show calls lists it.
@@ -64,6 +74,9 @@ type Options struct {
 	Config func() string // the running configuration, as TOML
 	// Loopback sets a span's loopback mode (off, local, network).
 	Loopback func(span int, mode string) error
+	// PRITrace sends a span's decoded Q.921/Q.931 trace to f, or stops it
+	// with f nil (span 0: every span).
+	PRITrace func(span int, f func(string)) error
 	// ConfigFile is the file the box runs on ("" for the embedded
 	// default), Sets its --set flags, Env what validation checks against.
 	ConfigFile string

@@ -9,6 +9,7 @@ import (
 	"jinyin/config"
 	"jinyin/hal"
 	halsim "jinyin/hal/sim"
+	"jinyin/hal/socket"
 )
 
 func init() {
@@ -22,6 +23,11 @@ func init() {
 				opened[c.ID] = s
 				mu.Unlock()
 				return s, true, nil
+			},
+			// A span whose D-channel (and B-channel audio) is a Unix
+			// socket: the PRI stack against libpri or any other peer.
+			"socket": func(c config.Span) (hal.Span, bool, error) {
+				return socket.Open(c.DChannel, c.BChannels), true, nil
 			},
 		},
 	})

@@ -213,6 +213,7 @@ const (
 	CauseBusy                = 17
 	CauseNoResponse          = 18
 	CauseNoAnswer            = 19
+	CauseAbsent              = 20 // subscriber absent
 	CauseRejected            = 21
 	CauseOutOfOrder          = 27
 	CauseInvalidNumber       = 28
@@ -233,7 +234,7 @@ const (
 var causeNames = map[uint8]string{
 	CauseUnallocated: "unallocated number", CauseNoRoute: "no route to destination",
 	CauseChannelUnacceptable: "channel unacceptable", CauseNormal: "normal call clearing",
-	CauseBusy: "user busy", CauseNoResponse: "no user responding", CauseNoAnswer: "no answer",
+	CauseBusy: "user busy", CauseAbsent: "subscriber absent", CauseNoResponse: "no user responding", CauseNoAnswer: "no answer",
 	CauseRejected: "call rejected", CauseOutOfOrder: "destination out of order",
 	CauseInvalidNumber: "invalid number format", CauseStatusEnquiry: "response to STATUS ENQUIRY",
 	CauseNormalUnspecified: "normal, unspecified", CauseNoCircuit: "no circuit/channel available",

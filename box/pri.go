@@ -1,0 +1,173 @@
+package box
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"jinyin/config"
+	"jinyin/console"
+	"jinyin/hal"
+	"jinyin/ivr"
+	"jinyin/media"
+	"jinyin/pri"
+	"jinyin/pri/q931"
+	"jinyin/store"
+)
+
+// openPRI starts the PRI stack of every span whose signalling is PRI and
+// whose driver offers a D-channel. Inbound calls route by their called
+// number like SIP calls; outbound calls go out through a span group.
+func (b *Box) openPRI() error {
+	b.pris = map[int]*pri.Stack{}
+	for _, s := range b.spans {
+		c := s.Config
+		p, ok := s.Span.(hal.PRI)
+		if !ok || !strings.HasPrefix(c.Signalling, "pri-") {
+			continue
+		}
+		if c.SwitchType != "euroisdn" {
+			return fmt.Errorf("span %d: switchtype %q is not implemented in this firmware; use \"euroisdn\" (ETSI EN 300 102)", c.ID, c.SwitchType)
+		}
+		d, err := p.DChannel()
+		if err != nil {
+			return fmt.Errorf("span %d: D-channel: %w", c.ID, err)
+		}
+		chans, err := config.ParseChannels(c.Channels)
+		if err != nil {
+			return fmt.Errorf("span %d: %w", c.ID, err)
+		}
+		codec := media.PCMA
+		if c.Type == "t1" {
+			codec = media.PCMU
+		}
+		st := pri.New(pri.Config{Span: c.ID, Network: c.Signalling == "pri-net", Channels: chans, Codec: codec,
+			Clock: b.clock, Log: b.log, D: d, B: p.BChannel, Number: b.priNumber,
+			Incoming: b.priIncoming,
+			OnEnd: func(call *pri.Call) {
+				dir, disp := "in", "refused"
+				if !call.Incoming {
+					dir = "out"
+				}
+				if !call.Answered.IsZero() {
+					disp = "answered"
+				}
+				b.cdrs.Record(store.CDR{Call: call.ID(), Direction: dir, From: call.Calling, To: call.Called,
+					Trunk: fmt.Sprintf("span%d", c.ID), Start: call.Started, Answer: call.Answered, End: call.Ended, Disposition: disp})
+			}})
+		st.Start()
+		b.pris[c.ID] = st
+	}
+	return nil
+}
+
+// priNumber says how far a called number routes: the box's extensions,
+// matched whole; a prefix of one waits for more digits.
+func (b *Box) priNumber(digits string) pri.Match {
+	if _, ok := b.exts[digits]; ok {
+		return pri.Complete
+	}
+	for n := range b.exts {
+		if strings.HasPrefix(n, digits) {
+			return pri.MoreDigits
+		}
+	}
+	return pri.NoMatch
+}
+
+// priIncoming runs an inbound PRI call: IVR extensions answer and run
+// their flow; agents and phones ring their registered phone.
+func (b *Box) priIncoming(c *pri.Call) {
+	e := b.exts[c.Called]
+	switch {
+	case e.Auth:
+		// Feature codes that need a password cannot be reached from a
+		// trunk: an ISDN caller has no digest to give.
+		c.HangupCause(q931.CauseRejected)
+	case e.Kind == "ivr":
+		if err := c.Answer(); err != nil {
+			b.log.Info("pri: answer", "call", c.ID(), "err", err)
+			return
+		}
+		b.log.Info("PRI call answered by the IVR", "call", c.ID(), "to", c.Called, "from", c.Calling, "flow", e.Flow)
+		b.ivr.Run(c, e.Flow, ivr.CallInfo{Caller: c.Calling, Dialled: c.Called})
+		c.Hangup()
+	case !b.sip.Registrar.Has(c.Called):
+		c.HangupCause(q931.CauseAbsent)
+	default:
+		c.Alert()
+		if err := c.Answer(); err != nil {
+			return
+		}
+		if err := b.ring(c, c.Called, c.Calling); err != nil {
+			b.log.Info("extension did not answer", "ext", c.Called, "err", err)
+		}
+		c.Hangup()
+	}
+}
+
+// hasGroup reports whether a span group of that name runs PRI.
+func (b *Box) hasGroup(group string) bool {
+	for _, s := range b.spans {
+		if s.Config.Group == group && b.pris[s.Config.ID] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// dialGroup calls number through a span group: the first span whose link
+// is up and has a B-channel free.
+func (b *Box) dialGroup(ctx context.Context, group, number, from string) (media.Channel, error) {
+	err := fmt.Errorf("span group %q has no span with its D-channel up", group)
+	for _, s := range b.spans {
+		st := b.pris[s.Config.ID]
+		if s.Config.Group != group || st == nil || !st.LinkUp() {
+			continue
+		}
+		c, derr := st.Dial(ctx, number, from)
+		if derr == nil {
+			return c, nil
+		}
+		err = derr
+		var ce *pri.CauseError
+		if !errors.As(derr, &ce) || ce.Cause != q931.CauseNoCircuit {
+			break // the number's own answer; another span would give the same
+		}
+	}
+	return nil, err
+}
+
+// priTrace turns a span's decoded D-channel trace on or off (span 0, off:
+// all of them).
+func (b *Box) priTrace(span int, f func(string)) error {
+	if span == 0 && f == nil {
+		for _, st := range b.pris {
+			st.SetTrace(nil)
+		}
+		return nil
+	}
+	st := b.pris[span]
+	if st == nil {
+		return fmt.Errorf("span %d runs no PRI stack (its signalling is not pri-cpe or pri-net, or there is no such span)", span)
+	}
+	st.SetTrace(f)
+	return nil
+}
+
+// priRows adds the D-channel and B-channel states to a span's console row.
+func (b *Box) priRows(id int, row *console.SpanRow) {
+	st := b.pris[id]
+	if st == nil {
+		return
+	}
+	row.DChannel = "down (establishing)"
+	if st.LinkUp() {
+		row.DChannel = "up"
+	}
+	row.BChannels = []console.BChannelRow{}
+	for _, c := range st.Channels() {
+		row.BChannels = append(row.BChannels, console.BChannelRow{N: c.Channel, State: c.State, Call: c.Call})
+	}
+}

@@ -1,0 +1,136 @@
+package box_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"jinyin/box"
+	"jinyin/config"
+	"jinyin/pri/libpritest"
+)
+
+// priConfig is the default config with span 1 on the socket driver to a
+// libpri peer, in the given signalling, plus extra TOML.
+func priConfig(t *testing.T, peer *libpritest.Peer, signalling, extra string) []byte {
+	t.Helper()
+	def := string(config.Default())
+	span := "driver = \"socket\"\ndchannel = \"" + peer.DPath + "\"\nbchannels = \"" + peer.BPath + "\"\nsignalling = \"" + signalling + "\""
+	out := strings.Replace(def, "driver = \"sim\"\nsignalling = \"pri-cpe\"", span, 1)
+	if out == def {
+		t.Fatal("the default config's span is not where the test expects it")
+	}
+	return []byte(out + "\n" + extra)
+}
+
+func heard(t *testing.T, peer *libpritest.Peer, ch int) float64 {
+	t.Helper()
+	peer.Send(fmt.Sprintf("heard %d", ch))
+	var rms float64
+	fmt.Sscanf(peer.Expect(fmt.Sprintf("HEARD ch=%d", ch)), fmt.Sprintf("HEARD ch=%d rms=%%f", ch), &rms)
+	return rms
+}
+
+func visits(t *testing.T, httpAddr, flow, node string) uint64 {
+	res, err := http.Get("http://" + httpAddr + "/ivr/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var nodes []box.NodeReport
+	json.NewDecoder(res.Body).Decode(&nodes)
+	for _, n := range nodes {
+		if n.Flow == flow && n.Node == node {
+			return n.Visits
+		}
+	}
+	return 0
+}
+
+// An inbound PRI call from libpri (the exchange) reaches the demo IVR: the
+// caller hears the menu on the B-channel, and a digit pressed (DTMF from
+// spandsp in the B-channel audio) routes the call.
+func TestPRICallReachesIVR(t *testing.T) {
+	peer := libpritest.Start(t, "net")
+	dir := t.TempDir()
+	_, httpAddr, stop := startConfig(t, dir, priConfig(t, peer, "pri-cpe", ""))
+	peer.Expect("UP")
+	peer.Send("call 100 1")
+	peer.Expect("ANSWER ch=1")
+	time.Sleep(1500 * time.Millisecond)
+	heard(t, peer, 1) // reset the meter
+	time.Sleep(time.Second)
+	if rms := heard(t, peer, 1); rms < 300 {
+		t.Errorf("the caller hears rms %.0f on B1; the greeting should be playing", rms)
+	}
+	if visits(t, httpAddr, "main", "info") != 0 {
+		t.Fatal("info visited before the digit")
+	}
+	peer.Send("dtmf 1 1")
+	for deadline := time.Now().Add(15 * time.Second); visits(t, httpAddr, "main", "info") == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("digit 1 on the PRI call did not reach the info node; libpri:\n%s", peer.Log())
+		}
+	}
+	peer.Send("hangup 16")
+	peer.Expect("HANGUP")
+	stop()
+	db := openStore(t, dir)
+	cdrs, err := db.CDRs(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range cdrs {
+		if c.Trunk == "span1" && c.From == "88880000" && c.To == "100" && c.Disposition == "answered" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no call record of the PRI call: %+v", cdrs)
+	}
+}
+
+// The box as the network side (pri-net) to libpri as a PBX: a call to an
+// IVR extension that transfers out through the span group leaves on a
+// second B-channel, and the two are bridged.
+func TestPRITransferOutThroughGroup(t *testing.T) {
+	peer := libpritest.Start(t, "cpe")
+	extra := `
+[[extension]]
+number = "300"
+name = "out"
+kind = "ivr"
+flow = "out"
+
+[flow.out]
+start = "go"
+
+[flow.out.node.go]
+type = "transfer"
+target = "trunk:pri/4008"
+`
+	startConfig(t, t.TempDir(), priConfig(t, peer, "pri-net", extra))
+	peer.Expect("UP")
+	peer.Send("call 300 1")
+	peer.Expect("ANSWER ch=1")
+	ring := peer.Expect("RING")
+	var ch int
+	if _, err := fmt.Sscanf(ring, "RING ch=%d called=4008", &ch); err != nil || ch == 1 {
+		t.Fatalf("outbound leg: %q", ring)
+	}
+	peer.Send("answer")
+	time.Sleep(300 * time.Millisecond)
+	heard(t, peer, ch)
+	peer.Send("dtmf 1 1234567890")
+	time.Sleep(time.Second)
+	if rms := heard(t, peer, ch); rms < 300 {
+		t.Errorf("audio sent on B1 reaches B%d at rms %.0f; the legs are not bridged", ch, rms)
+	}
+	peer.Send("hangup 16")
+	peer.Expect("HANGUP")
+	peer.Expect("HANGUP") // the bridge ends the other leg too
+}
