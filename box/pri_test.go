@@ -10,6 +10,7 @@ import (
 
 	"jinyin/box"
 	"jinyin/config"
+	"jinyin/internal/ptytest"
 	"jinyin/pri/libpritest"
 )
 
@@ -133,4 +134,44 @@ target = "trunk:pri/4008"
 	peer.Send("hangup 16")
 	peer.Expect("HANGUP")
 	peer.Expect("HANGUP") // the bridge ends the other leg too
+}
+
+// The console over a pty shows a PRI call decoded (pri debug span 1 on),
+// the B-channel's state in show channels and the D-channel in show span.
+func TestConsolePRIDebug(t *testing.T) {
+	peer := libpritest.Start(t, "net")
+	dir := t.TempDir()
+	dev, term := ptytest.Pair(t, dir)
+	cfg := strings.Replace(string(priConfig(t, peer, "pri-cpe", "")), `device = ""`, `device = "`+dev+`"`, 1)
+	startConfig(t, dir, []byte(cfg))
+	peer.Expect("UP")
+	term.Expect("New password: ")
+	term.Type("s3cret-pass\rs3cret-pass\r")
+	term.Expect("login: ")
+	term.Type("admin\rs3cret-pass\r")
+	term.Expect(demoPrompt)
+
+	if out := term.Command("show span 1", demoPrompt); !strings.Contains(out, "D-channel   up") {
+		t.Errorf("show span 1:\n%s", out)
+	}
+	if out := term.Command("pri debug span 2 on", demoPrompt); !strings.Contains(out, "span 2 runs no PRI stack") {
+		t.Errorf("pri debug on a span that does not exist:\n%s", out)
+	}
+	if out := term.Command("pri deb sp 1 on", demoPrompt); !strings.Contains(out, "PRI trace on") {
+		t.Errorf("pri debug:\n%s", out)
+	}
+	peer.Send("call 100 3")
+	peer.Expect("ANSWER ch=3")
+	term.Expect("< q931 SETUP, call ref")
+	term.Expect(`Called Party Number: "100"`)
+	term.Expect("> q931 CONNECT")
+	term.Type("pri debug span 1 off\r")
+	term.Expect("PRI trace off")
+	term.Expect(demoPrompt)
+	if out := term.Command("show channels", demoPrompt); !strings.Contains(out, "span 1/3") || !strings.Contains(out, "Active in 88880000 -> 100") {
+		t.Errorf("show channels during the call:\n%s", out)
+	}
+	peer.Send("hangup 16")
+	peer.Expect("HANGUP")
+	term.Type("exit\r")
 }
