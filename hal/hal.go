@@ -144,3 +144,44 @@ func FCS(b []byte) uint16 {
 	}
 	return ^crc
 }
+
+// Port is an analog port: its audio after the codec, and its line side,
+// FXS or FXO, found by type assertion.
+type Port interface {
+	Timeslot
+	Close() error
+}
+
+// FXS is a port that feeds a phone or a fax (a SLIC): it supplies
+// battery, rings the phone and sees its hook. The ring cadence, hook-flash
+// timing and debouncing are the caller's: the port reports the line as it
+// is now.
+type FXS interface {
+	Port
+	// Ring applies (on) or removes ringing voltage.
+	Ring(on bool) error
+	// SetPolarity reverses the loop battery (answer supervision, and the
+	// signal some phones want before on-hook caller ID).
+	SetPolarity(reversed bool) error
+	// OffHook reports whether loop current flows: the handset is up.
+	OffHook() bool
+	// LoopVolts is the tip-ring voltage now, for line tests: about -48 on
+	// hook, -6 to -10 off hook.
+	LoopVolts() float64
+}
+
+// FXO is a port on an exchange line (a DAA): it sees ringing and the
+// line's polarity and goes off hook to answer or seize the line.
+type FXO interface {
+	Port
+	// SetHook takes the line off hook (true) or puts it back on hook.
+	SetHook(off bool) error
+	// Ringing reports ringing voltage on the line now.
+	Ringing() bool
+	// Reversed reports the line's polarity: exchanges reverse it on
+	// answer and again on clearing (disconnect supervision).
+	Reversed() bool
+	// LoopCurrent reports loop current while off hook: a drop is the
+	// exchange clearing (CPC, calling party control).
+	LoopCurrent() bool
+}

@@ -25,8 +25,10 @@ type Channel struct {
 	mu     sync.Mutex
 	src    media.Source
 	ended  bool
-	events chan media.Event
-	done   chan struct{}
+	events  chan media.Event
+	done    chan struct{}
+	stopped chan struct{}
+	tap     func(pcm []int16)
 
 	det      *dtmf.Detector
 	rx       [hal.BlockSize]byte
@@ -47,7 +49,7 @@ var (
 // to clear the call; it must not wait for the channel.
 func New(id string, ts hal.Timeslot, codec media.Codec, hangup func() error) *Channel {
 	c := &Channel{id: id, ts: ts, codec: codec, hangup: hangup,
-		events: make(chan media.Event, 16), done: make(chan struct{})}
+		events: make(chan media.Event, 16), done: make(chan struct{}), stopped: make(chan struct{})}
 	c.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
 		if !e.End {
 			c.deliver(media.Event{Kind: media.EventDigit, Digit: e.Digit, InBand: true})
@@ -84,6 +86,18 @@ func (c *Channel) End() { c.end(true) }
 
 // Done is closed when the channel has ended.
 func (c *Channel) Done() <-chan struct{} { return c.done }
+
+// Stopped is closed once the channel no longer touches its timeslot, so
+// that another channel may take it.
+func (c *Channel) Stopped() <-chan struct{} { return c.stopped }
+
+// SetTap has f see each received block, decoded, on the channel's
+// goroutine (an FXO port's caller ID and tone detectors); nil removes it.
+func (c *Channel) SetTap(f func(pcm []int16)) {
+	c.mu.Lock()
+	c.tap = f
+	c.mu.Unlock()
+}
 
 func (c *Channel) isEnded() bool {
 	c.mu.Lock()
@@ -123,6 +137,7 @@ func (c *Channel) deliver(e media.Event) {
 // run is the channel's 20 ms: read a block (the line's clock), hear it,
 // and send one.
 func (c *Channel) run() {
+	defer close(c.stopped)
 	for {
 		select {
 		case <-c.done:
@@ -149,6 +164,12 @@ func (c *Channel) idle() []byte {
 func (c *Channel) receive() {
 	c.codec.Decode(c.pcm[:], c.rx[:])
 	c.det.Process(c.pcm[:])
+	c.mu.Lock()
+	tap := c.tap
+	c.mu.Unlock()
+	if tap != nil {
+		tap(c.pcm[:])
+	}
 	c.mu.Lock()
 	if c.listened {
 		if c.n == len(c.heard) {

@@ -85,3 +85,23 @@ func DTMFFreqs(digit byte) (rowHz, colHz float64, err error) {
 	}
 	return 0, 0, fmt.Errorf("tone: %q is not a DTMF digit", digit)
 }
+
+// DTMF renders digits as an analog line or a fax machine dials them: each
+// digit's two tones at levelDBm0 for onMs, then onMs of silence (Q.23:
+// at least 40 ms each).
+func DTMF(digits string, onMs int, levelDBm0 float64) ([]int16, error) {
+	n := onMs * media.RateHz / 1000
+	acc := make([]float64, 2*n*len(digits))
+	for i := range len(digits) {
+		r, c, err := DTMFFreqs(digits[i])
+		if err != nil {
+			return nil, err
+		}
+		ro, co := NewOsc(r, levelDBm0), NewOsc(c, levelDBm0)
+		ro.Add(acc[2*n*i : 2*n*i+n])
+		co.Add(acc[2*n*i : 2*n*i+n])
+	}
+	out := make([]int16, len(acc))
+	Mix(out, acc)
+	return out, nil
+}

@@ -114,3 +114,13 @@ func TestSine(t *testing.T) {
 		t.Errorf("Sine: %d samples, peak %d, want about %.0f", len(s), peak, want)
 	}
 }
+
+func TestDTMFDigits(t *testing.T) {
+	pcm, err := DTMF("19#", 80, -8)
+	if err != nil || len(pcm) != 3*2*640 {
+		t.Fatalf("%d samples, %v", len(pcm), err)
+	}
+	if _, err := DTMF("1x", 80, -8); err == nil {
+		t.Error("x is not a DTMF digit")
+	}
+}

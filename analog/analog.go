@@ -1,0 +1,100 @@
+// Package analog runs the box's analog ports: FXS ports feeding local
+// phones and faxes (ring cadence, dial tone, DTMF dialling, on-hook FSK
+// caller ID, hook-flash transfer) and FXO ports on exchange lines (ring
+// detection, caller ID by FSK or by DTMF as Chinese exchanges send it,
+// answer, disconnect supervision by polarity reversal, loop current drop
+// or busy tone, and seizing the line to dial out).
+//
+// Layer: signalling, beside sip and pri; above hal and media. Each port is
+// a state machine (fxs_fsm.go, fxo_fsm.go) polled every 10 ms on the
+// injected clock, as DAHDI polls its analog cards; its audio is a
+// media/tdm channel, so the IVR and the bridges see a port like any call.
+package analog
+
+import (
+	"sync"
+	"time"
+
+	"jinyin/hal"
+	"jinyin/internal/clock"
+	"jinyin/media"
+	"jinyin/media/tdm"
+)
+
+// Match is how far a dialled number gets in the routing.
+type Match uint8
+
+const (
+	NoMatch    Match = iota // no such number
+	MoreDigits              // a prefix of one: keep collecting
+	Complete                // route it
+)
+
+// Timing of hook signals (ETSI ES 201 970 / common PBX practice).
+const (
+	Poll        = 10 * time.Millisecond
+	FlashMin    = 100 * time.Millisecond // a shorter break is a bounce
+	FlashMax    = 800 * time.Millisecond // a longer break is hanging up
+	InterDigit  = 4 * time.Second        // the number is complete after this pause
+	FirstDigit  = 15 * time.Second       // dial tone without dialling: busy tone
+	RingDetect  = 150 * time.Millisecond // ringing voltage this long is a ring
+	RingGone    = 8 * time.Second        // no ring this long: the caller gave up
+	LoopDropMin = 300 * time.Millisecond // loop current gone this long is clearing
+)
+
+// Channel is the audio of a call on an analog port.
+type Channel struct {
+	*tdm.Channel
+	mu       sync.Mutex
+	transfer string
+}
+
+var _ media.Listener = (*Channel)(nil)
+
+// TransferTarget is the number the phone dialled after a hook flash: the
+// other party is to be transferred there. Empty when the phone hung up.
+func (c *Channel) TransferTarget() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transfer
+}
+
+// drain drops events queued while the port itself listened (the digits of
+// the number dialled), so the application starts clean.
+func (c *Channel) drain() {
+	for {
+		select {
+		case _, ok := <-c.Events():
+			if !ok {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// session starts a fresh channel on ts once the previous one has let go
+// of it.
+func session(prev *Channel, id string, ts hal.Timeslot, codec media.Codec, hangup func() error) *Channel {
+	if prev != nil {
+		prev.End()
+		<-prev.Stopped()
+	}
+	return &Channel{Channel: tdm.New(id, ts, codec, hangup)}
+}
+
+// ticker calls f every Poll on clk until stop is closed.
+func ticker(clk clock.Clock, stop <-chan struct{}, f func()) {
+	var tick func()
+	tick = func() {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		f()
+		clk.AfterFunc(Poll, tick)
+	}
+	clk.AfterFunc(Poll, tick)
+}

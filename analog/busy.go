@@ -1,0 +1,69 @@
+package analog
+
+import (
+	"math"
+
+	"jinyin/media"
+	"jinyin/media/tone"
+)
+
+// busyDetector hears an exchange's busy (or congestion) tone on a line
+// whose far end has cleared: a tone at the country's frequency, switching
+// on and off in its cadence. It decides per 20 ms block with a Goertzel
+// filter, and reports busy after four on/off periods within 25 % of the
+// cadence, so speech and music do not clear a call.
+type busyDetector struct {
+	coef    float64
+	floor   float64 // block energy below which nothing is on the line
+	onMs    int
+	offMs   int
+	on      bool
+	runMs   int
+	matched int
+}
+
+func newBusyDetector(c tone.Cadence) *busyDetector {
+	d := &busyDetector{onMs: 350, offMs: 350}
+	f := 450.0
+	if len(c.FreqsHz) > 0 {
+		f = c.FreqsHz[0]
+	}
+	if len(c.OnOffMs) >= 2 {
+		d.onMs, d.offMs = c.OnOffMs[0], c.OnOffMs[1]
+	}
+	d.coef = 2 * math.Cos(2*math.Pi*f/media.RateHz)
+	p := media.PeakAt(-40)
+	d.floor = p * p / 2 * media.FrameSamples
+	return d
+}
+
+// block takes one 20 ms block and reports whether busy tone is certain.
+func (d *busyDetector) block(pcm []int16) bool {
+	var s1, s2, energy float64
+	for _, x := range pcm {
+		v := float64(x)
+		s1, s2 = v+d.coef*s1-s2, s1
+		energy += v * v
+	}
+	power := s1*s1 + s2*s2 - d.coef*s1*s2 // |X(f)|^2
+	// A pure tone puts about N/2 of the block's energy at its bin.
+	on := energy > d.floor && power > 0.6*energy*float64(len(pcm))/2
+	if on == d.on {
+		d.runMs += media.FrameMs
+		if d.runMs > 2*max(d.onMs, d.offMs) {
+			d.matched = 0 // steady tone or silence is not a cadence
+		}
+		return false
+	}
+	want := d.offMs
+	if d.on {
+		want = d.onMs
+	}
+	if math.Abs(float64(d.runMs-want)) <= 0.25*float64(want)+media.FrameMs {
+		d.matched++
+	} else {
+		d.matched = 0
+	}
+	d.on, d.runMs = on, media.FrameMs
+	return d.matched >= 4
+}

@@ -1,0 +1,370 @@
+package analog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"jinyin/hal"
+	"jinyin/internal/clock"
+	"jinyin/media"
+	"jinyin/media/dtmf"
+	"jinyin/media/fsk"
+	"jinyin/media/tone"
+)
+
+// FXSState is where an FXS port is.
+type FXSState uint8
+
+const (
+	FXSIdle     FXSState = iota // on hook
+	FXSRinging                  // ringing the phone for a call
+	FXSDialling                 // off hook: dial tone, collecting digits
+	FXSCalling                  // the phone's call is routed or up
+	FXSTalking                  // the phone answered a call
+	FXSFlash                    // hook flash in a call: dial tone, collecting the transfer number
+	FXSBusy                     // the call is over but the handset is up: busy tone
+)
+
+var fxsNames = [...]string{"Idle", "Ringing", "Dialling", "Calling", "Talking", "Flash", "Busy"}
+
+func (s FXSState) String() string {
+	if int(s) < len(fxsNames) {
+		return fxsNames[s]
+	}
+	return fmt.Sprintf("FXSState(%d)", uint8(s))
+}
+
+// FXSConfig is one FXS port.
+type FXSConfig struct {
+	ID    int
+	Ext   string // the extension the phone answers as
+	Port  hal.FXS
+	Clock clock.Clock
+	Log   *slog.Logger
+	Codec media.Codec
+	// Dial, Busy and Ring are the country's tones and ring cadence.
+	Dial, Busy, Ring tone.Cadence
+	// CallerID, when set, sends the caller's number as FSK between the
+	// first and second ring.
+	CallerID *fsk.Standard
+	Number   func(digits string) Match
+	// Originate runs a call the phone dialled, on a goroutine of its own.
+	Originate func(ch *Channel, number string)
+}
+
+// ErrBusy is a port that cannot take a call now.
+var ErrBusy = errors.New("analog: port busy")
+
+// FXS is a running FXS port.
+type FXS struct {
+	cfg FXSConfig
+	det *dtmf.Detector
+
+	mu        sync.Mutex
+	state     FXSState
+	cur       *Channel
+	digits    string
+	since     time.Time // when the state's clock started (dial tone, last digit)
+	off       bool
+	changed   time.Time // when the hook last changed
+	ringOn    bool
+	ringStep  int
+	ringNext  time.Time
+	callerID  []int16
+	answered  chan *Channel
+	after     []func()
+	stop      chan struct{}
+	closeOnce sync.Once
+}
+
+// NewFXS starts a port.
+func NewFXS(cfg FXSConfig) *FXS {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	f := &FXS{cfg: cfg, stop: make(chan struct{}), changed: cfg.Clock.Now()}
+	f.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
+		if !e.End {
+			f.digit(e.Digit)
+		}
+	})
+	f.mu.Lock()
+	f.renew(nil)
+	f.unlock()
+	ticker(cfg.Clock, f.stop, f.poll)
+	return f
+}
+
+// Close stops the port.
+func (f *FXS) Close() {
+	f.closeOnce.Do(func() {
+		close(f.stop)
+		f.mu.Lock()
+		cur := f.cur
+		f.mu.Unlock()
+		if cur != nil {
+			cur.End()
+		}
+		f.cfg.Port.Ring(false)
+	})
+}
+
+// State is the port's state now.
+func (f *FXS) State() FXSState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+// unlock releases the port and then runs what must not run under its
+// lock (starting a channel waits for the last one's goroutine).
+func (f *FXS) unlock() {
+	todo := f.after
+	f.after = nil
+	f.mu.Unlock()
+	for _, fn := range todo {
+		fn()
+	}
+}
+
+// renew replaces the port's channel with a fresh one and runs then on it.
+func (f *FXS) renew(then func(ch *Channel)) {
+	old := f.cur
+	f.cur = nil
+	f.after = append(f.after, func() {
+		var ch *Channel
+		ch = session(old, fmt.Sprintf("fxs%d", f.cfg.ID), f.cfg.Port, f.cfg.Codec, func() error {
+			go f.farEnd(ch)
+			return nil
+		})
+		ch.SetTap(f.det.Process)
+		f.mu.Lock()
+		select {
+		case <-f.stop:
+			f.mu.Unlock()
+			ch.End()
+			return
+		default:
+		}
+		f.cur = ch
+		if then != nil {
+			then(ch)
+		}
+		f.unlock()
+	})
+}
+
+func (f *FXS) set(s FXSState) {
+	if s != f.state {
+		f.cfg.Log.Debug("fxs", "port", f.cfg.ID, "from", f.state, "to", s)
+	}
+	f.state = s
+	f.since = f.cfg.Clock.Now()
+}
+
+// poll is the port's 10 ms: hook, cadence and digit timers.
+func (f *FXS) poll() {
+	f.mu.Lock()
+	defer f.unlock()
+	now := f.cfg.Clock.Now()
+	off := f.cfg.Port.OffHook()
+	if off != f.off {
+		onFor := now.Sub(f.changed)
+		f.off, f.changed = off, now
+		if off && onFor >= FlashMin && onFor < FlashMax && (f.state == FXSTalking || f.state == FXSCalling) {
+			f.flash()
+			return
+		}
+	}
+	if f.cur == nil {
+		return // a new channel is being set up
+	}
+	switch f.state {
+	case FXSIdle:
+		if off {
+			f.set(FXSDialling)
+			f.digits = ""
+			f.cur.Play(tone.NewPlayer(f.cfg.Dial, media.FrameSamples))
+		}
+	case FXSRinging:
+		if off {
+			f.cfg.Port.Ring(false)
+			f.set(FXSTalking)
+			ch := f.cur
+			ch.Play(nil)
+			ch.drain()
+			f.answered <- ch
+			return
+		}
+		f.cadence(now)
+	default:
+		if !off {
+			if now.Sub(f.changed) >= FlashMax {
+				f.onHook()
+			}
+			return
+		}
+		if f.state == FXSDialling || f.state == FXSFlash {
+			switch {
+			case f.digits == "" && now.Sub(f.since) >= FirstDigit:
+				f.busy()
+			case f.digits != "" && now.Sub(f.since) >= InterDigit:
+				if f.cfg.Number(f.digits) == Complete {
+					f.route()
+				} else {
+					f.busy()
+				}
+			}
+		}
+	}
+}
+
+// cadence switches the ringing voltage on its cadence and sends the
+// caller ID after the first ring.
+func (f *FXS) cadence(now time.Time) {
+	if now.Before(f.ringNext) {
+		return
+	}
+	on := f.cfg.Ring.OnOffMs
+	if len(on) == 0 {
+		on = []int{1000, 4000}
+	}
+	step := on[f.ringStep%len(on)]
+	f.ringOn = f.ringStep%2 == 0
+	f.cfg.Port.Ring(f.ringOn)
+	if f.ringStep == 1 && f.callerID != nil {
+		f.cur.Play(&samples{pcm: f.callerID})
+	}
+	f.ringStep++
+	f.ringNext = now.Add(time.Duration(step) * time.Millisecond)
+}
+
+// digit is a DTMF digit from the phone, heard on the port's own receiver.
+func (f *FXS) digit(d byte) {
+	f.mu.Lock()
+	defer f.unlock()
+	if f.state != FXSDialling && f.state != FXSFlash {
+		return
+	}
+	if f.digits == "" {
+		f.cur.Play(nil) // the first digit stops the dial tone
+	}
+	f.digits += string(d)
+	f.since = f.cfg.Clock.Now()
+	switch f.cfg.Number(f.digits) {
+	case Complete:
+		f.route()
+	case NoMatch:
+		f.busy()
+	}
+}
+
+// route hands the number on: a new call, or the transfer of the call the
+// phone flashed in.
+func (f *FXS) route() {
+	ch, number := f.cur, f.digits
+	if f.state == FXSFlash {
+		ch.mu.Lock()
+		ch.transfer = number
+		ch.mu.Unlock()
+		f.cfg.Log.Info("fxs: hook-flash transfer", "port", f.cfg.ID, "to", number)
+		f.set(FXSBusy)
+		f.renew(func(c *Channel) { c.Play(tone.NewPlayer(f.cfg.Busy, media.FrameSamples)) })
+		return
+	}
+	f.set(FXSCalling)
+	ch.drain()
+	go f.cfg.Originate(ch, number)
+}
+
+// flash is a hook flash in a call: the phone gets dial tone to dial a
+// transfer number; the other party hears nothing meanwhile.
+func (f *FXS) flash() {
+	f.set(FXSFlash)
+	f.digits = ""
+	f.cur.Play(tone.NewPlayer(f.cfg.Dial, media.FrameSamples))
+}
+
+func (f *FXS) busy() {
+	f.set(FXSBusy)
+	f.cur.Play(tone.NewPlayer(f.cfg.Busy, media.FrameSamples))
+}
+
+// onHook is the handset put down: the call, if any, ends.
+func (f *FXS) onHook() {
+	f.set(FXSIdle)
+	f.renew(nil)
+}
+
+// farEnd is the application hanging up the port's channel.
+func (f *FXS) farEnd(ch *Channel) {
+	f.mu.Lock()
+	defer f.unlock()
+	if f.cur != ch {
+		return
+	}
+	switch f.state {
+	case FXSCalling, FXSTalking, FXSFlash:
+		f.set(FXSBusy)
+		f.renew(func(c *Channel) { c.Play(tone.NewPlayer(f.cfg.Busy, media.FrameSamples)) })
+	case FXSRinging:
+		f.cfg.Port.Ring(false)
+		f.set(FXSIdle)
+		f.renew(nil)
+	}
+}
+
+// Ring rings the phone for a call from from and returns the channel once
+// the phone answers; ctx ends the ringing.
+func (f *FXS) Ring(ctx context.Context, from string) (*Channel, error) {
+	f.mu.Lock()
+	if f.state != FXSIdle || f.off || f.cur == nil {
+		f.mu.Unlock()
+		return nil, ErrBusy
+	}
+	f.set(FXSRinging)
+	f.ringStep, f.ringNext = 0, f.cfg.Clock.Now()
+	f.callerID = nil
+	if f.cfg.CallerID != nil && from != "" {
+		now := f.cfg.Clock.Now()
+		msg := fsk.CallerID{Time: now.Format("01021504"), Number: from}.Encode()
+		f.callerID = fsk.Modulate(*f.cfg.CallerID, msg, -13)
+	}
+	answered := make(chan *Channel, 1)
+	f.answered = answered
+	f.unlock()
+	select {
+	case ch := <-answered:
+		return ch, nil
+	case <-ctx.Done():
+		f.mu.Lock()
+		if f.state == FXSRinging {
+			f.cfg.Port.Ring(false)
+			f.set(FXSIdle)
+			f.renew(nil)
+		}
+		f.unlock()
+		select {
+		case ch := <-answered: // answered as the ringing stopped
+			ch.Hangup()
+		default:
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// samples plays a slice once.
+type samples struct{ pcm []int16 }
+
+func (s *samples) Fill(dst []int16) int {
+	n := copy(dst, s.pcm)
+	s.pcm = s.pcm[n:]
+	return n
+}
