@@ -19,11 +19,16 @@ import (
 // fitted as absent (ok false, nil error), distinct from a card that failed.
 type SpanDriver func(s config.Span) (span hal.Span, ok bool, err error)
 
+// PortDriver opens one configured analog port: a hal.FXS or hal.FXO as
+// the port's kind says. Absent and failed are told apart as for spans.
+type PortDriver func(p config.Port) (port hal.Port, ok bool, err error)
+
 // Profile describes one board.
 type Profile struct {
 	Name  string
 	Doc   string                // one line for `jinyin config` users
 	Spans map[string]SpanDriver // driver name -> driver
+	Ports map[string]PortDriver // analog port driver name -> driver
 }
 
 var (
@@ -57,16 +62,63 @@ func Lookup(name string) (*Profile, error) {
 func Env() config.Env {
 	mu.Lock()
 	defer mu.Unlock()
-	env := config.Env{Boards: map[string][]string{}}
+	env := config.Env{Boards: map[string][]string{}, Ports: map[string][]string{}}
 	for name, p := range profiles {
-		var drivers []string
-		for d := range p.Spans {
-			drivers = append(drivers, d)
-		}
-		sort.Strings(drivers)
-		env.Boards[name] = drivers
+		env.Boards[name] = keys(p.Spans)
+		env.Ports[name] = keys(p.Ports)
 	}
 	return env
+}
+
+func keys[V any](m map[string]V) []string {
+	out := []string{}
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Port is a configured analog port that is open.
+type Port struct {
+	Config config.Port
+	hal.Port
+}
+
+// OpenPorts opens every analog port of the config on profile p, as
+// OpenSpans does spans; a driver must give the kind of port configured.
+func OpenPorts(p *Profile, ports []config.Port) (open []Port, absent []int, err error) {
+	for _, pc := range ports {
+		drv, ok := p.Ports[pc.Driver]
+		if !ok {
+			err = fmt.Errorf("board %s: port %d: no driver %q", p.Name, pc.ID, pc.Driver)
+			break
+		}
+		hp, present, derr := drv(pc)
+		if derr != nil {
+			err = fmt.Errorf("board %s: port %d: %w", p.Name, pc.ID, derr)
+			break
+		}
+		if !present {
+			absent = append(absent, pc.ID)
+			continue
+		}
+		_, fxs := hp.(hal.FXS)
+		_, fxo := hp.(hal.FXO)
+		if (pc.Kind == "fxs" && !fxs) || (pc.Kind == "fxo" && !fxo) {
+			hp.Close()
+			err = fmt.Errorf("board %s: port %d is not an %s port on this card", p.Name, pc.ID, pc.Kind)
+			break
+		}
+		open = append(open, Port{Config: pc, Port: hp})
+	}
+	if err != nil {
+		for _, o := range open {
+			o.Close()
+		}
+		return nil, nil, err
+	}
+	return open, absent, nil
 }
 
 // Span is a configured span that is open.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"jinyin/acd"
+	"jinyin/analog"
 	"jinyin/board"
 	"jinyin/config"
 	"jinyin/console"
@@ -45,6 +46,9 @@ type Box struct {
 	spans []board.Span
 	sip   *sip.Server
 	pris  map[int]*pri.Stack // span id -> its PRI stack
+	ports []board.Port
+	fxs   map[string]*analog.FXS // extension -> the FXS port its phone is on
+	fxo   map[int]*analog.FXO    // port id -> FXO port
 	http  *http.Server
 	httpL net.Listener
 	start time.Time
@@ -179,6 +183,9 @@ func (b *Box) open() (err error) {
 	if err := b.openPRI(); err != nil {
 		return err
 	}
+	if err := b.openAnalog(prof); err != nil {
+		return err
+	}
 	if err := b.openConsole(); err != nil {
 		return err
 	}
@@ -215,7 +222,7 @@ func (b *Box) route(to, from string) (sip.Route, error) {
 			b.ivr.Run(ch, e.Flow, ivr.CallInfo{Caller: from, Dialled: to})
 		}}, nil
 	}
-	if len(b.sip.Registrar.Contacts(to)) == 0 {
+	if !b.reachable(to) {
 		return sip.Route{}, sip.ErrUnavailable
 	}
 	return sip.Route{App: func(ch media.Channel) {
@@ -350,6 +357,7 @@ func (b *Box) close() {
 		st.Close()
 	}
 	b.pris = nil
+	b.closeAnalog()
 	for _, s := range b.spans {
 		s.Close()
 	}

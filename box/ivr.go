@@ -118,6 +118,15 @@ var errNoOne = errors.New("no one to take the call: no phone of the target is re
 // ring rings an extension's newest registered phone and bridges the caller
 // to it when it answers.
 func (b *Box) ring(ch media.Channel, ext, from string) error {
+	if f := b.fxs[ext]; f != nil {
+		return b.connect(ch, func(ctx context.Context) (media.Channel, error) {
+			c, err := f.Ring(ctx, from)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		})
+	}
 	if !b.sip.Registrar.Has(ext) {
 		return errNoOne
 	}
@@ -142,6 +151,9 @@ func (b *Box) dialTrunk(ch media.Channel, t ivr.Target) error {
 func (b *Box) dialOut(ctx context.Context, trunk, number, from string) (media.Channel, error) {
 	if b.hasGroup(trunk) {
 		return b.dialGroup(ctx, trunk, number, from)
+	}
+	if b.hasLines(trunk) {
+		return b.dialFXO(ctx, trunk, number)
 	}
 	return channel(b.sip.DialTrunk(ctx, trunk, number, from))
 }
@@ -181,7 +193,16 @@ func (b *Box) connect(ch media.Channel, dial func(context.Context) (media.Channe
 				return r.err
 			}
 			b.log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
-			media.Bridge(ch, r.call)
+			if callerLeft, _ := media.BridgeUntil(ch, r.call); !callerLeft {
+				// An analog phone that hook-flashed and dialled hands the
+				// caller on; otherwise the callee hanging up ends the call.
+				if t, ok := r.call.(interface{ TransferTarget() string }); ok && t.TransferTarget() != "" {
+					b.log.Info("hook-flash transfer", "caller", ch.ID(), "to", t.TransferTarget())
+					b.inbound(ch, t.TransferTarget(), "", false, nil, func(uint8) { ch.Hangup() })
+					return nil
+				}
+				ch.Hangup()
+			}
 			return nil
 		}
 	}

@@ -76,41 +76,71 @@ func (b *Box) priNumber(digits string) pri.Match {
 	return pri.NoMatch
 }
 
-// priIncoming runs an inbound PRI call: IVR extensions answer and run
-// their flow; agents and phones ring their registered phone.
+// priIncoming runs an inbound PRI call.
 func (b *Box) priIncoming(c *pri.Call) {
-	e := b.exts[c.Called]
-	switch {
-	case e.Auth:
-		// Feature codes that need a password cannot be reached from a
-		// trunk: an ISDN caller has no digest to give.
-		c.HangupCause(q931.CauseRejected)
-	case e.Kind == "ivr":
-		if err := c.Answer(); err != nil {
-			b.log.Info("pri: answer", "call", c.ID(), "err", err)
-			return
-		}
-		b.log.Info("PRI call answered by the IVR", "call", c.ID(), "to", c.Called, "from", c.Calling, "flow", e.Flow)
-		b.ivr.Run(c, e.Flow, ivr.CallInfo{Caller: c.Calling, Dialled: c.Called})
-		c.Hangup()
-	case !b.sip.Registrar.Has(c.Called):
-		c.HangupCause(q931.CauseAbsent)
-	default:
-		c.Alert()
-		if err := c.Answer(); err != nil {
-			return
-		}
-		if err := b.ring(c, c.Called, c.Calling); err != nil {
-			b.log.Info("extension did not answer", "ext", c.Called, "err", err)
-		}
-		c.Hangup()
+	b.inbound(c, c.Called, c.Calling, false, c.Answer, c.HangupCause)
+}
+
+// inbound routes a call that arrived on a line card to the number dialled:
+// IVR extensions answer and run their flow; agents and phones ring. A
+// trusted line (an FXS port: the wire is the caller's identity) may reach
+// feature codes that need a password; a trunk may not. answer (nil when
+// the line is up already) connects the call; refuse turns it away with a
+// Q.850 cause where the line has them.
+func (b *Box) inbound(ch media.Channel, to, from string, trusted bool, answer func() error, refuse func(cause uint8)) {
+	if answer == nil {
+		answer = func() error { return nil }
 	}
+	e, ok := b.exts[to]
+	switch {
+	case !ok:
+		refuse(q931.CauseUnallocated)
+		return
+	case e.Auth && !trusted:
+		// An ISDN or exchange caller has no digest to give.
+		refuse(q931.CauseRejected)
+		return
+	case e.Kind == "ivr":
+		if err := answer(); err != nil {
+			b.log.Info("answer", "call", ch.ID(), "err", err)
+			return
+		}
+		b.log.Info("line call answered by the IVR", "call", ch.ID(), "to", to, "from", from, "flow", e.Flow)
+		b.ivr.Run(ch, e.Flow, ivr.CallInfo{Caller: from, Dialled: to})
+	case !b.reachable(to):
+		refuse(q931.CauseAbsent)
+		return
+	default:
+		if err := answer(); err != nil {
+			return
+		}
+		if err := b.ring(ch, to, from); err != nil {
+			b.log.Info("extension did not answer", "ext", to, "err", err)
+		}
+	}
+	ch.Hangup()
+}
+
+// reachable reports whether an extension has a phone to ring: registered
+// over SIP, or on an FXS port.
+func (b *Box) reachable(ext string) bool {
+	return b.fxs[ext] != nil || b.sip.Registrar.Has(ext)
 }
 
 // hasGroup reports whether a span group of that name runs PRI.
 func (b *Box) hasGroup(group string) bool {
 	for _, s := range b.spans {
 		if s.Config.Group == group && b.pris[s.Config.ID] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLines reports whether FXO ports dial out for that group.
+func (b *Box) hasLines(group string) bool {
+	for _, p := range b.ports {
+		if p.Config.Kind == "fxo" && p.Config.Group == group {
 			return true
 		}
 	}

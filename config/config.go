@@ -30,6 +30,7 @@ type Config struct {
 	HTTP       HTTP            `toml:"http"`
 	Console    Console         `toml:"console"`
 	Spans      []Span          `toml:"span"`
+	Ports      []Port          `toml:"port"`
 	Extensions []Extension     `toml:"extension"`
 	Trunks     []Trunk         `toml:"trunk"`
 	Queues     []Queue         `toml:"queue"`
@@ -92,6 +93,18 @@ type Span struct {
 	Clock      string `toml:"clock"`      // line or internal
 	Channels   string `toml:"channels"`   // B-channels in service, "1-15,17-31"
 	Group      string `toml:"group"`      // trunk group name
+}
+
+// Port is one analog port of a line card.
+type Port struct {
+	ID          int    `toml:"id"`
+	Kind        string `toml:"kind"`        // fxs (a phone on it) or fxo (an exchange line)
+	Driver      string `toml:"driver"`      // sim, or a chip driver of the board
+	Extension   string `toml:"extension"`   // fxs: the extension the phone answers as
+	Destination string `toml:"destination"` // fxo: the extension inbound calls land on
+	Group       string `toml:"group"`       // fxo: the trunk group that dials out through it
+	CallerID    string `toml:"callerid"`    // fsk-v23, fsk-bell202, dtmf (fxo only) or none
+	Rings       int    `toml:"rings"`       // fxo: answer on this ring; 0 chooses by callerid
 }
 
 // Extension is a number callers and the routing can reach.

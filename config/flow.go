@@ -247,6 +247,11 @@ func (v *validator) flows(c *Config, env Env) {
 			trunks[s.Group] = true // a PRI trunk group
 		}
 	}
+	for _, p := range c.Ports {
+		if p.Kind == "fxo" && p.Group != "" {
+			trunks[p.Group] = true // exchange lines
+		}
+	}
 	names := make([]string, 0, len(c.Flows))
 	for n := range c.Flows {
 		names = append(names, n)
@@ -386,7 +391,7 @@ func (v *validator) flow(p string, f Flow, c *Config, env Env, queues, trunks ma
 				if !ok || num == "" {
 					v.report(np+".target", "target %q: want trunk:NAME/NUMBER", n.Target)
 				} else if !trunks[t] {
-					v.report(np+".target", "no [[trunk]] or span group named %q", t)
+					v.report(np+".target", "no [[trunk]], span group or fxo port group named %q", t)
 				}
 			}
 		}

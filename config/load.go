@@ -15,8 +15,10 @@ import (
 
 // Env is what validation needs to know about the rest of the firmware.
 type Env struct {
-	// Boards maps each board profile to the span drivers it provides.
+	// Boards maps each board profile to the span drivers it provides,
+	// Ports to its analog port drivers.
 	Boards map[string][]string
+	Ports  map[string][]string
 	// Prompt reports whether a prompt id exists in a language; nil skips
 	// the check of flows' prompts.
 	Prompt func(lang, id string) bool

@@ -163,6 +163,37 @@ func (v *validator) validate(c *Config, env Env) {
 		v.span(p, s, drivers, boardKnown, c.Box.Board)
 	}
 
+	portIDs := map[int]bool{}
+	for i, pt := range c.Ports {
+		p := fmt.Sprintf("port.%d", i)
+		if pt.ID < 1 || portIDs[pt.ID] {
+			v.report(p+".id", "port id must be 1 or more and unique, not %d", pt.ID)
+		}
+		portIDs[pt.ID] = true
+		v.enum(p+".kind", pt.Kind, "fxs", "fxo")
+		if pdrivers, ok := env.Ports[c.Box.Board]; ok && !slices.Contains(pdrivers, pt.Driver) {
+			v.report(p+".driver", "board %q has no analog port driver %q; it has %s", c.Box.Board, pt.Driver, strings.Join(quoteAll(pdrivers), ", "))
+		}
+		cid := []string{"none", "fsk-v23", "fsk-bell202", "dtmf"}
+		switch pt.Kind {
+		case "fxs":
+			cid = cid[:3]
+			if e, ok := extByNumber(c, pt.Extension); !ok || e.Kind != "phone" {
+				v.report(p+".extension", "an fxs port needs extension, the number of a [[extension]] of kind \"phone\"; %q is not one", pt.Extension)
+			}
+		case "fxo":
+			if _, ok := extByNumber(c, pt.Destination); !ok {
+				v.report(p+".destination", "an fxo port needs destination, the [[extension]] its inbound calls land on; %q is not one", pt.Destination)
+			}
+			if pt.Rings < 0 || pt.Rings > 6 {
+				v.report(p+".rings", "rings must be from 0 (by callerid) to 6, not %d", pt.Rings)
+			}
+		}
+		if pt.CallerID != "" {
+			v.enum(p+".callerid", pt.CallerID, cid...)
+		}
+	}
+
 	numbers := map[string]bool{}
 	for i, e := range c.Extensions {
 		p := fmt.Sprintf("extension.%d", i)
@@ -311,6 +342,15 @@ func extOf(c *Config, number string) (Extension, bool) {
 
 // Strategies are the queue strategies.
 var Strategies = []string{"longest-idle", "ring-all", "fewest-calls", "round-robin", "least-talk", "random"}
+
+func extByNumber(c *Config, n string) (Extension, bool) {
+	for _, e := range c.Extensions {
+		if e.Number == n {
+			return e, true
+		}
+	}
+	return Extension{}, false
+}
 
 func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, board string) {
 	v.enum(p+".type", s.Type, "e1", "t1")

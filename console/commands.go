@@ -28,7 +28,7 @@ func init() {
 		{words: []string{"show", "spans"}, help: "every span: type, framing, coding, clock, alarms", run: (*Console).showSpans},
 		{words: []string{"show", "span"}, args: "N", help: "one span in detail", run: (*Console).showSpan},
 		{words: []string{"show", "alarms"}, help: "spans with alarms", run: (*Console).showAlarms},
-		{words: []string{"show", "channels"}, help: "every B-channel and SIP leg with its state", run: (*Console).showChannels},
+		{words: []string{"show", "channels"}, help: "every B-channel, analog port and SIP leg with its state", run: (*Console).showChannels},
 		{words: []string{"show", "calls"}, help: "calls up now", run: (*Console).showCalls},
 		{words: []string{"show", "queues"}, help: "callers waiting, longest wait, agents per queue", run: (*Console).showQueues},
 		{words: []string{"show", "agents"}, help: "agents: login, pause, state, calls", run: (*Console).showAgents},
@@ -453,6 +453,11 @@ func (c *Console) showChannels(args []string) (string, error) {
 		}
 		for _, ch := range chans {
 			rows = append(rows, []string{fmt.Sprintf("span %d/%d", s.ID, ch), "B-channel", state})
+		}
+	}
+	if c.o.Ports != nil {
+		for _, p := range c.o.Ports() {
+			rows = append(rows, []string{fmt.Sprintf("port %d", p.ID), strings.ToUpper(p.Kind) + " " + p.Line, p.State})
 		}
 	}
 	for _, cl := range c.o.Calls() {

@@ -44,6 +44,13 @@ type SpanRow struct {
 	BChannels []BChannelRow
 }
 
+// PortRow is one analog port as show channels lists it.
+type PortRow struct {
+	ID          int
+	Kind        string // fxs or fxo
+	Line, State string // its extension or destination; its state
+}
+
 // BChannelRow is one B-channel of a span with a PRI stack.
 type BChannelRow struct {
 	N           int
@@ -69,6 +76,7 @@ type Options struct {
 	ACD    *acd.ACD
 	Name   string // the box's name, in the prompt
 	Spans  func() []SpanRow
+	Ports  func() []PortRow
 	Calls  func() []CallRow
 	Regs   func() []RegRow
 	Config func() string // the running configuration, as TOML

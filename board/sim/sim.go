@@ -30,13 +30,37 @@ func init() {
 				return socket.Open(c.DChannel, c.BChannels), true, nil
 			},
 		},
+		Ports: map[string]board.PortDriver{
+			"sim": func(c config.Port) (hal.Port, bool, error) {
+				var p hal.Port
+				if c.Kind == "fxs" {
+					p = halsim.NewFXS()
+				} else {
+					p = halsim.NewFXO()
+				}
+				mu.Lock()
+				ports[c.ID] = p
+				mu.Unlock()
+				return p, true, nil
+			},
+		},
 	})
 }
 
 var (
 	mu     sync.Mutex
 	opened = map[int]*halsim.Span{}
+	ports  = map[int]hal.Port{}
 )
+
+// OpenedPort is the simulated analog port last opened for a port id (a
+// *halsim.FXSPort or *halsim.FXOPort): where a test lifts the phone or
+// rings the line.
+func OpenedPort(id int) hal.Port {
+	mu.Lock()
+	defer mu.Unlock()
+	return ports[id]
+}
 
 // Opened is the simulated span last opened for a span id: where a test or
 // a demo injects alarms and faults into a running box.

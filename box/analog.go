@@ -1,0 +1,110 @@
+package box
+
+import (
+	"context"
+	"fmt"
+
+	"jinyin/analog"
+	"jinyin/board"
+	"jinyin/console"
+	"jinyin/hal"
+	"jinyin/media"
+	"jinyin/media/fsk"
+	"jinyin/media/tone"
+)
+
+// openAnalog starts the board's analog ports: FXS ports ring and are
+// dialled from as their extension; FXO ports take exchange calls to their
+// destination and dial out for their group.
+func (b *Box) openAnalog(prof *board.Profile) error {
+	ports, absent, err := board.OpenPorts(prof, b.cfg.Ports)
+	if err != nil {
+		return err
+	}
+	for _, id := range absent {
+		b.log.Warn("analog port absent; left out", "port", id)
+	}
+	b.ports = ports
+	b.fxs, b.fxo = map[string]*analog.FXS{}, map[int]*analog.FXO{}
+	lookup := func(name string) tone.Cadence {
+		c, _ := tone.Lookup(b.cfg.Box.Country, name)
+		return c
+	}
+	for _, p := range ports {
+		pc := p.Config
+		switch pc.Kind {
+		case "fxs":
+			var cid *fsk.Standard
+			switch pc.CallerID {
+			case "fsk-v23":
+				cid = &fsk.V23
+			case "fsk-bell202":
+				cid = &fsk.Bell202
+			}
+			ext := pc.Extension
+			b.fxs[ext] = analog.NewFXS(analog.FXSConfig{ID: pc.ID, Ext: ext, Port: p.Port.(hal.FXS), Clock: b.clock, Log: b.log, Codec: media.PCMA,
+				// China rings the bell in the cadence of its ring-back tone.
+				Dial: lookup("dial"), Busy: lookup("busy"), Ring: lookup("ringback"), CallerID: cid,
+				Number: b.analogNumber,
+				Originate: func(ch *analog.Channel, number string) {
+					// The phone on the port is its extension: the wire is its identity.
+					b.inbound(ch, number, ext, true, nil, func(uint8) { ch.Hangup() })
+				}})
+		case "fxo":
+			dest := pc.Destination
+			b.fxo[pc.ID] = analog.NewFXO(analog.FXOConfig{ID: pc.ID, Port: p.Port.(hal.FXO), Clock: b.clock, Log: b.log,
+				Codec: media.PCMA, CallerID: pc.CallerID, Rings: pc.Rings, Busy: lookup("busy"),
+				Incoming: func(ch *analog.Channel, cid string) {
+					b.inbound(ch, dest, cid, false, nil, func(uint8) { ch.Hangup() })
+				}})
+		}
+	}
+	return nil
+}
+
+// analogNumber is how far a number dialled on an FXS phone routes.
+func (b *Box) analogNumber(digits string) analog.Match {
+	return analog.Match(b.priNumber(digits))
+}
+
+// dialFXO seizes a free FXO port of the group and dials number.
+func (b *Box) dialFXO(ctx context.Context, group, number string) (media.Channel, error) {
+	for _, p := range b.ports {
+		if p.Config.Kind != "fxo" || p.Config.Group != group {
+			continue
+		}
+		if ch, err := b.fxo[p.Config.ID].Dial(ctx, number); err == nil {
+			return ch, nil
+		}
+	}
+	return nil, fmt.Errorf("no line of group %q is free", group)
+}
+
+// closeAnalog stops the ports.
+func (b *Box) closeAnalog() {
+	for _, f := range b.fxs {
+		f.Close()
+	}
+	for _, o := range b.fxo {
+		o.Close()
+	}
+	for _, p := range b.ports {
+		p.Close()
+	}
+	b.ports = nil
+}
+
+// portRows lists the analog ports for show channels.
+func (b *Box) portRows() []console.PortRow {
+	var rows []console.PortRow
+	for _, p := range b.ports {
+		r := console.PortRow{ID: p.Config.ID, Kind: p.Config.Kind}
+		if f := b.fxs[p.Config.Extension]; p.Config.Kind == "fxs" && f != nil {
+			r.Line, r.State = "ext "+p.Config.Extension, f.State().String()
+		} else if o := b.fxo[p.Config.ID]; o != nil {
+			r.Line, r.State = "to "+p.Config.Destination, o.State().String()
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}

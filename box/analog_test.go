@@ -1,0 +1,162 @@
+package box_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	boardsim "jinyin/board/sim"
+	"jinyin/config"
+	"jinyin/hal"
+	halsim "jinyin/hal/sim"
+	"jinyin/media"
+	"jinyin/media/dtmf"
+	"jinyin/media/tone"
+)
+
+// slotLevel is the rms of d of audio read from a slot.
+func slotLevel(s *halsim.Slot, d time.Duration) float64 {
+	b := make([]byte, hal.BlockSize)
+	pcm := make([]int16, hal.BlockSize)
+	var e float64
+	n := int(d / (20 * time.Millisecond))
+	for range n {
+		s.ReadBlock(b)
+		media.PCMA.Decode(pcm, b)
+		for _, v := range pcm {
+			e += float64(v) * float64(v)
+		}
+	}
+	return math.Sqrt(e / float64(n*hal.BlockSize))
+}
+
+// playSlot sends pcm into a slot at the line's pace.
+func playSlot(s *halsim.Slot, pcm []int16) {
+	for i := 0; i < len(pcm); i += hal.BlockSize {
+		b := make([]byte, hal.BlockSize)
+		blk := make([]int16, hal.BlockSize)
+		copy(blk, pcm[i:])
+		media.PCMA.Encode(b, blk)
+		s.WriteBlock(b)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func dtmfAudio(t *testing.T, digits string) []int16 {
+	pcm, err := tone.DTMF(digits, 80, -8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// The analog phone on FXS port 1 of the demo box takes a call and places
+// one; the exchange line on FXO port 2 brings one in and takes one out.
+func TestAnalogPorts(t *testing.T) {
+	extra := `
+[[extension]]
+number = "300"
+name = "out"
+kind = "ivr"
+flow = "out"
+
+[flow.out]
+start = "go"
+
+[flow.out.node.go]
+type = "transfer"
+target = "trunk:pstn/4008"
+`
+	sipAddr, httpAddr, _ := startConfig(t, t.TempDir(), []byte(string(config.Default())+extra))
+	phone := boardsim.OpenedPort(1).(*halsim.FXSPort)
+	line := boardsim.OpenedPort(2).(*halsim.FXOPort)
+
+	t.Run("the analog phone dials the IVR and a digit routes it", func(t *testing.T) {
+		phone.Lift()
+		defer phone.Hang()
+		time.Sleep(200 * time.Millisecond)
+		if l := slotLevel(phone.Phone(), 200*time.Millisecond); l < 1000 {
+			t.Fatalf("dial tone level %.0f", l)
+		}
+		playSlot(phone.Phone(), dtmfAudio(t, "100"))
+		time.Sleep(1500 * time.Millisecond)
+		if l := slotLevel(phone.Phone(), time.Second); l < 300 {
+			t.Errorf("the greeting on the phone: level %.0f", l)
+		}
+		before := visits(t, httpAddr, "main", "info")
+		playSlot(phone.Phone(), dtmfAudio(t, "1"))
+		waitUntil(t, "the info node", func() bool { return visits(t, httpAddr, "main", "info") > before })
+	})
+	time.Sleep(time.Second) // the phone is back on hook
+
+	t.Run("a SIP call rings the analog phone, which answers", func(t *testing.T) {
+		done := make(chan bool, 1)
+		go func() {
+			call := dial(t, sipAddr, "2001", "13800000009", "")
+			<-done
+			call.Send(tone.Sine(1000, -10, 8000))
+			<-done
+		}()
+		waitUntil(t, "the phone to ring", phone.Ringing)
+		phone.Lift()
+		defer phone.Hang()
+		done <- true
+		time.Sleep(300 * time.Millisecond)
+		if l := slotLevel(phone.Phone(), 500*time.Millisecond); l < 1000 {
+			t.Errorf("the caller's audio on the phone: level %.0f", l)
+		}
+		done <- true
+	})
+	time.Sleep(time.Second)
+
+	t.Run("an exchange call with DTMF caller ID reaches the IVR", func(t *testing.T) {
+		playSlot(line.Exchange(), dtmfAudio(t, "A13800138000C"))
+		before := visits(t, httpAddr, "main", "menu")
+		line.SetRinging(true)
+		waitUntil(t, "the line answered", line.Seized)
+		if l := slotLevel(line.Exchange(), time.Second); l < 300 {
+			t.Errorf("the greeting on the line: level %.0f", l)
+		}
+		waitUntil(t, "the main menu", func() bool { return visits(t, httpAddr, "main", "menu") > before })
+		line.Reverse() // the exchange clears
+		waitUntil(t, "the line on hook", func() bool { return !line.Seized() })
+	})
+
+	t.Run("the IVR dials out on the exchange line", func(t *testing.T) {
+		heard := make(chan byte, 16)
+		det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
+			if !e.End {
+				heard <- e.Digit
+			}
+		})
+		call := dial(t, sipAddr, "300", "13800000010", "")
+		_ = call
+		waitUntil(t, "the line seized", line.Seized)
+		b := make([]byte, hal.BlockSize)
+		pcm := make([]int16, hal.BlockSize)
+		var got []byte
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for len(got) < 4 && ctx.Err() == nil {
+			line.Exchange().ReadBlock(b)
+			media.PCMA.Decode(pcm, b)
+			det.Process(pcm)
+			for len(heard) > 0 {
+				got = append(got, <-heard)
+			}
+		}
+		if string(got) != "4008" {
+			t.Errorf("the exchange heard %q", got)
+		}
+	})
+}
