@@ -19,4 +19,5 @@ require (
 	github.com/gobwas/ws v1.3.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	golang.org/x/sync v0.20.0 // indirect
+	periph.io/x/conn/v3 v3.7.3 // indirect
 )

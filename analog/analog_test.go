@@ -47,13 +47,15 @@ func until(t *testing.T, clk *clock.Fake, limit time.Duration, what string, cond
 
 // play sends pcm into a slot at the line's pace, then idle.
 func play(s *sim.Slot, pcm []int16) {
+	tick := time.NewTicker(20 * time.Millisecond) // the line's pace, without drift
+	defer tick.Stop()
 	for i := 0; i < len(pcm); i += hal.BlockSize {
 		b := make([]byte, hal.BlockSize)
 		blk := make([]int16, hal.BlockSize)
 		copy(blk, pcm[i:])
 		media.PCMA.Encode(b, blk)
 		s.WriteBlock(b)
-		time.Sleep(20 * time.Millisecond)
+		<-tick.C
 	}
 }
 

@@ -20,6 +20,7 @@ type busyDetector struct {
 	on      bool
 	runMs   int
 	matched int
+	flips   int // blocks in a row that disagree with on
 }
 
 func newBusyDetector(c tone.Cadence) *busyDetector {
@@ -48,22 +49,31 @@ func (d *busyDetector) block(pcm []int16) bool {
 	power := s1*s1 + s2*s2 - d.coef*s1*s2 // |X(f)|^2
 	// A pure tone puts about N/2 of the block's energy at its bin.
 	on := energy > d.floor && power > 0.6*energy*float64(len(pcm))/2
-	if on == d.on {
+	// A change holds for two blocks before it counts: one lost or noisy
+	// block does not split a tone burst.
+	if on != d.on {
+		d.flips++
+	} else {
+		d.flips = 0
+	}
+	if on == d.on || d.flips < 2 {
 		d.runMs += media.FrameMs
 		if d.runMs > 2*max(d.onMs, d.offMs) {
 			d.matched = 0 // steady tone or silence is not a cadence
 		}
 		return false
 	}
-	want := d.offMs
+	// The run that ended did not include the block before this one: the
+	// change began there.
+	run, want := d.runMs-media.FrameMs, d.offMs
 	if d.on {
 		want = d.onMs
 	}
-	if math.Abs(float64(d.runMs-want)) <= 0.25*float64(want)+media.FrameMs {
+	if math.Abs(float64(run-want)) <= 0.25*float64(want)+media.FrameMs {
 		d.matched++
 	} else {
 		d.matched = 0
 	}
-	d.on, d.runMs = on, media.FrameMs
+	d.on, d.runMs, d.flips = on, 2*media.FrameMs, 0
 	return d.matched >= 4
 }

@@ -33,13 +33,15 @@ func slotLevel(s *halsim.Slot, d time.Duration) float64 {
 
 // playSlot sends pcm into a slot at the line's pace.
 func playSlot(s *halsim.Slot, pcm []int16) {
+	tick := time.NewTicker(20 * time.Millisecond) // the line's pace, without drift
+	defer tick.Stop()
 	for i := 0; i < len(pcm); i += hal.BlockSize {
 		b := make([]byte, hal.BlockSize)
 		blk := make([]int16, hal.BlockSize)
 		copy(blk, pcm[i:])
 		media.PCMA.Encode(b, blk)
 		s.WriteBlock(b)
-		time.Sleep(20 * time.Millisecond)
+		<-tick.C
 	}
 }
 

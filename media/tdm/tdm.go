@@ -22,9 +22,9 @@ type Channel struct {
 	codec  media.Codec
 	hangup func() error
 
-	mu     sync.Mutex
-	src    media.Source
-	ended  bool
+	mu      sync.Mutex
+	src     media.Source
+	ended   bool
 	events  chan media.Event
 	done    chan struct{}
 	stopped chan struct{}
