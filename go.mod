@@ -11,6 +11,7 @@ require (
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.58.0
 	golang.org/x/sys v0.49.0
+	periph.io/x/conn/v3 v3.7.3
 )
 
 require (
@@ -19,5 +20,4 @@ require (
 	github.com/gobwas/ws v1.3.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	golang.org/x/sync v0.20.0 // indirect
-	periph.io/x/conn/v3 v3.7.3 // indirect
 )

@@ -1,0 +1,131 @@
+// Package si3050 drives a Silicon Labs Si3050 voice DAA (with its
+// Si3011/18/19 line-side device) as an FXO port: hook switch, ring
+// detection, line voltage for polarity and loop current for disconnect
+// supervision. Its audio travels on the board's PCM bus, given to New.
+//
+// The SPI access (a control octet, 0x20 to write and 0x60 to read, then
+// the register and the data), the presence check (register 2 reads
+// 0x03), register 5 (bit 0 OH off-hook, bit 3 ONHM on-hook line monitor
+// for caller ID, bits 5 and 6 the ring detect flags RDTP and RDTN),
+// register 6 (0x00 powers the line side up), register 28 (loop current)
+// and register 29 (line voltage, signed, 1 V a step) follow how DAHDI's
+// wctdm driver uses the DAA; they were not checked against the Si3050
+// datasheet in this project, and nothing here has run on silicon. Left
+// out: country-specific line settings (DC termination, AC impedance,
+// ring validation in registers 16, 26, 30, 22-24), which default to the
+// chip's FCC values.
+//
+// Layer: a hal chip driver; it takes a periph spi.Port.
+package si3050
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+
+	"jinyin/hal"
+)
+
+// Registers.
+const (
+	regID       = 2  // 0x03 on a DAA
+	regControl1 = 5  // OH, ONHM, RDTP/RDTN
+	regControl2 = 6  // line side power
+	regLoopI    = 28 // loop current status
+	regLineV    = 29 // line voltage status (signed)
+)
+
+const (
+	ctl1OH   = 0x01
+	ctl1ONHM = 0x08
+	ctl1Ring = 0x60
+)
+
+// ErrAbsent is no DAA answering.
+var ErrAbsent = errors.New("si3050: no device (register 2 does not read 0x03)")
+
+// Dev is one Si3050.
+type Dev struct {
+	hal.Timeslot
+	mu sync.Mutex
+	c  spi.Conn
+}
+
+var _ hal.FXO = (*Dev)(nil)
+
+// New connects to the DAA on p, powers the line side and leaves the line
+// on hook with the line monitor on for caller ID.
+func New(p spi.Port, audio hal.Timeslot) (*Dev, error) {
+	c, err := p.Connect(4*physic.MegaHertz, spi.Mode3, 8)
+	if err != nil {
+		return nil, fmt.Errorf("si3050: %w", err)
+	}
+	d := &Dev{Timeslot: audio, c: c}
+	v, err := d.read(regID)
+	if err != nil {
+		return nil, err
+	}
+	if v != 0x03 {
+		return nil, ErrAbsent
+	}
+	if err := d.write(regControl2, 0x00); err != nil {
+		return nil, err
+	}
+	return d, d.write(regControl1, ctl1ONHM)
+}
+
+func (d *Dev) write(reg, v byte) error {
+	if err := d.c.Tx([]byte{0x20, reg, v}, nil); err != nil {
+		return fmt.Errorf("si3050: write %d: %w", reg, err)
+	}
+	return nil
+}
+
+func (d *Dev) read(reg byte) (byte, error) {
+	r := make([]byte, 3)
+	if err := d.c.Tx([]byte{0x60, reg, 0}, r); err != nil {
+		return 0, fmt.Errorf("si3050: read %d: %w", reg, err)
+	}
+	return r[2], nil
+}
+
+// SetHook goes off hook or back on (with the line monitor on).
+func (d *Dev) SetHook(off bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v := byte(ctl1ONHM)
+	if off {
+		v |= ctl1OH
+	}
+	return d.write(regControl1, v)
+}
+
+// Ringing reads the ring detect flags.
+func (d *Dev) Ringing() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, err := d.read(regControl1)
+	return err == nil && v&ctl1Ring != 0
+}
+
+// Reversed reads the sign of the line voltage.
+func (d *Dev) Reversed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, err := d.read(regLineV)
+	return err == nil && int8(v) < 0
+}
+
+// LoopCurrent reports loop current above the noise of an idle line.
+func (d *Dev) LoopCurrent() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, err := d.read(regLoopI)
+	return err == nil && v > 2
+}
+
+// Close puts the line on hook.
+func (d *Dev) Close() error { return d.SetHook(false) }

@@ -1,0 +1,44 @@
+package si3050
+
+import (
+	"testing"
+
+	"periph.io/x/conn/v3"
+	"periph.io/x/conn/v3/conntest"
+	"periph.io/x/conn/v3/spi/spitest"
+)
+
+func TestFXORegisters(t *testing.T) {
+	pb := &spitest.Playback{Playback: conntest.Playback{D: conn.Full, Ops: []conntest.IO{
+		{W: []byte{0x60, 2, 0}, R: []byte{0, 0, 0x03}},  // register 2: a DAA
+		{W: []byte{0x20, 6, 0x00}},                      // power the line side up
+		{W: []byte{0x20, 5, 0x08}},                      // on hook, line monitor on
+		{W: []byte{0x60, 5, 0}, R: []byte{0, 0, 0x28}},  // register 5: RDTP set
+		{W: []byte{0x20, 5, 0x09}},                      // off hook
+		{W: []byte{0x60, 28, 0}, R: []byte{0, 0, 25}},   // loop current
+		{W: []byte{0x60, 29, 0}, R: []byte{0, 0, 0xF6}}, // line voltage -10 V: reversed
+		{W: []byte{0x20, 5, 0x08}},                      // close: on hook
+	}}}
+	d, err := New(pb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Ringing() {
+		t.Error("ring detect not read")
+	}
+	d.SetHook(true)
+	if !d.LoopCurrent() || !d.Reversed() {
+		t.Error("loop current or polarity not read")
+	}
+	d.Close()
+	if err := pb.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAbsent(t *testing.T) {
+	pb := &spitest.Playback{Playback: conntest.Playback{D: conn.Full, Ops: []conntest.IO{{W: []byte{0x60, 2, 0}, R: []byte{0, 0, 0}}}}}
+	if _, err := New(pb, nil); err != ErrAbsent {
+		t.Errorf("%v", err)
+	}
+}
