@@ -29,6 +29,11 @@ type Profile struct {
 	Doc   string                // one line for `jinyin config` users
 	Spans map[string]SpanDriver // driver name -> driver
 	Ports map[string]PortDriver // analog port driver name -> driver
+	// Watchdog is the hardware watchdog device, "" for none.
+	Watchdog string
+	// AlarmLED is the LED that lights while span id has an alarm; nil
+	// or a nil LED for none.
+	AlarmLED func(span int) LED
 }
 
 var (

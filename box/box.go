@@ -46,6 +46,7 @@ type Box struct {
 	spans []board.Span
 	sip   *sip.Server
 	pris  map[int]*pri.Stack // span id -> its PRI stack
+	prof  *board.Profile
 	ports []board.Port
 	fxs   map[string]*analog.FXS // extension -> the FXS port its phone is on
 	fxo   map[int]*analog.FXO    // port id -> FXO port
@@ -150,6 +151,7 @@ func (b *Box) open() (err error) {
 	if err != nil {
 		return err
 	}
+	b.prof = prof
 	spans, absent, err := board.OpenSpans(prof, cfg.Spans)
 	if err != nil {
 		return err
@@ -293,6 +295,12 @@ func (b *Box) Run(ctx context.Context) error {
 	b.stopStats = make(chan struct{})
 	go b.housekeeping(b.stopStats)
 	b.acd.Start()
+	wd, err := board.OpenWatchdog(b.prof.Watchdog, b.clock, nil)
+	if err != nil {
+		b.log.Warn("hardware watchdog not armed", "err", err)
+	}
+	defer wd.Stop() // before close: a clean stop must not reset the board
+	b.alarmLEDs(ctx.Done())
 	if b.console != nil {
 		b.consoleDone = make(chan struct{})
 		go func() { b.console.Serve(ctx.Done()); close(b.consoleDone) }()

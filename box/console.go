@@ -178,3 +178,26 @@ func (b *Box) consoleRegs() []console.RegRow {
 	}
 	return rows
 }
+
+// alarmLEDs lights each span's alarm LED, where the board has one, while
+// the span reports an alarm; it looks every second until stop.
+func (b *Box) alarmLEDs(stop <-chan struct{}) {
+	if b.prof.AlarmLED == nil {
+		return
+	}
+	var look func()
+	look = func() {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		for _, s := range b.spans {
+			if led := b.prof.AlarmLED(s.Config.ID); led != nil {
+				led.Set(s.Alarms() != 0)
+			}
+		}
+		b.clock.AfterFunc(time.Second, look)
+	}
+	look()
+}

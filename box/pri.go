@@ -24,7 +24,11 @@ func (b *Box) openPRI() error {
 	for _, s := range b.spans {
 		c := s.Config
 		p, ok := s.Span.(hal.PRI)
-		if !ok || !strings.HasPrefix(c.Signalling, "pri-") {
+		if !strings.HasPrefix(c.Signalling, "pri-") {
+			continue
+		}
+		if !ok {
+			b.log.Warn("span's driver offers no D-channel: no PRI signalling on it", "span", c.ID, "driver", c.Driver)
 			continue
 		}
 		if c.SwitchType != "euroisdn" {

@@ -30,6 +30,14 @@ func init() {
 				return socket.Open(c.DChannel, c.BChannels), true, nil
 			},
 		},
+		AlarmLED: func(span int) board.LED {
+			mu.Lock()
+			defer mu.Unlock()
+			if leds[span] == nil {
+				leds[span] = &board.SimLED{}
+			}
+			return leds[span]
+		},
 		Ports: map[string]board.PortDriver{
 			"sim": func(c config.Port) (hal.Port, bool, error) {
 				var p hal.Port
@@ -51,7 +59,18 @@ var (
 	mu     sync.Mutex
 	opened = map[int]*halsim.Span{}
 	ports  = map[int]hal.Port{}
+	leds   = map[int]*board.SimLED{}
 )
+
+// AlarmLED is span id's simulated alarm LED.
+func AlarmLED(id int) *board.SimLED {
+	mu.Lock()
+	defer mu.Unlock()
+	if leds[id] == nil {
+		leds[id] = &board.SimLED{}
+	}
+	return leds[id]
+}
 
 // OpenedPort is the simulated analog port last opened for a port id (a
 // *halsim.FXSPort or *halsim.FXOPort): where a test lifts the phone or

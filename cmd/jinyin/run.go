@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"jinyin/board"
+	_ "jinyin/board/cm4"
 	_ "jinyin/board/sim"
 	"jinyin/box"
 	"jinyin/config"

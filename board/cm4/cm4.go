@@ -1,0 +1,155 @@
+// Package cm4 is the board profile of a Raspberry Pi Compute Module 4 on
+// a line-card carrier: one DS26522 E1 transceiver on SPI0 chip select 0,
+// an Si3215 FXS and an Si3050 FXO on SPI1 chip selects 0 and 1, span 1's
+// alarm LED on GPIO5, and the BCM2711's watchdog at /dev/watchdog. The
+// profile is data (the layout below); the drivers are the hal chip
+// drivers, reached through periph's host drivers (spidev and GPIO).
+//
+// What the carrier would need and this firmware does not have yet: the
+// PCM path (the SoC's PCM/I2S block carrying the E1 timeslots and the
+// analog ports' audio) and an HDLC engine for the E1's D-channel. Until
+// then the E1 span comes up with its framer configured and alarms,
+// counters and loopback working, but without PRI signalling, and the
+// analog ports signal (ring, hook, caller ID timing) with idle audio. None
+// of this has run on the carrier: it exists as a layout on paper.
+package cm4
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spireg"
+	"periph.io/x/host/v3"
+
+	"jinyin/board"
+	"jinyin/config"
+	"jinyin/hal"
+	"jinyin/hal/ds26522"
+	"jinyin/hal/si3050"
+	"jinyin/hal/si3215"
+	"jinyin/hal/sim"
+)
+
+// Layout is where the carrier's chips and lights are.
+type Layout struct {
+	SpanSPI  map[int]string // span id -> SPI port of its DS26522
+	PortSPI  map[int]string // analog port id -> SPI port of its chip
+	AlarmLED map[int]string // span id -> GPIO of its alarm LED
+	Watchdog string
+}
+
+// Carrier is the line-card carrier's layout.
+var Carrier = Layout{
+	SpanSPI:  map[int]string{1: "SPI0.0"},
+	PortSPI:  map[int]string{1: "SPI1.0", 2: "SPI1.1"},
+	AlarmLED: map[int]string{1: "GPIO5"},
+	Watchdog: "/dev/watchdog",
+}
+
+var (
+	initOnce sync.Once
+	initErr  error
+)
+
+// hostInit loads periph's host drivers once. A machine without SPI (a
+// laptop, CI) is not an error here: the ports are then absent.
+func hostInit() error {
+	initOnce.Do(func() { _, initErr = host.Init() })
+	return initErr
+}
+
+// spiPort opens an SPI port; absent reports that the bus is not there.
+func spiPort(name string) (p spiPortCloser, absent bool, err error) {
+	if err := hostInit(); err != nil {
+		return nil, false, err
+	}
+	pc, err := spireg.Open(name)
+	if err != nil {
+		return nil, true, nil // no spidev for it: the card is not fitted
+	}
+	return pc, false, nil
+}
+
+type spiPortCloser = spi.PortCloser
+
+func init() {
+	board.Register(&board.Profile{
+		Name:     "cm4",
+		Doc:      "Raspberry Pi CM4 line-card carrier: DS26522 E1, Si3215 FXS, Si3050 FXO on SPI",
+		Watchdog: Carrier.Watchdog,
+		AlarmLED: func(span int) board.LED {
+			name, ok := Carrier.AlarmLED[span]
+			if !ok || hostInit() != nil {
+				return nil
+			}
+			if p := gpioreg.ByName(name); p != nil {
+				return pinLED{p}
+			}
+			return nil
+		},
+		Spans: map[string]board.SpanDriver{
+			"ds26522": func(c config.Span) (hal.Span, bool, error) {
+				name, ok := Carrier.SpanSPI[c.ID]
+				if !ok {
+					return nil, false, fmt.Errorf("cm4: the carrier has no span %d", c.ID)
+				}
+				p, absent, err := spiPort(name)
+				if absent || err != nil {
+					return nil, false, err
+				}
+				d, err := ds26522.New(p)
+				if errors.Is(err, ds26522.ErrAbsent) {
+					p.Close()
+					return nil, false, nil
+				}
+				if err != nil {
+					p.Close()
+					return nil, false, err
+				}
+				return d, true, nil
+			},
+		},
+		Ports: map[string]board.PortDriver{
+			"si3215": analogPort(func(p spiPortCloser, audio hal.Timeslot) (hal.Port, error) { return si3215.New(p, audio) }, si3215.ErrAbsent),
+			"si3050": analogPort(func(p spiPortCloser, audio hal.Timeslot) (hal.Port, error) { return si3050.New(p, audio) }, si3050.ErrAbsent),
+		},
+	})
+}
+
+func analogPort(open func(spiPortCloser, hal.Timeslot) (hal.Port, error), errAbsent error) board.PortDriver {
+	return func(c config.Port) (hal.Port, bool, error) {
+		name, ok := Carrier.PortSPI[c.ID]
+		if !ok {
+			return nil, false, fmt.Errorf("cm4: the carrier has no analog port %d", c.ID)
+		}
+		p, absent, err := spiPort(name)
+		if absent || err != nil {
+			return nil, false, err
+		}
+		// The PCM path is not implemented: the port's audio is idle.
+		port, err := open(p, sim.NewSlot(0xD5, nil))
+		if errors.Is(err, errAbsent) {
+			p.Close()
+			return nil, false, nil
+		}
+		if err != nil {
+			p.Close()
+			return nil, false, err
+		}
+		return port, true, nil
+	}
+}
+
+type pinLED struct{ p gpio.PinIO }
+
+func (l pinLED) Set(on bool) error {
+	if on {
+		return l.p.Out(gpio.High)
+	}
+	return l.p.Out(gpio.Low)
+}
+
