@@ -152,4 +152,3 @@ func (l pinLED) Set(on bool) error {
 	}
 	return l.p.Out(gpio.Low)
 }
-
