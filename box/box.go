@@ -241,7 +241,7 @@ const ringTimeout = 30 * time.Second
 // password is the digest secret of a registering extension: only agents
 // and phones of the config register, with the password in the store.
 func (b *Box) password(ext string) (string, bool) {
-	if e, ok := b.exts[ext]; !ok || !registers(e) {
+	if e, ok := b.exts[ext]; !ok || !b.sipPhone(e) {
 		return "", false
 	}
 	pw, err := b.db.Credential(ext)
@@ -251,6 +251,17 @@ func (b *Box) password(ext string) (string, bool) {
 // registers reports whether an extension registers phones: agents and
 // phones do.
 func registers(e config.Extension) bool { return e.Kind == "agent" || e.Kind == "phone" }
+
+// sipPhone reports whether an extension's phone registers over SIP (and
+// so has a password): a phone on an FXS port is reached by its wire.
+func (b *Box) sipPhone(e config.Extension) bool {
+	for _, p := range b.cfg.Ports {
+		if p.Kind == "fxs" && p.Extension == e.Number {
+			return false
+		}
+	}
+	return registers(e)
+}
 
 // checkWritable proves the directory takes a file, since a read-only mount
 // otherwise shows up only at the first write, mid-call.
@@ -268,7 +279,7 @@ func checkWritable(dir string) error {
 func (b *Box) writeCredentials() error {
 	var exts []string
 	for _, e := range b.cfg.Extensions {
-		if registers(e) {
+		if b.sipPhone(e) {
 			exts = append(exts, e.Number)
 		}
 	}

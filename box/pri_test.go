@@ -168,7 +168,8 @@ func TestConsolePRIDebug(t *testing.T) {
 	term.Type("pri debug span 1 off\r")
 	term.Expect("PRI trace off")
 	term.Expect(demoPrompt)
-	if out := term.Command("show channels", demoPrompt); !strings.Contains(out, "span 1/3") || !strings.Contains(out, "Active in 88880000 -> 100") {
+	out := term.Command("show channels", demoPrompt)
+	if !strings.Contains(out, "span 1/3") || !strings.Contains(out, "Active in 88880000 -> 100") {
 		t.Errorf("show channels during the call:\n%s", out)
 	}
 	peer.Send("hangup 16")
