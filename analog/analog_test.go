@@ -292,6 +292,26 @@ func TestFXODTMFCallerIDAndLoopDrop(t *testing.T) {
 	until(t, clk, time.Second, "clearing on loop drop", func() bool { return o.State() == FXOIdle })
 }
 
+func TestFXOHookFlash(t *testing.T) {
+	o, port, clk, calls := newFXO(t, CIDNone)
+	if o.Flash() == nil {
+		t.Error("flash with no call")
+	}
+	port.SetRinging(true)
+	go advance(clk, 300*time.Millisecond)
+	inbound{}.wait(t, calls)
+	if err := o.Flash(); err != nil {
+		t.Fatal(err)
+	}
+	if port.Seized() {
+		t.Fatal("the loop is not broken during the flash")
+	}
+	advance(clk, FlashTime+Poll)
+	if !port.Seized() || o.State() != FXOAnswered {
+		t.Fatalf("after the flash: seized %v, state %v (the loop break must not clear the call)", port.Seized(), o.State())
+	}
+}
+
 func TestFXOClearsOnBusyTone(t *testing.T) {
 	o, port, clk, calls := newFXO(t, CIDNone)
 	port.SetRinging(true)

@@ -82,6 +82,7 @@ type FXO struct {
 	reversed  bool
 	loopGone  time.Time
 	busyHeard bool
+	flashing  bool // on hook for a flash: supervision waits
 	after     []func()
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -264,6 +265,9 @@ func (o *FXO) poll() {
 			o.idle()
 		}
 	case FXOAnswered, FXOConnected:
+		if o.flashing {
+			return
+		}
 		cleared := ""
 		if r := p.Reversed(); r != o.reversed {
 			o.reversed = r
@@ -321,6 +325,32 @@ func (o *FXO) farEnd(ch *Channel) {
 	if o.cur == ch && o.state != FXOIdle && o.state != FXORinging {
 		o.idle()
 	}
+}
+
+// FlashTime is how long a hook flash breaks the loop (ETSI ES 201 970:
+// 80-130 ms at the exchange; Chinese exchanges accept up to 300 ms).
+const FlashTime = 120 * time.Millisecond
+
+// Flash breaks the loop briefly on a call that is up, as a phone's
+// recall button does: the exchange's way to hold and transfer.
+func (o *FXO) Flash() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state != FXOAnswered && o.state != FXOConnected || o.flashing {
+		return fmt.Errorf("analog: fxo port %d: no call to flash", o.cfg.ID)
+	}
+	o.flashing = true
+	o.cfg.Port.SetHook(false)
+	o.cfg.Clock.AfterFunc(FlashTime, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.flashing = false
+		if o.state == FXOAnswered || o.state == FXOConnected {
+			o.cfg.Port.SetHook(true)
+			o.offHook()
+		}
+	})
+	return nil
 }
 
 // Dial seizes the line, waits for dial tone's time, dials number in DTMF
