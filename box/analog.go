@@ -11,6 +11,7 @@ import (
 	"jinyin/media"
 	"jinyin/media/fsk"
 	"jinyin/media/tone"
+	"jinyin/pri"
 )
 
 // openAnalog starts the board's analog ports: FXS ports ring and are
@@ -62,9 +63,16 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 	return nil
 }
 
-// analogNumber is how far a number dialled on an FXS phone routes.
+// analogNumber is how far a number dialled on an FXS phone routes: as a
+// PRI called number does.
 func (b *Box) analogNumber(digits string) analog.Match {
-	return analog.Match(b.priNumber(digits))
+	switch b.priNumber(digits) {
+	case pri.Complete:
+		return analog.Complete
+	case pri.MoreDigits:
+		return analog.MoreDigits
+	}
+	return analog.NoMatch
 }
 
 // dialFXO seizes a free FXO port of the group and dials number.

@@ -1,7 +1,11 @@
-// Package pri is the home of the E1/PRI signalling stacks: Q.921 LAPD
-// (pri/q921) carries Q.931 call control over a span's D-channel.
+// Package pri is E1/PRI signalling: each span's Stack runs Q.921 LAPD
+// (pri/q921) on the span's D-channel and Q.931 call control (ETSI EN
+// 300 102, EuroISDN) above it, in either role (pri-cpe or pri-net), and
+// gives each call's B-channel to the application as a media.Channel.
 //
-// Layer: beside sip; above hal (a D-channel is a stream of HDLC frames).
-// Only the Q.921 frame codec exists so far; the link state machine, Q.931
-// and the libpri interop tests are the line-card issue's work.
+// Layer: signalling, beside sip and analog; above hal and media. A
+// Stack's state belongs to one goroutine (its loop); timers run on the
+// injected clock and post their expiry to the loop. The call state
+// machine is call_fsm.go; pri/libpritest runs libpri as the far end for
+// the interop tests.
 package pri
