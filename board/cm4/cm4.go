@@ -19,11 +19,14 @@ import (
 	"fmt"
 	"sync"
 
+	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3"
+	_ "periph.io/x/host/v3/bcm283x" // the CM4's SoC: its GPIO
+	_ "periph.io/x/host/v3/rpi"     // the Raspberry Pi pin names
+	_ "periph.io/x/host/v3/sysfs"   // spidev
 
 	"jinyin/board"
 	"jinyin/config"
@@ -55,10 +58,12 @@ var (
 	initErr  error
 )
 
-// hostInit loads periph's host drivers once. A machine without SPI (a
-// laptop, CI) is not an error here: the ports are then absent.
+// hostInit loads periph's host drivers once: only the CM4's, not every
+// SoC periph knows (host.Init would add 5 MiB to the binary). A machine
+// without SPI (a laptop, CI) is not an error here: the ports are then
+// absent.
 func hostInit() error {
-	initOnce.Do(func() { _, initErr = host.Init() })
+	initOnce.Do(func() { _, initErr = driverreg.Init() })
 	return initErr
 }
 
