@@ -84,6 +84,7 @@ type FXO struct {
 	busyHeard bool
 	flashing  bool // on hook for a flash: supervision waits
 	after     []func()
+	calls     int // sessions started
 	stop      chan struct{}
 	closeOnce sync.Once
 }
@@ -161,9 +162,11 @@ func (o *FXO) unlock() {
 func (o *FXO) renew(then func(ch *Channel)) {
 	old := o.cur
 	o.cur = nil
+	o.calls++
+	id := fmt.Sprintf("fxo%d-%d", o.cfg.ID, o.calls) // a session per call, for logs and records
 	o.after = append(o.after, func() {
 		var ch *Channel
-		ch = session(old, fmt.Sprintf("fxo%d", o.cfg.ID), o.cfg.Port, o.cfg.Codec, func() error {
+		ch = session(old, id, o.cfg.Port, o.cfg.Codec, func() error {
 			go o.farEnd(ch)
 			return nil
 		})
@@ -362,6 +365,12 @@ func (o *FXO) Dial(ctx context.Context, number string) (*Channel, error) {
 		return nil, err
 	}
 	o.mu.Lock()
+	for i := 0; o.cur == nil && i < 10; i++ {
+		// The last call's channel is still letting go (one block at most).
+		o.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+		o.mu.Lock()
+	}
 	if o.state != FXOIdle || o.cfg.Port.Ringing() || o.cur == nil {
 		o.mu.Unlock()
 		return nil, ErrBusy

@@ -77,6 +77,7 @@ type FXS struct {
 	callerID  []int16
 	answered  chan *Channel
 	after     []func()
+	calls     int // sessions started
 	stop      chan struct{}
 	closeOnce sync.Once
 }
@@ -138,9 +139,11 @@ func (f *FXS) unlock() {
 func (f *FXS) renew(then func(ch *Channel)) {
 	old := f.cur
 	f.cur = nil
+	f.calls++
+	id := fmt.Sprintf("fxs%d-%d", f.cfg.ID, f.calls) // a session per call, for logs and records
 	f.after = append(f.after, func() {
 		var ch *Channel
-		ch = session(old, fmt.Sprintf("fxs%d", f.cfg.ID), f.cfg.Port, f.cfg.Codec, func() error {
+		ch = session(old, id, f.cfg.Port, f.cfg.Codec, func() error {
 			go f.farEnd(ch)
 			return nil
 		})

@@ -3,6 +3,7 @@ package box
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"jinyin/analog"
 	"jinyin/board"
@@ -12,6 +13,7 @@ import (
 	"jinyin/media/fsk"
 	"jinyin/media/tone"
 	"jinyin/pri"
+	"jinyin/store"
 )
 
 // openAnalog starts the board's analog ports: FXS ports ring and are
@@ -49,14 +51,18 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 				Number: b.analogNumber,
 				Originate: func(ch *analog.Channel, number string) {
 					// The phone on the port is its extension: the wire is its identity.
-					b.inbound(ch, number, ext, true, nil, func(uint8) { ch.Hangup() })
+					start := b.clock.Now()
+					taken := b.inbound(ch, number, ext, true, nil, func(uint8) { ch.Hangup() })
+					b.recordPort(ch.ID(), pc.ID, "in", ext, number, start, disposition(taken))
 				}})
 		case "fxo":
 			dest := pc.Destination
 			b.fxo[pc.ID] = analog.NewFXO(analog.FXOConfig{ID: pc.ID, Port: p.Port.(hal.FXO), Clock: b.clock, Log: b.log,
 				Codec: media.PCMA, CallerID: pc.CallerID, Rings: pc.Rings, Busy: lookup("busy"),
 				Incoming: func(ch *analog.Channel, cid string) {
-					b.inbound(ch, dest, cid, false, nil, func(uint8) { ch.Hangup() })
+					start := b.clock.Now()
+					taken := b.inbound(ch, dest, cid, false, nil, func(uint8) { ch.Hangup() })
+					b.recordPort(ch.ID(), pc.ID, "in", cid, dest, start, disposition(taken))
 				}})
 		}
 	}
@@ -81,11 +87,45 @@ func (b *Box) dialFXO(ctx context.Context, group, number string) (media.Channel,
 		if p.Config.Kind != "fxo" || p.Config.Group != group {
 			continue
 		}
-		if ch, err := b.fxo[p.Config.ID].Dial(ctx, number); err == nil {
+		start := b.clock.Now()
+		ch, err := b.fxo[p.Config.ID].Dial(ctx, number)
+		switch {
+		case err == nil:
+			b.recordEnd(ch, p.Config.ID, "out", "", number, start)
 			return ch, nil
+		case ctx.Err() != nil: // the caller gave up while the line was dialled
+			b.recordPort(fmt.Sprintf("fxo%d", p.Config.ID), p.Config.ID, "out", "", number, start, "cancelled")
+			return nil, err
 		}
 	}
 	return nil, fmt.Errorf("no line of group %q is free", group)
+}
+
+// recordPort writes the record of a call on an analog port that has
+// ended; disposition is answered, refused or cancelled.
+func (b *Box) recordPort(id string, port int, dir, from, to string, start time.Time, disposition string) {
+	b.recordTo(b.cdrs, id, port, dir, from, to, start, disposition)
+}
+
+// recordEnd records an answered call when its channel ends. It takes the
+// recorder now: the box lets go of it when it closes.
+func (b *Box) recordEnd(ch *analog.Channel, port int, dir, from, to string, start time.Time) {
+	cdrs := b.cdrs
+	b.portCalls.Add(1)
+	go func() {
+		defer b.portCalls.Done()
+		<-ch.Done()
+		b.recordTo(cdrs, ch.ID(), port, dir, from, to, start, "answered")
+	}()
+}
+
+func (b *Box) recordTo(cdrs *store.Recorder[store.CDR], id string, port int, dir, from, to string, start time.Time, disposition string) {
+	r := store.CDR{Call: id, Direction: dir, From: from, To: to, Trunk: fmt.Sprintf("port%d", port),
+		Start: start, End: b.clock.Now(), Disposition: disposition}
+	if disposition == "answered" {
+		r.Answer = start
+	}
+	cdrs.Record(r)
 }
 
 // closeAnalog stops the ports.
@@ -115,4 +155,21 @@ func (b *Box) portRows() []console.PortRow {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+func disposition(taken bool) string {
+	if taken {
+		return "answered"
+	}
+	return "refused"
+}
+
+// fxsPort is the id of the FXS port an extension's phone is on.
+func (b *Box) fxsPort(ext string) int {
+	for _, p := range b.ports {
+		if p.Config.Kind == "fxs" && p.Config.Extension == ext {
+			return p.Config.ID
+		}
+	}
+	return 0
 }

@@ -79,7 +79,8 @@ start = "go"
 type = "transfer"
 target = "trunk:pstn/4008"
 `
-	sipAddr, httpAddr, _ := startConfig(t, t.TempDir(), []byte(string(config.Default())+extra))
+	dir := t.TempDir()
+	sipAddr, httpAddr, stop := startConfig(t, dir, []byte(string(config.Default())+extra))
 	phone := boardsim.OpenedPort(1).(*halsim.FXSPort)
 	line := boardsim.OpenedPort(2).(*halsim.FXOPort)
 
@@ -161,4 +162,20 @@ target = "trunk:pstn/4008"
 			t.Errorf("the exchange heard %q", got)
 		}
 	})
+
+	stop()
+	// Every call on a port has its record, named by the port.
+	cdrs, err := openStore(t, dir).CDRs(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range cdrs {
+		seen[c.Trunk+" "+c.Direction+" "+c.From+" "+c.To] = true
+	}
+	for _, want := range []string{"port1 in 2001 100", "port1 out 13800000009 2001", "port2 in 13800138000 100", "port2 out  4008"} {
+		if !seen[want] {
+			t.Errorf("no call record %q in %v", want, seen)
+		}
+	}
 }

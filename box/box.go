@@ -50,9 +50,11 @@ type Box struct {
 	ports []board.Port
 	fxs   map[string]*analog.FXS // extension -> the FXS port its phone is on
 	fxo   map[int]*analog.FXO    // port id -> FXO port
-	http  *http.Server
-	httpL net.Listener
-	start time.Time
+	// portCalls are analog calls whose record waits for their end.
+	portCalls sync.WaitGroup
+	http      *http.Server
+	httpL     net.Listener
+	start     time.Time
 
 	exts      map[string]config.Extension
 	cdrs      *store.Recorder[store.CDR]
@@ -388,6 +390,7 @@ func (b *Box) close() {
 		b.qevents.Close()
 		b.qevents = nil
 	}
+	b.portCalls.Wait() // the ports have ended their calls: their records are queued
 	if b.cdrs != nil {
 		b.cdrs.Close() // after SIP has stopped: every ended call is queued
 		b.cdrs = nil

@@ -120,10 +120,12 @@ var errNoOne = errors.New("no one to take the call: no phone of the target is re
 func (b *Box) ring(ch media.Channel, ext, from string) error {
 	if f := b.fxs[ext]; f != nil {
 		return b.connect(ch, func(ctx context.Context) (media.Channel, error) {
+			start := b.clock.Now()
 			c, err := f.Ring(ctx, from)
 			if err != nil {
 				return nil, err
 			}
+			b.recordEnd(c, b.fxsPort(ext), "out", from, ext, start)
 			return c, nil
 		})
 	}

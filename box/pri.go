@@ -80,7 +80,7 @@ func (b *Box) priNumber(digits string) pri.Match {
 	return pri.NoMatch
 }
 
-// priIncoming runs an inbound PRI call.
+// priIncoming runs an inbound PRI call (the stack writes its record).
 func (b *Box) priIncoming(c *pri.Call) {
 	b.inbound(c, c.Called, c.Calling, false, c.Answer, c.HangupCause)
 }
@@ -90,8 +90,9 @@ func (b *Box) priIncoming(c *pri.Call) {
 // trusted line (an FXS port: the wire is the caller's identity) may reach
 // feature codes that need a password; a trunk may not. answer (nil when
 // the line is up already) connects the call; refuse turns it away with a
-// Q.850 cause where the line has them.
-func (b *Box) inbound(ch media.Channel, to, from string, trusted bool, answer func() error, refuse func(cause uint8)) {
+// Q.850 cause where the line has them. It reports whether the call was
+// taken.
+func (b *Box) inbound(ch media.Channel, to, from string, trusted bool, answer func() error, refuse func(cause uint8)) bool {
 	if answer == nil {
 		answer = func() error { return nil }
 	}
@@ -99,30 +100,31 @@ func (b *Box) inbound(ch media.Channel, to, from string, trusted bool, answer fu
 	switch {
 	case !ok:
 		refuse(q931.CauseUnallocated)
-		return
+		return false
 	case e.Auth && !trusted:
 		// An ISDN or exchange caller has no digest to give.
 		refuse(q931.CauseRejected)
-		return
+		return false
 	case e.Kind == "ivr":
 		if err := answer(); err != nil {
 			b.log.Info("answer", "call", ch.ID(), "err", err)
-			return
+			return false
 		}
 		b.log.Info("line call answered by the IVR", "call", ch.ID(), "to", to, "from", from, "flow", e.Flow)
 		b.ivr.Run(ch, e.Flow, ivr.CallInfo{Caller: from, Dialled: to})
 	case !b.reachable(to):
 		refuse(q931.CauseAbsent)
-		return
+		return false
 	default:
 		if err := answer(); err != nil {
-			return
+			return false
 		}
 		if err := b.ring(ch, to, from); err != nil {
 			b.log.Info("extension did not answer", "ext", to, "err", err)
 		}
 	}
 	ch.Hangup()
+	return true
 }
 
 // reachable reports whether an extension has a phone to ring: registered
