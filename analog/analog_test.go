@@ -89,12 +89,15 @@ func digits(t *testing.T, d string) []int16 {
 }
 
 func newFXS(t *testing.T) (*FXS, *sim.FXSPort, *clock.Fake, chan string) {
+	return newFXSCID(t, CIDFSKV23)
+}
+
+func newFXSCID(t *testing.T, cid string) (*FXS, *sim.FXSPort, *clock.Fake, chan string) {
 	port := sim.NewFXS()
 	clk := clock.NewFake(time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC))
 	dialled := make(chan string, 1)
-	v23 := fsk.V23
 	f := NewFXS(FXSConfig{ID: 1, Ext: "200", Port: port, Clock: clk, Log: quiet, Codec: media.PCMA,
-		Dial: cn.dial, Busy: cn.busy, Ring: cn.ring, CallerID: &v23,
+		Dial: cn.dial, Busy: cn.busy, Ring: cn.ring, CallerID: cid,
 		Number: func(n string) Match {
 			switch n {
 			case "100", "200":
@@ -149,6 +152,27 @@ func TestFXSRingCadenceCallerIDAndAnswer(t *testing.T) {
 	if port.Ringing() || f.State() != FXSTalking {
 		t.Errorf("after answer: ringing %v, state %v", port.Ringing(), f.State())
 	}
+}
+
+// DTMF caller ID goes before the first ring: A, the number, C.
+func TestFXSDTMFCallerID(t *testing.T) {
+	f, port, clk, _ := newFXSCID(t, CIDDTMF)
+	go f.Ring(context.Background(), "13800138000")
+	var got []byte
+	det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
+		if !e.End {
+			got = append(got, e.Digit)
+		}
+	})
+	advance(clk, 2*Poll)
+	if port.Ringing() {
+		t.Fatal("rang before the caller ID")
+	}
+	det.Process(record(port.Phone(), 2500*time.Millisecond))
+	if string(got) != "A13800138000C" {
+		t.Errorf("the phone heard %q before ringing", got)
+	}
+	until(t, clk, 3*time.Second, "the first ring", port.Ringing)
 }
 
 func TestFXSDialsOut(t *testing.T) {

@@ -48,9 +48,11 @@ type FXSConfig struct {
 	Codec media.Codec
 	// Dial, Busy and Ring are the country's tones and ring cadence.
 	Dial, Busy, Ring tone.Cadence
-	// CallerID, when set, sends the caller's number as FSK between the
-	// first and second ring.
-	CallerID *fsk.Standard
+	// CallerID is how the caller's number reaches the phone: CIDFSKV23
+	// or CIDFSKBell202 between the first and second ring, CIDDTMF (A,
+	// the digits, C) before the first ring as Chinese exchanges send it,
+	// or CIDNone ("").
+	CallerID string
 	Number   func(digits string) Match
 	// Originate runs a call the phone dialled, on a goroutine of its own.
 	Originate func(ch *Channel, number string)
@@ -75,6 +77,7 @@ type FXS struct {
 	ringStep  int
 	ringNext  time.Time
 	callerID  []int16
+	cidFirst  bool // the caller ID goes before the first ring
 	answered  chan *Channel
 	after     []func()
 	calls     int // sessions started
@@ -239,6 +242,13 @@ func (f *FXS) cadence(now time.Time) {
 	if len(on) == 0 {
 		on = []int{1000, 4000}
 	}
+	if f.cidFirst && f.callerID != nil {
+		// DTMF caller ID, then the first ring 300 ms after it.
+		f.cur.Play(&samples{pcm: f.callerID})
+		f.ringNext = now.Add(time.Duration(len(f.callerID)/8+300) * time.Millisecond)
+		f.callerID = nil
+		return
+	}
 	step := on[f.ringStep%len(on)]
 	f.ringOn = f.ringStep%2 == 0
 	f.cfg.Port.Ring(f.ringOn)
@@ -334,11 +344,20 @@ func (f *FXS) Ring(ctx context.Context, from string) (*Channel, error) {
 	}
 	f.set(FXSRinging)
 	f.ringStep, f.ringNext = 0, f.cfg.Clock.Now()
-	f.callerID = nil
-	if f.cfg.CallerID != nil && from != "" {
+	f.callerID, f.cidFirst = nil, false
+	if from != "" {
 		now := f.cfg.Clock.Now()
 		msg := fsk.CallerID{Time: now.Format("01021504"), Number: from}.Encode()
-		f.callerID = fsk.Modulate(*f.cfg.CallerID, msg, -13)
+		switch f.cfg.CallerID {
+		case CIDFSKV23:
+			f.callerID = fsk.Modulate(fsk.V23, msg, -13)
+		case CIDFSKBell202:
+			f.callerID = fsk.Modulate(fsk.Bell202, msg, -13)
+		case CIDDTMF:
+			if pcm, err := tone.DTMF("A"+from+"C", 70, -8); err == nil {
+				f.callerID, f.cidFirst = pcm, true
+			}
+		}
 	}
 	answered := make(chan *Channel, 1)
 	f.answered = answered

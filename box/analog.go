@@ -10,7 +10,6 @@ import (
 	"jinyin/console"
 	"jinyin/hal"
 	"jinyin/media"
-	"jinyin/media/fsk"
 	"jinyin/media/tone"
 	"jinyin/pri"
 	"jinyin/store"
@@ -37,17 +36,10 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 		pc := p.Config
 		switch pc.Kind {
 		case "fxs":
-			var cid *fsk.Standard
-			switch pc.CallerID {
-			case "fsk-v23":
-				cid = &fsk.V23
-			case "fsk-bell202":
-				cid = &fsk.Bell202
-			}
 			ext := pc.Extension
 			b.fxs[ext] = analog.NewFXS(analog.FXSConfig{ID: pc.ID, Ext: ext, Port: p.Port.(hal.FXS), Clock: b.clock, Log: b.log, Codec: media.PCMA,
 				// China rings the bell in the cadence of its ring-back tone.
-				Dial: lookup("dial"), Busy: lookup("busy"), Ring: lookup("ringback"), CallerID: cid,
+				Dial: lookup("dial"), Busy: lookup("busy"), Ring: lookup("ringback"), CallerID: pc.CallerID,
 				Number: b.analogNumber,
 				Originate: func(ch *analog.Channel, number string) {
 					// The phone on the port is its extension: the wire is its identity.

@@ -103,7 +103,7 @@ type Port struct {
 	Extension   string `toml:"extension"`   // fxs: the extension the phone answers as
 	Destination string `toml:"destination"` // fxo: the extension inbound calls land on
 	Group       string `toml:"group"`       // fxo: the trunk group that dials out through it
-	CallerID    string `toml:"callerid"`    // fsk-v23, fsk-bell202, dtmf (fxo only) or none
+	CallerID    string `toml:"callerid"`    // fsk-v23, fsk-bell202, dtmf or none
 	Rings       int    `toml:"rings"`       // fxo: answer on this ring; 0 chooses by callerid
 }
 

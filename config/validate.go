@@ -177,7 +177,6 @@ func (v *validator) validate(c *Config, env Env) {
 		cid := []string{"none", "fsk-v23", "fsk-bell202", "dtmf"}
 		switch pt.Kind {
 		case "fxs":
-			cid = cid[:3]
 			if e, ok := extByNumber(c, pt.Extension); !ok || e.Kind != "phone" {
 				v.report(p+".extension", "an fxs port needs extension, the number of a [[extension]] of kind \"phone\"; %q is not one", pt.Extension)
 			}
