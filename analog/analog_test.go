@@ -259,7 +259,7 @@ func newFXO(t *testing.T, cid string) (*FXO, *sim.FXOPort, *clock.Fake, chan inb
 	return o, port, clk, calls
 }
 
-func (in inbound) wait(t *testing.T, calls chan inbound) inbound {
+func waitCall(t *testing.T, calls chan inbound) inbound {
 	t.Helper()
 	select {
 	case c := <-calls:
@@ -282,7 +282,8 @@ func TestFXOAnswersWithFSKCallerIDAndClearsOnReversal(t *testing.T) {
 	play(port.Exchange(), append(make([]int16, 1600), fsk.Modulate(fsk.V23, msg, -15)...))
 	advance(clk, time.Second)
 	port.SetRinging(true)
-	c := inbound{}.wait(t, func() chan inbound { go advance(clk, 500*time.Millisecond); return calls }())
+	go advance(clk, 500*time.Millisecond)
+	c := waitCall(t, calls)
 	if c.cid != "075512345678" || !port.Seized() || o.State() != FXOAnswered {
 		t.Fatalf("caller %q, seized %v, state %v", c.cid, port.Seized(), o.State())
 	}
@@ -304,7 +305,7 @@ func TestFXODTMFCallerIDAndLoopDrop(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	port.SetRinging(true)
 	go advance(clk, 300*time.Millisecond)
-	c := inbound{}.wait(t, calls)
+	c := waitCall(t, calls)
 	if c.cid != "13800138000" {
 		t.Fatalf("caller %q", c.cid)
 	}
@@ -323,7 +324,7 @@ func TestFXOHookFlash(t *testing.T) {
 	}
 	port.SetRinging(true)
 	go advance(clk, 300*time.Millisecond)
-	inbound{}.wait(t, calls)
+	waitCall(t, calls)
 	if err := o.Flash(); err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +341,7 @@ func TestFXOClearsOnBusyTone(t *testing.T) {
 	o, port, clk, calls := newFXO(t, CIDNone)
 	port.SetRinging(true)
 	go advance(clk, 300*time.Millisecond)
-	inbound{}.wait(t, calls)
+	waitCall(t, calls)
 	// Speech-like steady tone first: not busy.
 	play(port.Exchange(), tone.Sine(450, -10, 16000))
 	advance(clk, 50*time.Millisecond)
