@@ -81,7 +81,7 @@ func level(pcm []int16) float64 {
 }
 
 func digits(t *testing.T, d string) []int16 {
-	pcm, err := tone.DTMF(d, 80, -8)
+	pcm, err := tone.DTMF(d, 120, -8) // long enough to survive a late block under -race
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,9 @@ func TestFXSHookFlashTransfer(t *testing.T) {
 	select {
 	case <-ch.Done():
 	case <-time.After(3 * time.Second):
-		t.Fatal("the flashed call was not handed over")
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		t.Fatalf("the flashed call was not handed over: state %v, digits %q", f.state, f.digits)
 	}
 	if ch.TransferTarget() != "200" {
 		t.Errorf("transfer to %q", ch.TransferTarget())

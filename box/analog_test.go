@@ -46,7 +46,7 @@ func playSlot(s *halsim.Slot, pcm []int16) {
 }
 
 func dtmfAudio(t *testing.T, digits string) []int16 {
-	pcm, err := tone.DTMF(digits, 80, -8)
+	pcm, err := tone.DTMF(digits, 120, -8)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,10 @@ func (f *Frames) Close() error {
 // card's TDM bus clocks its channels: ReadBlock returns every 20 ms with
 // what arrived from the far end, or the idle pattern when nothing did.
 // Blocks from the far end wait in a small ring that drops the oldest when
-// the far end's clock runs fast. The socket driver uses it too.
+// the far end's clock runs fast; after running dry it waits for two
+// blocks before it plays again, so a far end whose clock jitters by up to
+// a block does not punch 20 ms holes into a tone. The socket driver uses
+// it too.
 type Slot struct {
 	idle byte
 	out  func(block []byte)
@@ -73,6 +76,7 @@ type Slot struct {
 	mu         sync.Mutex
 	ring       [8][hal.BlockSize]byte
 	head, n    int
+	primed     bool // two blocks have arrived since the ring last ran dry
 	tick       *time.Ticker
 	closed     chan struct{}
 	once       sync.Once
@@ -122,7 +126,11 @@ func (s *Slot) ReadBlock(p []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.n == 0 {
+	if s.n >= 2 {
+		s.primed = true
+	}
+	if s.n == 0 || !s.primed {
+		s.primed = false
 		for i := range p {
 			p[i] = s.idle
 		}

@@ -50,8 +50,15 @@ func TestPRILine(t *testing.T) {
 	block[0] = 0x42
 	fb.WriteBlock(block)
 	got := make([]byte, hal.BlockSize)
-	if err := b.ReadBlock(got); err != nil || got[0] != 0x42 {
-		t.Fatalf("B-channel carried %x, %v", got[0], err)
+	if err := b.ReadBlock(got); err != nil || got[0] != 0xD5 {
+		t.Fatalf("one block alone must wait for a second (the jitter margin): got %x, %v", got[0], err)
+	}
+	block[0] = 0x43
+	fb.WriteBlock(block)
+	for _, want := range []byte{0x42, 0x43, 0xD5} {
+		if err := b.ReadBlock(got); err != nil || got[0] != want {
+			t.Fatalf("B-channel carried %x, %v; want %x", got[0], err, want)
+		}
 	}
 	d.Close()
 	if _, err := d.ReadFrame(buf); err != ErrClosed {

@@ -74,6 +74,7 @@ func TestDChannelAndBChannels(t *testing.T) {
 	pkt := make([]byte, 1+hal.BlockSize)
 	pkt[0], pkt[1] = 5, 0x42
 	bpeer.Write(pkt)
+	bpeer.Write(pkt) // a stream: the slot plays once two blocks are in
 	block := make([]byte, hal.BlockSize)
 	for i := 0; i < 10 && block[0] != 0x42; i++ {
 		b5.ReadBlock(block)
