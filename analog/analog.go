@@ -59,8 +59,8 @@ func (c *Channel) TransferTarget() string {
 	return c.transfer
 }
 
-// drain drops events queued while the port itself listened (the digits of
-// the number dialled), so the application starts clean.
+// drain drops events queued before the application had the channel (the
+// end of a caller ID the port played), so the application starts clean.
 func (c *Channel) drain() {
 	for {
 		select {

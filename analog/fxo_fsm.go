@@ -11,7 +11,6 @@ import (
 	"jinyin/hal"
 	"jinyin/internal/clock"
 	"jinyin/media"
-	"jinyin/media/dtmf"
 	"jinyin/media/fsk"
 	"jinyin/media/tone"
 )
@@ -64,7 +63,6 @@ type FXOConfig struct {
 // FXO is a running FXO port.
 type FXO struct {
 	cfg  FXOConfig
-	det  *dtmf.Detector
 	fsk  *fsk.Demodulator
 	busy *busyDetector
 
@@ -104,11 +102,6 @@ func NewFXO(cfg FXOConfig) *FXO {
 		}
 	}
 	o := &FXO{cfg: cfg, stop: make(chan struct{}), busy: newBusyDetector(cfg.Busy)}
-	o.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
-		if !e.End {
-			o.dtmfDigit(e.Digit)
-		}
-	})
 	std := fsk.V23
 	if cfg.CallerID == CIDFSKBell202 {
 		std = fsk.Bell202
@@ -170,7 +163,7 @@ func (o *FXO) renew(then func(ch *Channel)) {
 			go o.farEnd(ch)
 			return nil
 		})
-		ch.SetTap(o.tap)
+		ch.SetTap(o.tap, o.dtmfDigit)
 		o.mu.Lock()
 		select {
 		case <-o.stop:
@@ -197,9 +190,6 @@ func (o *FXO) tap(pcm []int16) {
 		if strings.HasPrefix(o.cfg.CallerID, "fsk") {
 			o.fsk.Process(pcm)
 		}
-		if o.cfg.CallerID == CIDDTMF {
-			o.det.Process(pcm)
-		}
 	case FXOAnswered, FXOConnected:
 		o.mu.Lock()
 		busy := o.busy
@@ -212,10 +202,14 @@ func (o *FXO) tap(pcm []int16) {
 	}
 }
 
-// dtmfDigit collects DTMF caller ID: A or D starts it, C ends it.
-func (o *FXO) dtmfDigit(d byte) {
+// dtmfDigit collects DTMF caller ID while the line is on hook: A or D
+// starts it, C ends it. Digits in a call are the call's.
+func (o *FXO) dtmfDigit(d byte) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.cfg.CallerID != CIDDTMF || (o.state != FXOIdle && o.state != FXORinging) {
+		return false
+	}
 	switch {
 	case d == 'A' || d == 'D':
 		o.collect, o.dtmfCID = true, o.dtmfCID[:0]
@@ -227,6 +221,7 @@ func (o *FXO) dtmfDigit(d byte) {
 	case o.collect && len(o.dtmfCID) < 32:
 		o.dtmfCID = append(o.dtmfCID, d)
 	}
+	return true
 }
 
 func (o *FXO) set(s FXOState) {

@@ -11,7 +11,6 @@ import (
 	"jinyin/hal"
 	"jinyin/internal/clock"
 	"jinyin/media"
-	"jinyin/media/dtmf"
 	"jinyin/media/fsk"
 	"jinyin/media/tone"
 )
@@ -64,7 +63,6 @@ var ErrBusy = errors.New("analog: port busy")
 // FXS is a running FXS port.
 type FXS struct {
 	cfg FXSConfig
-	det *dtmf.Detector
 
 	mu        sync.Mutex
 	state     FXSState
@@ -94,11 +92,6 @@ func NewFXS(cfg FXSConfig) *FXS {
 		cfg.Log = slog.Default()
 	}
 	f := &FXS{cfg: cfg, stop: make(chan struct{}), changed: cfg.Clock.Now()}
-	f.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
-		if !e.End {
-			f.digit(e.Digit)
-		}
-	})
 	f.mu.Lock()
 	f.renew(nil)
 	f.unlock()
@@ -150,7 +143,7 @@ func (f *FXS) renew(then func(ch *Channel)) {
 			go f.farEnd(ch)
 			return nil
 		})
-		ch.SetTap(f.det.Process)
+		ch.SetTap(nil, f.digit)
 		f.mu.Lock()
 		select {
 		case <-f.stop:
@@ -259,12 +252,13 @@ func (f *FXS) cadence(now time.Time) {
 	f.ringNext = now.Add(time.Duration(step) * time.Millisecond)
 }
 
-// digit is a DTMF digit from the phone, heard on the port's own receiver.
-func (f *FXS) digit(d byte) {
+// digit is a DTMF digit from the phone: the port takes it while the
+// phone dials, and leaves it to the call otherwise.
+func (f *FXS) digit(d byte) bool {
 	f.mu.Lock()
 	defer f.unlock()
 	if f.state != FXSDialling && f.state != FXSFlash {
-		return
+		return false
 	}
 	if f.digits == "" {
 		f.cur.Play(nil) // the first digit stops the dial tone
@@ -277,6 +271,7 @@ func (f *FXS) digit(d byte) {
 	case NoMatch:
 		f.busy()
 	}
+	return true
 }
 
 // route hands the number on: a new call, or the transfer of the call the

@@ -29,6 +29,7 @@ type Channel struct {
 	done    chan struct{}
 	stopped chan struct{}
 	tap     func(pcm []int16)
+	digit   func(d byte) (taken bool)
 
 	det      *dtmf.Detector
 	rx       [hal.BlockSize]byte
@@ -51,7 +52,13 @@ func New(id string, ts hal.Timeslot, codec media.Codec, hangup func() error) *Ch
 	c := &Channel{id: id, ts: ts, codec: codec, hangup: hangup,
 		events: make(chan media.Event, 16), done: make(chan struct{}), stopped: make(chan struct{})}
 	c.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
-		if !e.End {
+		if e.End {
+			return
+		}
+		c.mu.Lock()
+		digit := c.digit
+		c.mu.Unlock()
+		if digit == nil || !digit(e.Digit) {
 			c.deliver(media.Event{Kind: media.EventDigit, Digit: e.Digit, InBand: true})
 		}
 	})
@@ -91,11 +98,14 @@ func (c *Channel) Done() <-chan struct{} { return c.done }
 // that another channel may take it.
 func (c *Channel) Stopped() <-chan struct{} { return c.stopped }
 
-// SetTap has f see each received block, decoded, on the channel's
-// goroutine (an FXO port's caller ID and tone detectors); nil removes it.
-func (c *Channel) SetTap(f func(pcm []int16)) {
+// SetTap lets the line's signalling hear the channel, on the channel's
+// goroutine: audio sees each received block, decoded (an FXO port's caller
+// ID and tone detectors); digit sees each DTMF digit first, and a digit it
+// takes (a number being dialled to the port) is not an event for the
+// application. Either may be nil.
+func (c *Channel) SetTap(audio func(pcm []int16), digit func(d byte) (taken bool)) {
 	c.mu.Lock()
-	c.tap = f
+	c.tap, c.digit = audio, digit
 	c.mu.Unlock()
 }
 
@@ -166,11 +176,6 @@ func (c *Channel) receive() {
 	c.det.Process(c.pcm[:])
 	c.mu.Lock()
 	tap := c.tap
-	c.mu.Unlock()
-	if tap != nil {
-		tap(c.pcm[:])
-	}
-	c.mu.Lock()
 	if c.listened {
 		if c.n == len(c.heard) {
 			c.head = (c.head + 1) % len(c.heard)
@@ -180,6 +185,9 @@ func (c *Channel) receive() {
 		c.n++
 	}
 	c.mu.Unlock()
+	if tap != nil {
+		tap(c.pcm[:])
+	}
 }
 
 func (c *Channel) send() {

@@ -84,6 +84,32 @@ func TestDigitsPlayAndHangup(t *testing.T) {
 	}
 }
 
+// A digit the line's signalling takes is not an event for the
+// application; one it leaves is.
+func TestDigitTap(t *testing.T) {
+	near, far := sim.SlotPair(0xD5)
+	defer far.Close()
+	c := New("fxs1-1", near, media.PCMA, func() error { return nil })
+	defer c.Hangup()
+	var taken []byte
+	c.SetTap(nil, func(d byte) bool {
+		taken = append(taken, d)
+		return d == '1'
+	})
+	for _, d := range []byte{'1', '2'} {
+		for _, b := range digitAudio(t, d) {
+			far.WriteBlock(b)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if e := next(t, c); e.Kind != media.EventDigit || e.Digit != '2' {
+		t.Fatalf("event %+v, want digit 2 only (1 was taken)", e)
+	}
+	if string(taken) != "12" {
+		t.Errorf("the tap saw %q", taken)
+	}
+}
+
 func TestHangupSignals(t *testing.T) {
 	near, _ := sim.SlotPair(0xD5)
 	hung := 0
