@@ -12,6 +12,7 @@
 package analog
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -74,14 +75,91 @@ func (c *Channel) drain() {
 	}
 }
 
-// session starts a fresh channel on ts once the previous one has let go
-// of it.
-func session(prev *Channel, id string, ts hal.Timeslot, codec media.Codec, hangup func() error) *Channel {
-	if prev != nil {
-		prev.End()
-		<-prev.Stopped()
+// line is what every port has: its lock, the channel of the session now
+// (one per call, numbered for logs and records), work that waits until
+// the lock is released, and stopping.
+type line struct {
+	name   string // fxs1, fxo2
+	ts     hal.Timeslot
+	codec  media.Codec
+	audio  func(pcm []int16)
+	digit  func(d byte) bool
+	farEnd func(ch *Channel) // the application hung the channel up
+
+	mu        sync.Mutex
+	cur       *Channel // nil while a new session is being set up
+	after     []func()
+	calls     int
+	stop      chan struct{}
+	closeOnce sync.Once
+}
+
+// start opens the first session.
+func (l *line) start(name string, ts hal.Timeslot, codec media.Codec, audio func([]int16), digit func(byte) bool, farEnd func(*Channel)) {
+	l.name, l.ts, l.codec, l.audio, l.digit, l.farEnd = name, ts, codec, audio, digit, farEnd
+	l.stop = make(chan struct{})
+	l.mu.Lock()
+	l.renew(nil)
+	l.unlock()
+}
+
+// unlock releases the port and then runs what must not run under its
+// lock (starting a channel waits for the last one's goroutine).
+func (l *line) unlock() {
+	todo := l.after
+	l.after = nil
+	l.mu.Unlock()
+	for _, fn := range todo {
+		fn()
 	}
-	return &Channel{Channel: tdm.New(id, ts, codec, hangup)}
+}
+
+// renew ends the session and, once its channel has let go of the
+// timeslot, starts the next and runs then on it. Called under the lock.
+func (l *line) renew(then func(ch *Channel)) {
+	old := l.cur
+	l.cur = nil
+	l.calls++
+	id := fmt.Sprintf("%s-%d", l.name, l.calls)
+	l.after = append(l.after, func() {
+		if old != nil {
+			old.End()
+			<-old.Stopped()
+		}
+		var ch *Channel
+		ch = &Channel{Channel: tdm.New(id, l.ts, l.codec, func() error {
+			go l.farEnd(ch)
+			return nil
+		})}
+		ch.SetTap(l.audio, l.digit)
+		l.mu.Lock()
+		select {
+		case <-l.stop:
+			l.mu.Unlock()
+			ch.End()
+			return
+		default:
+		}
+		l.cur = ch
+		if then != nil {
+			then(ch)
+		}
+		l.unlock()
+	})
+}
+
+// close stops the port: the session ends, then idle puts the line to rest.
+func (l *line) close(idle func()) {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		l.mu.Lock()
+		cur := l.cur
+		l.mu.Unlock()
+		if cur != nil {
+			cur.End()
+		}
+		idle()
+	})
 }
 
 // ticker calls f every Poll on clk until stop is closed.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"jinyin/hal"
@@ -65,10 +64,9 @@ type FXO struct {
 	cfg  FXOConfig
 	fsk  *fsk.Demodulator
 	busy *busyDetector
+	line
 
-	mu        sync.Mutex
 	state     FXOState
-	cur       *Channel
 	rings     int
 	ringOn    bool
 	ringFrom  time.Time
@@ -81,10 +79,6 @@ type FXO struct {
 	loopGone  time.Time
 	busyHeard bool
 	flashing  bool // on hook for a flash: supervision waits
-	after     []func()
-	calls     int // sessions started
-	stop      chan struct{}
-	closeOnce sync.Once
 }
 
 // NewFXO starts a port.
@@ -101,7 +95,7 @@ func NewFXO(cfg FXOConfig) *FXO {
 			cfg.Rings = 2
 		}
 	}
-	o := &FXO{cfg: cfg, stop: make(chan struct{}), busy: newBusyDetector(cfg.Busy)}
+	o := &FXO{cfg: cfg, busy: newBusyDetector(cfg.Busy)}
 	std := fsk.V23
 	if cfg.CallerID == CIDFSKBell202 {
 		std = fsk.Bell202
@@ -115,69 +109,19 @@ func NewFXO(cfg FXOConfig) *FXO {
 		}
 	})
 	o.reversed = cfg.Port.Reversed()
-	o.mu.Lock()
-	o.renew(nil)
-	o.unlock()
+	o.line.start(fmt.Sprintf("fxo%d", cfg.ID), cfg.Port, cfg.Codec, o.tap, o.dtmfDigit, o.farEnd)
 	ticker(cfg.Clock, o.stop, o.poll)
 	return o
 }
 
 // Close stops the port and puts the line on hook.
-func (o *FXO) Close() {
-	o.closeOnce.Do(func() {
-		close(o.stop)
-		o.mu.Lock()
-		cur := o.cur
-		o.mu.Unlock()
-		if cur != nil {
-			cur.End()
-		}
-		o.cfg.Port.SetHook(false)
-	})
-}
+func (o *FXO) Close() { o.close(func() { o.cfg.Port.SetHook(false) }) }
 
 // State is the port's state now.
 func (o *FXO) State() FXOState {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.state
-}
-
-func (o *FXO) unlock() {
-	todo := o.after
-	o.after = nil
-	o.mu.Unlock()
-	for _, fn := range todo {
-		fn()
-	}
-}
-
-func (o *FXO) renew(then func(ch *Channel)) {
-	old := o.cur
-	o.cur = nil
-	o.calls++
-	id := fmt.Sprintf("fxo%d-%d", o.cfg.ID, o.calls) // a session per call, for logs and records
-	o.after = append(o.after, func() {
-		var ch *Channel
-		ch = session(old, id, o.cfg.Port, o.cfg.Codec, func() error {
-			go o.farEnd(ch)
-			return nil
-		})
-		ch.SetTap(o.tap, o.dtmfDigit)
-		o.mu.Lock()
-		select {
-		case <-o.stop:
-			o.mu.Unlock()
-			ch.End()
-			return
-		default:
-		}
-		o.cur = ch
-		if then != nil {
-			then(ch)
-		}
-		o.unlock()
-	})
 }
 
 // tap hears the line: caller ID while on hook, busy tone while off.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"jinyin/hal"
@@ -63,24 +62,19 @@ var ErrBusy = errors.New("analog: port busy")
 // FXS is a running FXS port.
 type FXS struct {
 	cfg FXSConfig
+	line
 
-	mu        sync.Mutex
-	state     FXSState
-	cur       *Channel
-	digits    string
-	since     time.Time // when the state's clock started (dial tone, last digit)
-	off       bool
-	changed   time.Time // when the hook last changed
-	ringOn    bool
-	ringStep  int
-	ringNext  time.Time
-	callerID  []int16
-	cidFirst  bool // the caller ID goes before the first ring
-	answered  chan *Channel
-	after     []func()
-	calls     int // sessions started
-	stop      chan struct{}
-	closeOnce sync.Once
+	state    FXSState
+	digits   string
+	since    time.Time // when the state's clock started (dial tone, last digit)
+	off      bool
+	changed  time.Time // when the hook last changed
+	ringOn   bool
+	ringStep int
+	ringNext time.Time
+	callerID []int16
+	cidFirst bool // the caller ID goes before the first ring
+	answered chan *Channel
 }
 
 // NewFXS starts a port.
@@ -91,73 +85,20 @@ func NewFXS(cfg FXSConfig) *FXS {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	f := &FXS{cfg: cfg, stop: make(chan struct{}), changed: cfg.Clock.Now()}
-	f.mu.Lock()
-	f.renew(nil)
-	f.unlock()
+	f := &FXS{cfg: cfg, changed: cfg.Clock.Now()}
+	f.line.start(fmt.Sprintf("fxs%d", cfg.ID), cfg.Port, cfg.Codec, nil, f.digit, f.farEnd)
 	ticker(cfg.Clock, f.stop, f.poll)
 	return f
 }
 
 // Close stops the port.
-func (f *FXS) Close() {
-	f.closeOnce.Do(func() {
-		close(f.stop)
-		f.mu.Lock()
-		cur := f.cur
-		f.mu.Unlock()
-		if cur != nil {
-			cur.End()
-		}
-		f.cfg.Port.Ring(false)
-	})
-}
+func (f *FXS) Close() { f.close(func() { f.cfg.Port.Ring(false) }) }
 
 // State is the port's state now.
 func (f *FXS) State() FXSState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.state
-}
-
-// unlock releases the port and then runs what must not run under its
-// lock (starting a channel waits for the last one's goroutine).
-func (f *FXS) unlock() {
-	todo := f.after
-	f.after = nil
-	f.mu.Unlock()
-	for _, fn := range todo {
-		fn()
-	}
-}
-
-// renew replaces the port's channel with a fresh one and runs then on it.
-func (f *FXS) renew(then func(ch *Channel)) {
-	old := f.cur
-	f.cur = nil
-	f.calls++
-	id := fmt.Sprintf("fxs%d-%d", f.cfg.ID, f.calls) // a session per call, for logs and records
-	f.after = append(f.after, func() {
-		var ch *Channel
-		ch = session(old, id, f.cfg.Port, f.cfg.Codec, func() error {
-			go f.farEnd(ch)
-			return nil
-		})
-		ch.SetTap(nil, f.digit)
-		f.mu.Lock()
-		select {
-		case <-f.stop:
-			f.mu.Unlock()
-			ch.End()
-			return
-		default:
-		}
-		f.cur = ch
-		if then != nil {
-			then(ch)
-		}
-		f.unlock()
-	})
 }
 
 func (f *FXS) set(s FXSState) {
