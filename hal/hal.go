@@ -116,6 +116,16 @@ type Timeslot interface {
 	WriteBlock(p []byte) error
 }
 
+// BChannel reports whether n is a B-channel on a span of that type (E1:
+// 1-15 and 17-31, timeslot 16 being the D-channel; T1: 1-23), and the
+// idle octet its timeslot carries (A-law 0xD5 on E1, µ-law 0xFF on T1).
+func BChannel(spanType string, n int) (idle byte, ok bool) {
+	if spanType == "t1" {
+		return 0xFF, n >= 1 && n <= 23
+	}
+	return 0xD5, n >= 1 && n <= 31 && n != 16
+}
+
 // PRI is a span that carries ISDN PRI signalling: an optional feature,
 // found by type assertion.
 type PRI interface {

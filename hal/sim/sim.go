@@ -66,11 +66,8 @@ func (s *Span) FarBChannel(n int) (*Slot, error) {
 func (s *Span) slot(n int, near bool) (*Slot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	max, idle := 31, byte(0xD5)
-	if s.cfg.Type == "t1" {
-		max, idle = 23, 0xFF
-	}
-	if n < 1 || n > max || (s.cfg.Type != "t1" && n == 16) {
+	idle, ok := hal.BChannel(s.cfg.Type, n)
+	if !ok {
 		return nil, fmt.Errorf("sim: no B-channel %d on this span", n)
 	}
 	s.pipes()

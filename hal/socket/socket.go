@@ -87,11 +87,8 @@ func (s *Span) DChannel() (hal.DChannel, error) { return s.d, nil }
 func (s *Span) BChannel(n int) (hal.Timeslot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	max, idle := 31, byte(0xD5)
-	if s.cfg.Type == "t1" {
-		max, idle = 23, 0xFF
-	}
-	if n < 1 || n > max || (s.cfg.Type != "t1" && n == 16) {
+	idle, ok := hal.BChannel(s.cfg.Type, n)
+	if !ok {
 		return nil, fmt.Errorf("socket: no B-channel %d on this span", n)
 	}
 	if sl := s.slots[n]; sl != nil {
