@@ -92,38 +92,44 @@ type Port struct {
 
 // OpenPorts opens every analog port of the config on profile p, as
 // OpenSpans does spans; a driver must give the kind of port configured.
-func OpenPorts(p *Profile, ports []config.Port) (open []Port, absent []int, err error) {
-	for _, pc := range ports {
+func OpenPorts(p *Profile, ports []config.Port) ([]Port, []int, error) {
+	return openEach(p, "port", ports, func(pc config.Port) int { return pc.ID }, func(pc config.Port) (Port, bool, error) {
 		drv, ok := p.Ports[pc.Driver]
 		if !ok {
-			err = fmt.Errorf("board %s: port %d: no driver %q", p.Name, pc.ID, pc.Driver)
-			break
+			return Port{}, false, fmt.Errorf("no driver %q", pc.Driver)
 		}
-		hp, present, derr := drv(pc)
-		if derr != nil {
-			err = fmt.Errorf("board %s: port %d: %w", p.Name, pc.ID, derr)
-			break
-		}
-		if !present {
-			absent = append(absent, pc.ID)
-			continue
+		hp, present, err := drv(pc)
+		if err != nil || !present {
+			return Port{}, present, err
 		}
 		_, fxs := hp.(hal.FXS)
 		_, fxo := hp.(hal.FXO)
 		if (pc.Kind == "fxs" && !fxs) || (pc.Kind == "fxo" && !fxo) {
 			hp.Close()
-			err = fmt.Errorf("board %s: port %d is not an %s port on this card", p.Name, pc.ID, pc.Kind)
-			break
+			return Port{}, false, fmt.Errorf("not an %s port on this card", pc.Kind)
 		}
-		open = append(open, Port{Config: pc, Port: hp})
-	}
-	if err != nil {
-		for _, o := range open {
-			o.Close()
+		return Port{Config: pc, Port: hp}, true, nil
+	})
+}
+
+// openEach opens each configured item: the ones whose card is absent are
+// named in absent; a failure closes what was opened.
+func openEach[C any, T interface{ Close() error }](p *Profile, what string, items []C, id func(C) int, open func(C) (T, bool, error)) (opened []T, absent []int, err error) {
+	for _, c := range items {
+		t, present, err := open(c)
+		if err != nil {
+			for _, o := range opened {
+				o.Close()
+			}
+			return nil, nil, fmt.Errorf("board %s: %s %d: %w", p.Name, what, id(c), err)
 		}
-		return nil, nil, err
+		if !present {
+			absent = append(absent, id(c))
+			continue
+		}
+		opened = append(opened, t)
 	}
-	return open, absent, nil
+	return opened, absent, nil
 }
 
 // Span is a configured span that is open.
@@ -135,34 +141,20 @@ type Span struct {
 // OpenSpans opens and configures every span of cfg on profile p. Spans whose
 // card is absent are left out and named in absent; a failure closes what was
 // opened.
-func OpenSpans(p *Profile, spans []config.Span) (open []Span, absent []int, err error) {
-	for _, sc := range spans {
+func OpenSpans(p *Profile, spans []config.Span) ([]Span, []int, error) {
+	return openEach(p, "span", spans, func(sc config.Span) int { return sc.ID }, func(sc config.Span) (Span, bool, error) {
 		drv, ok := p.Spans[sc.Driver]
 		if !ok {
-			err = fmt.Errorf("board %s: span %d: no driver %q", p.Name, sc.ID, sc.Driver)
-			break
+			return Span{}, false, fmt.Errorf("no driver %q", sc.Driver)
 		}
-		s, present, derr := drv(sc)
-		if derr != nil {
-			err = fmt.Errorf("board %s: span %d: %w", p.Name, sc.ID, derr)
-			break
+		s, present, err := drv(sc)
+		if err != nil || !present {
+			return Span{}, present, err
 		}
-		if !present {
-			absent = append(absent, sc.ID)
-			continue
-		}
-		if cerr := s.Configure(hal.SpanConfig{Type: sc.Type, Framing: sc.Framing, Coding: sc.Coding, Clock: sc.Clock}); cerr != nil {
+		if err := s.Configure(hal.SpanConfig{Type: sc.Type, Framing: sc.Framing, Coding: sc.Coding, Clock: sc.Clock}); err != nil {
 			s.Close()
-			err = fmt.Errorf("board %s: span %d: configure: %w", p.Name, sc.ID, cerr)
-			break
+			return Span{}, false, fmt.Errorf("configure: %w", err)
 		}
-		open = append(open, Span{Config: sc, Span: s})
-	}
-	if err != nil {
-		for _, s := range open {
-			s.Close()
-		}
-		return nil, nil, err
-	}
-	return open, absent, nil
+		return Span{Config: sc, Span: s}, true, nil
+	})
 }

@@ -102,51 +102,53 @@ func init() {
 				if !ok {
 					return nil, false, fmt.Errorf("cm4: the carrier has no span %d", c.ID)
 				}
-				p, absent, err := spiPort(name)
-				if absent || err != nil {
-					return nil, false, err
-				}
-				d, err := ds26522.New(p)
-				if errors.Is(err, ds26522.ErrAbsent) {
-					p.Close()
-					return nil, false, nil
-				}
-				if err != nil {
-					p.Close()
-					return nil, false, err
+				d, ok, err := chip(name, ds26522.New, ds26522.ErrAbsent)
+				if !ok {
+					return nil, false, err // not a typed nil in the interface
 				}
 				return d, true, nil
 			},
 		},
 		Ports: map[string]board.PortDriver{
-			"si3215": analogPort(func(p spiPortCloser, audio hal.Timeslot) (hal.Port, error) { return si3215.New(p, audio) }, si3215.ErrAbsent),
-			"si3050": analogPort(func(p spiPortCloser, audio hal.Timeslot) (hal.Port, error) { return si3050.New(p, audio) }, si3050.ErrAbsent),
+			"si3215": analogPort(si3215.New, si3215.ErrAbsent),
+			"si3050": analogPort(si3050.New, si3050.ErrAbsent),
 		},
 	})
 }
 
-func analogPort(open func(spiPortCloser, hal.Timeslot) (hal.Port, error), errAbsent error) board.PortDriver {
+// analogPort is the driver of a port chip; its audio is idle, as the
+// carrier's PCM path is not implemented.
+func analogPort[D hal.Port](open func(spi.Port, hal.Timeslot) (D, error), errAbsent error) board.PortDriver {
 	return func(c config.Port) (hal.Port, bool, error) {
 		name, ok := Carrier.PortSPI[c.ID]
 		if !ok {
 			return nil, false, fmt.Errorf("cm4: the carrier has no analog port %d", c.ID)
 		}
-		p, absent, err := spiPort(name)
-		if absent || err != nil {
+		d, ok, err := chip(name, func(p spi.Port) (D, error) { return open(p, sim.NewSlot(0xD5, nil)) }, errAbsent)
+		if !ok {
 			return nil, false, err
 		}
-		// The PCM path is not implemented: the port's audio is idle.
-		port, err := open(p, sim.NewSlot(0xD5, nil))
-		if errors.Is(err, errAbsent) {
-			p.Close()
-			return nil, false, nil
-		}
-		if err != nil {
-			p.Close()
-			return nil, false, err
-		}
-		return port, true, nil
+		return d, true, nil
 	}
+}
+
+// chip opens the chip on an SPI port: absent when the bus is not there or
+// the chip does not answer as itself, failed on any other error.
+func chip[D any](name string, open func(spi.Port) (D, error), errAbsent error) (D, bool, error) {
+	var none D
+	p, absent, err := spiPort(name)
+	if absent || err != nil {
+		return none, false, err
+	}
+	d, err := open(p)
+	if err != nil {
+		p.Close()
+		if errors.Is(err, errAbsent) {
+			return none, false, nil
+		}
+		return none, false, err
+	}
+	return d, true, nil
 }
 
 type pinLED struct{ p gpio.PinIO }
