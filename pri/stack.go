@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,7 +69,6 @@ type Stack struct {
 
 	trace  atomic.Pointer[func(string)]
 	linkUp atomic.Bool
-	status atomic.Pointer[[]ChannelStatus]
 	wbuf   []byte
 }
 
@@ -93,7 +91,6 @@ func New(cfg Config) *Stack {
 	s.restart = newTimer(s)
 	s.link = q921.NewLink(q921.Config{Network: cfg.Network, Clock: cfg.Clock, Post: s.post,
 		Send: s.sendFrame, Up: s.up, Down: s.down, Data: s.data, T203: cfg.T203})
-	s.publish()
 	return s
 }
 
@@ -162,7 +159,6 @@ func (s *Stack) loop() {
 		select {
 		case f := <-s.posts:
 			f()
-			s.publish()
 		case <-s.quit:
 			return
 		}
@@ -591,30 +587,25 @@ type ChannelStatus struct {
 	Call    string // who is talking
 }
 
-// Channels lists the span's B-channels in service with their calls.
+// Channels lists the span's B-channels in service (in the order of the
+// config) with their calls, read on the stack's loop; nil once the stack
+// has stopped.
 func (s *Stack) Channels() []ChannelStatus {
-	if p := s.status.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-func (s *Stack) publish() {
-	out := make([]ChannelStatus, 0, len(s.cfg.Channels))
-	for _, ch := range s.cfg.Channels {
-		st := ChannelStatus{Channel: ch, State: "idle"}
-		if c := s.chans[ch]; c != nil {
-			st.State = c.state.String()
-			dir := "in"
-			if !c.Incoming {
-				dir = "out"
+	var out []ChannelStatus
+	s.do(func() {
+		for _, ch := range s.cfg.Channels {
+			st := ChannelStatus{Channel: ch, State: "idle"}
+			if c := s.chans[ch]; c != nil {
+				dir := "in"
+				if !c.Incoming {
+					dir = "out"
+				}
+				st.State, st.Call = c.state.String(), fmt.Sprintf("%s %s -> %s", dir, c.Calling, c.Called)
 			}
-			st.Call = fmt.Sprintf("%s %s -> %s", dir, c.Calling, c.Called)
+			out = append(out, st)
 		}
-		out = append(out, st)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Channel < out[j].Channel })
-	s.status.Store(&out)
+	})
+	return out
 }
 
 // SetTrace turns the decoded Q.921/Q.931 trace on (f non-nil) or off.
