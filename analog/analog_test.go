@@ -3,8 +3,8 @@ package analog
 import (
 	"context"
 	"io"
+	"jinyin/internal/slottest"
 	"log/slog"
-	"math"
 	"testing"
 	"time"
 
@@ -45,49 +45,6 @@ func until(t *testing.T, clk *clock.Fake, limit time.Duration, what string, cond
 	}
 }
 
-// play sends pcm into a slot at the line's pace, then idle.
-func play(s *sim.Slot, pcm []int16) {
-	tick := time.NewTicker(20 * time.Millisecond) // the line's pace, without drift
-	defer tick.Stop()
-	for i := 0; i < len(pcm); i += hal.BlockSize {
-		b := make([]byte, hal.BlockSize)
-		blk := make([]int16, hal.BlockSize)
-		copy(blk, pcm[i:])
-		media.PCMA.Encode(b, blk)
-		s.WriteBlock(b)
-		<-tick.C
-	}
-}
-
-// record reads d of audio from a slot.
-func record(s *sim.Slot, d time.Duration) []int16 {
-	var out []int16
-	b := make([]byte, hal.BlockSize)
-	pcm := make([]int16, hal.BlockSize)
-	for i := 0; i < int(d/(20*time.Millisecond)); i++ {
-		s.ReadBlock(b)
-		media.PCMA.Decode(pcm, b)
-		out = append(out, pcm...)
-	}
-	return out
-}
-
-func level(pcm []int16) float64 {
-	var e float64
-	for _, v := range pcm {
-		e += float64(v) * float64(v)
-	}
-	return math.Sqrt(e / float64(len(pcm)+1))
-}
-
-func digits(t *testing.T, d string) []int16 {
-	pcm, err := tone.DTMF(d, 120, -8) // long enough to survive a late block under -race
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pcm
-}
-
 func newFXS(t *testing.T) (*FXS, *sim.FXSPort, *clock.Fake, chan string) {
 	return newFXSCID(t, CIDFSKV23)
 }
@@ -113,6 +70,17 @@ func newFXSCID(t *testing.T, cid string) (*FXS, *sim.FXSPort, *clock.Fake, chan 
 	return f, port, clk, dialled
 }
 
+// answer rings the phone for a call and lifts it.
+func answer(t *testing.T, f *FXS, port *sim.FXSPort, clk *clock.Fake) *Channel {
+	t.Helper()
+	got := make(chan *Channel, 1)
+	go func() { ch, _ := f.Ring(context.Background(), ""); got <- ch }()
+	until(t, clk, time.Second, "ringing", port.Ringing)
+	port.Lift()
+	until(t, clk, time.Second, "answer", func() bool { return len(got) == 1 })
+	return <-got
+}
+
 func TestFXSRingCadenceCallerIDAndAnswer(t *testing.T) {
 	f, port, clk, _ := newFXS(t)
 	got := make(chan *Channel, 1)
@@ -135,7 +103,7 @@ func TestFXSRingCadenceCallerIDAndAnswer(t *testing.T) {
 	// Between the rings, the phone gets the caller's number as V.23 FSK.
 	var cid []fsk.CallerID
 	d := fsk.NewDemodulator(fsk.V23, func(c fsk.CallerID) { cid = append(cid, c) })
-	d.Process(record(port.Phone(), 1200*time.Millisecond))
+	d.Process(slottest.Record(port.Phone(), 1200*time.Millisecond))
 	if len(cid) != 1 || cid[0].Number != "13800138000" || cid[0].Time != "11231030" {
 		t.Fatalf("caller ID the phone got: %+v", cid)
 	}
@@ -168,7 +136,7 @@ func TestFXSDTMFCallerID(t *testing.T) {
 	if port.Ringing() {
 		t.Fatal("rang before the caller ID")
 	}
-	det.Process(record(port.Phone(), 2500*time.Millisecond))
+	det.Process(slottest.Record(port.Phone(), 2500*time.Millisecond))
 	if string(got) != "A13800138000C" {
 		t.Errorf("the phone heard %q before ringing", got)
 	}
@@ -179,10 +147,10 @@ func TestFXSDialsOut(t *testing.T) {
 	f, port, clk, dialled := newFXS(t)
 	port.Lift()
 	until(t, clk, time.Second, "dial tone", func() bool { return f.State() == FXSDialling })
-	if l := level(record(port.Phone(), 200*time.Millisecond)); l < 1000 {
+	if l := slottest.Level(slottest.Record(port.Phone(), 200*time.Millisecond)); l < 1000 {
 		t.Fatalf("dial tone level %.0f", l)
 	}
-	play(port.Phone(), digits(t, "100"))
+	slottest.Play(port.Phone(), slottest.DTMF(t, "100"))
 	select {
 	case n := <-dialled:
 		if n != "100" {
@@ -203,23 +171,18 @@ func TestFXSUnknownNumberGetsBusy(t *testing.T) {
 	f, port, clk, _ := newFXS(t)
 	port.Lift()
 	until(t, clk, time.Second, "dial tone", func() bool { return f.State() == FXSDialling })
-	play(port.Phone(), digits(t, "9"))
+	slottest.Play(port.Phone(), slottest.DTMF(t, "9"))
 	until(t, clk, 2*time.Second, "busy", func() bool { return f.State() == FXSBusy })
 }
 
 func TestFXSHookFlashTransfer(t *testing.T) {
 	f, port, clk, _ := newFXS(t)
-	got := make(chan *Channel, 1)
-	go func() { ch, _ := f.Ring(context.Background(), ""); got <- ch }()
-	until(t, clk, time.Second, "ringing", port.Ringing)
-	port.Lift()
-	until(t, clk, time.Second, "answer", func() bool { return len(got) == 1 })
-	ch := <-got
+	ch := answer(t, f, port, clk)
 	port.Hang()
 	advance(clk, 300*time.Millisecond) // a flash, not a hang-up
 	port.Lift()
 	until(t, clk, time.Second, "flash", func() bool { return f.State() == FXSFlash })
-	play(port.Phone(), digits(t, "200"))
+	slottest.Play(port.Phone(), slottest.DTMF(t, "200"))
 	select {
 	case <-ch.Done():
 	case <-time.After(3 * time.Second):
@@ -234,12 +197,7 @@ func TestFXSHookFlashTransfer(t *testing.T) {
 
 func TestFXSFarEndHangsUp(t *testing.T) {
 	f, port, clk, _ := newFXS(t)
-	got := make(chan *Channel, 1)
-	go func() { ch, _ := f.Ring(context.Background(), ""); got <- ch }()
-	until(t, clk, time.Second, "ringing", port.Ringing)
-	port.Lift()
-	until(t, clk, time.Second, "answer", func() bool { return len(got) == 1 })
-	(<-got).Hangup()
+	answer(t, f, port, clk).Hangup()
 	until(t, clk, time.Second, "busy tone", func() bool { return f.State() == FXSBusy })
 	port.Hang()
 	advance(clk, FlashMax+50*time.Millisecond)
@@ -281,7 +239,7 @@ func TestFXOAnswersWithFSKCallerIDAndClearsOnReversal(t *testing.T) {
 		t.Fatal("answered on the first ring: the caller ID comes after it")
 	}
 	msg := fsk.CallerID{Time: "11231030", Number: "075512345678"}.Encode()
-	play(port.Exchange(), append(make([]int16, 1600), fsk.Modulate(fsk.V23, msg, -15)...))
+	slottest.Play(port.Exchange(), append(make([]int16, 1600), fsk.Modulate(fsk.V23, msg, -15)...))
 	advance(clk, time.Second)
 	port.SetRinging(true)
 	go advance(clk, 500*time.Millisecond)
@@ -303,7 +261,7 @@ func TestFXOAnswersWithFSKCallerIDAndClearsOnReversal(t *testing.T) {
 
 func TestFXODTMFCallerIDAndLoopDrop(t *testing.T) {
 	o, port, clk, calls := newFXO(t, CIDDTMF)
-	play(port.Exchange(), digits(t, "A13800138000C"))
+	slottest.Play(port.Exchange(), slottest.DTMF(t, "A13800138000C"))
 	time.Sleep(100 * time.Millisecond)
 	port.SetRinging(true)
 	go advance(clk, 300*time.Millisecond)
@@ -345,7 +303,7 @@ func TestFXOClearsOnBusyTone(t *testing.T) {
 	go advance(clk, 300*time.Millisecond)
 	waitCall(t, calls)
 	// Speech-like steady tone first: not busy.
-	play(port.Exchange(), tone.Sine(450, -10, 16000))
+	slottest.Play(port.Exchange(), tone.Sine(450, -10, 16000))
 	advance(clk, 50*time.Millisecond)
 	if o.State() != FXOAnswered {
 		t.Fatal("a steady 450 Hz tone cleared the call")
@@ -355,7 +313,7 @@ func TestFXOClearsOnBusyTone(t *testing.T) {
 	for i := 0; i < len(pcm); i += media.FrameSamples {
 		busy.Fill(pcm[i : i+media.FrameSamples])
 	}
-	go play(port.Exchange(), pcm)
+	go slottest.Play(port.Exchange(), pcm)
 	// The cadence plays in real time: poll while it does.
 	for deadline := time.Now().Add(5 * time.Second); o.State() != FXOIdle; advance(clk, Poll) {
 		if time.Now().After(deadline) {

@@ -2,7 +2,7 @@ package box_test
 
 import (
 	"context"
-	"math"
+	"jinyin/internal/slottest"
 	"testing"
 	"time"
 
@@ -14,44 +14,6 @@ import (
 	"jinyin/media/dtmf"
 	"jinyin/media/tone"
 )
-
-// slotLevel is the rms of d of audio read from a slot.
-func slotLevel(s *halsim.Slot, d time.Duration) float64 {
-	b := make([]byte, hal.BlockSize)
-	pcm := make([]int16, hal.BlockSize)
-	var e float64
-	n := int(d / (20 * time.Millisecond))
-	for range n {
-		s.ReadBlock(b)
-		media.PCMA.Decode(pcm, b)
-		for _, v := range pcm {
-			e += float64(v) * float64(v)
-		}
-	}
-	return math.Sqrt(e / float64(n*hal.BlockSize))
-}
-
-// playSlot sends pcm into a slot at the line's pace.
-func playSlot(s *halsim.Slot, pcm []int16) {
-	tick := time.NewTicker(20 * time.Millisecond) // the line's pace, without drift
-	defer tick.Stop()
-	for i := 0; i < len(pcm); i += hal.BlockSize {
-		b := make([]byte, hal.BlockSize)
-		blk := make([]int16, hal.BlockSize)
-		copy(blk, pcm[i:])
-		media.PCMA.Encode(b, blk)
-		s.WriteBlock(b)
-		<-tick.C
-	}
-}
-
-func dtmfAudio(t *testing.T, digits string) []int16 {
-	pcm, err := tone.DTMF(digits, 120, -8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pcm
-}
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -65,22 +27,8 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // The analog phone on FXS port 1 of the demo box takes a call and places
 // one; the exchange line on FXO port 2 brings one in and takes one out.
 func TestAnalogPorts(t *testing.T) {
-	extra := `
-[[extension]]
-number = "300"
-name = "out"
-kind = "ivr"
-flow = "out"
-
-[flow.out]
-start = "go"
-
-[flow.out.node.go]
-type = "transfer"
-target = "trunk:pstn/4008"
-`
 	dir := t.TempDir()
-	sipAddr, httpAddr, stop := startConfig(t, dir, []byte(string(config.Default())+extra))
+	sipAddr, httpAddr, stop := startConfig(t, dir, []byte(string(config.Default())+transferOut("pstn")))
 	phone := boardsim.OpenedPort(1).(*halsim.FXSPort)
 	line := boardsim.OpenedPort(2).(*halsim.FXOPort)
 
@@ -88,16 +36,16 @@ target = "trunk:pstn/4008"
 		phone.Lift()
 		defer phone.Hang()
 		time.Sleep(200 * time.Millisecond)
-		if l := slotLevel(phone.Phone(), 200*time.Millisecond); l < 1000 {
+		if l := slottest.Level(slottest.Record(phone.Phone(), 200*time.Millisecond)); l < 1000 {
 			t.Fatalf("dial tone level %.0f", l)
 		}
-		playSlot(phone.Phone(), dtmfAudio(t, "100"))
+		slottest.Play(phone.Phone(), slottest.DTMF(t, "100"))
 		time.Sleep(1500 * time.Millisecond)
-		if l := slotLevel(phone.Phone(), time.Second); l < 300 {
+		if l := slottest.Level(slottest.Record(phone.Phone(), time.Second)); l < 300 {
 			t.Errorf("the greeting on the phone: level %.0f", l)
 		}
 		before := visits(t, httpAddr, "main", "info")
-		playSlot(phone.Phone(), dtmfAudio(t, "1"))
+		slottest.Play(phone.Phone(), slottest.DTMF(t, "1"))
 		waitUntil(t, "the info node", func() bool { return visits(t, httpAddr, "main", "info") > before })
 	})
 	time.Sleep(time.Second) // the phone is back on hook
@@ -115,7 +63,7 @@ target = "trunk:pstn/4008"
 		defer phone.Hang()
 		done <- true
 		time.Sleep(300 * time.Millisecond)
-		if l := slotLevel(phone.Phone(), 500*time.Millisecond); l < 1000 {
+		if l := slottest.Level(slottest.Record(phone.Phone(), 500*time.Millisecond)); l < 1000 {
 			t.Errorf("the caller's audio on the phone: level %.0f", l)
 		}
 		done <- true
@@ -123,11 +71,11 @@ target = "trunk:pstn/4008"
 	time.Sleep(time.Second)
 
 	t.Run("an exchange call with DTMF caller ID reaches the IVR", func(t *testing.T) {
-		playSlot(line.Exchange(), dtmfAudio(t, "A13800138000C"))
+		slottest.Play(line.Exchange(), slottest.DTMF(t, "A13800138000C"))
 		before := visits(t, httpAddr, "main", "menu")
 		line.SetRinging(true)
 		waitUntil(t, "the line answered", line.Seized)
-		if l := slotLevel(line.Exchange(), time.Second); l < 300 {
+		if l := slottest.Level(slottest.Record(line.Exchange(), time.Second)); l < 300 {
 			t.Errorf("the greeting on the line: level %.0f", l)
 		}
 		waitUntil(t, "the main menu", func() bool { return visits(t, httpAddr, "main", "menu") > before })

@@ -27,6 +27,25 @@ func priConfig(t *testing.T, peer *libpritest.Peer, signalling, extra string) []
 	return []byte(out + "\n" + extra)
 }
 
+// transferOut is extension 300, an IVR whose only node transfers the
+// caller to 4008 through trunk (a SIP trunk, a span group or a line group).
+func transferOut(trunk string) string {
+	return `
+[[extension]]
+number = "300"
+name = "out"
+kind = "ivr"
+flow = "out"
+
+[flow.out]
+start = "go"
+
+[flow.out.node.go]
+type = "transfer"
+target = "trunk:` + trunk + `/4008"
+`
+}
+
 func heard(t *testing.T, peer *libpritest.Peer, ch int) float64 {
 	t.Helper()
 	peer.Send(fmt.Sprintf("heard %d", ch))
@@ -100,21 +119,7 @@ func TestPRICallReachesIVR(t *testing.T) {
 // second B-channel, and the two are bridged.
 func TestPRITransferOutThroughGroup(t *testing.T) {
 	peer := libpritest.Start(t, "cpe")
-	extra := `
-[[extension]]
-number = "300"
-name = "out"
-kind = "ivr"
-flow = "out"
-
-[flow.out]
-start = "go"
-
-[flow.out.node.go]
-type = "transfer"
-target = "trunk:pri/4008"
-`
-	startConfig(t, t.TempDir(), priConfig(t, peer, "pri-net", extra))
+	startConfig(t, t.TempDir(), priConfig(t, peer, "pri-net", transferOut("pri")))
 	peer.Expect("UP")
 	peer.Send("call 300 1")
 	peer.Expect("ANSWER ch=1")
