@@ -324,7 +324,7 @@ func (c *Call) release(v uint8) {
 // clear ends the call here: timers stop, the channel is free, the
 // application hears the hang-up.
 func (c *Call) clear(v uint8) {
-	if c.state == Null && c.cleared {
+	if c.state == Null { // cleared already (a new call is never in Null)
 		return
 	}
 	c.timer.Stop()
@@ -333,7 +333,6 @@ func (c *Call) clear(v uint8) {
 		c.cause = v
 	}
 	c.state = Null
-	c.cleared = true
 	c.Ended = c.s.clk.Now()
 	c.hungUp()
 	c.s.forget(c)

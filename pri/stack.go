@@ -747,7 +747,6 @@ type Call struct {
 	result     chan error
 	setup      q931.Message
 	setupAgain bool
-	cleared    bool
 
 	Incoming                 bool
 	Called, Calling          string

@@ -73,22 +73,24 @@ type Slot struct {
 	idle byte
 	out  func(block []byte)
 
-	mu         sync.Mutex
-	ring       [8][hal.BlockSize]byte
-	head, n    int
-	primed     bool // two blocks have arrived since the ring last ran dry
-	tick       *time.Ticker
-	closed     chan struct{}
-	once       sync.Once
-	maxBacklog int
+	mu      sync.Mutex
+	ring    [8][hal.BlockSize]byte
+	head, n int
+	primed  bool // two blocks have arrived since the ring last ran dry
+	tick    *time.Ticker
+	closed  chan struct{}
+	once    sync.Once
 }
 
 var _ hal.Timeslot = (*Slot)(nil)
 
+// backlog is the most blocks a slot keeps: 80 ms of a fast far end.
+const backlog = 4
+
 // NewSlot returns a timeslot whose written blocks go to out and whose
 // silence is idle (0xD5 A-law, 0xFF µ-law).
 func NewSlot(idle byte, out func(block []byte)) *Slot {
-	return &Slot{idle: idle, out: out, closed: make(chan struct{}), maxBacklog: 4}
+	return &Slot{idle: idle, out: out, closed: make(chan struct{})}
 }
 
 // SlotPair returns the two ends of a simulated timeslot.
@@ -102,7 +104,7 @@ func SlotPair(idle byte) (a, b *Slot) {
 func (s *Slot) Deliver(p []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.n == s.maxBacklog {
+	if s.n == backlog {
 		s.head = (s.head + 1) % len(s.ring)
 		s.n--
 	}

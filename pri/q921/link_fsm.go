@@ -73,7 +73,6 @@ type Link struct {
 	rc         int      // retransmission count
 	peerBusy   bool     // RNR received
 	rejected   bool     // reject exception: REJ sent, waiting for the frame
-	up         bool     // Up reported and not Down since
 	t200, t203 *fsmtimer.Timer
 	notes      []func()
 	inNotes    bool
@@ -330,8 +329,7 @@ func (l *Link) startT203() { l.t203.Start(l.cfg.T203, l.t203Expired) }
 // establish sends SABME and waits for UA; a link that was up reports
 // Down. Frames not acknowledged are lost with the link; queued ones wait.
 func (l *Link) establish() {
-	if l.up {
-		l.up = false
+	if l.Up() {
 		l.note(l.cfg.Down)
 	}
 	l.state = AwaitingEstablishment
@@ -352,7 +350,6 @@ func (l *Link) established() {
 	l.peerBusy, l.rejected = false, false
 	l.t200.Stop()
 	l.startT203()
-	l.up = true
 	l.note(l.cfg.Up)
 	l.pump()
 }
