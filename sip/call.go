@@ -79,9 +79,14 @@ type Call struct {
 	dlg    dialog
 	sess   *rtp.Session
 	local  sdp.Local
-	choice sdp.Choice
 	events chan media.Event
 	trunk  *Trunk // the trunk it came in on, if any
+	// Offer/answer state, under mu: what was agreed, the o= line of what
+	// the box sends, and the 2xx waiting for its ACK (with the answer to
+	// the box's offer, when the INVITE had none).
+	choice  sdp.Choice
+	origin  sdp.Origin
+	ackWait *ackWait
 	// answered is set once the call is up (200 sent or received). Until
 	// then only the goroutine handling the INVITE touches the dialog, and
 	// Hangup only ends the media: that goroutine sends the final answer.
@@ -235,14 +240,16 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 422, "Session Interval Too Small", gosip.NewHeader("Min-SE", strconv.Itoa(minSE)))
 		return
 	}
-	if len(req.Body()) == 0 {
-		s.respond(tx, req, 488, "Not Acceptable Here (an SDP offer in the INVITE is required)")
-		return
-	}
-	offer, err := sdp.Parse(req.Body())
-	if err != nil {
-		s.respond(tx, req, 400, "Bad Request ("+firstLine(err.Error())+")")
-		return
+	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): the
+	// box makes the offer in its 200 and the caller answers in the ACK.
+	delayed := len(req.Body()) == 0
+	var offer *sdp.Session
+	if !delayed {
+		var err error
+		if offer, err = sdp.Parse(req.Body()); err != nil {
+			s.respond(tx, req, 400, "Bad Request ("+firstLine(err.Error())+")")
+			return
+		}
 	}
 	from := ""
 	if f := req.From(); f != nil {
@@ -278,6 +285,19 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	if route.Auth && !s.authenticated(req, tx, from) {
 		return
 	}
+	if route.Early && delayed {
+		// Early media needs SDP in the 183, which without an offer from
+		// the caller would be the box's offer in an unreliable
+		// provisional response (RFC 3261 §13.2.1 allows offers only in
+		// reliable ones, RFC 3262, which the box does not do): the
+		// announcement is left out and the call refused at once.
+		status := route.Status
+		if status == 0 {
+			status = 480
+		}
+		s.respond(tx, req, status, statusReason(status))
+		return
+	}
 	sess, err := s.ports.Open()
 	if err != nil {
 		s.log.Error("sip: no RTP port for a call", "err", err)
@@ -285,11 +305,19 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
-	answer, choice, err := sdp.Answer(offer, local)
-	if err != nil {
-		sess.Close()
-		s.respond(tx, req, 488, "Not Acceptable Here (no common codec: the box speaks PCMA and PCMU)")
-		return
+	origin := sdp.Origin{ID: local.Session, Version: local.Session}
+	var body []byte
+	var choice sdp.Choice
+	if delayed {
+		body = origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
+	} else {
+		answer, ch, err := sdp.Answer(offer, local)
+		if err != nil {
+			sess.Close()
+			s.respond(tx, req, 488, "Not Acceptable Here (no common codec: the box speaks PCMA and PCMU)")
+			return
+		}
+		body, choice = origin.Marshal(answer), ch
 	}
 	dlg, err := s.dialogs.ReadInvite(req, tx)
 	if err != nil {
@@ -297,18 +325,24 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
 		return
 	}
-	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64), trunk: trunk}
+	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: trunk}
 	c.rec = CallRecord{ID: c.id, Direction: "in", From: from, To: req.Recipient.User, Start: s.clock.Now()}
 	if trunk != nil {
 		c.rec.Trunk = trunk.cfg.Name
 	}
 	admitted = true
 	s.calls.Store(c.id, c)
-	sess.Start(params(choice), c.deliver)
+	if delayed {
+		// Nothing is sent until the ACK's answer says where and how
+		// (RFC 3264 §5.1: the offerer only has to be ready to receive).
+		sess.Start(rtp.Params{Codec: media.PCMA, CodecPT: 8}, c.deliver)
+	} else {
+		sess.Start(params(choice), c.deliver)
+	}
 	s.pacer.Add(sess)
 
 	if route.Early {
-		s.earlyMedia(c, dlg, tx, answer.Marshal(), route)
+		s.earlyMedia(c, dlg, tx, body, route)
 		return
 	}
 	if d := time.Duration(s.cfg.AnswerDelayMs) * time.Millisecond; d > 0 {
@@ -332,7 +366,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		hdrs = append(hdrs, gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)), gosip.NewHeader("Require", "timer"))
 		c.armSessionTimer(se)
 	}
-	res := gosip.NewSDPResponseFromRequest(dlg.InviteRequest, answer.Marshal())
+	res := gosip.NewSDPResponseFromRequest(dlg.InviteRequest, body)
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}
@@ -340,10 +374,36 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		dlg.Respond(480, "Temporarily Unavailable", nil)
 		return
 	}
-	if err := dlg.WriteResponse(res); err != nil {
+	w := newAckWait(req, delayed, true)
+	c.mu.Lock()
+	c.ackWait = w
+	c.mu.Unlock()
+	// sipgo resends the 200 until the ACK (onAck, which takes the answer
+	// first) or 64·T1.
+	err = dlg.WriteResponse(res)
+	c.mu.Lock()
+	c.ackWait = nil
+	acked, answerErr := w.acked, w.err
+	c.mu.Unlock()
+	if err != nil {
 		// CANCEL before the answer (sipgo has sent 487), or no ACK.
 		s.log.Info("sip: call not established", "call", c.id, "err", err)
 		c.end(true)
+		return
+	}
+	if delayed && (!acked || answerErr != nil) {
+		// No answer to the box's offer: the call has no media. A 488
+		// cannot answer an ACK; the call is ended with BYE (RFC 3261
+		// §13.3.1.4 for the missing ACK; RFC 3264 §5.1 gives no other
+		// way out of an offer that was not answered).
+		if answerErr == nil {
+			answerErr = errors.New("no ACK")
+		}
+		s.log.Warn("sip: no acceptable answer to the box's offer in the ACK; hanging up", "call", c.id, "err", answerErr)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		dlg.Bye(ctx)
+		cancel()
+		c.end(false)
 		return
 	}
 	c.mu.Lock()
@@ -444,6 +504,140 @@ func params(ch sdp.Choice) rtp.Params {
 	return p
 }
 
+// eventPT is the telephone-event payload type the box offers.
+const eventPT = 101
+
+// ackWait is a 2xx to an INVITE waiting for its ACK (RFC 3261
+// §13.3.1.4). When the INVITE had no SDP, the 2xx carried the box's offer
+// and the ACK must carry the answer (RFC 3261 §13.2.1).
+type ackWait struct {
+	cseq    uint32
+	offer   bool
+	initial bool          // the call's first INVITE, whose goroutine waits for the outcome
+	acked   bool          // the ACK has come
+	done    chan struct{} // closed then
+	err     error         // what was wrong with the answer in it
+	retx    clock.Timer   // the next retransmission of a re-INVITE's 2xx
+}
+
+func newAckWait(req *gosip.Request, offer, initial bool) *ackWait {
+	return &ackWait{cseq: req.CSeq().SeqNo, offer: offer, initial: initial, done: make(chan struct{})}
+}
+
+// settled (under mu) marks w acknowledged and stops its retransmission.
+func (w *ackWait) settled() {
+	w.acked = true
+	close(w.done)
+	if w.retx != nil {
+		w.retx.Stop()
+	}
+}
+
+// offerAnswered reports whether the box's last offer has its answer (or there
+// is none outstanding), waiting up to T1 for an ACK on its way: sipgo
+// hands requests to their handlers concurrently, so a re-INVITE sent just
+// after an ACK may be seen first. A 2xx that carried an answer needs its
+// ACK for nothing more than to stop its retransmission: a new INVITE in
+// the dialog stops it too.
+func (c *Call) offerAnswered() bool {
+	c.mu.Lock()
+	w := c.ackWait
+	switch {
+	case w == nil || w.acked:
+		c.mu.Unlock()
+		return true
+	case !w.offer:
+		w.settled()
+		c.mu.Unlock()
+		return true
+	}
+	c.mu.Unlock()
+	timeout := make(chan struct{})
+	t := c.srv.clock.AfterFunc(gosip.T1, func() { close(timeout) })
+	defer t.Stop()
+	select {
+	case <-w.done:
+		return true
+	case <-timeout:
+		return false
+	}
+}
+
+// ack takes the ACK of the call's 2xx waiting for one, and the answer in
+// it when the 2xx carried the box's offer: applied to the media, or the
+// call is ended with BYE when it is missing or unacceptable (the first
+// INVITE's goroutine does that for the first 2xx). An ACK resent for a
+// resent 2xx, or for a 2xx already acknowledged, changes nothing.
+func (c *Call) ack(req *gosip.Request) {
+	c.mu.Lock()
+	w := c.ackWait
+	if w == nil || w.acked || req.CSeq() == nil || req.CSeq().SeqNo != w.cseq {
+		c.mu.Unlock()
+		return
+	}
+	w.settled()
+	var ch sdp.Choice
+	if w.offer {
+		if ch, w.err = c.answerIn(req.Body()); w.err == nil {
+			c.choice = ch
+		}
+	}
+	c.mu.Unlock()
+	switch {
+	case !w.offer:
+	case w.err == nil:
+		c.sess.Update(params(ch))
+	case !w.initial:
+		c.srv.log.Warn("sip: no acceptable answer to the box's offer in the ACK of a re-INVITE; hanging up", "call", c.id, "err", w.err)
+		go c.Hangup()
+	}
+}
+
+// answerIn reads the answer to the box's offer from an ACK's body. Called
+// with mu held.
+func (c *Call) answerIn(body []byte) (sdp.Choice, error) {
+	if len(body) == 0 {
+		return sdp.Choice{}, errors.New("sip: the ACK has no SDP")
+	}
+	ans, err := sdp.Parse(body)
+	if err != nil {
+		return sdp.Choice{}, err
+	}
+	return sdp.Accepted(ans, c.local)
+}
+
+// resend retransmits a re-INVITE's 2xx until its ACK comes, at T1 and
+// doubling up to T2, for 64·T1 (RFC 3261 §13.3.1.4; sipgo does this only
+// for a dialog's first 2xx). A 2xx with the box's offer that is never
+// acknowledged leaves the offer unanswered: the call is ended with BYE.
+func (c *Call) resend(tx gosip.ServerTransaction, res *gosip.Response, w *ackWait, wait, waited time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w.acked || c.ended {
+		return
+	}
+	w.retx = c.srv.clock.AfterFunc(wait, func() {
+		c.mu.Lock()
+		done := w.acked || c.ended
+		giveUp := !done && waited+wait >= 64*gosip.T1
+		if giveUp && c.ackWait == w {
+			c.ackWait = nil
+		}
+		c.mu.Unlock()
+		switch {
+		case done:
+		case giveUp:
+			if w.offer {
+				c.srv.log.Warn("sip: no ACK for the 200 with the box's offer to a re-INVITE; hanging up", "call", c.id)
+				c.Hangup()
+			}
+		default:
+			tx.Respond(res)
+			c.resend(tx, res, w, min(2*wait, gosip.T2), waited+wait)
+		}
+	})
+}
+
 // onReInvite handles a re-INVITE (hold, resume, session refresh) within
 // a call the box answered.
 func (s *Server) onReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
@@ -452,7 +646,14 @@ func (s *Server) onReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	body, code, reason := c.renegotiate(req)
+	if !c.offerAnswered() {
+		// The box's offer in the last 2xx is still waiting for the ACK
+		// with its answer: RFC 3261 §14.2's 500, with a Retry-After of up
+		// to 10 s, for an INVITE that overlaps an unfinished one.
+		s.respond(tx, req, 500, "Server Internal Error (the last INVITE is not acknowledged yet)", gosip.NewHeader("Retry-After", strconv.Itoa(rand.IntN(11))))
+		return
+	}
+	body, offered, code, reason := c.renegotiate(req)
 	if code != 200 {
 		s.respond(tx, req, code, reason)
 		return
@@ -464,9 +665,14 @@ func (s *Server) onReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		res.AppendHeader(gosip.NewHeader("Require", "timer"))
 		c.armSessionTimer(se)
 	}
+	w := newAckWait(req, offered, false)
+	c.mu.Lock()
+	c.ackWait = w
+	c.mu.Unlock()
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sip: respond to re-INVITE", "err", err)
 	}
+	c.resend(tx, res, w, gosip.T1, 0)
 }
 
 // onUpdate handles UPDATE (RFC 3311): a session refresh, with or without
@@ -479,7 +685,7 @@ func (s *Server) onUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	var res *gosip.Response
 	if len(req.Body()) > 0 {
-		body, code, reason := c.renegotiate(req)
+		body, _, code, reason := c.renegotiate(req)
 		if code != 200 {
 			s.respond(tx, req, code, reason)
 			return
@@ -498,27 +704,32 @@ func (s *Server) onUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
 
 // renegotiate answers a new offer on an established call: hold
 // (sendonly/inactive from the far end stops the box sending), resume, or
-// a new address.
-func (c *Call) renegotiate(req *gosip.Request) (body []byte, code int, reason string) {
+// a new address. A request without SDP gets the box's offer (offered),
+// whose answer comes in the ACK. Each description's o= line follows RFC
+// 3264 §8 (c.origin).
+func (c *Call) renegotiate(req *gosip.Request) (body []byte, offered bool, code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(req.Body()) == 0 {
-		// A refresh without SDP: answer with the current session.
-		local := c.local
-		local.Session++
-		off := sdp.Offer(local, c.choice.Event.PT, c.choice.Direction)
-		return off.Marshal(), 200, "OK"
+		// The payload type numbers stay those of the session (RFC 3264
+		// §8.3.2).
+		pt := c.choice.Event.PT
+		if c.choice.Event.Name == "" {
+			pt = eventPT
+		}
+		return c.origin.Marshal(sdp.Reoffer(c.origin.Last(), c.local, pt)), true, 200, "OK"
 	}
 	offer, err := sdp.Parse(req.Body())
 	if err != nil {
-		return nil, 400, "Bad Request (" + firstLine(err.Error()) + ")"
+		return nil, false, 400, "Bad Request (" + firstLine(err.Error()) + ")"
 	}
-	c.local.Session++
 	answer, choice, err := sdp.Answer(offer, c.local)
 	if err != nil {
-		return nil, 488, "Not Acceptable Here"
+		return nil, false, 488, "Not Acceptable Here"
 	}
 	c.choice = choice
 	c.sess.Update(params(choice))
-	return answer.Marshal(), 200, "OK"
+	return c.origin.Marshal(answer), false, 200, "OK"
 }
 
 func (s *Server) matchCall(req *gosip.Request) (*Call, bool) {
@@ -534,6 +745,9 @@ func (s *Server) matchCall(req *gosip.Request) (*Call, bool) {
 }
 
 func (s *Server) onAck(req *gosip.Request, tx gosip.ServerTransaction) {
+	if c, ok := s.matchCall(req); ok {
+		c.ack(req) // before ReadAck, which lets the first INVITE's goroutine go on
+	}
 	s.dialogs.ReadAck(req, tx) // an ACK for a re-INVITE matches no wait; ignore
 }
 
@@ -604,10 +818,11 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk 
 		return nil, err
 	}
 	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
-	offer := sdp.Offer(local, 101, sdp.SendRecv)
+	origin := sdp.Origin{ID: local.Session, Version: local.Session}
+	offer := origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
 	from := &gosip.FromHeader{DisplayName: fromUser, Address: gosip.Uri{Scheme: "sip", User: fromUser, Host: s.mediaAddr.String()}}
 	from.Params.Add("tag", gosip.GenerateTagN(16))
-	dlg, err := s.clientDialogs.Invite(ctx, to, offer.Marshal(), gosip.NewHeader("Content-Type", "application/sdp"), from, &s.contact)
+	dlg, err := s.clientDialogs.Invite(ctx, to, offer, gosip.NewHeader("Content-Type", "application/sdp"), from, &s.contact)
 	if err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
@@ -636,7 +851,7 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk 
 		sess.Close()
 		return nil, fmt.Errorf("sip: dial %s: ACK: %w", to.String(), err)
 	}
-	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, events: make(chan media.Event, 64), trunk: trunk}
+	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: trunk}
 	now := s.clock.Now()
 	c.rec = CallRecord{ID: c.id, Direction: "out", From: fromUser, To: to.User, Start: now, Answer: now}
 	if trunk != nil {

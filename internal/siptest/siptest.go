@@ -1,8 +1,9 @@
 // Package siptest places calls for tests and benchmarks: a plain SIP
 // caller on sipgo with an RTP socket of its own, offering PCMA and
-// telephone-event. With StartMedia it sends 20 ms frames like a phone,
-// DTMF as RFC 4733 events or as tones in the audio, and keeps what it
-// hears.
+// telephone-event (or, with InviteWithoutSDP, leaving the offer to the
+// box and answering in the ACK). With StartMedia it sends 20 ms frames
+// like a phone, DTMF as RFC 4733 events or as tones in the audio, and
+// keeps what it hears.
 package siptest
 
 import (
@@ -50,6 +51,17 @@ func Invite(ctx context.Context, addr, ext string) (*Call, error) {
 
 // InviteFrom is Invite with the caller's user part in From.
 func InviteFrom(ctx context.Context, addr, ext, from string) (*Call, error) {
+	return invite(ctx, addr, ext, from, true)
+}
+
+// InviteWithoutSDP sends an INVITE with no body (a delayed offer, RFC
+// 3261 §13.2.1): the box's 200 carries its offer, to be answered in the
+// ACK with AnsweredWith.
+func InviteWithoutSDP(ctx context.Context, addr, ext string) (*Call, error) {
+	return invite(ctx, addr, ext, "caller", false)
+}
+
+func invite(ctx context.Context, addr, ext, from string, withOffer bool) (*Call, error) {
 	rtpConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		return nil, err
@@ -77,8 +89,6 @@ func InviteFrom(ctx context.Context, addr, ext, from string) (*Call, error) {
 			tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		}
 	})
-	offer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n",
-		rtpConn.LocalAddr().(*net.UDPAddr).Port)
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		c.Close()
@@ -87,7 +97,12 @@ func InviteFrom(ctx context.Context, addr, ext, from string) (*Call, error) {
 	p, _ := strconv.Atoi(port)
 	fromHdr := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "127.0.0.1"}}
 	fromHdr.Params.Add("tag", sip.GenerateTagN(16))
-	c.Dialog, err = dc.Invite(ctx, sip.Uri{Scheme: "sip", User: ext, Host: host, Port: p}, []byte(offer), sip.NewHeader("Content-Type", "application/sdp"), fromHdr)
+	to := sip.Uri{Scheme: "sip", User: ext, Host: host, Port: p}
+	if withOffer {
+		c.Dialog, err = dc.Invite(ctx, to, c.SDP(), sip.NewHeader("Content-Type", "application/sdp"), fromHdr)
+	} else {
+		c.Dialog, err = dc.Invite(ctx, to, nil, fromHdr)
+	}
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("invite: %w", err)
@@ -101,6 +116,55 @@ func (c *Call) Answered(ctx context.Context) error {
 		return fmt.Errorf("answer: %w", err)
 	}
 	return c.Dialog.Ack(ctx)
+}
+
+// SDP describes the caller's side: PCMA and telephone-event 101 on its
+// RTP socket. It is the offer in Invite's INVITE and an answer to the
+// box's offer that accepts PCMA.
+func (c *Call) SDP() []byte {
+	return fmt.Appendf(nil, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n",
+		c.RTP.LocalAddr().(*net.UDPAddr).Port)
+}
+
+// AnsweredWith waits for the answer to an INVITE without SDP and
+// acknowledges it with body, the answer to the box's offer in the 200
+// (nil: an ACK without one).
+func (c *Call) AnsweredWith(ctx context.Context, body []byte) error {
+	if err := c.Dialog.WaitAnswer(ctx, sipgo.AnswerOptions{Username: c.Username, Password: c.Password}); err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	return c.Ack(ctx, body)
+}
+
+// Ack sends the ACK of the dialog's last INVITE (the first one, or the
+// last Reinvite) with body, if any, as its SDP.
+func (c *Call) Ack(ctx context.Context, body []byte) error {
+	target := c.Dialog.InviteRequest.Recipient
+	if ct := c.Dialog.InviteResponse.Contact(); ct != nil {
+		target = ct.Address
+	}
+	ack := sip.NewRequest(sip.ACK, target)
+	if len(body) > 0 {
+		ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		ack.SetBody(body)
+	}
+	return c.Dialog.WriteAck(ctx, ack)
+}
+
+// Reinvite sends a re-INVITE with body as its SDP (nil: none, asking the
+// box for an offer) and returns the final response, unacknowledged: a
+// 2xx needs Ack.
+func (c *Call) Reinvite(ctx context.Context, body []byte) (*sip.Response, error) {
+	target := c.Dialog.InviteRequest.Recipient
+	if ct := c.Dialog.InviteResponse.Contact(); ct != nil {
+		target = ct.Address
+	}
+	req := sip.NewRequest(sip.INVITE, target)
+	if len(body) > 0 {
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(body)
+	}
+	return c.Dialog.Do(ctx, req)
 }
 
 // Close releases the socket and the user agent (it does not hang up).

@@ -107,6 +107,33 @@ func Offer(local Local, eventPT uint8, dir Direction) *Session {
 	return s
 }
 
+// Reoffer builds the box's offer in a session where it last sent last
+// (nil: none), as RFC 3261 §14.2 asks of the offer in a 200 to an
+// SDP-less re-INVITE: "as if the UAS were making a brand new call" (every
+// codec of local, telephone-event at eventPT, sendrecv), within RFC 3264
+// §8's rules for a later offer: the same m= lines in the same order, the
+// audio stream on the same port, a stream refused before still refused
+// (port 0).
+func Reoffer(last *Session, local Local, eventPT uint8) *Session {
+	fresh := Offer(local, eventPT, SendRecv)
+	if last == nil {
+		return fresh
+	}
+	s := local.session()
+	audio := false
+	for _, m := range last.Media {
+		if !audio && m.Type == "audio" && m.Port != 0 {
+			audio = true
+			m = fresh.Media[0]
+		}
+		s.Media = append(s.Media, m)
+	}
+	if !audio {
+		return fresh
+	}
+	return s
+}
+
 func (l Local) session() *Session {
 	fam := "IP4"
 	if l.Addr.Is6() {

@@ -104,3 +104,64 @@ func FuzzParse(f *testing.F) {
 		Answer(s, local)
 	})
 }
+
+// TestOriginVersions: RFC 3264 §8's rules for the o= line of the
+// descriptions the box sends in one session.
+func TestOriginVersions(t *testing.T) {
+	o := Origin{ID: 7, Version: 7}
+	offer := func(port int, dir Direction) *Session {
+		l := local
+		l.Port = port
+		return Offer(l, 101, dir)
+	}
+	for i, step := range []struct {
+		name    string
+		s       *Session
+		version uint64
+	}{
+		{"the first description keeps the starting version", offer(10000, SendRecv), 7},
+		{"the same description again (a refresh) keeps it", offer(10000, SendRecv), 7},
+		{"a change of direction is a new version", offer(10000, SendOnly), 8},
+		{"a new port is a new version", offer(10002, SendOnly), 9},
+		{"repeated unchanged: the same version", offer(10002, SendOnly), 9},
+	} {
+		got, err := Parse(o.Marshal(step.s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SessionID != 7 || got.SessionVer != step.version {
+			t.Errorf("step %d (%s): o= id %d version %d, want 7 %d", i, step.name, got.SessionID, got.SessionVer, step.version)
+		}
+	}
+}
+
+// TestReoffer: the box's offer later in a session keeps the m= lines it
+// sent before (RFC 3264 §8), offering every codec again on the audio one.
+func TestReoffer(t *testing.T) {
+	off, err := Parse([]byte("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=audio 4000 RTP/AVP 8\r\na=sendonly\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, _, err := Answer(off, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, err := Parse(Reoffer(ans, local, 101).Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(re.Media) != 2 || re.Media[0].Type != "video" || re.Media[0].Port != 0 {
+		t.Fatalf("m= lines %+v: want the refused video first, still refused", re.Media)
+	}
+	a := re.Media[1]
+	var names []string
+	for _, f := range a.Formats {
+		names = append(names, f.Name)
+	}
+	if a.Port != local.Port || a.Direction != SendRecv || strings.Join(names, " ") != "PCMA PCMU telephone-event" {
+		t.Errorf("audio offered as %+v (formats %v), want port %d, sendrecv, PCMA PCMU telephone-event", a, names, local.Port)
+	}
+	if got := Reoffer(nil, local, 101); len(got.Media) != 1 || got.Media[0].Port != local.Port {
+		t.Errorf("with nothing sent before: %+v", got.Media)
+	}
+}
