@@ -101,7 +101,10 @@ var _ media.Channel = (*Call)(nil)
 
 func (c *Call) ID() string { return c.id }
 
-// SendDigit sends a DTMF digit to the far end as RFC 4733 events.
+// SendDigit sends a DTMF digit to the far end: as RFC 4733 events when
+// the far end agreed telephone-event, else in-band, as the digit's tone
+// pair in place of the call's audio (rtp.Session.SendDigit). It fails
+// only for a character that is not a DTMF digit.
 func (c *Call) SendDigit(d byte) error { return c.sess.SendDigit(d) }
 
 // Listen is the far end's audio, for a bridge or a recording.

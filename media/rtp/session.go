@@ -78,10 +78,11 @@ type Session struct {
 	src    media.Source
 	onEvt  func(media.Event)
 
-	digits []byte      // queued to send as RFC 4733 events, under mu
-	evSend EventSender // the event being sent, pacer goroutine only
+	digits []byte      // queued to send, under mu
+	evSend EventSender // the RFC 4733 event being sent, pacer goroutine only
 	evTS   uint32      // its timestamp
 	evOn   bool
+	tones  inband // the in-band digit being sent, pacer goroutine only
 
 	// Send state, used by the pacer goroutine only.
 	ssrc     uint32
@@ -196,19 +197,52 @@ func (s *Session) Tick() bool {
 	return true
 }
 
-// SendDigit queues a DTMF digit to send as RFC 4733 events (100 ms, then
-// three end packets). It needs a telephone-event payload type agreed.
+// SendDigit queues a DTMF digit (0-9, *, #, A-D) to send to the peer.
+// With a telephone-event payload type agreed it goes as RFC 4733 events
+// (100 ms, then three end packets); without, in-band: its Q.23 tone pair
+// (-10 and -8 dBm0) replaces the audio being played for 100 ms, followed
+// by 80 ms of silence (see inband.go for where each figure comes from).
+// Digits go one after the other, while the session may send (not on hold).
 func (s *Session) SendDigit(d byte) error {
 	if _, err := Code(d); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.params.EventPT == 0 {
-		return fmt.Errorf("rtp: no telephone-event agreed with the peer")
-	}
 	s.digits = append(s.digits, d)
 	return nil
+}
+
+// nextDigit takes the first queued digit, or reports false. The queue
+// keeps its array (no allocation once it has grown to the longest burst).
+func (s *Session) nextDigit() (byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.digits) == 0 {
+		return 0, false
+	}
+	d := s.digits[0]
+	s.digits = s.digits[:copy(s.digits, s.digits[1:])]
+	return d, true
+}
+
+// inbandFrame puts this tick's part of an in-band digit into pcm in
+// place of the audio, starting the next queued digit when none is under
+// way and no telephone-event is agreed. It reports whether it did.
+func (s *Session) inbandFrame(p Params, pcm []int16) bool {
+	if !s.tones.busy() {
+		if p.EventPT != 0 {
+			return false
+		}
+		s.evOn = false // an event cut short by a re-INVITE that dropped telephone-event
+		d, ok := s.nextDigit()
+		if !ok {
+			return false
+		}
+		s.tones.start(d)
+	}
+	s.tones.fill(pcm)
+	return true
 }
 
 // sendEvent sends this tick's telephone-event packet instead of audio,
@@ -216,14 +250,10 @@ func (s *Session) SendDigit(d byte) error {
 // whether it sent one.
 func (s *Session) sendEvent(p Params, remote netip.AddrPort) bool {
 	if !s.evOn {
-		s.mu.Lock()
-		if len(s.digits) == 0 {
-			s.mu.Unlock()
+		d, ok := s.nextDigit()
+		if !ok {
 			return false
 		}
-		d := s.digits[0]
-		s.digits = s.digits[1:]
-		s.mu.Unlock()
 		code, _ := Code(d)
 		s.evSend.Start(code, 800, media.FrameSamples)
 		s.evTS, s.evOn = s.ts, true
@@ -264,6 +294,11 @@ func (s *Session) send() {
 		clear(s.pcm[n:])
 		p.Codec.Encode(payload, s.pcm[:])
 	}
+	if p.Send && s.inbandFrame(p, s.pcm[:]) {
+		// An in-band digit: its frame replaces the source's (which plays
+		// on underneath, unheard, so that its timing is kept).
+		p.Codec.Encode(payload, s.pcm[:])
+	}
 	ended := src != nil && n < len(payload)
 	if ended {
 		s.mu.Lock()
@@ -272,7 +307,7 @@ func (s *Session) send() {
 		}
 		s.mu.Unlock()
 	}
-	if p.Send && p.EventPT != 0 && s.sendEvent(p, remote) {
+	if p.Send && p.EventPT != 0 && !s.tones.busy() && s.sendEvent(p, remote) {
 		// this tick carried a telephone event in place of audio
 	} else if p.Send && remote.IsValid() {
 		Header{PayloadType: p.CodecPT, Seq: s.seq, Timestamp: s.ts, SSRC: s.ssrc}.Put(s.pkt[:])

@@ -105,3 +105,24 @@ func DTMF(digits string, onMs int, levelDBm0 float64) ([]int16, error) {
 	Mix(out, acc)
 	return out, nil
 }
+
+// Pair is one DTMF digit's two oscillators, its row (low group) and
+// column (high group) frequency (Q.23), each at its own level: a block
+// generator for a digit of any length, sent frame by frame.
+type Pair struct{ row, col Osc }
+
+// NewPair returns the tone pair of digit with the low group at rowDBm0
+// and the high group at colDBm0, both starting at phase 0.
+func NewPair(digit byte, rowDBm0, colDBm0 float64) (Pair, error) {
+	r, c, err := DTMFFreqs(digit)
+	if err != nil {
+		return Pair{}, err
+	}
+	return Pair{row: NewOsc(r, rowDBm0), col: NewOsc(c, colDBm0)}, nil
+}
+
+// Add adds the pair's next len(acc) samples to acc.
+func (p *Pair) Add(acc []float64) {
+	p.row.Add(acc)
+	p.col.Add(acc)
+}

@@ -124,3 +124,28 @@ func TestDTMFDigits(t *testing.T) {
 		t.Error("x is not a DTMF digit")
 	}
 }
+
+// TestPairLevels: each tone of a Pair has its own level, and a digit sent
+// in frames is the same signal as in one block.
+func TestPairLevels(t *testing.T) {
+	p, err := NewPair('5', -10, -8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := make([]float64, 800)
+	for i := 0; i < len(acc); i += 160 {
+		p.Add(acc[i : i+160])
+	}
+	ro, co := NewOsc(770, -10), NewOsc(1336, -8)
+	want := make([]float64, 800)
+	ro.Add(want)
+	co.Add(want)
+	for i := range acc {
+		if math.Abs(acc[i]-want[i]) > 1e-6 {
+			t.Fatalf("sample %d: %v, want %v", i, acc[i], want[i])
+		}
+	}
+	if _, err := NewPair('x', -10, -8); err == nil {
+		t.Error("x made a tone pair")
+	}
+}
