@@ -1,10 +1,13 @@
 // Package rtp is the box's RTP media plumbing (RFC 3550): the packet
-// header, RFC 4733 telephone events (receiver and sender), receive
-// statistics with loss and interarrival jitter, an adaptive jitter buffer,
-// and RTCP sender and receiver reports.
+// header, RFC 4733 telephone events (receiver and sender), in-band DTMF
+// sent to a peer that agreed no telephone-event, receive statistics with
+// loss and interarrival jitter, an adaptive jitter buffer, and RTCP
+// sender and receiver reports.
 //
-// Layer: media; imports only the standard library. Everything on the
-// per-packet path works on caller-owned buffers and allocates nothing.
+// Layer: media; imports the standard library and the box's own media
+// packages (G.711, the DTMF receiver, the tone generator), never
+// signalling. Everything on the per-packet path works on caller-owned
+// buffers and allocates nothing.
 package rtp
 
 import (
