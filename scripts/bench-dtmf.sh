@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Scores jinyin's DTMF receiver against spandsp's (Debian libspandsp-dev) on
-# the same corpus -- the ITU-T Q.24 accept/reject table plus talk-off speech
-# (espeak-ng, Mandarin and English) and music -- and prints each receiver's
-# result per condition, the talk-off hits, and the speed ratio
-# (samples per second, jinyin / spandsp) on one core.
+# the same corpus -- the ITU-T Q.24 accept/reject table plus the talk-off
+# set (espeak-ng speech in Mandarin and English; vibrato, glides, chords,
+# bells, noise) -- and prints each receiver's result per condition, the
+# talk-off hits file by file, the kernel speed ratio (samples per second,
+# jinyin / spandsp) on one core, and end to end: `jinyin dtmf` against a
+# spandsp program streaming the same WAV recordings from disk, CPU and
+# peak memory, as a ratio.
+#
+#   bash scripts/bench-dtmf.sh                      # 4 recordings of 10 min
+#   bash scripts/bench-dtmf.sh -files 4 -minutes 30 # the 2-hour run
+#   REPEATS=1 bash scripts/bench-dtmf.sh -minutes 1 # what the test suite runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -17,6 +24,9 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gcc -O2 -o "$work/dtmf_rx" scripts/spandsp/dtmf_rx.c $(pkg-config --cflags --libs spandsp)
+gcc -O2 -o "$work/dtmf_wav" scripts/spandsp/dtmf_wav.c $(pkg-config --cflags --libs spandsp)
 go build -o "$work/bench-dtmf" ./scripts/bench-dtmf
+CGO_ENABLED=0 go build -trimpath -o "$work/jinyin" ./cmd/jinyin
 # One core for each, as the figures are per core.
-taskset -c 0 "$work/bench-dtmf" -spandsp "$work/dtmf_rx" -repeats "${REPEATS:-5}" "$@"
+taskset -c 0 "$work/bench-dtmf" -spandsp "$work/dtmf_rx" -spandsp-wav "$work/dtmf_wav" -jinyin "$work/jinyin" \
+  -repeats "${REPEATS:-5}" "$@"

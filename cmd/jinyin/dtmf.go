@@ -41,30 +41,44 @@ func cmdDTMF(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// detectFile streams one recording through the receiver: 4,096 samples
+// at a time through one buffer, so memory stays the same whatever the
+// file's length (only the digits found are kept). A truncated file gives
+// the digits in what is there and the error.
 func detectFile(name string, withEvents bool) (string, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	audio, err := wav.Decode(f)
-	if err != nil && !errors.Is(err, wav.ErrTruncated) || audio == nil {
+	rd, err := wav.NewReader(f)
+	if err != nil {
 		return "", err
 	}
-	var digits strings.Builder
-	var evs []string
+	var digits, evs strings.Builder
 	d := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
 		if !e.End {
 			digits.WriteByte(e.Digit)
 			return
 		}
-		evs = append(evs, fmt.Sprintf("%c@%.3fs+%dms", e.Digit, float64(e.Start)/8000, e.Duration/8))
+		if withEvents {
+			fmt.Fprintf(&evs, " %c@%.3fs+%dms", e.Digit, float64(e.Start)/8000, e.Duration/8)
+		}
 	})
-	d.Process(audio.Samples)
-	d.Flush()
-	line := name + ": " + digits.String()
-	if withEvents && len(evs) > 0 {
-		line += " " + strings.Join(evs, " ")
+	var buf [4096]int16
+	for {
+		n, rerr := rd.Read(buf[:])
+		d.Process(buf[:n])
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
 	}
-	return line, err
+	d.Flush()
+	if err != nil && !errors.Is(err, wav.ErrTruncated) {
+		return "", err
+	}
+	return name + ": " + digits.String() + evs.String(), err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net"
@@ -305,5 +306,95 @@ func TestDTMFCommand(t *testing.T) {
 	}
 	if string(out) != cut+": 123\n" || !strings.Contains(stderr.String(), "truncated") || !strings.Contains(stderr.String(), "bad.wav: wav: not a RIFF/WAVE file") {
 		t.Errorf("stdout %q stderr %q", out, stderr.String())
+	}
+}
+
+// TestDTMFStreams feeds `jinyin dtmf` 1.1 GiB of 16-bit audio (20 hours)
+// through a FIFO, with a digit near the start, in the middle and at the
+// end: it finds all three, and its peak memory is within 8 MiB of what a
+// 1-second file takes, the yardstick run in the same test.
+func TestDTMFStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 1.1 GiB")
+	}
+	dir := t.TempDir()
+	digit := func(d byte) []byte { // 1 MiB: the digit, then silence
+		pcm := dtmftest.Signal(100, []dtmftest.Tone{{Digit: d, RowDBm0: -8, ColDBm0: -6, DurationMs: 80, GapMs: 80}}, 0, 1)
+		b := make([]byte, 1<<20)
+		for i, s := range pcm {
+			binary.LittleEndian.PutUint16(b[2*i:], uint16(s))
+		}
+		return b
+	}
+	header := func(size uint32) []byte {
+		var b bytes.Buffer
+		wav.Encode(&b, wav.PCM, nil)
+		h := b.Bytes()
+		binary.LittleEndian.PutUint32(h[40:], size)
+		return h
+	}
+	maxRSS := func(name string) (string, int64) {
+		cmd := exec.Command(bin, "dtmf", name)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return string(out), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+	}
+
+	short := filepath.Join(dir, "short.wav")
+	if err := os.WriteFile(short, append(header(1<<20), digit('7')...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, base := maxRSS(short)
+	if out != short+": 7\n" {
+		t.Fatalf("yardstick: %q", out)
+	}
+
+	fifo := filepath.Join(dir, "long.wav")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const chunks = 1127 // 1127 MiB, 1.1 GiB
+	errc := make(chan error, 1)
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer w.Close()
+		silence := make([]byte, 1<<20)
+		if _, err := w.Write(header(0xFFFFFFFF)); err != nil {
+			errc <- err
+			return
+		}
+		for i := range chunks {
+			b := silence
+			switch i {
+			case 1:
+				b = digit('1')
+			case chunks / 2:
+				b = digit('2')
+			case chunks - 1:
+				b = digit('3')
+			}
+			if _, err := w.Write(b); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	out, long := maxRSS(fifo)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if out != fifo+": 123\n" {
+		t.Errorf("long stream: %q, want the digits 123", out)
+	}
+	t.Logf("peak RSS: 1-second file %.1f MiB, 1.1 GiB stream %.1f MiB", float64(base)/(1<<20), float64(long)/(1<<20))
+	if long > base+8<<20 {
+		t.Errorf("peak RSS %d MiB on 1.1 GiB against %d MiB on 1 s: memory grows with the file", long>>20, base>>20)
 	}
 }

@@ -61,12 +61,22 @@ const maxChunk = 3600 * media.RateHz * 2
 // the samples that are there together with an error wrapping ErrTruncated,
 // so a caller may keep them.
 func Decode(r io.Reader) (*Audio, error) {
+	format, size, err := readHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	return readData(r, format, size)
+}
+
+// readHeader reads up to the start of the data chunk and returns the
+// format and the data chunk's declared size.
+func readHeader(r io.Reader) (Format, uint32, error) {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("%w: %d-byte header missing", ErrNotWAV, len(hdr))
+		return 0, 0, fmt.Errorf("%w: %d-byte header missing", ErrNotWAV, len(hdr))
 	}
 	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
-		return nil, ErrNotWAV
+		return 0, 0, ErrNotWAV
 	}
 	var fmtSeen bool
 	var format Format
@@ -74,35 +84,35 @@ func Decode(r io.Reader) (*Audio, error) {
 		var ch [8]byte
 		if _, err := io.ReadFull(r, ch[:]); err != nil {
 			if !fmtSeen {
-				return nil, fmt.Errorf("%w: no fmt chunk", ErrTruncated)
+				return 0, 0, fmt.Errorf("%w: no fmt chunk", ErrTruncated)
 			}
-			return nil, fmt.Errorf("%w: no data chunk", ErrTruncated)
+			return 0, 0, fmt.Errorf("%w: no data chunk", ErrTruncated)
 		}
 		id, size := string(ch[0:4]), binary.LittleEndian.Uint32(ch[4:8])
 		switch id {
 		case "fmt ":
 			if size < 16 || size > 1024 {
-				return nil, fmt.Errorf("%w: fmt chunk of %d bytes", ErrNotWAV, size)
+				return 0, 0, fmt.Errorf("%w: fmt chunk of %d bytes", ErrNotWAV, size)
 			}
 			body := make([]byte, size+size%2)
 			if _, err := io.ReadFull(r, body); err != nil && !(err == io.ErrUnexpectedEOF && size%2 == 1) {
-				return nil, fmt.Errorf("%w: in fmt chunk", ErrTruncated)
+				return 0, 0, fmt.Errorf("%w: in fmt chunk", ErrTruncated)
 			}
 			f, err := parseFmt(body[:size])
 			if err != nil {
-				return nil, err
+				return 0, 0, err
 			}
 			format, fmtSeen = f, true
 		case "data":
 			if !fmtSeen {
-				return nil, fmt.Errorf("%w: data chunk before fmt chunk", ErrNotWAV)
+				return 0, 0, fmt.Errorf("%w: data chunk before fmt chunk", ErrNotWAV)
 			}
-			return readData(r, format, size)
+			return format, size, nil
 		default:
 			// LIST, fact, cue and others: skip, with the pad byte.
 			skip := int64(size) + int64(size%2)
 			if n, _ := io.CopyN(io.Discard, r, skip); n < int64(size) {
-				return nil, fmt.Errorf("%w: in %q chunk", ErrTruncated, id)
+				return 0, 0, fmt.Errorf("%w: in %q chunk", ErrTruncated, id)
 			}
 		}
 	}
@@ -179,6 +189,98 @@ func readData(r io.Reader, format Format, size uint32) (*Audio, error) {
 		return a, fmt.Errorf("%w: data chunk says %d bytes, file holds %d", ErrTruncated, size, len(raw))
 	}
 	return a, nil
+}
+
+// Reader streams a WAV file's samples through a fixed buffer, so that a
+// recording of any length (a day at 8 kHz is 1.4 GB of 16-bit PCM) is
+// read in constant memory. Unlike Decode it has no length limit. A data
+// size the writer could not fill in (0xFFFFFFFF, or sox's 0x7FFFF000 when
+// writing to a pipe) means "to the end of the file".
+type Reader struct {
+	Format Format
+
+	r      io.Reader
+	left   int64 // data bytes still to come; -1: to the end of the file
+	size   int64 // what the header declared, for the truncation error
+	codec  media.Codec
+	buf    [32768]byte
+	carry  int // a PCM byte held over from the last read (0 or 1)
+	failed error
+}
+
+// NewReader reads r's header up to the audio, refusing what Decode refuses.
+func NewReader(r io.Reader) (*Reader, error) {
+	format, size, err := readHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	rd := &Reader{Format: format, r: r, left: int64(size), size: int64(size), codec: media.PCMA}
+	if size == 0xFFFFFFFF || size == 0x7FFFF000 {
+		rd.left = -1
+	}
+	if format == MuLaw {
+		rd.codec = media.PCMU
+	}
+	return rd, nil
+}
+
+// Read decodes up to len(dst) samples. At the end of the audio it returns
+// io.EOF, or an error wrapping ErrTruncated when the file holds less than
+// its header says; samples returned with an error are good.
+func (rd *Reader) Read(dst []int16) (int, error) {
+	if rd.failed != nil {
+		return 0, rd.failed
+	}
+	if rd.left == 0 {
+		return 0, io.EOF
+	}
+	per := 1
+	if rd.Format == PCM {
+		per = 2
+	}
+	want := min(len(dst)*per, len(rd.buf)) - rd.carry
+	if rd.left >= 0 {
+		want = int(min(int64(want), rd.left))
+	}
+	if want <= 0 {
+		return 0, nil
+	}
+	got, err := io.ReadAtLeast(rd.r, rd.buf[rd.carry:rd.carry+want], 1)
+	if rd.left >= 0 {
+		rd.left -= int64(got)
+	}
+	have := rd.carry + got
+	n := have / per
+	if rd.Format == PCM {
+		for i := range n {
+			dst[i] = int16(binary.LittleEndian.Uint16(rd.buf[2*i:]))
+		}
+		rd.carry = have % 2
+		if rd.carry == 1 {
+			rd.buf[0] = rd.buf[have-1]
+		}
+	} else {
+		rd.codec.Decode(dst[:n], rd.buf[:n])
+	}
+	switch {
+	case err == nil && rd.left == 0 && rd.carry == 1:
+		rd.failed = fmt.Errorf("%w: data chunk of %d bytes ends in half a sample", ErrTruncated, rd.size)
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if rd.left > 0 || rd.carry == 1 {
+			rd.failed = fmt.Errorf("%w: data chunk says %d bytes, file holds %d", ErrTruncated, rd.size, rd.size-rd.left)
+		} else {
+			rd.failed = io.EOF
+		}
+	case err != nil:
+		rd.failed = fmt.Errorf("wav: reading data: %w", err)
+	}
+	if n > 0 {
+		return n, nil
+	}
+	if rd.failed != nil {
+		return 0, rd.failed
+	}
+	return 0, nil
 }
 
 // Encode writes samples as a WAV file in the given format.

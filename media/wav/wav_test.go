@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -141,6 +143,93 @@ func FuzzDecode(f *testing.F) {
 		again, err := Decode(&b)
 		if err != nil || len(again.Samples) != len(a.Samples) {
 			t.Fatalf("re-encoded file does not decode: %v", err)
+		}
+	})
+}
+
+// readAll drains a Reader in chunks of n samples.
+func readAll(rd *Reader, n int) ([]int16, error) {
+	var out []int16
+	buf := make([]int16, n)
+	for range 1 << 20 {
+		k, err := rd.Read(buf)
+		out = append(out, buf[:k]...)
+		if err != nil {
+			return out, err
+		}
+	}
+	panic("Read never ended")
+}
+
+// TestReaderMatchesDecode streams every test file (whole, truncated, each
+// encoding) in odd chunk sizes and gets Decode's samples and verdict.
+func TestReaderMatchesDecode(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.wav")
+	if len(files) < 6 {
+		t.Fatalf("test files missing: %v", files)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, werr := Decode(bytes.NewReader(data))
+		for _, n := range []int{1, 7, 160, 5000} {
+			rd, err := NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got, gerr := readAll(rd, n)
+			if !slices.Equal(got, want.Samples) {
+				t.Errorf("%s, chunks of %d: %d samples, Decode gives %d", name, n, len(got), len(want.Samples))
+			}
+			if errors.Is(werr, ErrTruncated) != errors.Is(gerr, ErrTruncated) || werr == nil && gerr != io.EOF {
+				t.Errorf("%s, chunks of %d: Read ends with %v, Decode with %v", name, n, gerr, werr)
+			}
+		}
+	}
+}
+
+// TestReaderStreamed reads to the end when the header says so, and reports a lying length as truncation.
+func TestReaderStreamed(t *testing.T) {
+	body := bytes.Repeat([]byte{0xD5}, 3601*8000)
+	rd, err := NewReader(io.MultiReader(bytes.NewReader(header(6, 1, 8000, 8, 0xFFFFFFFF)), bytes.NewReader(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(rd, 160)
+	if err != io.EOF || len(got) != len(body) {
+		t.Fatalf("%d samples, %v; want %d and EOF", len(got), err, len(body))
+	}
+	rd, _ = NewReader(bytes.NewReader(append(header(1, 1, 8000, 16, 10), 1, 0, 2, 0, 3)))
+	got, err = readAll(rd, 2)
+	if !errors.Is(err, ErrTruncated) || !slices.Equal(got, []int16{1, 2}) {
+		t.Fatalf("lying PCM header: %v %v", got, err)
+	}
+}
+
+// FuzzReader: whatever the input, the Reader gives Decode's samples.
+func FuzzReader(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.wav")
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil {
+			f.Add(data, uint16(160))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
+		want, werr := Decode(bytes.NewReader(data))
+		rd, rerr := NewReader(bytes.NewReader(data))
+		if (rerr == nil) != (want != nil) {
+			t.Fatalf("NewReader %v, Decode %v", rerr, werr)
+		}
+		if rerr != nil || errors.Is(werr, ErrUnsupported) {
+			return
+		}
+		got, gerr := readAll(rd, int(chunk%9000)+1)
+		// Decode takes a length over an hour for "to the end"; the Reader,
+		// made for long files, believes it and may call the file truncated.
+		if !slices.Equal(got, want.Samples) || errors.Is(werr, ErrTruncated) && !errors.Is(gerr, ErrTruncated) {
+			t.Fatalf("Reader %d samples (%v), Decode %d (%v)", len(got), gerr, len(want.Samples), werr)
 		}
 	})
 }

@@ -12,19 +12,22 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"jinyin/media/dtmf"
 	"jinyin/media/dtmf/dtmftest"
+	"jinyin/media/wav"
 )
 
 type item struct {
@@ -34,12 +37,20 @@ type item struct {
 }
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "-measure" {
+		measure(os.Args[2:])
+		return
+	}
 	peer := flag.String("spandsp", "", "path of the spandsp dtmf_rx helper")
 	repeats := flag.Int("repeats", 5, "timed passes over the corpus")
 	keep := flag.String("dir", "", "write the corpus here (default: a temporary directory)")
+	jinyin := flag.String("jinyin", "", "path of the jinyin binary, for the end-to-end run")
+	wavPeer := flag.String("spandsp-wav", "", "path of the spandsp dtmf_wav helper, for the end-to-end run")
+	files := flag.Int("files", 4, "end to end: recordings")
+	minutes := flag.Float64("minutes", 10, "end to end: minutes of audio per recording")
 	flag.Parse()
 	if *peer == "" {
-		fmt.Fprintln(os.Stderr, "usage: bench-dtmf -spandsp PATH [-repeats N] [-dir DIR]")
+		fmt.Fprintln(os.Stderr, "usage: bench-dtmf -spandsp PATH [-repeats N] [-dir DIR] [-jinyin PATH -spandsp-wav PATH [-files N] [-minutes M]]")
 		os.Exit(2)
 	}
 	items, err := corpus()
@@ -50,7 +61,7 @@ func main() {
 		check(err)
 		defer os.RemoveAll(dir)
 	}
-	var files []string
+	var paths []string
 	var samples int
 	for i, it := range items {
 		p := filepath.Join(dir, fmt.Sprintf("%03d.s16", i))
@@ -59,12 +70,12 @@ func main() {
 			binary.LittleEndian.PutUint16(b[2*j:], uint16(s))
 		}
 		check(os.WriteFile(p, b, 0o644))
-		files = append(files, p)
+		paths = append(paths, p)
 		samples += len(it.pcm)
 	}
 
 	ours, oursSec := runJinyin(items, *repeats)
-	theirs, theirSec := runSpandsp(*peer, *repeats, files)
+	theirs, theirSec := runSpandsp(*peer, *repeats, paths)
 
 	fmt.Printf("%-40s %-17s %-17s %-17s\n", "condition", "want", "jinyin", "spandsp")
 	score := func(got []string) (right, talkoff int) {
@@ -94,10 +105,21 @@ func main() {
 	tr, tt := score(theirs)
 	fmt.Printf("\ncases right: jinyin %d/%d, spandsp %d/%d\n", or, len(items), tr, len(items))
 	fmt.Printf("talk-off digits (in %d files of speech and music): jinyin %d, spandsp %d\n", countTalkoff(items), ot, tt)
+	worse := 0
+	for i, it := range items {
+		if it.talkoff && len(ours[i]) > len(theirs[i]) {
+			worse++
+			fmt.Printf("talk-off file where jinyin finds more than spandsp: %s (%d against %d)\n", it.name, len(ours[i]), len(theirs[i]))
+		}
+	}
+	fmt.Printf("talk-off files where jinyin finds more than spandsp: %d\n", worse)
 	oRate, tRate := float64(samples)/oursSec, float64(samples)/theirSec
 	fmt.Printf("speed: jinyin %.1f M samples/s (%.2f ns/sample), spandsp %.1f M samples/s (%.2f ns/sample) on one core\n",
 		oRate/1e6, 1e9/oRate, tRate/1e6, 1e9/tRate)
 	fmt.Printf("ratio jinyin/spandsp: %.2f\n", oRate/tRate)
+	if *jinyin != "" && *wavPeer != "" {
+		endToEnd(items, dir, *jinyin, *wavPeer, *files, *minutes, *repeats)
+	}
 }
 
 func corpus() ([]item, error) {
@@ -114,14 +136,8 @@ func corpus() ([]item, error) {
 			items = append(items, item{name: fmt.Sprintf("talk-off speech %d %s p%d s%d", i+1, s.Voice, v.pitch, v.rate), talkoff: true, pcm: pcm})
 		}
 	}
-	music := dtmftest.Music()
-	var names []string
-	for n := range music {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		items = append(items, item{name: "talk-off music " + n, talkoff: true, pcm: music[n]})
+	for _, s := range dtmftest.TalkOff() {
+		items = append(items, item{name: "talk-off " + s.Name, talkoff: true, pcm: s.PCM})
 	}
 	return items, nil
 }
@@ -204,4 +220,109 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "bench-dtmf:", err)
 		os.Exit(1)
 	}
+}
+
+// endToEnd writes long recordings as WAV files (A-law, 16-bit PCM and
+// µ-law in turn) and times `jinyin dtmf` and spandsp's dtmf_wav helper on
+// them, each a whole process reading the files from disk: CPU (user +
+// system, the best of repeats) and peak memory. A recording is what a
+// call-centre line carries: speech from the talk-off set, pauses with line
+// noise at -60 dBm0, hold music, and every 20-40 s a string of digits
+// keyed at random levels and twist within the Q.24 limits.
+func endToEnd(items []item, dir, jinyin, peer string, files int, minutes float64, repeats int) {
+	var speech, music [][]int16
+	for _, it := range items {
+		switch {
+		case strings.HasPrefix(it.name, "talk-off speech"):
+			speech = append(speech, it.pcm)
+		case strings.Contains(it.name, "hold music") || strings.Contains(it.name, "common progression") || strings.Contains(it.name, "flute"):
+			music = append(music, it.pcm)
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 8))
+	var names, want []string
+	formats := []wav.Format{wav.ALaw, wav.PCM, wav.MuLaw}
+	for f := range files {
+		n := int(minutes * 60 * 8000)
+		pcm := make([]int16, 0, n+8000*60)
+		var digits []byte
+		nextDigits := 8000 * (5 + r.IntN(10))
+		for len(pcm) < n {
+			switch {
+			case len(pcm) >= nextDigits:
+				var ts []dtmftest.Tone
+				for range 4 + r.IntN(8) {
+					d := "0123456789*#"[r.IntN(12)]
+					row := -24 + 18*r.Float64()
+					ts = append(ts, dtmftest.Tone{Digit: d, RowDBm0: row, ColDBm0: row - 6 + 9*r.Float64(),
+						DurationMs: 60 + r.IntN(80), GapMs: 60 + r.IntN(80)})
+					digits = append(digits, d)
+				}
+				pcm = append(pcm, dtmftest.Signal(50, ts, 25, r.Uint64())...)
+				nextDigits = len(pcm) + 8000*(20+r.IntN(20))
+			case r.IntN(4) == 0:
+				m := music[r.IntN(len(music))]
+				pcm = append(pcm, m...)
+			case r.IntN(3) == 0:
+				k := 8000 * (1 + r.IntN(3))
+				for range k {
+					pcm = append(pcm, int16(r.NormFloat64()*22827*0.001)) // -60 dBm0
+				}
+			default:
+				pcm = append(pcm, speech[r.IntN(len(speech))]...)
+			}
+		}
+		p := filepath.Join(dir, fmt.Sprintf("call%d.wav", f))
+		var b bytes.Buffer
+		check(wav.Encode(&b, formats[f%len(formats)], pcm))
+		check(os.WriteFile(p, b.Bytes(), 0o644))
+		names = append(names, p)
+		want = append(want, string(digits))
+	}
+	self, err := os.Executable()
+	check(err)
+	run := func(prog string) (out string, cpu float64, rss int64) {
+		cpu = 1e9
+		for range max(repeats, 1) {
+			args := append([]string{"-measure", prog}, names...)
+			if prog == jinyin {
+				args = append([]string{"-measure", prog, "dtmf"}, names...)
+			}
+			o, err := exec.Command(self, args...).Output()
+			check(err)
+			text, last, _ := strings.Cut(string(o), "rusage ")
+			var t float64
+			var r int64
+			_, err = fmt.Sscanf(last, "%f %d", &t, &r)
+			check(err)
+			cpu, rss, out = min(cpu, t), max(rss, r), text
+		}
+		return
+	}
+	right := func(out string) (n int) {
+		for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if i < len(want) && line == names[i]+": "+want[i] {
+				n++
+			}
+		}
+		return
+	}
+	jo, jcpu, jrss := run(jinyin)
+	so, scpu, srss := run(peer)
+	fmt.Printf("\nend to end: %d recordings of %.0f min (A-law, PCM, µ-law), %d digits keyed\n", files, minutes, len(strings.Join(want, "")))
+	fmt.Printf("  jinyin dtmf: CPU %.3f s, peak RSS %.1f MiB, recordings with every digit right %d/%d\n", jcpu, float64(jrss)/(1<<20), right(jo), files)
+	fmt.Printf("  spandsp:     CPU %.3f s, peak RSS %.1f MiB, recordings with every digit right %d/%d\n", scpu, float64(srss)/(1<<20), right(so), files)
+	fmt.Printf("end-to-end CPU ratio spandsp/jinyin: %.2f\n", scpu/jcpu)
+}
+
+// measure runs a command and prints its output, then "rusage CPU-SECONDS
+// PEAK-RSS-BYTES". It runs in a process of its own (bench-dtmf -measure):
+// Linux counts into a child's peak RSS what the process that forked it
+// held, and the benchmark holds its whole corpus.
+func measure(args []string) {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	check(cmd.Run())
+	u := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	fmt.Printf("rusage %.6f %d\n", time.Duration(u.Utime.Nano()+u.Stime.Nano()).Seconds(), u.Maxrss*1024)
 }

@@ -3,19 +3,21 @@ package main
 import (
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"jinyin/internal/testenv"
 )
 
-// TestBenchScript runs scripts/bench-dtmf.sh once (one timed pass) against
-// the real spandsp: every Q.24 condition right for jinyin, at most the one
-// known talk-off digit, and a ratio printed.
+// TestBenchScript runs scripts/bench-dtmf.sh once (one timed pass, one
+// minute per end-to-end recording) against the real spandsp: every Q.24
+// condition right for jinyin, no talk-off file where jinyin finds more
+// digits than spandsp, every keyed digit found end to end, and the ratios
+// printed. The ratios themselves are the script's to report, not a test's
+// to assert: they depend on the machine.
 func TestBenchScript(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the spandsp helper and renders speech")
+		t.Skip("builds the spandsp helpers and renders speech")
 	}
 	for _, p := range []struct{ prog, pkg string }{{"gcc", "gcc"}, {"pkg-config", "pkg-config"}, {"espeak-ng", "espeak-ng"}, {"sox", "sox"}} {
 		testenv.LookPath(t, p.prog, p.pkg)
@@ -23,7 +25,7 @@ func TestBenchScript(t *testing.T) {
 	if err := exec.Command("pkg-config", "--exists", "spandsp").Run(); err != nil {
 		testenv.Missing(t, "spandsp (Debian package libspandsp-dev)")
 	}
-	cmd := exec.Command("bash", "../bench-dtmf.sh")
+	cmd := exec.Command("bash", "../bench-dtmf.sh", "-files", "3", "-minutes", "1")
 	cmd.Env = append(cmd.Environ(), "REPEATS=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -32,7 +34,8 @@ func TestBenchScript(t *testing.T) {
 	text := string(out)
 	// Rows are "%-40s %-17s %-17s %-17s": condition, want, jinyin, spandsp.
 	rows := 0
-	for _, line := range strings.Split(text, "\n") {
+	table, _, _ := strings.Cut(text, "cases right")
+	for _, line := range strings.Split(table, "\n") {
 		if len(line) < 60 || strings.HasPrefix(line, "condition") || strings.HasPrefix(line, "talk-off") || strings.HasPrefix(line, "speed:") {
 			continue
 		}
@@ -41,18 +44,20 @@ func TestBenchScript(t *testing.T) {
 			t.Errorf("jinyin fails a Q.24 condition: %s", line)
 		}
 	}
-	if rows < 20 {
+	if rows < 28 {
 		t.Fatalf("only %d Q.24 rows in:\n%s", rows, text)
 	}
-	m := regexp.MustCompile(`talk-off digits .*: jinyin (\d+), spandsp (\d+)`).FindStringSubmatch(text)
-	if m == nil {
-		t.Fatalf("no talk-off line:\n%s", text)
+	m := regexp.MustCompile(`talk-off files where jinyin finds more than spandsp: (\d+)`).FindStringSubmatch(text)
+	if m == nil || m[1] != "0" {
+		t.Errorf("talk-off worse than spandsp on some file:\n%s", text)
 	}
-	if n, _ := strconv.Atoi(m[1]); n > 1 {
-		t.Errorf("jinyin talk-off digits %d, want at most 1", n)
+	if !regexp.MustCompile(`jinyin dtmf: CPU \d+\.\d+ s, peak RSS \d+\.\d MiB, recordings with every digit right 3/3`).MatchString(text) {
+		t.Errorf("end to end, jinyin missed digits:\n%s", text)
 	}
-	if !regexp.MustCompile(`ratio jinyin/spandsp: \d+\.\d\d`).MatchString(text) {
-		t.Errorf("no speed ratio:\n%s", text)
+	for _, r := range []string{`ratio jinyin/spandsp: \d+\.\d\d`, `end-to-end CPU ratio spandsp/jinyin: \d+\.\d\d`} {
+		if !regexp.MustCompile(r).MatchString(text) {
+			t.Errorf("no %s in:\n%s", r, text)
+		}
 	}
 	t.Logf("\n%s", text[strings.Index(text, "cases right"):])
 }

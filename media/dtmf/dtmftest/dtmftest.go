@@ -88,6 +88,29 @@ const all = "123A456B789C*0#D"
 
 // Q24 returns the accept/reject table: each accept case plays all 16 digits
 // and must yield all 16; each reject case must yield none.
+//
+// The figures and where they come from (ITU-T Q.24 collects the national
+// receiver specifications; the values used are those of its AT&T/Telcordia
+// column, the same as ETSI ES 201 235-3 where that is stricter):
+//   - Frequency: operate within ±1.5 %, do not operate beyond ±3.5 %
+//     (Q.24 Table A.1; ETSI ES 201 235-3 §4.2).
+//   - Level: operate from -25 dBm0 to 0 dBm0 per tone (Telcordia GR-506 via
+//     Q.24); the table plays -26 dBm0 to keep 1 dB in hand. Do not operate
+//     at -55 dBm0 (the Telcordia non-operate level).
+//   - Twist: the low-group (row) tone may be up to 8 dB louder than the
+//     high-group (column) tone ("normal" twist: a long loop attenuates the
+//     high group more) and the column up to 4 dB louder than the row
+//     ("reverse" twist) (Q.24 Table A.1, Telcordia; spandsp's dtmf_rx and
+//     Asterisk's dsp.c use the same pair: col < row*reverse && col*normal > row).
+//     Each limit is played 0.5 dB inside (accept) and 2 dB outside (reject).
+//   - Duration: operate on 40 ms, do not operate on 20 ms or less
+//     (Telcordia: 40 ms operate, 23 ms non-operate; ES 201 235-3 §4.4).
+//   - Pause: two tones 40 ms apart are two digits (Q.24 Table A.1, 40 ms
+//     minimum interdigit pause).
+//   - Interruption: a break of 10 ms inside a tone does not make it two
+//     digits (Q.24 Table A.1 / Telcordia signal interruption 10 ms).
+//   - Noise: operate at 15 dB signal-to-noise, white noise in the band
+//     (Telcordia's Gaussian-noise figure, as Q.24 quotes it).
 func Q24() []Case {
 	var cs []Case
 	add := func(name, want string, snr float64, f func(Tone) Tone) {
@@ -108,10 +131,15 @@ func Q24() []Case {
 	add("reject 15 ms tone", "", 0, func(t Tone) Tone { t.DurationMs = 15; return t })
 	add("accept -26 dBm0 per tone", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -26, -26; return t })
 	add("accept 0 dBm0 per tone", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = 0, 0; return t })
-	add("accept normal twist 8 dB", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -14, -6; return t })
-	add("accept reverse twist 4 dB", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -6, -10; return t })
-	add("reject normal twist 12 dB", "", 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -18, -6; return t })
-	add("reject reverse twist 8 dB", "", 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -6, -14; return t })
+	add("reject -55 dBm0 per tone", "", 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -55, -55; return t })
+	// Twist: row is the low group, col the high group.
+	add("accept normal twist 7.5 dB (row louder)", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -6, -13.5; return t })
+	add("reject normal twist 10 dB (row louder)", "", 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -6, -16; return t })
+	add("accept reverse twist 3.5 dB (col louder)", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -9.5, -6; return t })
+	add("reject reverse twist 6 dB (col louder)", "", 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -12, -6; return t })
+	add("accept normal twist 7.5 dB, row at -20 dBm0", all, 0, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -20, -27.5; return t })
+	add("accept reverse twist 3.5 dB at 15 dB SNR", all, 15, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -13.5, -10; return t })
+	add("accept normal twist 7.5 dB at 15 dB SNR", all, 15, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -6, -13.5; return t })
 	add("accept at 15 dB SNR", all, 15, func(t Tone) Tone { return t })
 	add("accept -26 dBm0 at 15 dB SNR", all, 15, func(t Tone) Tone { t.RowDBm0, t.ColDBm0 = -26, -26; return t })
 	cs = append(cs, Case{Name: "repeated digit, 40 ms gaps", Tones: []Tone{
@@ -119,5 +147,12 @@ func Q24() []Case {
 		{Digit: '5', RowDBm0: -10, ColDBm0: -10, DurationMs: 40, GapMs: 40},
 		{Digit: '5', RowDBm0: -10, ColDBm0: -10, DurationMs: 40, GapMs: 40},
 	}, Want: "555"})
+	var broken []Tone
+	for i := 0; i < len(all); i++ {
+		broken = append(broken,
+			Tone{Digit: all[i], RowDBm0: -10, ColDBm0: -10, DurationMs: 50, GapMs: 10},
+			Tone{Digit: all[i], RowDBm0: -10, ColDBm0: -10, DurationMs: 50, GapMs: 60})
+	}
+	cs = append(cs, Case{Name: "10 ms interruption is one digit", Tones: broken, Want: all})
 	return cs
 }
