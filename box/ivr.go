@@ -18,6 +18,7 @@ import (
 	"jinyin/internal/fsutil"
 	"jinyin/ivr"
 	"jinyin/media"
+	"jinyin/media/music"
 	"jinyin/media/prompt"
 	"jinyin/media/tone"
 	"jinyin/media/wav"
@@ -25,11 +26,13 @@ import (
 )
 
 // Env is what validation checks a config against in this firmware: the
-// board profiles and their drivers, and the prompt set flows may name.
+// board profiles and their drivers, the prompt set flows may name, and
+// the music queues may play.
 func Env(boards config.Env) config.Env {
 	if set, err := prompt.Default(); err == nil {
 		boards.Prompt = set.Has
 	}
+	boards.Music = music.Check
 	return boards
 }
 

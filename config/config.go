@@ -9,6 +9,8 @@ package config
 
 import (
 	_ "embed"
+	"path/filepath"
+	"strings"
 )
 
 //go:embed default.toml
@@ -37,6 +39,19 @@ type Config struct {
 	ACD        ACD             `toml:"acd"`
 	IVR        IVR             `toml:"ivr"`
 	Flows      map[string]Flow `toml:"flow"`
+
+	dir string // the config file's folder, that relative paths start from
+}
+
+// Path resolves a path the configuration names (a queue's music): a
+// relative path starts from the folder of the config file, the embedded
+// default's from the working directory; absolute paths and built-in
+// names ("builtin:hold") stay as they are.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) || strings.HasPrefix(p, "builtin:") {
+		return p
+	}
+	return filepath.Join(c.dir, p)
 }
 
 // Box names the appliance and the board profile it runs on.
@@ -153,6 +168,13 @@ type Queue struct {
 	CallbackPromise    string `toml:"callback_promise"`     // promised within, default 1h
 	Survey             bool   `toml:"survey"`               // 1-5 after the agent hangs up
 	Record             bool   `toml:"record"`               // stereo WAV of each call: caller left, agent right
+	// Music plays while callers wait, between the hold and position
+	// prompts: a WAV file (8 kHz mono, 16-bit PCM, A-law or µ-law), a
+	// folder of them played in name order, or "builtin:hold", the demo's.
+	// It loops, and every caller of the queue hears it at the same place.
+	// A relative path starts from the config file's folder (Config.Path).
+	// Empty: silence between prompts.
+	Music string `toml:"music"`
 }
 
 // ACD is what every queue shares.

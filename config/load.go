@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -22,6 +23,9 @@ type Env struct {
 	// Prompt reports whether a prompt id exists in a language; nil skips
 	// the check of flows' prompts.
 	Prompt func(lang, id string) bool
+	// Music reports why a queue's music (a path resolved by Config.Path)
+	// cannot be played; nil skips the check.
+	Music func(path string) error
 }
 
 // Issue is one problem in a configuration, at a place in its source.
@@ -57,6 +61,9 @@ func (is Issues) Error() string {
 // found, as Issues.
 func Load(name string, data []byte, sets []string, env Env) (*Config, error) {
 	var cfg Config
+	if name != DefaultName {
+		cfg.dir = filepath.Dir(name)
+	}
 	d := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := d.Decode(&cfg); err != nil {
 		return nil, decodeIssues(name, err)

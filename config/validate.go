@@ -243,6 +243,11 @@ func (v *validator) validate(c *Config, env Env) {
 			}
 		}
 		v.queue(p, q)
+		if q.Music != "" && env.Music != nil {
+			if err := env.Music(c.Path(q.Music)); err != nil {
+				v.report(p+".music", "%v", err)
+			}
+		}
 	}
 	for i, q := range c.Queues {
 		p := fmt.Sprintf("queue.%d", i)
