@@ -1,8 +1,8 @@
 // Package acd is the call-centre queue: skill groups of agents, callers
 // waiting in order of one deterministic score, strategies among equally fit
 // agents, overflow, maximum wait and length, callbacks that keep the
-// caller's place, agents' login and pause, wrap-up, surveys, and the queue
-// events that KPIs are computed from.
+// caller's place, music on hold, agents' login and pause, wrap-up, surveys,
+// and the queue events that KPIs are computed from.
 //
 // The state (queues, agents, who waits where) lives in ACD under one mutex
 // that is held only for in-memory decisions: never across a dial, a prompt
@@ -27,6 +27,7 @@ import (
 	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/media"
+	"jinyin/media/music"
 	"jinyin/media/prompt"
 	"jinyin/store"
 )
@@ -87,7 +88,8 @@ type queue struct {
 	promise time.Duration
 	handle  [20]time.Duration // recent talk times, for the estimated wait
 	handles int
-	rr      int // round-robin: index of the member served last
+	rr      int           // round-robin: index of the member served last
+	music   *music.Stream // what callers hear between prompts; nil: silence
 }
 
 // entry is a caller or a callback waiting in a queue.
@@ -190,6 +192,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 		}
 	}
 	sort.Slice(d.sorted, func(i, j int) bool { return d.sorted[i].ext < d.sorted[j].ext })
+	lists := map[string]*music.Playlist{} // queues playing the same music share its audio
 	for _, qc := range cfg.Queues {
 		q := &queue{cfg: qc, levels: map[*agent]int{}, ring: config.DurationOr(qc.RingTimeout, 20*time.Second), wrapUp: config.DurationOr(qc.WrapUp, 10*time.Second),
 			maxWait: config.DurationOr(qc.MaxWait, 0), overAt: config.DurationOr(qc.OverflowAfter, 0), every: config.DurationOr(qc.Announce, 30*time.Second),
@@ -210,6 +213,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 			}
 		}
 		q.rr = -1
+		q.music = d.music(cfg, qc, lists)
 		d.queues[qc.Name] = q
 	}
 	if d.db != nil {
@@ -240,6 +244,27 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 		}
 	}
 	return d, nil
+}
+
+// music is a queue's music on hold: its own stream (its own place in
+// the music) over a playlist loaded once per path. Music that no longer
+// loads (the file went after the config was checked) is logged, and the
+// queue waits in silence rather than the box failing to start.
+func (d *ACD) music(cfg *config.Config, qc config.Queue, lists map[string]*music.Playlist) *music.Stream {
+	if qc.Music == "" {
+		return nil
+	}
+	path := cfg.Path(qc.Music)
+	p := lists[path]
+	if p == nil {
+		var err error
+		if p, err = music.Load(path); err != nil {
+			d.log.Error("acd: queue waits without music", "queue", qc.Name, "err", err)
+			return nil
+		}
+		lists[path] = p
+	}
+	return music.NewStream(p, d.clk.Now)
 }
 
 // Start dispatches what New restored (callbacks waiting for agents

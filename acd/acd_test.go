@@ -185,6 +185,11 @@ func newHarness(t *testing.T, strategy string, dir string) *harness {
 	if strategy != "" {
 		src = strings.Replace(src, "name = \"general\"\n", "name = \"general\"\nstrategy = \""+strategy+"\"\n", 1)
 	}
+	return newHarnessConfig(t, src, dir)
+}
+
+// newHarnessConfig is a harness on a configuration of the test's own.
+func newHarnessConfig(t *testing.T, src, dir string) *harness {
 	cfg, err := config.Load("q", []byte(src), nil, config.Env{Boards: cfgtest.Boards})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"jinyin/media"
+	"jinyin/media/music"
 	"jinyin/media/prompt"
 	"jinyin/store"
 )
@@ -24,7 +25,7 @@ type Caller struct {
 }
 
 // surveyWait is how long a caller has to key a score; holdGap is the
-// silence between plays of the hold prompt.
+// music (or silence) between plays of the hold prompt.
 const (
 	surveyWait = 8 * time.Second
 	holdGap    = 8 * time.Second
@@ -184,8 +185,9 @@ func (d *ACD) completed(e *entry, a *agent, talk time.Duration, by string) {
 }
 
 // Wait puts a caller in a queue and runs the call while it waits: hold
-// prompts, position and estimated wait every announce interval, key 1 for
-// a callback where the queue offers it, overflow and maximum wait; then
+// prompts, position and estimated wait every announce interval, the
+// queue's music between them, key 1 for a callback where the queue
+// offers it, overflow and maximum wait; then
 // rings the agents offered, bridges to the one who answers, and after the
 // agent hangs up runs the survey. It returns nil once the call is over
 // (served, abandoned, or a callback booked), or an error when the caller
@@ -200,12 +202,42 @@ func (d *ACD) Wait(ch media.Channel, queue string, c Caller) error {
 }
 
 type waiter struct {
-	d      *ACD
-	ch     media.Channel
-	e      *entry
-	c      Caller
-	timers chan string
-	stops  []func() bool
+	d       *ACD
+	ch      media.Channel
+	e       *entry
+	c       Caller
+	timers  chan string
+	stops   []func() bool
+	cur     *played       // the prompt last played; nil once the music took over
+	holdNo  int           // the hold timer armed last; earlier ones are stale
+	radio   *music.Reader // the caller's ear on radioOf's music
+	radioOf *queue
+}
+
+// played is a prompt that knows when it has ended, so that the
+// EventPlayDone of a prompt that another replaced before it ended does not
+// start the music over the new one.
+type played struct {
+	p     *prompt.Player
+	ended atomic.Bool
+}
+
+var _ media.ALawSource = (*played)(nil)
+
+func (s *played) Fill(dst []int16) int {
+	n := s.p.Fill(dst)
+	if n < len(dst) {
+		s.ended.Store(true)
+	}
+	return n
+}
+
+func (s *played) FillALaw(dst []byte) int {
+	n := s.p.FillALaw(dst)
+	if n < len(dst) {
+		s.ended.Store(true)
+	}
+	return n
 }
 
 func (w *waiter) after(dt time.Duration, what string) {
@@ -221,9 +253,52 @@ func (w *waiter) after(dt time.Duration, what string) {
 	w.stops = append(w.stops, t.Stop)
 }
 
-func (w *waiter) play(ids ...string) {
-	if p, err := w.d.prompts.Player(w.lang(), ids...); err == nil {
-		w.ch.Play(p)
+// play plays prompts, interrupting the music; it reports false when
+// they cannot be played (nothing changes then).
+func (w *waiter) play(ids ...string) bool {
+	p, err := w.d.prompts.Player(w.lang(), ids...)
+	if err != nil {
+		return false
+	}
+	w.cur = &played{p: p}
+	w.holdNo++ // a prompt plays: the hold prompt waits for its end
+	w.ch.Play(w.cur)
+	return true
+}
+
+// ended is a prompt's EventPlayDone: holdGap of music (or silence) until
+// the hold prompt again. A PlayDone left over from a prompt that another
+// replaced changes nothing.
+func (w *waiter) ended(q *queue) {
+	if w.cur == nil || !w.cur.ended.Load() {
+		return
+	}
+	w.holdNo++
+	w.after(holdGap, "hold#"+strconv.Itoa(w.holdNo))
+	w.music(q)
+}
+
+// hold plays prompts to a waiting caller; the music comes back when they
+// end, or goes on when they cannot be played.
+func (w *waiter) hold(q *queue, ids ...string) {
+	if !w.play(ids...) {
+		w.music(q)
+	}
+}
+
+// music plays the queue's music where the queue's stream is now: the
+// caller joins it like a radio. A queue without music leaves the channel
+// to the silence it plays when a prompt ends.
+func (w *waiter) music(q *queue) {
+	w.cur = nil
+	if w.radioOf != q {
+		w.radio, w.radioOf = nil, q
+		if q.music != nil {
+			w.radio = q.music.Reader()
+		}
+	}
+	if w.radio != nil {
+		w.ch.Play(w.radio)
 	}
 }
 
@@ -255,9 +330,9 @@ func (w *waiter) run() error {
 		w.after(d.dwait, "direct")
 	}
 	if q.cfg.Callback && w.c.Number != "" {
-		w.play("queue-hold", "callback-offer")
+		w.hold(q, "queue-hold", "callback-offer")
 	} else {
-		w.play("queue-hold")
+		w.hold(q, "queue-hold")
 	}
 	d.match()
 	var ring *ringCall
@@ -289,14 +364,21 @@ func (w *waiter) run() error {
 				if err := w.bookCallback(at); err == nil {
 					return nil
 				}
+				w.music(q) // an agent took the call meanwhile: wait for the ring
 			}
 			if ev.Kind == media.EventPlayDone {
-				w.after(holdGap, "hold")
+				w.ended(q)
 			}
 		case what := <-w.timers:
 			what, of, tagged := strings.Cut(what, "@")
 			if tagged && of != q.cfg.Name {
 				continue // a limit of a queue the caller has left
+			}
+			if n, ok := strings.CutPrefix(what, "hold#"); ok {
+				if n != strconv.Itoa(w.holdNo) {
+					continue // a prompt played since it was armed
+				}
+				what = "hold"
 			}
 			if ring != nil && what != "hold" {
 				if tagged {
@@ -307,22 +389,24 @@ func (w *waiter) run() error {
 			}
 			switch what {
 			case "hold":
-				w.play("queue-hold")
+				w.hold(q, "queue-hold")
 			case "announce":
-				w.announce()
+				w.announce(q)
 				w.after(q.every, "announce")
 			case "overflow":
 				if to := d.queues[q.cfg.Overflow]; to != nil && d.move(e, to) {
 					q = to
 					limits(q)
+					w.retune(q)
 				}
 			case "direct":
-				w.undirect()
+				w.undirect(q)
 			case "max-wait":
 				if to := d.queues[q.cfg.MaxWaitDest]; to != nil {
 					if d.move(e, to) {
 						q = to
 						limits(q)
+						w.retune(q)
 					}
 					continue
 				}
@@ -344,7 +428,7 @@ func (w *waiter) run() error {
 			if r.ch == nil {
 				d.release(e, r.rangOut, true)
 				d.free(agents)
-				w.play("queue-hold")
+				w.hold(q, "queue-hold")
 				continue
 			}
 			d.free(without(agents, r.agent))
@@ -385,8 +469,20 @@ func (w *waiter) abandon() error {
 	return nil
 }
 
+// retune moves a caller who hears the music to the music of the queue
+// it has moved to; a prompt playing ends first.
+func (w *waiter) retune(q *queue) {
+	if w.cur != nil {
+		return
+	}
+	if q.music == nil && w.radio != nil {
+		w.ch.Play(nil) // that queue waits in silence
+	}
+	w.music(q)
+}
+
 // undirect lets the queue serve a caller who waited for one agent.
-func (w *waiter) undirect() {
+func (w *waiter) undirect(q *queue) {
 	d, e := w.d, w.e
 	d.mu.Lock()
 	if e.offered || e.gone || e.only == nil {
@@ -398,11 +494,11 @@ func (w *waiter) undirect() {
 	e.q.waiting.push(e)
 	d.mu.Unlock()
 	d.event(store.QueueEvent{Kind: "transfer", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Reason: "agent did not take it"})
-	w.play("agent-unavailable")
+	w.hold(q, "agent-unavailable")
 	d.match()
 }
 
-func (w *waiter) announce() {
+func (w *waiter) announce(q *queue) {
 	d, e := w.d, w.e
 	d.mu.Lock()
 	if e.offered {
@@ -423,7 +519,7 @@ func (w *waiter) announce() {
 	if e.q.cfg.Callback && w.c.Number != "" {
 		ids = append(ids, "callback-offer")
 	}
-	w.play(ids...)
+	w.hold(q, ids...)
 }
 
 // askWhen asks a caller who keyed 1 when to be called back: 1 (or
