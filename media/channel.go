@@ -56,8 +56,9 @@ type Listener interface {
 	Listen() Source
 }
 
-// DigitSender is a channel that can send DTMF digits out of band (RFC
-// 4733 on SIP). An optional feature, found by type assertion.
+// DigitSender is a channel that can send DTMF digits to its far end: on
+// SIP as RFC 4733 events when telephone-event was agreed, else in-band as
+// Q.23 tones in the audio. An optional feature, found by type assertion.
 type DigitSender interface {
 	SendDigit(d byte) error
 }
