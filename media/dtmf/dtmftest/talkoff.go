@@ -104,6 +104,20 @@ func TalkOff() []Named {
 		a := peak(p.level)
 		render(fmt.Sprintf("vibrato pair %d (%.1f Hz, ±%.0f Hz)", i+1, p.vib, p.depth), 7, func(i int) float64 { return a * (lo(i) + hi(i)) })
 	}
+	// Linear sweeps through both groups over 7 s, with vibrato.
+	for i, p := range []struct{ vib, depth float64 }{{5, 12}, {6, 30}, {4, 3}} {
+		p1, p2 := 0.0, 0.0
+		a := peak(-10)
+		render(fmt.Sprintf("vibrato sweep %d (%.0f Hz, ±%.0f Hz)", i+1, p.vib, p.depth), 7, func(i int) float64 {
+			t := float64(i) / rate
+			v := math.Sin(2 * math.Pi * p.vib * t)
+			f1 := 650 + 50*t + p.depth*v
+			f2 := 1150 + 80*t + 1.7*p.depth*v
+			p1 += 2 * math.Pi * f1 / rate
+			p2 += 2 * math.Pi * f2 / rate
+			return a * (math.Sin(p1) + math.Sin(p2))
+		})
+	}
 	{
 		ph := 0.0
 		a := peak(-8)
