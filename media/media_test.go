@@ -1,6 +1,9 @@
 package media
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // Golden values from ITU-T G.711 tables 1a/1b and 2a/2b (even-bit inversion
 // applied for A-law), expanded to 16-bit linear (13-/14-bit value shifted).
@@ -61,5 +64,37 @@ func BenchmarkG711Frame(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*FrameSamples), "ns/sample")
 		})
+	}
+}
+
+// TestPeakAtG711Reference pins the dBm0 scale to ITU-T G.711's digital
+// reference, not to PeakAt's own formula. A-law: a sine whose peaks just
+// reach the coder's overload point (±4096 in 13-bit units, full scale in
+// 16-bit) is +3.14 dBm0, so 0 dBm0 peaks at 4096·10^(-3.14/20) = 2853.4,
+// ×8 = 22,827 in 16-bit linear. µ-law puts its overload (±8159 in 14-bit
+// units) at +3.17 dBm0: 8159·10^(-3.17/20)·4 = 22,657, 0.065 dB from
+// A-law's, which is why one scale serves both laws' level checks.
+func TestPeakAtG711Reference(t *testing.T) {
+	for _, c := range []struct {
+		levelDBm0 float64
+		peak      float64 // 16-bit linear, from G.711 as above
+		tol       float64
+		why       string
+	}{
+		// PeakAt scales from 32767, not 32768: 0.64 LSB (0.0002 dB) under
+		// the spec's 22,827.06.
+		{0, 22827, 1, "A-law 0 dBm0"},
+		{3.14, 32767, 1, "A-law overload point is full scale"},
+		{-10, 7219, 1, "0 dBm0 peak ×10^(-10/20) = 7218.5"},
+	} {
+		if got := PeakAt(c.levelDBm0); math.Abs(got-c.peak) > c.tol {
+			t.Errorf("PeakAt(%.2f) = %.2f, want %.0f±%.0f (%s)", c.levelDBm0, got, c.peak, c.tol, c.why)
+		}
+	}
+	if got := LevelOfPeak(22657); math.Abs(got) > 0.07 {
+		t.Errorf("µ-law's 0 dBm0 peak 22,657 reads as %.3f dBm0, want within 0.07 dB of 0", got)
+	}
+	if got := LevelOfPeak(22827); math.Abs(got) > 0.001 {
+		t.Errorf("LevelOfPeak(22827) = %.4f dBm0, want 0", got)
 	}
 }
