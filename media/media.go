@@ -1,6 +1,7 @@
 // Package media is the box's audio: G.711 conversion here, and in
 // subpackages the DTMF receiver (dtmf), tone and DTMF generation (tone), WAV
-// files (wav) and the spoken prompt set (prompt).
+// files (wav), the spoken prompt set (prompt), music on hold (music), caller
+// ID by FSK (fsk), RTP (rtp) and TDM timeslots (tdm).
 //
 // Layer: beside signalling, above hal; it imports only the standard library
 // and github.com/zaf/g711. Nothing here knows about SIP, PRI or the IVR.
