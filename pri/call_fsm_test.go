@@ -114,14 +114,7 @@ func (f *far) settle() {
 			select {
 			case b := <-f.d.out:
 				moved = true
-				if f.cut {
-					continue
-				}
-				fr, err := q921.Parse(b, false)
-				if err != nil {
-					f.t.Fatalf("stack sent a bad frame: %v", err)
-				}
-				f.link.Receive(fr)
+				f.receive(b)
 				continue
 			default:
 			}
@@ -137,6 +130,31 @@ func (f *far) settle() {
 		}
 	}
 	f.t.Fatal("the stack never settles")
+}
+
+// receive is a frame from the stack, lost when the link is cut.
+func (f *far) receive(b []byte) {
+	if f.cut {
+		return
+	}
+	fr, err := q921.Parse(b, false)
+	if err != nil {
+		f.t.Fatalf("stack sent a bad frame: %v", err)
+	}
+	f.link.Receive(fr)
+}
+
+// sent waits for the stack to send a frame of its own accord, as a call
+// from another goroutine (Answer, Dial) makes it do, and settles.
+func (f *far) sent() {
+	f.t.Helper()
+	select {
+	case b := <-f.d.out:
+		f.receive(b)
+	case <-time.After(5 * time.Second):
+		f.t.Fatal("the stack sent nothing")
+	}
+	f.settle()
 }
 
 // advance moves the fake clock in 100 ms steps.
@@ -219,24 +237,22 @@ func (f *far) incoming(ref uint16, ch int) *Call {
 func (f *far) active(ref uint16, ch int) *Call {
 	c := f.incoming(ref, ch)
 	go c.Answer()
-	time.Sleep(5 * time.Millisecond)
-	f.settle()
+	f.sent()
 	f.expect("CONNECT")
 	f.send(theirs(ref, q931.ConnectAck))
 	return c
 }
 
-func (f *far) dial() (chan error, *Call) {
+// dial places a call from the stack; its SETUP has reached the far end
+// when dial returns, and its result comes on the channel.
+func (f *far) dial() chan error {
 	done := make(chan error, 1)
-	var c *Call
 	go func() {
-		var err error
-		c, err = f.s.Dial(context.Background(), "4008", "100")
+		_, err := f.s.Dial(context.Background(), "4008", "100")
 		done <- err
 	}()
-	time.Sleep(5 * time.Millisecond)
-	f.settle()
-	return done, c
+	f.sent()
+	return done
 }
 
 func causeOfErr(err error) int {
@@ -259,7 +275,7 @@ func (f *far) channelState(ch int) string {
 func TestCallTimers(t *testing.T) {
 	t.Run("T303: SETUP unanswered is sent again, then the call is cleared with 102", func(t *testing.T) {
 		f := newFar(t, true, nil)
-		done, _ := f.dial()
+		done := f.dial()
 		f.expect("SETUP B1")
 		f.advance(T303)
 		f.expect("SETUP B1")
@@ -274,7 +290,7 @@ func TestCallTimers(t *testing.T) {
 	})
 	t.Run("T310: no answer after CALL PROCEEDING clears with DISCONNECT 102", func(t *testing.T) {
 		f := newFar(t, true, nil)
-		done, _ := f.dial()
+		done := f.dial()
 		f.take()
 		f.send(ours(1, q931.CallProceeding))
 		f.advance(T310)
@@ -305,8 +321,7 @@ func TestCallTimers(t *testing.T) {
 		f := newFar(t, false, nil)
 		c := f.incoming(7, 3)
 		go c.Answer()
-		time.Sleep(5 * time.Millisecond)
-		f.settle()
+		f.sent()
 		f.expect("CONNECT")
 		f.advance(T313)
 		f.expect("DISCONNECT cause=102")
@@ -389,7 +404,7 @@ func TestCallMessages(t *testing.T) {
 	})
 	t.Run("glare on the user side: the user yields and goes where the network says", func(t *testing.T) {
 		f := newFar(t, false, nil)
-		done, _ := f.dial()
+		done := f.dial()
 		f.expect("SETUP B31")
 		f.send(setup(1, q931.Channel{Exclusive: true, Number: 31}, "100", true))
 		f.expect("CALL PROCEEDING B31")

@@ -5,7 +5,8 @@
 //
 // Layer: signalling, beside sip and analog; above hal and media. A
 // Stack's state belongs to one goroutine (its loop); timers run on the
-// injected clock and post their expiry to the loop. The call state
-// machine is call_fsm.go; pri/libpritest runs libpri as the far end for
-// the interop tests.
+// injected clock and post their expiry to the loop. The stack is
+// stack.go, the Call it hands out call.go, its state machine
+// call_fsm.go, the decoded trace trace.go; pri/libpritest runs libpri as
+// the far end for the interop tests.
 package pri

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"jinyin/hal"
 	"jinyin/internal/clock"
 	"jinyin/media"
-	"jinyin/media/tdm"
 	"jinyin/pri/internal/fsmtimer"
 	"jinyin/pri/q921"
 	"jinyin/pri/q931"
@@ -118,10 +116,7 @@ func (s *Stack) Close() {
 		s.link.Stop()
 		close(done)
 	})
-	select {
-	case <-done:
-	case <-time.After(time.Second):
-	}
+	clock.Wait(s.clk, time.Second, done) // a stack never started has no loop to do it
 	close(s.quit)
 	s.cfg.D.Close()
 	s.wg.Wait()
@@ -177,10 +172,8 @@ func (s *Stack) read() {
 			default:
 			}
 			s.log.Warn("pri: D-channel read", "span", s.cfg.Span, "err", err)
-			select {
-			case <-s.quit:
+			if !clock.Wait(s.clk, time.Second, s.quit) {
 				return
-			case <-time.After(time.Second):
 			}
 			continue
 		}
@@ -608,110 +601,6 @@ func (s *Stack) Channels() []ChannelStatus {
 	return out
 }
 
-// SetTrace turns the decoded Q.921/Q.931 trace on (f non-nil) or off.
-func (s *Stack) SetTrace(f func(line string)) {
-	if f == nil {
-		s.trace.Store(nil)
-		return
-	}
-	s.trace.Store(&f)
-}
-
-func (s *Stack) tracef(format string, args ...any) {
-	if p := s.trace.Load(); p != nil {
-		(*p)(fmt.Sprintf("[span %d] ", s.cfg.Span) + fmt.Sprintf(format, args...))
-	}
-}
-
-func (s *Stack) traceFrame(dir string, f q921.Frame) {
-	if s.trace.Load() == nil {
-		return
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s q921 %v", dir, f.Kind)
-	switch f.Kind {
-	case q921.I:
-		fmt.Fprintf(&b, " N(S)=%d N(R)=%d", f.NS, f.NR)
-	case q921.RR, q921.RNR, q921.REJ:
-		fmt.Fprintf(&b, " N(R)=%d", f.NR)
-	}
-	cmd := f.CR != s.cfg.Network
-	if dir == ">" {
-		cmd = f.CR == s.cfg.Network
-	}
-	switch {
-	case cmd && f.PF:
-		b.WriteString(" P=1")
-	case !cmd && f.PF:
-		b.WriteString(" F=1")
-	}
-	if cmd {
-		b.WriteString(" cmd")
-	} else {
-		b.WriteString(" resp")
-	}
-	s.tracef("%s", b.String())
-}
-
-func (s *Stack) traceMsg(dir string, m q931.Message) {
-	if s.trace.Load() == nil {
-		return
-	}
-	for _, line := range strings.Split(Describe(m), "\n") {
-		s.tracef("%s %s", dir, line)
-	}
-}
-
-// Describe is a message decoded for people, one line per element.
-func Describe(m q931.Message) string {
-	var b strings.Builder
-	side := "from originator"
-	if m.Flag {
-		side = "to originator"
-	}
-	fmt.Fprintf(&b, "q931 %v, call ref %d (%s)", m.Type, m.CallRef, side)
-	for _, ie := range m.IEs {
-		fmt.Fprintf(&b, "\n    %s", ie.Name())
-		if ie.Codeset != 0 {
-			fmt.Fprintf(&b, ": % x", ie.Data)
-			continue
-		}
-		var v any
-		var err error
-		switch ie.ID {
-		case q931.IEBearerCapability:
-			v, err = q931.DecodeBearer(ie.Data)
-		case q931.IEChannelID:
-			v, err = q931.DecodeChannel(ie.Data)
-		case q931.IECause:
-			v, err = q931.DecodeCause(ie.Data)
-		case q931.IECalledNumber, q931.IECallingNumber, q931.IEConnectedNumber:
-			var n q931.Number
-			n, err = q931.DecodeNumber(ie.Data)
-			v = fmt.Sprintf("%q type %d plan %d", n.Digits, n.Type, n.Plan)
-		case q931.IECallState:
-			if len(ie.Data) == 1 {
-				v = CallState(ie.Data[0] & 0x3F)
-			}
-		case q931.IEProgress:
-			var p q931.Progress
-			p, err = q931.DecodeProgress(ie.Data)
-			v = fmt.Sprintf("description %d", p.Description)
-		case q931.IERestartIndicator:
-			v, err = q931.DecodeRestart(ie.Data)
-		}
-		switch {
-		case err != nil:
-			fmt.Fprintf(&b, ": % x (%v)", ie.Data, err)
-		case v != nil:
-			fmt.Fprintf(&b, ": %v", v)
-		case len(ie.Data) > 0:
-			fmt.Fprintf(&b, ": % x", ie.Data)
-		}
-	}
-	return b.String()
-}
-
 // Elements built for sending.
 func cause(v uint8) q931.IE {
 	return q931.IE{ID: q931.IECause, Data: q931.Cause{Location: q931.LocPrivateLocal, Value: v}.Encode()}
@@ -732,87 +621,3 @@ func causeOf(m q931.Message, def uint8) uint8 {
 	}
 	return def
 }
-
-// Call is one call on a B-channel. Its exported fields are set before the
-// application sees it; as a media.Channel it carries the B-channel audio.
-type Call struct {
-	s          *Stack
-	ref        uint16
-	state      CallState
-	channel    int
-	cause      uint8
-	timer      *fsmtimer.Timer
-	t309       *fsmtimer.Timer
-	media      *tdm.Channel
-	result     chan error
-	setup      q931.Message
-	setupAgain bool
-
-	Incoming                 bool
-	Called, Calling          string
-	Started, Answered, Ended time.Time
-}
-
-var (
-	_ media.Channel  = (*Call)(nil)
-	_ media.Listener = (*Call)(nil)
-)
-
-func (c *Call) assign(ch int) {
-	c.channel = ch
-	c.s.chans[ch] = c
-}
-
-// msg is a message on this call's reference.
-func (c *Call) msg(t q931.Type, ies ...q931.IE) q931.Message {
-	return q931.Message{CallRef: c.ref, CallRefLen: 2, Flag: c.Incoming, Type: t, IEs: ies}
-}
-
-func (c *Call) send(t q931.Type, ies ...q931.IE) { c.s.sendMsg(c.msg(t, ies...)) }
-
-func (c *Call) openMedia() error {
-	ts, err := c.s.cfg.B(c.channel)
-	if err != nil {
-		return err
-	}
-	c.media = tdm.New(c.ID(), ts, c.s.cfg.Codec, func() error {
-		c.s.post(func() { c.hangup(q931.CauseNormal) })
-		return nil
-	})
-	return nil
-}
-
-// ID names the call: span, B-channel, call reference.
-func (c *Call) ID() string { return fmt.Sprintf("pri%d/B%d/%d", c.s.cfg.Span, c.channel, c.ref) }
-
-// Channel is the call's B-channel.
-func (c *Call) Channel() int { return c.channel }
-
-// Cause is the cause the call was cleared with, 0 while it is up.
-func (c *Call) Cause() uint8 { return c.cause }
-
-// Alert sends ALERTING on an incoming call.
-func (c *Call) Alert() { c.s.post(c.alert) }
-
-// Answer connects an incoming call.
-func (c *Call) Answer() error {
-	var err error
-	if e := c.s.do(func() { err = c.answer() }); e != nil {
-		return e
-	}
-	return err
-}
-
-// HangupCause clears the call with a Q.850 cause (17 busy, 1 unallocated...).
-func (c *Call) HangupCause(v uint8) {
-	if c.media != nil {
-		c.media.End()
-	}
-	c.s.post(func() { c.hangup(v) })
-}
-
-// The media.Channel of the call; Hangup clears with cause 16.
-func (c *Call) Play(src media.Source)      { c.media.Play(src) }
-func (c *Call) Events() <-chan media.Event { return c.media.Events() }
-func (c *Call) Hangup() error              { return c.media.Hangup() }
-func (c *Call) Listen() media.Source       { return c.media.Listen() }
