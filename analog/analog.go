@@ -87,7 +87,8 @@ type line struct {
 	farEnd func(ch *Channel) // the application hung the channel up
 
 	mu        sync.Mutex
-	cur       *Channel // nil while a new session is being set up
+	cur       *Channel      // nil while a new session is being set up
+	ready     chan struct{} // closed once cur is set again (or the port stops)
 	after     []func()
 	calls     int
 	stop      chan struct{}
@@ -119,9 +120,12 @@ func (l *line) unlock() {
 func (l *line) renew(then func(ch *Channel)) {
 	old := l.cur
 	l.cur = nil
+	ready := make(chan struct{})
+	l.ready = ready
 	l.calls++
 	id := fmt.Sprintf("%s-%d", l.name, l.calls)
 	l.after = append(l.after, func() {
+		defer close(ready)
 		if old != nil {
 			old.End()
 			<-old.Stopped()
@@ -146,6 +150,19 @@ func (l *line) renew(then func(ch *Channel)) {
 		}
 		l.unlock()
 	})
+}
+
+// awaitSession waits, up to d on clk, for the session being set up, if
+// one is: its channel starts once the last one has let go of the
+// timeslot, one block at most. Called and returns with the lock held.
+func (l *line) awaitSession(clk clock.Clock, d time.Duration) {
+	if l.cur != nil {
+		return
+	}
+	ready := l.ready
+	l.mu.Unlock()
+	clock.Wait(clk, d, ready)
+	l.mu.Lock()
 }
 
 // close stops the port: the session ends, then idle puts the line to rest.

@@ -304,12 +304,7 @@ func (o *FXO) Dial(ctx context.Context, number string) (*Channel, error) {
 		return nil, err
 	}
 	o.mu.Lock()
-	for i := 0; o.cur == nil && i < 10; i++ {
-		// The last call's channel is still letting go (one block at most).
-		o.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-		o.mu.Lock()
-	}
+	o.awaitSession(o.cfg.Clock, 100*time.Millisecond) // the last call's channel may still be letting go
 	if o.state != FXOIdle || o.cfg.Port.Ringing() || o.cur == nil {
 		o.mu.Unlock()
 		return nil, ErrBusy
