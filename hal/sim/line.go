@@ -117,7 +117,7 @@ func (s *Slot) Deliver(p []byte) {
 func (s *Slot) ReadBlock(p []byte) error {
 	s.mu.Lock()
 	if s.tick == nil {
-		s.tick = time.NewTicker(20 * time.Millisecond)
+		s.tick = time.NewTicker(20 * time.Millisecond) // real time: the slot paces its audio as a line card's frame clock does
 	}
 	t := s.tick
 	s.mu.Unlock()

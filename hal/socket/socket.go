@@ -15,7 +15,7 @@
 // by one 160-octet G.711 block; without it the B-channels carry idle.
 //
 // Layer: a hal implementation; it imports hal, hal/sim (the clocked
-// timeslot) and the standard library.
+// timeslot), internal/clock (the redial wait) and the standard library.
 package socket
 
 import (
@@ -26,6 +26,7 @@ import (
 
 	"jinyin/hal"
 	"jinyin/hal/sim"
+	"jinyin/internal/clock"
 )
 
 // redial is how long the span waits before connecting again.
@@ -54,9 +55,9 @@ var (
 // use.
 func Open(dchannel, bchannels string) *Span {
 	s := &Span{dpath: dchannel, bpath: bchannels, slots: map[int]*sim.Slot{}, closed: make(chan struct{})}
-	s.d = &dchan{conn: conn{path: dchannel, closed: make(chan struct{})}}
+	s.d = &dchan{conn: conn{path: dchannel, clk: clock.Real{}, closed: make(chan struct{})}}
 	if bchannels != "" {
-		s.b = &conn{path: bchannels, closed: s.closed}
+		s.b = &conn{path: bchannels, clk: clock.Real{}, closed: s.closed}
 	}
 	return s
 }
@@ -149,6 +150,7 @@ func (s *Span) Close() error {
 // conn is a SEQPACKET client connection that reconnects.
 type conn struct {
 	path   string
+	clk    clock.Clock // for the redial wait
 	closed chan struct{}
 	mu     sync.Mutex
 	c      *net.UnixConn
@@ -184,10 +186,8 @@ func (c *conn) get() (*net.UnixConn, error) {
 			c.mu.Unlock()
 			return nc, nil
 		}
-		select {
-		case <-c.closed:
+		if !clock.Wait(c.clk, redial, c.closed) {
 			return nil, sim.ErrClosed
-		case <-time.After(redial):
 		}
 	}
 }
