@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"jinyin/internal/clock"
 )
 
 // CDR is the record of one call leg.
@@ -41,6 +43,7 @@ type Recorder[T any] struct {
 	in       chan T
 	done     chan struct{}
 	interval time.Duration
+	clk      clock.Clock
 	onErr    func(error)
 
 	mu      sync.Mutex
@@ -51,11 +54,21 @@ type Recorder[T any] struct {
 // NewRecorder starts a CDR recorder committing every interval (50 ms is
 // right for calls: a power cut loses at most that).
 func NewRecorder(db *DB, interval time.Duration, onErr func(error)) *Recorder[CDR] {
-	return newRecorder(db.AppendCDRs, "CDR", interval, onErr)
+	return NewRecorderOn(clock.Real{}, db, interval, onErr)
 }
 
+// NewRecorderOn is NewRecorder with the interval on clk.
+func NewRecorderOn(clk clock.Clock, db *DB, interval time.Duration, onErr func(error)) *Recorder[CDR] {
+	return startRecorder(clk, db.AppendCDRs, "CDR", interval, onErr)
+}
+
+// newRecorder is a recorder on the system clock.
 func newRecorder[T any](write func([]T) error, what string, interval time.Duration, onErr func(error)) *Recorder[T] {
-	r := &Recorder[T]{write: write, what: what, in: make(chan T, 4096), done: make(chan struct{}), interval: interval, onErr: onErr}
+	return startRecorder(clock.Real{}, write, what, interval, onErr)
+}
+
+func startRecorder[T any](clk clock.Clock, write func([]T) error, what string, interval time.Duration, onErr func(error)) *Recorder[T] {
+	r := &Recorder[T]{write: write, what: what, in: make(chan T, 4096), done: make(chan struct{}), interval: interval, clk: clk, onErr: onErr}
 	go r.run()
 	return r
 }
@@ -78,7 +91,7 @@ func (r *Recorder[T]) Record(c T) {
 
 func (r *Recorder[T]) run() {
 	defer close(r.done)
-	t := time.NewTicker(r.interval)
+	t := r.clk.NewTicker(r.interval)
 	defer t.Stop()
 	batch := make([]T, 0, 256)
 	flush := func() {
@@ -100,7 +113,7 @@ func (r *Recorder[T]) run() {
 			if batch = append(batch, c); len(batch) == cap(batch) {
 				flush()
 			}
-		case <-t.C:
+		case <-t.C():
 			flush()
 		}
 	}

@@ -1,7 +1,8 @@
 // Package store keeps the box's state in one bbolt file behind domain
 // methods. It is the only package that opens bbolt or names a bucket.
 //
-// Layer: a leaf; it imports only the standard library and bbolt. Signalling,
+// Layer: a leaf; it imports only the standard library, bbolt and
+// internal/clock (the recorders' batch interval). Signalling,
 // IVR and queue code call its methods; none of them sees a transaction.
 //
 // # Key layout
