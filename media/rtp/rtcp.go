@@ -8,9 +8,14 @@ import (
 
 // RTCP packet types (RFC 3550 §12.1).
 const (
-	TypeSR = 200
-	TypeRR = 201
+	TypeSR   = 200
+	TypeRR   = 201
+	TypeSDES = 202
+	TypeBYE  = 203
 )
+
+// sdesCNAME is the SDES item type of the canonical name (RFC 3550 §12.2).
+const sdesCNAME = 1
 
 // ReportBlock is one reception report (RFC 3550 §6.4.1).
 type ReportBlock struct {
@@ -61,6 +66,29 @@ func AppendReport(b []byte, r *Report) []byte {
 		b = binary.BigEndian.AppendUint32(b, rb.DLSR)
 	}
 	return b
+}
+
+// AppendSDES appends an SDES packet of one chunk, ssrc and its CNAME item
+// (RFC 3550 §6.5.1), which every compound RTCP packet must carry (§6.1).
+// The item list ends with a null octet and the chunk is padded with nulls
+// to a 32-bit boundary, so a chunk that already ends on one gets four. A
+// CNAME is cut at 255 octets, the most an item's length can say.
+func AppendSDES(b []byte, ssrc uint32, cname string) []byte {
+	cname = cname[:min(len(cname), 255)]
+	chunk := 4 + 2 + len(cname)
+	nulls := 4 - chunk%4
+	b = append(b, 0x81, TypeSDES)
+	b = binary.BigEndian.AppendUint16(b, uint16((chunk+nulls)/4))
+	b = binary.BigEndian.AppendUint32(b, ssrc)
+	b = append(b, sdesCNAME, byte(len(cname)))
+	b = append(b, cname...)
+	return append(b, make([]byte, nulls)...)
+}
+
+// AppendBye appends a BYE packet for ssrc, without a reason (RFC 3550 §6.6).
+func AppendBye(b []byte, ssrc uint32) []byte {
+	b = append(b, 0x81, TypeBYE, 0, 1)
+	return binary.BigEndian.AppendUint32(b, ssrc)
 }
 
 // ParseReports reads the SR and RR packets of a compound RTCP packet into

@@ -120,6 +120,7 @@ type Session struct {
 	rtcpBuf    [256]byte
 	report     Report
 	reports    []Report
+	cname      string                      // RFC 7022: random per session, so it says nothing about the box
 	lastSRNTP  uint32                      // middle 32 bits of the peer's last SR
 	lastSRAt   time.Time                   // when it arrived
 	PeerReport atomic.Pointer[ReportBlock] // the peer's last reception report on our stream
@@ -135,6 +136,7 @@ func (p *PortPool) Open() (*Session, error) {
 	}
 	s := &Session{fd: a, rtcpFD: b, local: local, ssrc: rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32(), rtcpEvery: 250}
 	s.report.Blocks = make([]ReportBlock, 0, 1)
+	s.cname = fmt.Sprintf("%016x%08x", rand.Uint64(), rand.Uint32())
 	s.det = dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
 		// A phone that signals digits as events may leave their tones in
 		// the audio too: an in-band digit within inbandQuiet of an event
@@ -345,7 +347,7 @@ func (s *Session) receive() {
 	}
 	if s.rtcpTicks++; s.rtcpTicks >= s.rtcpEvery {
 		s.rtcpTicks = 0
-		s.rtcpOut()
+		s.rtcpOut(false)
 	}
 	if s.events.State == EventActive && time.Since(s.lastEvt) > time.Second {
 		s.events.Expire(1, func(DigitEvent) {})
@@ -457,9 +459,11 @@ func (s *Session) rtcpIn(p []byte) {
 // ntpEpoch is 1900-01-01 in Unix seconds.
 const ntpEpoch = 2208988800
 
-// rtcpOut sends a sender report (or a receiver report when on hold) to
-// the peer's RTCP port, the RTP port plus one.
-func (s *Session) rtcpOut() {
+// rtcpOut sends a sender report (or a receiver report when on hold) and
+// the session's CNAME to the peer's RTCP port, the RTP port plus one; with
+// bye, a BYE after them (RFC 3550 §6.6: a BYE goes in a compound packet
+// that starts with a report). Under fdMu, which serialises it with Tick.
+func (s *Session) rtcpOut(bye bool) {
 	s.mu.Lock()
 	remote, latched, p := s.remote, s.latched, s.params
 	r := &s.report
@@ -481,6 +485,10 @@ func (s *Session) rtcpOut() {
 		return
 	}
 	pkt := AppendReport(s.rtcpBuf[:0], r)
+	pkt = AppendSDES(pkt, s.ssrc, s.cname)
+	if bye {
+		pkt = AppendBye(pkt, s.ssrc)
+	}
 	sendTo(s.rtcpFD, pkt, netip.AddrPortFrom(remote.Addr(), remote.Port()+1))
 }
 
@@ -527,13 +535,15 @@ func (s *Session) Stats() (received uint32, lost int32, jitterMs float64) {
 	return s.stats.Received(), s.stats.Lost(), float64(s.stats.Jitter()) / 8
 }
 
-// Close releases the sockets; the pacer drops the session at its next tick.
+// Close says BYE to the peer and releases the sockets; the pacer drops
+// the session at its next tick.
 func (s *Session) Close() {
 	s.fdMu.Lock()
 	defer s.fdMu.Unlock()
 	if s.fd < 0 {
 		return
 	}
+	s.rtcpOut(true)
 	closeFD(s.fd)
 	closeFD(s.rtcpFD)
 	s.fd, s.rtcpFD = -1, -1
