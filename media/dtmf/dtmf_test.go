@@ -110,6 +110,38 @@ func TestAlignment(t *testing.T) {
 	}
 }
 
+// TestRandomStrings: 200-digit strings at random levels and twist within
+// the limits, ±1 %, 20 dB SNR (dtmftest.RandomString): at least 97.5 % of the
+// digits found, in order, and at most one digit that was not keyed. On the
+// same three strings spandsp finds 176, 184 and 179 of 200.
+func TestRandomStrings(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		pcm, want := dtmftest.RandomString(200, seed)
+		got, _ := detect(pcm, 160)
+		found := lcs(got, want)
+		if found < 195 || len(got)-found > 1 {
+			t.Errorf("seed %d: %d of %d digits found, %d extra", seed, found, len(want), len(got)-found)
+		}
+	}
+}
+
+// lcs is the length of the longest common subsequence: the digits found in order.
+func lcs(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for i := range len(a) {
+		cur := make([]int, len(b)+1)
+		for j := range len(b) {
+			if a[i] == b[j] {
+				cur[j+1] = prev[j] + 1
+			} else {
+				cur[j+1] = max(cur[j], prev[j+1])
+			}
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
 // TestInterruption moves a digit with a 10 ms break across the block grid:
 // it is one digit at every alignment (Q.24: a break of up to 10 ms is
 // bridged), and two digits 40 ms apart are two.

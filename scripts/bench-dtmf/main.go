@@ -93,6 +93,10 @@ func main() {
 		if got == want {
 			return "ok"
 		}
+		if len(want) > 16 { // a long string: how many found, and how many not keyed
+			f := lcs(got, want)
+			return fmt.Sprintf("%d/%d +%d", f, len(want), len(got)-f)
+		}
 		if got == "" {
 			return "MISS (none)"
 		}
@@ -126,6 +130,10 @@ func corpus() ([]item, error) {
 	var items []item
 	for _, c := range dtmftest.Q24() {
 		items = append(items, item{name: c.Name, want: c.Want, pcm: dtmftest.Signal(100, c.Tones, c.SNRdB, 1)})
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		pcm, want := dtmftest.RandomString(200, seed)
+		items = append(items, item{name: fmt.Sprintf("200 random digits in noise, seed %d", seed), want: want, pcm: pcm})
 	}
 	for i, s := range dtmftest.Speech {
 		for _, v := range []struct{ pitch, rate int }{{30, 150}, {50, 175}, {80, 200}} {
@@ -325,4 +333,22 @@ func measure(args []string) {
 	check(cmd.Run())
 	u := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	fmt.Printf("rusage %.6f %d\n", time.Duration(u.Utime.Nano()+u.Stime.Nano()).Seconds(), u.Maxrss*1024)
+}
+
+// lcs is the length of the longest common subsequence of a and b: the
+// keyed digits found, in order.
+func lcs(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for i := range len(a) {
+		cur := make([]int, len(b)+1)
+		for j := range len(b) {
+			if a[i] == b[j] {
+				cur[j+1] = prev[j] + 1
+			} else {
+				cur[j+1] = max(cur[j], prev[j+1])
+			}
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

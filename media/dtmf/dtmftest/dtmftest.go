@@ -156,3 +156,30 @@ func Q24() []Case {
 	cs = append(cs, Case{Name: "10 ms interruption is one digit", Tones: broken, Want: all})
 	return cs
 }
+
+// RandomString is a keyed string as an independent check built one: n
+// digits at random levels from -26 to 0 dBm0 per tone with the twist
+// within the limits (column 7.5 dB below to 3.5 dB above the row), each
+// tone up to ±1 % off, 45-105 ms on and off, in white noise 20 dB below
+// the string's mean tone power, so that the weakest digits sit only a few
+// dB above the noise. It returns the signal and the digits keyed.
+func RandomString(n int, seed uint64) ([]int16, string) {
+	r := rand.New(rand.NewPCG(seed, 99))
+	var ts []Tone
+	var want []byte
+	for range n {
+		d := all[r.IntN(len(all))]
+		var row, col float64
+		for {
+			row, col = -26+26*r.Float64(), -26+26*r.Float64()
+			if col-row >= -7.5 && col-row <= 3.5 && row+col < -3 { // and no clipping
+				break
+			}
+		}
+		ts = append(ts, Tone{Digit: d, RowDBm0: row, ColDBm0: col,
+			RowOffsetFrac: (2*r.Float64() - 1) * 0.01, ColOffsetFrac: (2*r.Float64() - 1) * 0.01,
+			DurationMs: 45 + r.IntN(60), GapMs: 45 + r.IntN(60)})
+		want = append(want, d)
+	}
+	return Signal(100, ts, 20, seed), string(want)
+}
