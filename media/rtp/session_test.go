@@ -3,6 +3,7 @@ package rtp
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"net"
 	"net/netip"
 	"os"
@@ -294,8 +295,71 @@ func TestSendDigitRFC4733(t *testing.T) {
 	}
 }
 
+// alawToLinear expands an A-law code by ITU-T G.711 Table 1a, written out
+// here rather than taken from the codec under test: even bits inverted
+// (XOR 0x55), bit 7 set for positive, a 3-bit segment and a 4-bit step; the
+// 13-bit value is the middle of the step's interval, 2q+1 in segment 0 and
+// (2q+33)·2^(seg-1) above, ×8 to 16-bit.
+func alawToLinear(c byte) int16 {
+	c ^= 0x55
+	seg, q := int(c>>4&7), int(c&0x0F)
+	v := 2*q + 1
+	if seg > 0 {
+		v = (2*q + 33) << (seg - 1)
+	}
+	if c&0x80 == 0 {
+		v = -v
+	}
+	return int16(v * 8)
+}
+
+// linearToUlaw compresses a 16-bit sample by ITU-T G.711 Table 2a: the
+// 14-bit magnitude, clipped at 8158 and biased by 33, falls in segment s
+// when it lies in [32·2^s, 64·2^s); the step is the four bits below the
+// leading one; the code is sign, segment and step, all inverted (so +0 is
+// 0xFF).
+func linearToUlaw(x int16) byte {
+	m, sign := int(x)>>2, byte(0)
+	if m < 0 {
+		m, sign = -m, 0x80
+	}
+	m = min(m, 8158) + 33
+	seg := bits.Len(uint(m)) - 6
+	return ^(sign | byte(seg)<<4 | byte(m>>(seg+1))&0x0F)
+}
+
+// TestG711Reference pins the two functions above to G.711's table values
+// before the wire test trusts them.
+func TestG711Reference(t *testing.T) {
+	for _, c := range []struct {
+		code byte
+		pcm  int16
+	}{{0xD5, 8}, {0x55, -8}, {0xAA, 32256}, {0x2A, -32256},
+		{0xC5, 8 * 33}, // segment 1's first step (32..34 decodes to 33, Table 1a)
+		{0xDA, 8 * 31}, // segment 0's last step (30..32 decodes to 31)
+	} {
+		if got := alawToLinear(c.code); got != c.pcm {
+			t.Errorf("A-law 0x%02X = %d, want %d", c.code, got, c.pcm)
+		}
+	}
+	for _, c := range []struct {
+		pcm  int16
+		code byte
+	}{{0, 0xFF}, {8, 0xFE}, {32124, 0x80}, {-32124, 0x00}, {32767, 0x80}, {-32768, 0x00}, {-4, 0x7E},
+		{4 * 32, 0xEF}, // 14-bit 32: segment 1's first step, 31..35 (Table 2a)
+		{4 * 94, 0xE0}, // 14-bit 94: segment 1's last step, 91..95
+		{4 * 96, 0xDF}, // 14-bit 96: segment 2's first step, 95..103
+	} {
+		if got := linearToUlaw(c.pcm); got != c.code {
+			t.Errorf("µ-law of %d = 0x%02X, want 0x%02X", c.pcm, got, c.code)
+		}
+	}
+}
+
 // TestPromptBytesOnTheWire: a prompt played on a PCMA call goes out as the
-// A-law bytes it is stored in; on a PCMU call, as their µ-law conversion.
+// A-law bytes it is stored in; on a PCMU call, as their µ-law conversion,
+// which the test computes from G.711's tables (alawToLinear, linearToUlaw),
+// not with the codec's own conversion.
 func TestPromptBytesOnTheWire(t *testing.T) {
 	set, err := prompt.Default()
 	if err != nil {
@@ -322,7 +386,11 @@ func TestPromptBytesOnTheWire(t *testing.T) {
 			}
 			_, payload, _ := Parse(buf[:n])
 			want.FillALaw(frame)
-			codec.FromALaw(frame)
+			if codec == media.PCMU {
+				for i, b := range frame {
+					frame[i] = linearToUlaw(alawToLinear(b))
+				}
+			}
 			if string(payload) != string(frame) {
 				t.Fatalf("%v frame %d differs from the stored prompt", codec, i)
 			}
