@@ -185,10 +185,7 @@ func (c *Call) end(remote bool) {
 	}
 	c.sess.Close()
 	c.srv.calls.Delete(c.id)
-	c.srv.active.Add(-1)
-	if c.trunk != nil {
-		c.trunk.active.Add(-1)
-	}
+	c.srv.release(c.trunk)
 	c.dlg.Close()
 }
 
@@ -219,6 +216,22 @@ func (s *Server) sendLarge(res *gosip.Response, err error) {
 // minSE is the smallest session interval accepted (RFC 4028 §4: 90 s).
 const minSE = 90
 
+// invite is an initial INVITE on its way through onInvite's steps.
+type invite struct {
+	req     *gosip.Request
+	tx      gosip.ServerTransaction
+	se      int          // the session interval asked for (RFC 4028), 0 for none
+	delayed bool         // no SDP: the box offers in its 200 (RFC 3261 §13.2.1)
+	offer   *sdp.Session // the caller's offer, unless delayed
+	from    string       // the caller's user part
+	trunk   *Trunk       // the trunk it came in on, one of whose channels it holds
+	route   Route
+	dlg     *sipgo.DialogServerSession
+	body    []byte // the box's answer, or its offer when delayed
+}
+
+// onInvite runs an initial INVITE: admitted, read, routed, accepted as
+// a Call, then early media, or ringing, the 200 and the app.
 func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
 		s.onReInvite(req, tx)
@@ -228,114 +241,136 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "2"))
 		return
 	}
-	admitted := false
+	inv := &invite{req: req, tx: tx}
+	var c *Call
 	defer func() {
-		if !admitted {
-			s.active.Add(-1)
+		if c == nil { // refused before it was a call (a call gives them back as it ends)
+			s.release(inv.trunk)
 		}
 	}()
-	se, seErr := sessionExpires(req)
-	if seErr != nil {
-		s.respond(tx, req, 400, "Bad Request ("+seErr.Error()+")")
+	if !s.readInvite(inv) || !s.routeInvite(inv) {
 		return
+	}
+	if c = s.acceptInvite(inv); c == nil {
+		return
+	}
+	if inv.route.Early {
+		s.earlyMedia(c, inv.dlg, tx, inv.body, inv.route)
+		return
+	}
+	if !s.ring(c, inv) || !s.answer(c, inv) {
+		return
+	}
+	inv.route.App(c)
+	c.Hangup()
+}
+
+// readInvite reads the session interval and the offer, answering 400 or
+// 422 when they will not do.
+func (s *Server) readInvite(inv *invite) bool {
+	req, tx := inv.req, inv.tx
+	se, err := sessionExpires(req)
+	if err != nil {
+		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
+		return false
 	}
 	if se > 0 && se < minSE {
 		s.respond(tx, req, 422, "Session Interval Too Small", gosip.NewHeader("Min-SE", strconv.Itoa(minSE)))
-		return
+		return false
 	}
+	inv.se = se
 	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): the
 	// box makes the offer in its 200 and the caller answers in the ACK.
-	delayed := len(req.Body()) == 0
-	var offer *sdp.Session
-	if !delayed {
-		var err error
-		if offer, err = sdp.Parse(req.Body()); err != nil {
+	if inv.delayed = len(req.Body()) == 0; !inv.delayed {
+		if inv.offer, err = sdp.Parse(req.Body()); err != nil {
 			s.respond(tx, req, 400, "Bad Request ("+firstLine(err.Error())+")")
-			return
+			return false
 		}
 	}
-	from := ""
+	return true
+}
+
+// routeInvite finds the call's route, for a trunk's call within the
+// trunk's channels, with the caller authenticated where the route asks;
+// it answers the refusals (503, 404, 480, 407/403, an early-media
+// route's status for a delayed offer).
+func (s *Server) routeInvite(inv *invite) bool {
+	req, tx := inv.req, inv.tx
 	if f := req.From(); f != nil {
-		from = f.Address.User
+		inv.from = f.Address.User
 	}
 	dest := req.Recipient.User
-	trunk := s.trunkFor(req)
-	if trunk != nil {
+	if trunk := s.trunkFor(req); trunk != nil {
 		// A carrier's call lands on the trunk's destination whatever it
 		// dialled (the DID), up to the trunk's channels.
-		if n := trunk.active.Add(1); trunk.cfg.Channels > 0 && n > int64(trunk.cfg.Channels) {
-			trunk.active.Add(-1)
+		if !trunk.seize() {
 			s.respond(tx, req, 503, "Service Unavailable (all trunk channels busy)")
-			return
+			return false
 		}
-		dest = trunk.cfg.Destination
-		defer func() {
-			if !admitted {
-				trunk.active.Add(-1)
-			}
-		}()
+		inv.trunk, dest = trunk, trunk.cfg.Destination
 	}
-	route, err := s.router(dest, from)
-	app := route.App
+	route, err := s.router(dest, inv.from)
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		s.respond(tx, req, 480, "Temporarily Unavailable")
-		return
+		return false
 	case err != nil:
 		s.respond(tx, req, 404, "Not Found")
-		return
+		return false
 	}
-	if route.Auth && !s.authenticated(req, tx, from) {
-		return
+	if route.Auth && !s.authenticated(req, tx, inv.from) {
+		return false
 	}
-	if route.Early && delayed {
+	if route.Early && inv.delayed {
 		// Early media needs SDP in the 183, which without an offer from
 		// the caller would be the box's offer in an unreliable
 		// provisional response (RFC 3261 §13.2.1 allows offers only in
 		// reliable ones, RFC 3262, which the box does not do): the
 		// announcement is left out and the call refused at once.
-		status := route.Status
-		if status == 0 {
-			status = 480
-		}
+		status := route.refusal()
 		s.respond(tx, req, status, statusReason(status))
-		return
+		return false
 	}
+	inv.route = route
+	return true
+}
+
+// acceptInvite opens the call's media and dialog, with the box's answer
+// (or, delayed, its offer) in inv.body, and makes it a Call counted in
+// the box's calls; nil after answering 503, 488 or 400.
+func (s *Server) acceptInvite(inv *invite) *Call {
+	req, tx := inv.req, inv.tx
 	sess, err := s.ports.Open()
 	if err != nil {
 		s.log.Error("sip: no RTP port for a call", "err", err)
 		s.respond(tx, req, 503, "Service Unavailable (no media ports)", gosip.NewHeader("Retry-After", "5"))
-		return
+		return nil
 	}
-	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
-	origin := sdp.Origin{ID: local.Session, Version: local.Session}
-	var body []byte
+	local, origin := s.localSDP(sess)
 	var choice sdp.Choice
-	if delayed {
-		body = origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
+	if inv.delayed {
+		inv.body = origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
 	} else {
-		answer, ch, err := sdp.Answer(offer, local)
+		answer, ch, err := sdp.Answer(inv.offer, local)
 		if err != nil {
 			sess.Close()
 			s.respond(tx, req, 488, "Not Acceptable Here (no common codec: the box speaks PCMA and PCMU)")
-			return
+			return nil
 		}
-		body, choice = origin.Marshal(answer), ch
+		inv.body, choice = origin.Marshal(answer), ch
 	}
-	dlg, err := s.dialogs.ReadInvite(req, tx)
-	if err != nil {
+	if inv.dlg, err = s.dialogs.ReadInvite(req, tx); err != nil {
 		sess.Close()
 		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
-		return
+		return nil
 	}
-	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: trunk}
-	c.rec = CallRecord{ID: c.id, Direction: "in", From: from, To: req.Recipient.User, Start: s.clock.Now()}
-	if trunk != nil {
-		c.rec.Trunk = trunk.cfg.Name
+	c := &Call{id: inv.dlg.ID, srv: s, dlg: inv.dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: inv.trunk}
+	c.rec = CallRecord{ID: c.id, Direction: "in", From: inv.from, To: req.Recipient.User, Start: s.clock.Now()}
+	if inv.trunk != nil {
+		c.rec.Trunk = inv.trunk.cfg.Name
 	}
-	admitted = true
 	s.calls.Store(c.id, c)
-	if delayed {
+	if inv.delayed {
 		// Nothing is sent until the ACK's answer says where and how
 		// (RFC 3264 §5.1: the offerer only has to be ready to receive).
 		sess.Start(rtp.Params{Codec: media.PCMA, CodecPT: 8}, c.deliver)
@@ -343,47 +378,53 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		sess.Start(params(choice), c.deliver)
 	}
 	s.pacer.Add(sess)
+	return c
+}
 
-	if route.Early {
-		s.earlyMedia(c, dlg, tx, body, route)
-		return
+// localSDP is what the box's descriptions say of a session: its address
+// and codecs, and the o= line they share (RFC 3264 §8).
+func (s *Server) localSDP(sess *rtp.Session) (sdp.Local, sdp.Origin) {
+	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
+	return local, sdp.Origin{ID: local.Session, Version: local.Session}
+}
+
+// ring sends 180 Ringing and waits the configured answer delay, if there
+// is one; false, the call ended, when the caller cancels first.
+func (s *Server) ring(c *Call, inv *invite) bool {
+	d := time.Duration(s.cfg.AnswerDelayMs) * time.Millisecond
+	if d <= 0 {
+		return true
 	}
-	if d := time.Duration(s.cfg.AnswerDelayMs) * time.Millisecond; d > 0 {
-		if err := dlg.Respond(180, "Ringing", nil); err != nil {
-			c.end(true)
-			return
-		}
-		rang := make(chan struct{})
-		t := s.clock.AfterFunc(d, func() { close(rang) })
-		select {
-		case <-tx.Done(): // CANCEL: sipgo has answered it and sent 487
-			t.Stop()
-			s.log.Info("sip: call cancelled before answer", "call", c.id)
-			c.end(true)
-			return
-		case <-rang:
-		}
+	if err := inv.dlg.Respond(180, "Ringing", nil); err != nil {
+		c.end(true)
+		return false
 	}
-	var hdrs []gosip.Header
-	if se > 0 {
-		hdrs = append(hdrs, gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)), gosip.NewHeader("Require", "timer"))
-		c.armSessionTimer(se)
+	if !clock.Wait(s.clock, d, inv.tx.Done()) { // CANCEL: sipgo has answered it and sent 487
+		s.log.Info("sip: call cancelled before answer", "call", c.id)
+		c.end(true)
+		return false
 	}
-	res := gosip.NewSDPResponseFromRequest(dlg.InviteRequest, body)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
+	return true
+}
+
+// answer sends the 200 and waits for its ACK (sipgo resends the 200
+// until the ACK, or 64·T1); after a delayed offer the ACK must carry an
+// acceptable answer, or the call is ended with BYE. It reports whether
+// the call is up.
+func (s *Server) answer(c *Call, inv *invite) bool {
+	dlg := inv.dlg
+	res := gosip.NewSDPResponseFromRequest(dlg.InviteRequest, inv.body)
+	c.acceptSessionTimer(res, inv.se, true)
 	if c.isEnded() { // hung up while it rang (the box is stopping)
 		dlg.Respond(480, "Temporarily Unavailable", nil)
-		return
+		return false
 	}
-	w := newAckWait(req, delayed, true)
+	w := newAckWait(inv.req, inv.delayed, true)
 	c.mu.Lock()
 	c.ackWait = w
 	c.mu.Unlock()
-	// sipgo resends the 200 until the ACK (onAck, which takes the answer
-	// first) or 64·T1.
-	err = dlg.WriteResponse(res)
+	// onAck takes the answer before sipgo lets WriteResponse return.
+	err := dlg.WriteResponse(res)
 	c.mu.Lock()
 	c.ackWait = nil
 	acked, answerErr := w.acked, w.err
@@ -392,9 +433,9 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		// CANCEL before the answer (sipgo has sent 487), or no ACK.
 		s.log.Info("sip: call not established", "call", c.id, "err", err)
 		c.end(true)
-		return
+		return false
 	}
-	if delayed && (!acked || answerErr != nil) {
+	if inv.delayed && (!acked || answerErr != nil) {
 		// No answer to the box's offer: the call has no media. A 488
 		// cannot answer an ACK; the call is ended with BYE (RFC 3261
 		// §13.3.1.4 for the missing ACK; RFC 3264 §5.1 gives no other
@@ -407,18 +448,21 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		dlg.Bye(ctx)
 		cancel()
 		c.end(false)
-		return
+		return false
 	}
 	c.mu.Lock()
 	c.rec.Answer = s.clock.Now()
 	c.mu.Unlock()
 	c.answered.Store(true)
-	go func() {
-		<-dlg.Context().Done()
-		c.end(true) // BYE from the far end, or the dialog ended otherwise
-	}()
-	app(c)
-	c.Hangup()
+	go c.endWithDialog()
+	return true
+}
+
+// endWithDialog ends the call when its dialog ends: BYE from the far
+// end, or the dialog ended otherwise.
+func (c *Call) endWithDialog() {
+	<-c.dlg.Context().Done()
+	c.end(true)
 }
 
 var _ media.Listener = (*Call)(nil)
@@ -456,16 +500,21 @@ func (s *Server) earlyMedia(c *Call, dlg *sipgo.DialogServerSession, tx gosip.Se
 		c.end(true)
 	}()
 	route.App(c)
-	status := route.Status
-	if status == 0 {
-		status = 480
-	}
+	status := route.refusal()
 	select {
 	case <-tx.Done(): // cancelled: sipgo has answered 487
 	default:
 		dlg.Respond(status, statusReason(status), nil)
 	}
 	c.end(false)
+}
+
+// refusal is the status an early-media route ends with.
+func (r Route) refusal() int {
+	if r.Status == 0 {
+		return 480
+	}
+	return r.Status
 }
 
 func statusReason(code int) string {
@@ -494,6 +543,21 @@ func (c *Call) armSessionTimer(seconds int) {
 		c.srv.log.Info("sip: session timer expired without refresh; hanging up", "call", c.id)
 		c.Hangup()
 	})
+}
+
+// acceptSessionTimer takes the session interval se a request asked for
+// (RFC 4028 §9), the caller refreshing: res says so (with Require: timer
+// when require is set), and the call is hung up if no refresh comes in
+// time. Nothing for se 0.
+func (c *Call) acceptSessionTimer(res *gosip.Response, se int, require bool) {
+	if se <= 0 {
+		return
+	}
+	res.AppendHeader(gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)))
+	if require {
+		res.AppendHeader(gosip.NewHeader("Require", "timer"))
+	}
+	c.armSessionTimer(se)
 }
 
 func params(ch sdp.Choice) rtp.Params {
@@ -555,15 +619,7 @@ func (c *Call) offerAnswered() bool {
 		return true
 	}
 	c.mu.Unlock()
-	timeout := make(chan struct{})
-	t := c.srv.clock.AfterFunc(gosip.T1, func() { close(timeout) })
-	defer t.Stop()
-	select {
-	case <-w.done:
-		return true
-	case <-timeout:
-		return false
-	}
+	return !clock.Wait(c.srv.clock, gosip.T1, w.done)
 }
 
 // ack takes the ACK of the call's 2xx waiting for one, and the answer in
@@ -663,11 +719,8 @@ func (s *Server) onReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	res := gosip.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(&s.contact)
-	if se, _ := sessionExpires(req); se > 0 {
-		res.AppendHeader(gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)))
-		res.AppendHeader(gosip.NewHeader("Require", "timer"))
-		c.armSessionTimer(se)
-	}
+	se, _ := sessionExpires(req)
+	c.acceptSessionTimer(res, se, true)
 	w := newAckWait(req, offered, false)
 	c.mu.Lock()
 	c.ackWait = w
@@ -697,10 +750,8 @@ func (s *Server) onUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
 	} else {
 		res = gosip.NewResponseFromRequest(req, 200, "OK", nil)
 	}
-	if se, _ := sessionExpires(req); se > 0 {
-		res.AppendHeader(gosip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", se)))
-		c.armSessionTimer(se)
-	}
+	se, _ := sessionExpires(req)
+	c.acceptSessionTimer(res, se, false) // without Require, as the box has always answered UPDATE
 	res.AppendHeader(&s.contact)
 	tx.Respond(res)
 }
@@ -795,33 +846,26 @@ func (s *Server) DialTrunk(ctx context.Context, trunk, number, fromUser string) 
 }
 
 func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk *Trunk) (*Call, error) {
-	if trunk != nil {
-		if n := trunk.active.Add(1); trunk.cfg.Channels > 0 && n > int64(trunk.cfg.Channels) {
-			trunk.active.Add(-1)
-			return nil, fmt.Errorf("sip: dial %s: all channels of trunk %s busy", to.String(), trunk.cfg.Name)
-		}
+	if trunk != nil && !trunk.seize() {
+		return nil, fmt.Errorf("sip: dial %s: all channels of trunk %s busy", to.String(), trunk.cfg.Name)
 	}
 	if !s.admit("") {
 		if trunk != nil {
-			trunk.active.Add(-1)
+			trunk.release()
 		}
 		return nil, fmt.Errorf("sip: dial %s: over the call limit", to.String())
 	}
 	admitted := false
 	defer func() {
 		if !admitted {
-			s.active.Add(-1)
-			if trunk != nil {
-				trunk.active.Add(-1)
-			}
+			s.release(trunk)
 		}
 	}()
 	sess, err := s.ports.Open()
 	if err != nil {
 		return nil, err
 	}
-	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
-	origin := sdp.Origin{ID: local.Session, Version: local.Session}
+	local, origin := s.localSDP(sess)
 	offer := origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
 	from := &gosip.FromHeader{DisplayName: fromUser, Address: gosip.Uri{Scheme: "sip", User: fromUser, Host: s.mediaAddr.String()}}
 	from.Params.Add("tag", gosip.GenerateTagN(16))
@@ -865,10 +909,7 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk 
 	s.calls.Store(c.id, c)
 	sess.Start(params(choice), c.deliver)
 	s.pacer.Add(sess)
-	go func() {
-		<-dlg.Context().Done()
-		c.end(true)
-	}()
+	go c.endWithDialog()
 	return c, nil
 }
 

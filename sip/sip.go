@@ -1,8 +1,10 @@
 // Package sip is the box's SIP signalling on github.com/emiago/sipgo: the
 // listeners on UDP and TCP and the request handlers the box serves.
 //
-// Layer: signalling, beside ivr and media; it imports config, store and the
-// standard library, never the IVR (which sees channels, not SIP).
+// Layer: signalling, beside pri and analog, above media; it imports sipgo,
+// icholy/digest (the digest challenge), config, internal/clock, media,
+// media/rtp, sip/sdp and the standard library, never the IVR (which sees
+// channels, not SIP) or the store (call records go out through OnCallEnd).
 package sip
 
 import (
@@ -223,6 +225,9 @@ func (s *Server) hangupAll() {
 		go v.(*Call).Hangup()
 		return true
 	})
+	// Real time: the far ends' BYE transactions run on the network, not
+	// on the box's clock, and the box is stopping (a fake clock in a test
+	// would never let go).
 	for deadline := time.Now().Add(3 * time.Second); s.active.Load() > 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -252,6 +257,15 @@ func (s *Server) admit(transport string) bool {
 		return false
 	}
 	return true
+}
+
+// release gives back what a call held: its place in the box's calls and
+// its trunk channel, if it has one.
+func (s *Server) release(trunk *Trunk) {
+	s.active.Add(-1)
+	if trunk != nil {
+		trunk.release()
+	}
 }
 
 // tokenBucket admits perSecond events a second on average, in bursts of

@@ -28,6 +28,19 @@ type Trunk struct {
 	cseq   atomic.Uint32
 }
 
+// seize takes one of the trunk's channels for a call; false when all
+// are busy. Channels 0 is no limit.
+func (t *Trunk) seize() bool {
+	if n := t.active.Add(1); t.cfg.Channels > 0 && n > int64(t.cfg.Channels) {
+		t.active.Add(-1)
+		return false
+	}
+	return true
+}
+
+// release gives a channel back.
+func (t *Trunk) release() { t.active.Add(-1) }
+
 // TrunkStatus is a trunk as the console and the API show it.
 type TrunkStatus struct {
 	Name     string     `json:"name"`
