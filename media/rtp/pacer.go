@@ -85,6 +85,8 @@ func (sh *shard) run(ctx context.Context) {
 		sh.runRealtime(ctx)
 		return
 	}
+	// Real time: the pacer sends real packets every 20 ms, to far ends
+	// that play them as they come; the box's clock is for its timers.
 	next := time.Now()
 	t := time.NewTimer(0)
 	defer t.Stop()

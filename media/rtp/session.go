@@ -141,7 +141,7 @@ func (p *PortPool) Open() (*Session, error) {
 		// A phone that signals digits as events may leave their tones in
 		// the audio too: an in-band digit within inbandQuiet of an event
 		// is the same key.
-		if !e.End && time.Since(s.lastEvt) > inbandQuiet {
+		if !e.End && time.Since(s.lastEvt) > inbandQuiet { // real time: the packets' arrival, as lastEvt
 			s.emit(media.Event{Kind: media.EventDigit, Digit: e.Digit, InBand: true})
 		}
 	})
@@ -349,7 +349,7 @@ func (s *Session) receive() {
 		s.rtcpTicks = 0
 		s.rtcpOut(false)
 	}
-	if s.events.State == EventActive && time.Since(s.lastEvt) > time.Second {
+	if s.events.State == EventActive && time.Since(s.lastEvt) > time.Second { // real time: a second with no event packet arriving
 		s.events.Expire(1, func(DigitEvent) {})
 	}
 }
@@ -362,7 +362,7 @@ func (s *Session) packet(buf []byte, from netip.AddrPort) {
 	s.mu.Lock()
 	ok := s.accept(from, h)
 	if ok {
-		s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000))
+		s.stats.Update(h.Seq, h.Timestamp, uint32(time.Now().UnixNano()/125000)) // real time: the arrival, in 8 kHz units, for jitter (RFC 3550 A.8)
 	}
 	p := s.params
 	s.mu.Unlock()
@@ -383,7 +383,7 @@ func (s *Session) packet(buf []byte, from netip.AddrPort) {
 					s.emit(media.Event{Kind: media.EventDigit, Digit: d.Digit})
 				}
 			})
-			s.lastEvt = time.Now()
+			s.lastEvt = time.Now() // real time: when the event packet arrived
 		}
 	case h.PayloadType == p.CodecPT && len(payload) <= len(s.rpcm):
 		// In-band detection runs whether or not telephone-event was
@@ -445,7 +445,7 @@ func (s *Session) rtcpIn(p []byte) {
 	for i := range s.reports {
 		r := &s.reports[i]
 		if r.Sender {
-			s.lastSRNTP, s.lastSRAt = uint32(r.NTPTime>>16), time.Now()
+			s.lastSRNTP, s.lastSRAt = uint32(r.NTPTime>>16), time.Now() // real time: DLSR is a measured delay (RFC 3550 §6.4.1)
 		}
 		for _, b := range r.Blocks {
 			if b.SSRC == s.ssrc {
@@ -468,7 +468,7 @@ func (s *Session) rtcpOut(bye bool) {
 	remote, latched, p := s.remote, s.latched, s.params
 	r := &s.report
 	r.SSRC, r.Sender = s.ssrc, p.Send && s.sent > 0
-	now := time.Now()
+	now := time.Now() // real time: a sender report's NTP timestamp is the wall clock (RFC 3550 §6.4.1)
 	r.NTPTime = uint64(now.Unix()+ntpEpoch)<<32 | uint64(now.Nanosecond())<<32/1e9
 	r.RTPTime, r.PacketCount, r.OctetCount = s.ts, s.sent, s.sentOcts
 	r.Blocks = r.Blocks[:0]
