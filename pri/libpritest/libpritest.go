@@ -130,7 +130,7 @@ func (p *Peer) Send(cmd string) {
 // over others, and returns it.
 func (p *Peer) Expect(prefix string) string {
 	p.t.Helper()
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(20 * time.Second) // real time: libpri runs in its own process
 	for {
 		select {
 		case l, ok := <-p.lines:
