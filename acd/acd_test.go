@@ -27,7 +27,7 @@ type line struct {
 	id     string
 	events chan media.Event
 	mu     sync.Mutex
-	plays  int
+	plays  media.PlayID // Plays so far; each is its id
 	closed bool
 	hung   chan struct{}
 }
@@ -39,16 +39,17 @@ func newLine(id string) *line {
 func (l *line) ID() string { return l.id }
 
 // Play ends at once: prompts take no time on this line.
-func (l *line) Play(src media.Source) {
+func (l *line) Play(src media.Source) media.PlayID {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.plays++
 	if src != nil && !l.closed {
 		select {
-		case l.events <- media.Event{Kind: media.EventPlayDone}:
+		case l.events <- media.Event{Kind: media.EventPlayDone, Play: l.plays}:
 		default:
 		}
 	}
+	return l.plays
 }
 func (l *line) Events() <-chan media.Event { return l.events }
 func (l *line) Listen() media.Source       { return silence{} }

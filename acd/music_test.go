@@ -25,6 +25,8 @@ type radioLine struct {
 	events chan media.Event
 	mu     sync.Mutex
 	src    media.Source
+	play   media.PlayID // the Play src came from
+	plays  media.PlayID
 	closed bool
 	hung   chan struct{}
 }
@@ -34,10 +36,12 @@ func newRadioLine(id string) *radioLine {
 }
 
 func (l *radioLine) ID() string { return l.id }
-func (l *radioLine) Play(src media.Source) {
+func (l *radioLine) Play(src media.Source) media.PlayID {
 	l.mu.Lock()
-	l.src = src
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	l.plays++
+	l.src, l.play = src, l.plays
+	return l.plays
 }
 func (l *radioLine) Events() <-chan media.Event { return l.events }
 func (l *radioLine) Hangup() error {
@@ -62,7 +66,7 @@ func (l *radioLine) playing() media.Source {
 // says what it came from.
 func (l *radioLine) pull() (frame []byte, src media.Source, ended bool) {
 	l.mu.Lock()
-	src, closed := l.src, l.closed
+	src, play, closed := l.src, l.play, l.closed
 	l.mu.Unlock()
 	frame = bytes.Repeat([]byte{media.PCMA.Silence()}, media.FrameSamples)
 	if src == nil || closed {
@@ -74,11 +78,11 @@ func (l *radioLine) pull() (frame []byte, src media.Source, ended bool) {
 	}
 	if n := a.FillALaw(frame); n < len(frame) {
 		l.mu.Lock()
-		if l.src == src {
+		if l.play == play {
 			l.src = nil
 		}
 		l.mu.Unlock()
-		l.events <- media.Event{Kind: media.EventPlayDone}
+		l.events <- media.Event{Kind: media.EventPlayDone, Play: play}
 		return frame, src, true
 	}
 	return frame, src, false
@@ -98,7 +102,7 @@ func (l *radioLine) waitPlaying(t *testing.T, what string, ok func(media.Source)
 }
 
 func isMusic(src media.Source) bool  { _, ok := src.(*music.Reader); return ok }
-func isPrompt(src media.Source) bool { _, ok := src.(*played); return ok }
+func isPrompt(src media.Source) bool { _, ok := src.(*prompt.Player); return ok }
 
 // heard is one frame a caller heard.
 type heard struct {

@@ -21,20 +21,23 @@ import (
 // media tick would.
 type voiced struct {
 	*line
-	hz  float64
-	mu  sync.Mutex
-	osc tone.Osc
-	src media.Source
+	hz    float64
+	mu    sync.Mutex
+	osc   tone.Osc
+	src   media.Source
+	plays media.PlayID
 }
 
 func newVoiced(id string, hz float64) *voiced {
 	return &voiced{line: newLine(id), hz: hz, osc: tone.NewOsc(hz, -10)}
 }
 
-func (v *voiced) Play(src media.Source) {
+func (v *voiced) Play(src media.Source) media.PlayID {
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	v.src = src
-	v.mu.Unlock()
+	v.plays++
+	return v.plays
 }
 
 func (v *voiced) Listen() media.Source { return speaker{v} }

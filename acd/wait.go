@@ -208,36 +208,10 @@ type waiter struct {
 	c       Caller
 	timers  chan string
 	stops   []func() bool
-	cur     *played       // the prompt last played; nil once the music took over
+	cur     media.PlayID  // the prompt played last; 0 once the music took over
 	holdNo  int           // the hold timer armed last; earlier ones are stale
 	radio   *music.Reader // the caller's ear on radioOf's music
 	radioOf *queue
-}
-
-// played is a prompt that knows when it has ended, so that the
-// EventPlayDone of a prompt that another replaced before it ended does not
-// start the music over the new one.
-type played struct {
-	p     *prompt.Player
-	ended atomic.Bool
-}
-
-var _ media.ALawSource = (*played)(nil)
-
-func (s *played) Fill(dst []int16) int {
-	n := s.p.Fill(dst)
-	if n < len(dst) {
-		s.ended.Store(true)
-	}
-	return n
-}
-
-func (s *played) FillALaw(dst []byte) int {
-	n := s.p.FillALaw(dst)
-	if n < len(dst) {
-		s.ended.Store(true)
-	}
-	return n
 }
 
 func (w *waiter) after(dt time.Duration, what string) {
@@ -253,24 +227,25 @@ func (w *waiter) after(dt time.Duration, what string) {
 	w.stops = append(w.stops, t.Stop)
 }
 
-// play plays prompts, interrupting the music; it reports false when
-// they cannot be played (nothing changes then).
-func (w *waiter) play(ids ...string) bool {
+// play plays prompts, interrupting the music; it returns the Play, whose
+// EventPlayDone says they ended, or 0 when they cannot be played (nothing
+// changes then).
+func (w *waiter) play(ids ...string) media.PlayID {
 	p, err := w.d.prompts.Player(w.lang(), ids...)
 	if err != nil {
-		return false
+		return 0
 	}
-	w.cur = &played{p: p}
 	w.holdNo++ // a prompt plays: the hold prompt waits for its end
-	w.ch.Play(w.cur)
-	return true
+	w.cur = w.ch.Play(p)
+	return w.cur
 }
 
-// ended is a prompt's EventPlayDone: holdGap of music (or silence) until
-// the hold prompt again. A PlayDone left over from a prompt that another
-// replaced changes nothing.
-func (w *waiter) ended(q *queue) {
-	if w.cur == nil || !w.cur.ended.Load() {
+// ended is a Play's EventPlayDone: when it is the prompt playing, holdGap
+// of music (or silence) until the hold prompt again. The end of a prompt
+// that another replaced (its done event can come after the new Play)
+// changes nothing.
+func (w *waiter) ended(q *queue, play media.PlayID) {
+	if w.cur == 0 || play != w.cur {
 		return
 	}
 	w.holdNo++
@@ -281,7 +256,7 @@ func (w *waiter) ended(q *queue) {
 // hold plays prompts to a waiting caller; the music comes back when they
 // end, or goes on when they cannot be played.
 func (w *waiter) hold(q *queue, ids ...string) {
-	if !w.play(ids...) {
+	if w.play(ids...) == 0 {
 		w.music(q)
 	}
 }
@@ -290,7 +265,7 @@ func (w *waiter) hold(q *queue, ids ...string) {
 // caller joins it like a radio. A queue without music leaves the channel
 // to the silence it plays when a prompt ends.
 func (w *waiter) music(q *queue) {
-	w.cur = nil
+	w.cur = 0
 	if w.radioOf != q {
 		w.radio, w.radioOf = nil, q
 		if q.music != nil {
@@ -367,7 +342,7 @@ func (w *waiter) run() error {
 				w.music(q) // an agent took the call meanwhile: wait for the ring
 			}
 			if ev.Kind == media.EventPlayDone {
-				w.ended(q)
+				w.ended(q, ev.Play)
 			}
 		case what := <-w.timers:
 			what, of, tagged := strings.Cut(what, "@")
@@ -472,7 +447,7 @@ func (w *waiter) abandon() error {
 // retune moves a caller who hears the music to the music of the queue
 // it has moved to; a prompt playing ends first.
 func (w *waiter) retune(q *queue) {
-	if w.cur != nil {
+	if w.cur != 0 {
 		return
 	}
 	if q.music == nil && w.radio != nil {
@@ -528,7 +503,7 @@ func (w *waiter) announce(q *queue) {
 // turn comes".
 func (w *waiter) askWhen() (time.Time, error) {
 	d := w.d
-	w.play("callback-when")
+	asked := w.play("callback-when")
 	var digits []byte
 	timeout := make(chan struct{}, 1)
 	var t interface{ Stop() bool }
@@ -549,7 +524,7 @@ func (w *waiter) askWhen() (time.Time, error) {
 			switch {
 			case !ok || ev.Kind == media.EventHangup:
 				return time.Time{}, errors.New("hung up")
-			case ev.Kind == media.EventPlayDone:
+			case ev.Kind == media.EventPlayDone && ev.Play == asked:
 				arm()
 			case ev.Kind == media.EventDigit && ev.Digit == '#':
 				done = true
@@ -607,14 +582,14 @@ func (w *waiter) bookCallback(at time.Time) error {
 	d.schedule(ne, at)
 	d.mu.Unlock()
 	d.event(store.QueueEvent{Kind: "callback-requested", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Wait: now.Sub(e.joined)})
-	if at.IsZero() {
-		w.play("callback-booked")
-	} else {
-		w.play("callback-booked-at")
+	booked := "callback-booked"
+	if !at.IsZero() {
+		booked = "callback-booked-at"
 	}
+	said := w.play(booked)
 	for {
 		ev, ok := <-w.ch.Events()
-		if !ok || ev.Kind == media.EventHangup || ev.Kind == media.EventPlayDone {
+		if !ok || ev.Kind == media.EventHangup || ev.Kind == media.EventPlayDone && ev.Play == said {
 			break
 		}
 	}
@@ -709,7 +684,7 @@ func (w *waiter) talk(r ringResult, offeredAt time.Time) error {
 
 func (w *waiter) survey(a *agent) {
 	d, e := w.d, w.e
-	w.play("survey")
+	asked := w.play("survey")
 	t := d.clk.AfterFunc(surveyWait, func() {
 		select {
 		case w.timers <- "survey":
@@ -724,7 +699,7 @@ func (w *waiter) survey(a *agent) {
 			if !ok || ev.Kind == media.EventHangup {
 				return
 			}
-			if ev.Kind == media.EventPlayDone && !played {
+			if ev.Kind == media.EventPlayDone && ev.Play == asked && !played {
 				played = true
 				t.Stop()
 				t = d.clk.AfterFunc(surveyWait, func() {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"jinyin/config"
@@ -32,11 +31,9 @@ type call struct {
 	tier string
 	vars map[string]string
 
-	node    string // the node the call is at
-	pending []byte // digits keyed ahead, for the next node that reads keys
-	gen     uint64 // number of the source started last
-	playing bool   // it has not ended
-	played  chan uint64
+	node    string       // the node the call is at
+	pending []byte       // digits keyed ahead, for the next node that reads keys
+	playing media.PlayID // the Play whose end the call waits for; 0 when none
 	hungUp  bool
 }
 
@@ -51,7 +48,6 @@ const (
 )
 
 func (c *call) run() {
-	c.played = make(chan uint64, 4)
 	node := c.flow.Start
 	for steps := 0; node != ""; steps++ {
 		if steps == maxSteps {
@@ -113,72 +109,23 @@ func (c *call) step(id string, n config.Node) (next, exit string, err error) {
 	return "", "unknown-type", nil
 }
 
-// tracked wraps what a call plays to report its end on the call's own
-// channel, tagged, so that a prompt replaced before its end can never be
-// taken for the end of the next one. A tracked source that is an A-law
-// source stays one.
-type tracked struct {
-	src    media.Source
-	gen    uint64
-	to     chan<- uint64
-	signal atomic.Bool
-}
-
-func (t *tracked) ended() {
-	if t.signal.CompareAndSwap(false, true) {
-		select {
-		case t.to <- t.gen:
-		default:
-		}
-	}
-}
-
-func (t *tracked) Fill(dst []int16) int {
-	n := t.src.Fill(dst)
-	if n < len(dst) {
-		t.ended()
-	}
-	return n
-}
-
-type trackedALaw struct {
-	tracked
-	a media.ALawSource
-}
-
-func (t *trackedALaw) FillALaw(dst []byte) int {
-	n := t.a.FillALaw(dst)
-	if n < len(dst) {
-		t.ended()
-	}
-	return n
-}
-
 // start plays src, replacing whatever played.
-func (c *call) start(src media.Source) {
-	c.gen++
-	c.playing = true
-	if a, ok := src.(media.ALawSource); ok {
-		c.ch.Play(&trackedALaw{tracked: tracked{src: src, gen: c.gen, to: c.played}, a: a})
-		return
-	}
-	c.ch.Play(&tracked{src: src, gen: c.gen, to: c.played})
-}
+func (c *call) start(src media.Source) { c.playing = c.ch.Play(src) }
 
 // stopPlay silences the channel; nothing counts as playing.
 func (c *call) stopPlay() {
-	c.gen++
-	c.playing = false
 	c.ch.Play(nil)
+	c.playing = 0
 }
 
-// ended notes the end of the source numbered g; it reports whether that
-// was the one playing.
-func (c *call) ended(g uint64) bool {
-	if g != c.gen || !c.playing {
+// ended notes the end of a Play; it reports whether that was the one
+// playing. The end of a prompt that another replaced (its done event can
+// come after the new Play) is not the end of the new one.
+func (c *call) ended(id media.PlayID) bool {
+	if id == 0 || id != c.playing {
 		return false
 	}
-	c.playing = false
+	c.playing = 0
 	return true
 }
 
@@ -320,7 +267,7 @@ func (c *call) listen(d time.Duration) (digit byte, ok bool, err error) {
 			timer.Stop()
 		}
 	}()
-	if !c.playing {
+	if c.playing == 0 {
 		if d <= 0 {
 			return 0, false, nil
 		}
@@ -336,8 +283,7 @@ func (c *call) listen(d time.Duration) (digit byte, ok bool, err error) {
 			if e.Kind == media.EventDigit {
 				return e.Digit, true, nil
 			}
-		case g := <-c.played:
-			if !c.ended(g) {
+			if e.Kind != media.EventPlayDone || !c.ended(e.Play) {
 				continue
 			}
 			if d <= 0 {
@@ -555,11 +501,12 @@ func (c *call) lookupNode(id string, n config.Node) (string, string, error) {
 				c.hungUp = true
 				return "", "", errHungUp
 			}
-			if e.Kind == media.EventDigit {
+			switch e.Kind {
+			case media.EventDigit:
 				c.pending = append(c.pending, e.Digit)
+			case media.EventPlayDone:
+				c.ended(e.Play)
 			}
-		case g := <-c.played:
-			c.ended(g)
 		case r := <-done:
 			c.stopPlay()
 			if r.err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,77 +26,54 @@ import (
 	"jinyin/store"
 )
 
-// line is a simulated call for the engine: a media tick, driven by the
-// test's goroutine, pulls 20 ms frames from what the engine plays into a
-// transcript (A-law, as a SIP caller receives prompts) and advances the
-// fake clock by 20 ms per frame, so prompts and timeouts run in simulated
-// time, about 20 times faster than real time. What the caller "says" (for
+// line is a simulated call for the engine, moved on by the test in 20 ms
+// steps (step, run, waitHeard). A step first waits until the engine has
+// done all it can without time passing (it is back waiting for the line's
+// events, every event and timer that woke it handled), then takes one
+// frame of what the engine plays into a transcript (A-law, as a SIP
+// caller receives prompts), reports the end of a played source as a
+// channel does (EventPlayDone with its Play's id), and advances the fake
+// clock by 20 ms: prompts and timeouts run in simulated time, and the
+// clock moves only when the test says so. What the caller "says" (for
 // recordings) comes from speech.
 type line struct {
 	t      *testing.T
-	clk    *clock.Fake
+	h      *harness
 	events chan media.Event
 
-	mu      sync.Mutex
-	src     media.Source
-	heard   []byte
-	speech  []int16 // the caller's audio, consumed by Listen
-	hungUp  bool
-	stopped chan struct{}
+	mu     sync.Mutex
+	src    media.Source
+	play   media.PlayID // the Play src came from
+	plays  media.PlayID
+	heard  []byte
+	speech []int16 // the caller's audio, consumed by Listen
+	hungUp bool
+	polled uint64 // h.wakes when the engine last asked for the events
 }
 
-func newLine(t *testing.T, clk *clock.Fake) *line {
-	l := &line{t: t, clk: clk, events: make(chan media.Event, 16), stopped: make(chan struct{})}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		frame := make([]int16, media.FrameSamples)
-		alaw := make([]byte, media.FrameSamples)
-		for i := 0; i < 200000; i++ { // at most about 70 simulated minutes
-			select {
-			case <-l.stopped:
-				return
-			case <-time.After(time.Millisecond):
-			}
-			l.mu.Lock()
-			src := l.src
-			l.mu.Unlock()
-			if src != nil {
-				var n int
-				if a, ok := src.(media.ALawSource); ok {
-					n = a.FillALaw(alaw)
-				} else {
-					n = src.Fill(frame)
-					media.PCMA.Encode(alaw[:n], frame[:n])
-				}
-				l.mu.Lock()
-				l.heard = append(l.heard, alaw[:n]...)
-				l.mu.Unlock()
-			}
-			clk.Advance(20 * time.Millisecond)
-		}
-	}()
-	t.Cleanup(func() { l.stop(); <-done })
-	return l
-}
-
-func (l *line) stop() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	select {
-	case <-l.stopped:
-	default:
-		close(l.stopped)
-	}
+func newLine(t *testing.T, h *harness) *line {
+	return &line{t: t, h: h, events: make(chan media.Event, 16)}
 }
 
 func (l *line) ID() string { return "line" }
-func (l *line) Play(src media.Source) {
+func (l *line) Play(src media.Source) media.PlayID {
 	l.mu.Lock()
-	l.src = src
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	l.plays++
+	l.src, l.play = src, l.plays
+	return l.plays
 }
-func (l *line) Events() <-chan media.Event { return l.events }
+
+// Events is what the engine selects on whenever it waits: the line notes
+// that the engine has seen every wake-up so far.
+func (l *line) Events() <-chan media.Event {
+	w := l.h.wakes.Load()
+	l.mu.Lock()
+	l.polled = w
+	l.mu.Unlock()
+	return l.events
+}
+
 func (l *line) Hangup() error {
 	l.mu.Lock()
 	l.hungUp = true
@@ -115,14 +93,106 @@ func (s speechSource) Fill(dst []int16) int {
 	return len(dst)
 }
 
+// send gives the engine an event; it is a wake-up.
+func (l *line) send(e media.Event) {
+	l.h.wakes.Add(1)
+	l.events <- e
+}
+
+// settled reports whether the engine waits for the line or the clock
+// alone: it has asked for the events since the last wake-up and taken
+// them all, and no lookup is being answered (unless the test said
+// lookups wait for their timeout), or the flow has hung up.
+func (l *line) settled() bool {
+	// inflight before wakes: a lookup's answer counts its wake-up before
+	// it leaves inflight, so an answer seen gone is a wake-up seen.
+	answering := l.h.inflight.Load() != 0 && !l.h.lookupsHang
+	w := l.h.wakes.Load()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hungUp || !answering && l.polled == w && len(l.events) == 0
+}
+
+// step is one 20 ms frame, once the engine has settled.
+func (l *line) step() {
+	l.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !l.settled(); time.Sleep(50 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			l.t.Fatal("the engine did not settle")
+		}
+	}
+	frame := make([]int16, media.FrameSamples)
+	alaw := make([]byte, media.FrameSamples)
+	l.mu.Lock()
+	src, play := l.src, l.play
+	l.mu.Unlock()
+	if src != nil {
+		var n int
+		if a, ok := src.(media.ALawSource); ok {
+			n = a.FillALaw(alaw)
+		} else {
+			n = src.Fill(frame)
+			media.PCMA.Encode(alaw[:n], frame[:n])
+		}
+		l.mu.Lock()
+		l.heard = append(l.heard, alaw[:n]...)
+		ended := n < len(alaw) && l.play == play
+		if ended {
+			l.src = nil
+		}
+		l.mu.Unlock()
+		if ended {
+			l.send(media.Event{Kind: media.EventPlayDone, Play: play})
+		}
+	}
+	l.h.clk.Advance(media.FrameMs * time.Millisecond)
+}
+
+// run steps through d of simulated time.
+func (l *line) run(d time.Duration) {
+	l.t.Helper()
+	for range d / (media.FrameMs * time.Millisecond) {
+		l.step()
+	}
+}
+
+// runUntil steps until cond holds, for at most ten simulated minutes.
+func (l *line) runUntil(what string, cond func() bool) {
+	l.t.Helper()
+	for i := 0; !cond(); i++ {
+		if i == 30000 {
+			l.t.Fatalf("ten simulated minutes and still not %s", what)
+		}
+		l.step()
+	}
+}
+
+// playing reports whether what plays passes ok.
+func (l *line) playing(ok func(media.Source) bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ok(l.src)
+}
+
+// recording reports whether src is a recorder past its beep.
+func recording(src media.Source) bool {
+	r, ok := src.(*recorder)
+	if !ok {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.beepAt >= len(beep)
+}
+
 func (l *line) press(digits string) {
 	for _, d := range []byte(digits) {
-		l.events <- media.Event{Kind: media.EventDigit, Digit: d}
+		l.send(media.Event{Kind: media.EventDigit, Digit: d})
 	}
 }
 
 func (l *line) hangUpCaller() {
-	l.events <- media.Event{Kind: media.EventHangup}
+	l.send(media.Event{Kind: media.EventHangup})
 	close(l.events)
 }
 
@@ -138,59 +208,44 @@ func clipOf(t *testing.T, lang, id string) []byte {
 	return b[:min(len(b), 1600)] // its first 200 ms identify it
 }
 
-// waitHeard waits until the prompts have been heard in this order since
-// the last wait, and consumes the transcript up to the last of them.
-func (l *line) waitHeard(lang string, ids ...string) {
+// waitHeard steps until the prompts have been heard in this order since
+// the last wait, and consumes the transcript up to the last of them. It
+// returns what was heard before the first of them.
+func (l *line) waitHeard(lang string, ids ...string) (before []byte) {
 	l.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	clips := make([][]byte, len(ids))
+	for i, id := range ids {
+		clips[i] = clipOf(l.t, lang, id)
+	}
+	l.runUntil(fmt.Sprintf("heard %v in %s", ids, lang), func() bool {
 		l.mu.Lock()
-		rest, ok := l.heard, true
-		for _, id := range ids {
-			clip := clipOf(l.t, lang, id)
+		defer l.mu.Unlock()
+		rest, first := l.heard, -1
+		for _, clip := range clips {
 			i := bytes.Index(rest, clip)
 			if i < 0 {
-				ok = false
-				break
+				return false
+			}
+			if first < 0 {
+				first = len(l.heard) - len(rest) + i
 			}
 			rest = rest[i+len(clip):]
 		}
-		if ok {
-			l.heard = rest
-		}
-		l.mu.Unlock()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatalf("did not hear %v in %s", ids, lang)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		before = l.heard[:first:first]
+		l.heard = rest
+		return true
+	})
+	return before
 }
 
-func (l *line) notHeard(lang, id string) {
-	l.t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if bytes.Contains(l.heard, clipOf(l.t, lang, id)) {
-		l.t.Errorf("heard %s/%s", lang, id)
-	}
-}
-
+// waitHangup steps until the flow hangs up.
 func (l *line) waitHangup() {
 	l.t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+	l.runUntil("hung up", func() bool {
 		l.mu.Lock()
-		h := l.hungUp
-		l.mu.Unlock()
-		if h {
-			return
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatal("the IVR did not hang up")
-		}
-	}
+		defer l.mu.Unlock()
+		return l.hungUp
+	})
 }
 
 // testConfig is a box with one flow per feature under test.
@@ -332,12 +387,18 @@ prompts = ["goodbye"]
 `
 
 type harness struct {
-	e         *Engine
-	clk       *clock.Fake
-	db        *store.DB
-	lookups   chan LookupRequest
-	transfers chan Target
-	transfer  error // what Transfer answers
+	e        *Engine
+	clk      *clock.Fake
+	wakes    atomic.Uint64 // events sent, timers fired, lookups answered: what wakes the engine
+	inflight atomic.Int32  // lookups posted and not yet answered
+	posted   atomic.Int32  // lookups posted
+	// lookupsHang says the lookup service answers only when the lookup
+	// times out: steps go on while one is in flight.
+	lookupsHang bool
+	db          *store.DB
+	lookups     chan LookupRequest
+	transfers   chan Target
+	transfer    error // what Transfer answers
 }
 
 // newHarness runs the engine at a time in Asia/Shanghai; orders answers
@@ -379,8 +440,10 @@ func newHarness(t *testing.T, at string, orders http.Handler) *harness {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	h.e = &Engine{Flows: cfg.Flows, IVR: cfg.IVR, Lang: "zh", Prompts: set, DB: db, Data: dir, Clock: h.clk, Log: log,
-		HTTP: NewHTTPClient(Builtin{"orders": record}),
+	hc := NewHTTPClient(Builtin{"orders": record})
+	hc.Transport = counted{hc.Transport, h}
+	h.e = &Engine{Flows: cfg.Flows, IVR: cfg.IVR, Lang: "zh", Prompts: set, DB: db, Data: dir, Clock: wakeClock{h.clk, &h.wakes}, Log: log,
+		HTTP: hc,
 		Transfer: func(ch media.Channel, tg Target) error {
 			h.transfers <- tg
 			return h.transfer
@@ -393,8 +456,47 @@ func newHarness(t *testing.T, at string, orders http.Handler) *harness {
 	return h
 }
 
+// wakeClock counts the engine's timers that fire as wake-ups.
+type wakeClock struct {
+	*clock.Fake
+	wakes *atomic.Uint64
+}
+
+func (c wakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return c.Fake.AfterFunc(d, func() { c.wakes.Add(1); f() })
+}
+
+// counted counts the lookups in flight; an answer (or a failure) is a
+// wake-up.
+type counted struct {
+	rt http.RoundTripper
+	h  *harness
+}
+
+func (c counted) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.h.inflight.Add(1)
+	c.h.posted.Add(1)
+	defer func() {
+		c.h.wakes.Add(1)
+		c.h.inflight.Add(-1)
+	}()
+	return c.rt.RoundTrip(r)
+}
+
+// waitPosted waits (in real time, bounded) until n lookups have been
+// posted in all: a lookup starts on a goroutine of its own, and the test
+// must not move the clock on before it is in flight.
+func (h *harness) waitPosted(t *testing.T, n int32) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); h.posted.Load() < n; time.Sleep(50 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lookups posted, want %d", h.posted.Load(), n)
+		}
+	}
+}
+
 func (h *harness) call(t *testing.T, flow, caller string) (*line, chan struct{}) {
-	l := newLine(t, h.clk)
+	l := newLine(t, h)
 	done := make(chan struct{})
 	go func() {
 		h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100"})
@@ -459,15 +561,43 @@ func TestMenuBargeInRepeatInvalidTimeout(t *testing.T) {
 	l.waitHeard("zh", "main-menu")
 	l.press("7")
 	l.waitHeard("zh", "invalid", "main-menu")
-	// no key: 3 s after the menu: no-input, and retries (1) are used up
-	l.waitHeard("zh", "goodbye")
+	// no key: 3 s after the menu the retries (1) are used up: goodbye,
+	// without the no-input prompt of a try that will not come
+	if gap := l.waitHeard("zh", "goodbye"); bytes.Contains(gap, clipOf(t, "zh", "no-input")) {
+		t.Error("no-input played before the menu's fail")
+	}
 	l.waitHangup()
 	<-done
-	l.notHeard("zh", "no-input")
 	c := h.counts(t)
 	if c["menu/welcome/barge-in"] != 1 || c["menu/menu/repeat"] != 1 || c["menu/menu/invalid"] != 1 || c["menu/menu/timeout"] != 1 || c["menu/menu/fail"] != 1 || c["menu/bye/end"] != 1 {
 		t.Errorf("counts %v", c)
 	}
+}
+
+// A prompt replaced just as it ends: its done event comes after the Play
+// that replaced it (as a channel's can, the end falling in the frame
+// being sent). It is not the new prompt's end: the menu's timeout runs
+// from the end of the replay, which is heard to its end.
+func TestStalePlayDoneIsNotTheNewPromptsEnd(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	l, done := h.call(t, "menu", "1")
+	l.waitHeard("zh", "welcome", "main-menu")
+	l.mu.Lock()
+	old := l.play
+	l.mu.Unlock()
+	l.press("*") // the menu again: main-menu replaces main-menu
+	l.step()
+	l.send(media.Event{Kind: media.EventPlayDone, Play: old})
+	gap := l.waitHeard("zh", "no-input")
+	set, _ := prompt.Default()
+	p, _ := set.Player("zh", "main-menu")
+	full := make([]byte, p.Samples())
+	p.FillALaw(full)
+	if !bytes.Contains(gap, full[len(full)-1600:]) {
+		t.Error("the timeout cut the replayed menu short: the old prompt's end was taken for its end")
+	}
+	l.hangUpCaller()
+	<-done
 }
 
 // 0 reaches the flow's operator from a menu; the transfer carries the
@@ -480,6 +610,7 @@ func TestOperatorFromAnywhere(t *testing.T) {
 	l.waitHeard("en", "main-menu")
 	l.press("0")
 	l.waitHeard("en", "transfer")
+	l.runUntil("transferred", func() bool { return len(h.transfers) > 0 })
 	tg := <-h.transfers
 	if tg.Kind != "queue" || tg.What != "general" || tg.Caller != "555" || tg.Lang != "en" {
 		t.Errorf("transfer %+v", tg)
@@ -498,6 +629,7 @@ func TestTransferFailure(t *testing.T) {
 		t.Errorf("transfer %+v", tg)
 	}
 	l.waitHeard("zh", "goodbye")
+	l.waitHangup()
 	<-done
 	if c := h.counts(t); c["tiered/tier/tier:key-account"] != 1 || c["tiered/person/fail"] != 1 {
 		t.Errorf("counts %v", c)
@@ -537,6 +669,11 @@ func TestCollectMaxAndInterDigit(t *testing.T) {
 	l.press("2")
 	l.waitHeard("zh", "enter-order")
 	l.press("98765") // then nothing: 2 s later it is complete
+	l.run(2*time.Second - media.FrameMs*time.Millisecond)
+	if n := h.posted.Load(); n != 1 {
+		t.Fatalf("%d lookups before the inter-digit timeout, want 1", n)
+	}
+	l.step()
 	if req := <-h.lookups; req.Vars["order"] != "98765" {
 		t.Errorf("collected %q", req.Vars["order"])
 	}
@@ -566,12 +703,14 @@ func TestLookupFailuresFallBack(t *testing.T) {
 			srv := httptest.NewServer(handler)
 			defer srv.Close()
 			h := newHarness(t, "2026-11-23 10:00", nil)
+			h.lookupsHang = name == "slow"
 			f := h.e.Flows["menu"]
 			n := f.Nodes["lookup"]
 			n.URL = srv.URL
 			f.Nodes["lookup"] = n
 			l, done := h.call(t, "menu", "1")
 			l.press("21234#")
+			h.waitPosted(t, 1)
 			l.waitHeard("zh", "service-unavailable", "main-menu")
 			l.hangUpCaller()
 			<-done
@@ -587,6 +726,7 @@ func TestLookupOtherResult(t *testing.T) {
 	h := newHarness(t, "2026-11-23 10:00", nil)
 	l, done := h.call(t, "menu", "1")
 	l.press("20123#")
+	h.waitPosted(t, 1)
 	l.waitHeard("zh", "order-not-found", "main-menu")
 	l.hangUpCaller()
 	<-done
@@ -634,6 +774,7 @@ func TestVoicemailRecordedAndPlayedBack(t *testing.T) {
 	l.speech = speech()
 	l.mu.Unlock()
 	l.waitHeard("zh", "voicemail-saved")
+	l.waitHangup()
 	<-done
 	vms, _ := h.db.Voicemails("main")
 	if len(vms) != 1 || vms[0].Caller != "13800000007" || vms[0].Heard || vms[0].Duration < time.Second || vms[0].Duration > 2*time.Second {
@@ -647,6 +788,7 @@ func TestVoicemailRecordedAndPlayedBack(t *testing.T) {
 	l, done = h.call(t, "listen", "1001")
 	l.waitHeard("zh", "you-have", "d1", "new-messages", "message-from", "d1", "d3", "d8", "d0", "d7", "message-time")
 	l.waitHeard("zh", "end-of-messages", "goodbye")
+	l.waitHangup()
 	<-done
 	// The message itself was played: the tone's A-law is in what was heard.
 	vms, _ = h.db.Voicemails("main")
@@ -655,22 +797,45 @@ func TestVoicemailRecordedAndPlayedBack(t *testing.T) {
 	}
 	l, done = h.call(t, "listen", "1001")
 	l.waitHeard("zh", "no-new-messages", "goodbye")
+	l.waitHangup()
 	<-done
 }
 
-// # ends a recording; a caller who says nothing leaves no message.
+// # ends a recording: a caller who keys it while still speaking leaves
+// what was said up to the key (not up to the silence after the speech);
+// a caller who says nothing and keys # leaves no message.
 func TestVoicemailHashAndEmpty(t *testing.T) {
 	h := newHarness(t, "2026-11-23 10:00", nil)
-	l, done := h.call(t, "vm", "1")
-	l.waitHeard("zh", "voicemail-intro")
-	time.Sleep(100 * time.Millisecond) // 2 s of silence in simulated time
+	l, done := h.call(t, "vm", "13800000008")
+	l.runUntil("recording", func() bool { return l.playing(recording) })
+	l.mu.Lock()
+	l.speech = speech() // a second of it
+	l.mu.Unlock()
+	l.run(700 * time.Millisecond)
 	l.press("#")
 	l.waitHeard("zh", "voicemail-saved")
+	l.waitHangup()
 	<-done
-	if vms, _ := h.db.Voicemails("main"); len(vms) != 0 {
+	vms, _ := h.db.Voicemails("main")
+	if len(vms) != 1 || vms[0].Duration < 600*time.Millisecond || vms[0].Duration > 800*time.Millisecond {
+		t.Fatalf("voicemails %+v, want one of the 0.7 s before the #", vms)
+	}
+
+	l, done = h.call(t, "vm", "1")
+	l.runUntil("recording", func() bool { return l.playing(recording) })
+	began := h.clk.Now()
+	l.run(300 * time.Millisecond) // not the second of silence that would end it
+	l.press("#")
+	l.waitHeard("zh", "voicemail-saved")
+	if took := h.clk.Now().Sub(began); took > 600*time.Millisecond {
+		t.Errorf("the recording ended %v after it began; # was keyed at 300 ms", took)
+	}
+	l.waitHangup()
+	<-done
+	if vms, _ := h.db.Voicemails("main"); len(vms) != 1 {
 		t.Errorf("an empty message was kept: %+v", vms)
 	}
-	if c := h.counts(t); c["vm/record/empty"] != 1 {
+	if c := h.counts(t); c["vm/record/empty"] != 1 || c["vm/record/saved"] != 1 {
 		t.Errorf("counts %v", c)
 	}
 }
@@ -685,6 +850,7 @@ func TestRecordPromptReplacesIt(t *testing.T) {
 	l.speech = speech()
 	l.mu.Unlock()
 	l.waitHeard("zh", "prompt-saved")
+	l.waitHangup()
 	<-done
 	got, _ := h.e.Prompts.Get("zh", "info-today")
 	if len(got) < media.RateHz || len(got) > 2*media.RateHz {

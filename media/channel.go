@@ -21,15 +21,23 @@ type EventKind uint8
 
 const (
 	EventDigit    EventKind = iota + 1 // a DTMF digit began
-	EventPlayDone                      // the source given to Play ended
+	EventPlayDone                      // the source of one Play ended: Event.Play says which
 	EventHangup                        // the far end hung up
 )
+
+// PlayID names one call of Play on a channel: each Play gets the next,
+// from 1, and the EventPlayDone of its source carries it. A done event
+// can come after the next Play (the source ended in the frame being sent
+// as Play replaced it); its id is then not the one playing, and whoever
+// waits for the new source's end must not take it for that.
+type PlayID uint64
 
 // Event is one thing a channel reports to whoever runs the call.
 type Event struct {
 	Kind   EventKind
-	Digit  byte // for EventDigit: 0-9 * # A-D
-	InBand bool // for EventDigit: heard in the audio, not signalled
+	Digit  byte   // for EventDigit: 0-9 * # A-D
+	InBand bool   // for EventDigit: heard in the audio, not signalled
+	Play   PlayID // for EventPlayDone: the Play whose source ended
 }
 
 // Channel is one call's audio as the IVR and the queue see it: whatever
@@ -38,8 +46,9 @@ type Event struct {
 type Channel interface {
 	// ID names the call in logs and records.
 	ID() string
-	// Play replaces what is playing; nil plays silence.
-	Play(src Source)
+	// Play replaces what is playing; nil plays silence (and never
+	// ends). It returns the id the source's EventPlayDone will carry.
+	Play(src Source) PlayID
 	// Events delivers digits, the end of a played source, and hang-up.
 	// It is closed after EventHangup or Hangup.
 	Events() <-chan Event

@@ -20,7 +20,7 @@ type nothing struct{}
 func (nothing) Fill(dst []int16) int { clear(dst); return len(dst) }
 
 func (f *fake) ID() string           { return "fake" }
-func (f *fake) Play(s Source)        { f.mu.Lock(); f.played = s; f.mu.Unlock() }
+func (f *fake) Play(s Source) PlayID { f.mu.Lock(); f.played = s; f.mu.Unlock(); return 0 }
 func (f *fake) Events() <-chan Event { return f.events }
 func (f *fake) Hangup() error        { f.mu.Lock(); f.hungUp = true; f.mu.Unlock(); return nil }
 func (f *fake) Listen() Source       { return nothing{} }

@@ -89,7 +89,7 @@ func (c *Call) HangupCause(v uint8) {
 }
 
 // The media.Channel of the call; Hangup clears with cause 16.
-func (c *Call) Play(src media.Source)      { c.media.Play(src) }
-func (c *Call) Events() <-chan media.Event { return c.media.Events() }
-func (c *Call) Hangup() error              { return c.media.Hangup() }
-func (c *Call) Listen() media.Source       { return c.media.Listen() }
+func (c *Call) Play(src media.Source) media.PlayID { return c.media.Play(src) }
+func (c *Call) Events() <-chan media.Event         { return c.media.Events() }
+func (c *Call) Hangup() error                      { return c.media.Hangup() }
+func (c *Call) Listen() media.Source               { return c.media.Listen() }

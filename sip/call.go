@@ -110,8 +110,8 @@ func (c *Call) SendDigit(d byte) error { return c.sess.SendDigit(d) }
 // Listen is the far end's audio, for a bridge or a recording.
 func (c *Call) Listen() media.Source { return c.sess.Listen() }
 
-func (c *Call) Play(src media.Source)      { c.sess.Play(src) }
-func (c *Call) Events() <-chan media.Event { return c.events }
+func (c *Call) Play(src media.Source) media.PlayID { return c.sess.Play(src) }
+func (c *Call) Events() <-chan media.Event         { return c.events }
 
 // Hangup sends BYE and ends the call; a call not yet answered is ended
 // and refused by the goroutine answering it.

@@ -76,6 +76,8 @@ type Session struct {
 	params Params
 	remote netip.AddrPort // where to send: the SDP address until latched
 	src    media.Source
+	play   media.PlayID // the Play src came from
+	plays  media.PlayID // the last Play's id
 	onEvt  func(media.Event)
 
 	digits []byte      // queued to send, under mu
@@ -170,10 +172,12 @@ func (s *Session) Update(p Params) {
 }
 
 // Play replaces the source being sent; nil sends silence.
-func (s *Session) Play(src media.Source) {
+func (s *Session) Play(src media.Source) media.PlayID {
 	s.mu.Lock()
-	s.src = src
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	s.plays++
+	s.src, s.play = src, s.plays
+	return s.plays
 }
 
 func (s *Session) emit(e media.Event) {
@@ -277,7 +281,7 @@ func (s *Session) sendEvent(p Params, remote netip.AddrPort) bool {
 
 func (s *Session) send() {
 	s.mu.Lock()
-	src, p, remote := s.src, s.params, s.remote
+	src, play, p, remote := s.src, s.play, s.params, s.remote
 	s.mu.Unlock()
 	// The frame goes into the packet: copied as A-law when the source
 	// has it (prompts) and the call is G.711, else encoded from linear.
@@ -304,7 +308,7 @@ func (s *Session) send() {
 	ended := src != nil && n < len(payload)
 	if ended {
 		s.mu.Lock()
-		if s.src == src {
+		if s.play == play { // not replaced while it filled this frame
 			s.src = nil
 		}
 		s.mu.Unlock()
@@ -321,7 +325,7 @@ func (s *Session) send() {
 	}
 	s.ts += media.FrameSamples // the clock runs on hold too (RFC 3550 §5.1)
 	if ended {
-		s.emit(media.Event{Kind: media.EventPlayDone})
+		s.emit(media.Event{Kind: media.EventPlayDone, Play: play})
 	}
 }
 

@@ -24,6 +24,8 @@ type Channel struct {
 
 	mu      sync.Mutex
 	src     media.Source
+	play    media.PlayID // the Play src came from
+	plays   media.PlayID // the last Play's id
 	ended   bool
 	events  chan media.Event
 	done    chan struct{}
@@ -69,10 +71,12 @@ func New(id string, ts hal.Timeslot, codec media.Codec, hangup func() error) *Ch
 func (c *Channel) ID() string { return c.id }
 
 // Play replaces what is sent; nil sends silence.
-func (c *Channel) Play(src media.Source) {
+func (c *Channel) Play(src media.Source) media.PlayID {
 	c.mu.Lock()
-	c.src = src
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.plays++
+	c.src, c.play = src, c.plays
+	return c.plays
 }
 
 func (c *Channel) Events() <-chan media.Event { return c.events }
@@ -192,7 +196,7 @@ func (c *Channel) receive() {
 
 func (c *Channel) send() {
 	c.mu.Lock()
-	src := c.src
+	src, play := c.src, c.play
 	c.mu.Unlock()
 	n := len(c.tx)
 	if a, ok := src.(media.ALawSource); ok {
@@ -212,11 +216,11 @@ func (c *Channel) send() {
 	c.ts.WriteBlock(c.tx[:])
 	if src != nil && n < len(c.tx) {
 		c.mu.Lock()
-		if c.src == src {
+		if c.play == play { // not replaced while it filled this block
 			c.src = nil
 		}
 		c.mu.Unlock()
-		c.deliver(media.Event{Kind: media.EventPlayDone})
+		c.deliver(media.Event{Kind: media.EventPlayDone, Play: play})
 	}
 }
 

@@ -1,6 +1,8 @@
 package tdm
 
 import (
+	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -152,5 +154,53 @@ func BenchmarkBlock(b *testing.B) {
 		c.receive()
 		c.send()
 		l.Fill(out[:])
+	}
+}
+
+// endsReplaced is a source that ends in the block it fills, and is
+// replaced by next while it fills it: the application's Play landing in
+// the same 20 ms as the end of what played before.
+type endsReplaced struct {
+	c    *Channel
+	next media.Source
+	ids  chan media.PlayID // the replacing Play's id
+}
+
+func (s *endsReplaced) Fill(dst []int16) int {
+	s.ids <- s.c.Play(s.next)
+	clear(dst[:10])
+	return 10
+}
+
+// A play replaced just as it ends: its done event names it, not the play
+// that replaced it, and the new source plays on.
+func TestPlayDoneNamesThePlayThatEnded(t *testing.T) {
+	near, far := sim.SlotPair(0xD5)
+	defer far.Close()
+	c := New("pri1/2", near, media.PCMA, func() error { return nil })
+	defer c.Hangup()
+	newer := &fixed{n: 1 << 30, v: 4000}
+	old := &endsReplaced{c: c, next: newer, ids: make(chan media.PlayID, 1)}
+	oldID := c.Play(old)
+	e := next(t, c)
+	newID := <-old.ids
+	if e.Kind != media.EventPlayDone || e.Play != oldID || oldID == newID {
+		t.Fatalf("event %+v; the ended play is %d, the one replacing it %d", e, oldID, newID)
+	}
+	want := make([]byte, hal.BlockSize)
+	media.PCMA.Encode(want, slices.Repeat([]int16{4000}, hal.BlockSize))
+	block := make([]byte, hal.BlockSize)
+	heard := false
+	for range 10 {
+		far.ReadBlock(block)
+		heard = heard || bytes.Equal(block, want)
+	}
+	if !heard {
+		t.Error("the play that replaced the ended one was stopped with it")
+	}
+	select {
+	case e := <-c.Events():
+		t.Errorf("event %+v while the new play goes on", e)
+	default:
 	}
 }
