@@ -51,23 +51,10 @@ const (
 	preferredWeight = 60_000 // the agent a caller asked for: a minute
 )
 
-type agentState uint8
-
-const (
-	idle agentState = iota
-	ringing
-	busy
-	wrapUp
-)
-
-func (s agentState) String() string { return [...]string{"idle", "ringing", "busy", "wrap-up"}[s] }
-
 type agent struct {
 	ext       string
-	loggedIn  bool
-	paused    bool
-	reason    string
-	state     agentState
+	state     agentState // changed by ACD.do only (agent_fsm.go)
+	reason    string     // why paused
 	idleSince time.Time
 	calls     int
 	talk      time.Duration
@@ -119,6 +106,7 @@ type offer struct {
 // ACD is every queue and agent of the box.
 type ACD struct {
 	mu      sync.Mutex
+	agentMu sync.Mutex // serialises the stored agent states (setAgent)
 	clk     clock.Clock
 	log     *slog.Logger
 	db      *store.DB
@@ -223,7 +211,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 		}
 		for ext, s := range states {
 			if a := d.agents[ext]; a != nil {
-				a.loggedIn, a.paused, a.reason = s.LoggedIn, s.Paused, s.Reason
+				a.state.presence, a.reason = restored(s), s.Reason
 			}
 		}
 		cbs, err := d.db.Callbacks()
@@ -343,7 +331,7 @@ func (d *ACD) schedule(e *entry, notBefore time.Time) {
 }
 
 func (d *ACD) available(a *agent) bool {
-	return a.loggedIn && !a.paused && a.state == idle && d.dial.Registered(a.ext)
+	return a.state.available() && d.dial.Registered(a.ext)
 }
 
 // next finds the best pair of a waiting entry and the agents to offer it
@@ -381,7 +369,7 @@ func (d *ACD) next(buf []*agent) (*entry, []*agent) {
 	d.dropDirect(best)
 	best.offered = true
 	for _, a := range chosen {
-		a.state = ringing
+		d.do(a, evOffer, "")
 	}
 	return best, chosen
 }
@@ -525,7 +513,7 @@ func (d *ACD) estimate(q *queue, pos int) time.Duration {
 	}
 	staff := 0
 	for _, a := range q.members {
-		if a.loggedIn && !a.paused {
+		if a.state.presence == ready {
 			staff++
 		}
 	}
@@ -534,7 +522,7 @@ func (d *ACD) estimate(q *queue, pos int) time.Duration {
 
 func (d *ACD) loggedIn(q *queue) bool {
 	for _, a := range q.members {
-		if a.loggedIn {
+		if a.state.presence.isLoggedIn() {
 			return true
 		}
 	}
@@ -551,9 +539,18 @@ var (
 	ErrNoAgent  = errors.New("acd: no such agent")
 )
 
-func (d *ACD) setAgent(a *agent, kind, reason string) {
+// setAgent stores an agent's state and records the queue event of its
+// change. The state is taken under d.mu, and the writes of agent states
+// are serialised, so that the last one stored is the state as it is.
+func (d *ACD) setAgent(a *agent, kind store.QueueKind, reason string) {
 	if d.db != nil {
-		if err := d.db.SetAgentState(a.ext, store.AgentState{LoggedIn: a.loggedIn, Paused: a.paused, Reason: a.reason}); err != nil {
+		d.agentMu.Lock()
+		d.mu.Lock()
+		st := a.stored()
+		d.mu.Unlock()
+		err := d.db.SetAgentState(a.ext, st)
+		d.agentMu.Unlock()
+		if err != nil {
 			d.log.Error("acd: agent state", "agent", a.ext, "err", err)
 		}
 	}
@@ -561,29 +558,25 @@ func (d *ACD) setAgent(a *agent, kind, reason string) {
 }
 
 // Agent actions, from feature codes, the console and the API.
-func (d *ACD) Login(ext string) error   { return d.agentDo(ext, "login", "") }
-func (d *ACD) Logout(ext string) error  { return d.agentDo(ext, "logout", "") }
-func (d *ACD) Unpause(ext string) error { return d.agentDo(ext, "unpause", "") }
+func (d *ACD) Login(ext string) error   { return d.agentDo(ext, evLogin, store.QueueLogin, "") }
+func (d *ACD) Logout(ext string) error  { return d.agentDo(ext, evLogout, store.QueueLogout, "") }
+func (d *ACD) Unpause(ext string) error { return d.agentDo(ext, evUnpause, store.QueueUnpause, "") }
 func (d *ACD) Pause(ext, reason string) error {
 	if reason == "" {
 		reason = "break"
 	}
-	return d.agentDo(ext, "pause", reason)
+	return d.agentDo(ext, evPause, store.QueuePause, reason)
 }
 
-func (d *ACD) agentDo(ext, kind, reason string) error {
+func (d *ACD) agentDo(ext string, ev agentEvent, kind store.QueueKind, reason string) error {
 	d.mu.Lock()
 	a := d.agents[ext]
 	if a == nil {
 		d.mu.Unlock()
 		return fmt.Errorf("%w %q", ErrNoAgent, ext)
 	}
-	switch kind {
-	case "login":
-		a.loggedIn, a.paused, a.reason = true, false, ""
-		a.idleSince = d.clk.Now()
-	case "logout":
-		a.loggedIn = false
+	d.do(a, ev, reason)
+	if ev == evLogout {
 		// A queue that callers leave when no agent is logged in sends
 		// its waiting callers on (callbacks stay: they wait for agents).
 		for _, q := range a.queues {
@@ -598,11 +591,6 @@ func (d *ACD) agentDo(ext, kind, reason string) error {
 				}
 			}
 		}
-	case "pause":
-		a.paused, a.reason = true, reason
-	case "unpause":
-		a.paused, a.reason = false, ""
-		a.idleSince = d.clk.Now()
 	}
 	d.mu.Unlock()
 	d.setAgent(a, kind, reason)

@@ -222,7 +222,7 @@ func (h *harness) close() {
 	}
 }
 
-func (h *harness) events(t *testing.T, kind string) []store.QueueEvent {
+func (h *harness) events(t *testing.T, kind store.QueueKind) []store.QueueEvent {
 	t.Helper()
 	time.Sleep(20 * time.Millisecond) // the recorder commits every millisecond
 	all, err := h.db.QueueEvents(0, 10000)
@@ -241,7 +241,7 @@ func (h *harness) events(t *testing.T, kind string) []store.QueueEvent {
 func (h *harness) login(t *testing.T, agents ...string) {
 	for _, a := range agents {
 		h.d.mu.Lock()
-		h.d.agents[a].loggedIn = true
+		h.d.agents[a].state.presence = ready
 		h.d.mu.Unlock()
 	}
 }
@@ -269,7 +269,7 @@ func (h *harness) serve() (string, []string) {
 	var names []string
 	for _, a := range as {
 		names = append(names, a.ext)
-		a.state = idle
+		a.state.activity = idle
 		a.calls++
 		a.idleSince = h.clk.Now()
 	}
@@ -367,7 +367,7 @@ func TestStrategies(t *testing.T) {
 				var names []string
 				for _, a := range as {
 					names = append(names, a.ext)
-					a.state = idle
+					a.state.activity = idle
 					a.idleSince = h.clk.Now() // just served: idle shortest now
 					a.calls++
 				}
@@ -400,8 +400,8 @@ func TestOnlyAvailableAgents(t *testing.T) {
 	h := newHarness(t, "", "")
 	h.login(t, "1001", "1002", "1003")
 	h.d.mu.Lock()
-	h.d.agents["1001"].paused = true
-	h.d.agents["1002"].state = wrapUp
+	h.d.agents["1001"].state.presence = paused
+	h.d.agents["1002"].state.activity = wrapUp
 	h.d.mu.Unlock()
 	h.dl.mu.Lock()
 	h.dl.registered["-1003"] = true
@@ -485,16 +485,16 @@ func (h *harness) waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // waitAgent waits until an agent is in state.
-func (h *harness) waitAgent(t *testing.T, ext string, state agentState) {
+func (h *harness) waitAgent(t *testing.T, ext string, state activity) {
 	t.Helper()
 	h.waitFor(t, ext+" "+state.String(), func() bool { s, _, _ := h.agentState(ext); return s == state })
 }
 
-func (h *harness) agentState(ext string) (agentState, bool, string) {
+func (h *harness) agentState(ext string) (activity, bool, string) {
 	h.d.mu.Lock()
 	defer h.d.mu.Unlock()
 	a := h.d.agents[ext]
-	return a.state, a.paused, a.reason
+	return a.state.activity, a.state.presence.isPaused(), a.reason
 }
 
 // A call from join to survey: the agent rings out and is paused, the next
@@ -511,7 +511,8 @@ func TestCallNoAnswerWrapUpSurvey(t *testing.T) {
 	if r.who != "1001" || r.from != "138" {
 		t.Fatalf("rang %s from %s", r.who, r.from)
 	}
-	r.answer <- nil // rings out
+	h.clk.Advance(2 * time.Second)
+	r.answer <- nil // rings out after 2 s
 	r = h.nextRing(t)
 	if r.who != "1002" {
 		t.Fatalf("then rang %s, want 1002", r.who)
@@ -520,6 +521,7 @@ func TestCallNoAnswerWrapUpSurvey(t *testing.T) {
 		t.Errorf("1001 after ringing out: paused %v reason %q", paused, reason)
 	}
 	agentLine := newLine("agent")
+	h.clk.Advance(3 * time.Second) // 1002 answers after ringing 3 s
 	r.answer <- agentLine
 	h.waitAgent(t, "1002", busy)
 	h.clk.Advance(90 * time.Second)
@@ -545,7 +547,9 @@ func TestCallNoAnswerWrapUpSurvey(t *testing.T) {
 	if s := h.events(t, "survey"); len(s) != 1 || s[0].Value != 4 || s[0].Agent != "1002" || s[0].Queue != "general" {
 		t.Errorf("survey %+v", s)
 	}
-	if c := h.events(t, "connect"); len(c) != 1 || c[0].Agent != "1002" || c[0].Ring <= 0 && false {
+	// connect carries the wait (5 s since joining) and the ring time of
+	// the agent who answered (3 s), as the README promises.
+	if c := h.events(t, "connect"); len(c) != 1 || c[0].Agent != "1002" || c[0].Ring != 3*time.Second || c[0].Wait != 5*time.Second {
 		t.Errorf("connect %+v", c)
 	}
 	if c := h.events(t, "complete"); len(c) != 1 || c[0].Talk != 90*time.Second || c[0].Reason != "agent" {
@@ -568,7 +572,7 @@ func TestOverflowAndMaxWait(t *testing.T) {
 	h := newHarness(t, "", "")
 	h.login(t, "1001") // not a sales agent
 	h.d.mu.Lock()
-	h.d.agents["1001"].paused = true
+	h.d.agents["1001"].state.presence = paused
 	h.d.mu.Unlock()
 	caller, done := h.waitCall("sales", Caller{Call: "s", Number: "1"})
 	h.waitWaiting(t, "sales", 1)
@@ -604,7 +608,7 @@ func TestDirectToAgentAndFallback(t *testing.T) {
 	h := newHarness(t, "", "")
 	h.login(t, "1001", "1002")
 	h.d.mu.Lock()
-	h.d.agents["1001"].paused = true
+	h.d.agents["1001"].state.presence = paused
 	h.d.mu.Unlock()
 	caller, done := h.waitCall("", Caller{Call: "d", Number: "5", Agent: "1001"})
 	h.noRing(t, "for a caller waiting for 1001")
@@ -727,7 +731,7 @@ func BenchmarkNext(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, a := range d.agents {
-		a.loggedIn = true
+		a.state.presence = ready
 	}
 	for i := 0; i < 1000; i++ {
 		tier := ""
@@ -748,7 +752,7 @@ func BenchmarkNext(b *testing.B) {
 			b.Fatal("no pair")
 		}
 		for _, a := range as {
-			a.state = idle
+			a.state.activity = idle
 		}
 		e.offered = false
 		e.q.waiting.push(e)
@@ -775,10 +779,10 @@ func TestLeaveWhenEmpty(t *testing.T) {
 		t.Errorf("pause events %+v", p)
 	}
 	st := h.d.Status()
-	for _, a := range st.Agents {
-		if a.Ext == "1003" && (a.LoggedIn || !a.Paused) {
-			t.Errorf("status of 1003: %+v", a)
-		}
+	if i := slices.IndexFunc(st.Agents, func(a AgentStatus) bool { return a.Ext == "1003" }); i < 0 {
+		t.Errorf("1003 not in the status: %+v", st.Agents)
+	} else if a := st.Agents[i]; a.LoggedIn || !a.Paused || a.Reason != "lunch" {
+		t.Errorf("status of 1003: %+v", a)
 	}
 }
 

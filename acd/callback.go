@@ -42,7 +42,7 @@ func (d *ACD) callback(e *entry, o offer) {
 			return
 		}
 	}
-	d.event(store.QueueEvent{Kind: "callback-dialled", Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Value: e.cb.Attempts})
+	d.event(store.QueueEvent{Kind: store.QueueCallbackDialled, Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Value: e.cb.Attempts})
 	ctx, cancel := context.WithCancel(d.ctx)
 	t := d.clk.AfterFunc(2*q.ring, cancel) // the customer rings twice as long as an agent
 	defer t.Stop()
@@ -69,7 +69,7 @@ func (d *ACD) callback(e *entry, o offer) {
 		cancel()
 		agentCh.Hangup()
 		d.agentIdle(a)
-		d.event(store.QueueEvent{Kind: "callback-failed", Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Reason: err.Error(), Value: e.cb.Attempts})
+		d.event(store.QueueEvent{Kind: store.QueueCallbackFailed, Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Reason: err.Error(), Value: e.cb.Attempts})
 		if e.cb.Attempts > q.cfg.CallbackRetries {
 			d.giveUp(e, "no answer after retries")
 			return
@@ -85,7 +85,7 @@ func (d *ACD) callback(e *entry, o offer) {
 	if !now.After(e.cb.Promised) {
 		onTime = 1
 	}
-	d.event(store.QueueEvent{Time: now, Kind: "callback-answered", Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext,
+	d.event(store.QueueEvent{Time: now, Kind: store.QueueCallbackAnswered, Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext,
 		Wait: now.Sub(e.cb.Requested), Value: onTime})
 	if d.db != nil {
 		if err := d.db.DeleteCallback(e.cb.ID); err != nil {
@@ -113,7 +113,7 @@ func (d *ACD) callback(e *entry, o offer) {
 
 func (d *ACD) agentIdle(a *agent) {
 	d.mu.Lock()
-	a.state, a.idleSince = idle, d.clk.Now()
+	d.do(a, evRelease, "")
 	d.mu.Unlock()
 	d.match()
 }
@@ -125,7 +125,7 @@ func (d *ACD) giveUp(e *entry, why string) {
 	if d.db != nil {
 		d.db.DeleteCallback(e.cb.ID)
 	}
-	d.event(store.QueueEvent{Kind: "callback-failed", Queue: e.q.cfg.Name, Call: e.call, Caller: e.cb.Number, Reason: why, Value: e.cb.Attempts})
+	d.event(store.QueueEvent{Kind: store.QueueCallbackFailed, Queue: e.q.cfg.Name, Call: e.call, Caller: e.cb.Number, Reason: why, Value: e.cb.Attempts})
 }
 
 // Book asks for a callback outside a waiting call (the API, a web form, an
@@ -158,7 +158,7 @@ func (d *ACD) Book(queue, number, tier string, notBefore time.Time) (store.Callb
 	e.cb = &cb
 	d.schedule(e, notBefore)
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: "callback-requested", Queue: queue, Caller: number, Tier: tier})
+	d.event(store.QueueEvent{Kind: store.QueueCallbackRequested, Queue: queue, Caller: number, Tier: tier})
 	d.match()
 	return cb, nil
 }

@@ -52,13 +52,13 @@ func (d *ACD) Status() Status {
 		}
 		for _, a := range q.members {
 			switch {
-			case !a.loggedIn:
+			case !a.state.presence.isLoggedIn():
 				qs.LoggedOut++
-			case a.paused:
+			case a.state.presence == paused:
 				qs.Paused++
 			case !d.dial.Registered(a.ext):
 				qs.NoPhone++
-			case a.state != idle:
+			case a.state.activity != idle:
 				qs.Busy++
 			default:
 				qs.Available++
@@ -67,7 +67,7 @@ func (d *ACD) Status() Status {
 		st.Queues = append(st.Queues, qs)
 	}
 	for _, a := range d.sorted {
-		st.Agents = append(st.Agents, AgentStatus{Ext: a.ext, LoggedIn: a.loggedIn, Paused: a.paused, Reason: a.reason, State: a.state.String(),
+		st.Agents = append(st.Agents, AgentStatus{Ext: a.ext, LoggedIn: a.state.presence.isLoggedIn(), Paused: a.state.presence.isPaused(), Reason: a.reason, State: a.state.activity.String(),
 			Registered: d.dial.Registered(a.ext), Calls: a.calls, Talk: a.talk})
 	}
 	sort.Slice(st.Queues, func(i, j int) bool { return st.Queues[i].Name < st.Queues[j].Name })

@@ -134,7 +134,7 @@ func (d *ACD) Monitor(sup media.Channel, supervisor, agentExt, mode string) erro
 	t.sup, t.supIn, t.supMode = sup, media.NewFanout(ls.Listen()), mode
 	t.mu.Unlock()
 	t.wire()
-	d.event(store.QueueEvent{Kind: "monitor", Queue: t.e.q.cfg.Name, Call: t.e.call, Agent: agentExt, Reason: mode + " by " + supervisor})
+	d.event(store.QueueEvent{Kind: store.QueueMonitor, Queue: t.e.q.cfg.Name, Call: t.e.call, Agent: agentExt, Reason: mode + " by " + supervisor})
 	defer func() {
 		t.mu.Lock()
 		t.sup, t.supIn = nil, nil
@@ -159,7 +159,7 @@ func (d *ACD) Monitor(sup media.Channel, supervisor, agentExt, mode string) erro
 				t.supMode = m
 				t.mu.Unlock()
 				t.wire()
-				d.event(store.QueueEvent{Kind: "monitor", Queue: t.e.q.cfg.Name, Call: t.e.call, Agent: agentExt, Reason: m + " by " + supervisor})
+				d.event(store.QueueEvent{Kind: store.QueueMonitor, Queue: t.e.q.cfg.Name, Call: t.e.call, Agent: agentExt, Reason: m + " by " + supervisor})
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -76,7 +75,7 @@ func (d *ACD) join(name string, c Caller) (*entry, error) {
 	} else {
 		q.waiting.push(e)
 	}
-	d.event(store.QueueEvent{Kind: "enter", Queue: q.cfg.Name, Call: c.Call, Caller: c.Number, Tier: c.Tier, Agent: c.Agent, Position: d.position(e)})
+	d.event(store.QueueEvent{Kind: store.QueueEnter, Queue: q.cfg.Name, Call: c.Call, Caller: c.Number, Tier: c.Tier, Agent: c.Agent, Position: d.position(e)})
 	return e, nil
 }
 
@@ -108,7 +107,7 @@ func (d *ACD) move(e *entry, to *queue) bool {
 	e.key = d.key(to, e.tier, e.joined)
 	to.waiting.push(e)
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: "transfer", Queue: to.cfg.Name, Call: e.call, Caller: e.caller, Reason: "overflow from " + from.cfg.Name})
+	d.event(store.QueueEvent{Kind: store.QueueTransfer, Queue: to.cfg.Name, Call: e.call, Caller: e.caller, Reason: "overflow from " + from.cfg.Name})
 	d.match()
 	return true
 }
@@ -118,9 +117,10 @@ func (d *ACD) move(e *entry, to *queue) bool {
 func (d *ACD) release(e *entry, rangOut []*agent, back bool) {
 	now := d.clk.Now()
 	d.mu.Lock()
+	var paused []*agent
 	for _, a := range rangOut {
-		if a.state == ringing {
-			a.state = idle
+		if d.do(a, evRingOut, "") {
+			paused = append(paused, a)
 		}
 	}
 	if back && !e.gone {
@@ -132,12 +132,9 @@ func (d *ACD) release(e *entry, rangOut []*agent, back bool) {
 		}
 	}
 	d.mu.Unlock()
-	for _, a := range rangOut {
-		d.event(store.QueueEvent{Time: now, Kind: "ring-no-answer", Queue: e.q.cfg.Name, Call: e.call, Agent: a.ext})
-		d.mu.Lock()
-		a.paused, a.reason = true, "no-answer"
-		d.mu.Unlock()
-		d.setAgent(a, "pause", "no-answer")
+	for _, a := range paused {
+		d.event(store.QueueEvent{Time: now, Kind: store.QueueRingNoAnswer, Queue: e.q.cfg.Name, Call: e.call, Agent: a.ext})
+		d.setAgent(a, store.QueuePause, "no-answer")
 	}
 	d.match()
 }
@@ -146,9 +143,7 @@ func (d *ACD) release(e *entry, rangOut []*agent, back bool) {
 func (d *ACD) free(as []*agent) {
 	d.mu.Lock()
 	for _, a := range as {
-		if a.state == ringing {
-			a.state = idle
-		}
+		d.do(a, evWithdraw, "")
 	}
 	d.mu.Unlock()
 }
@@ -157,10 +152,10 @@ func (d *ACD) free(as []*agent) {
 func (d *ACD) connected(e *entry, a *agent, offeredAt time.Time) {
 	now := d.clk.Now()
 	d.mu.Lock()
-	a.state = busy
+	d.do(a, evAnswer, "")
 	e.gone = true
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Time: now, Kind: "connect", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Tier: e.tier,
+	d.event(store.QueueEvent{Time: now, Kind: store.QueueConnect, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Tier: e.tier,
 		Wait: now.Sub(e.joined), Ring: now.Sub(offeredAt)})
 }
 
@@ -169,16 +164,16 @@ func (d *ACD) completed(e *entry, a *agent, talk time.Duration, by string) {
 	d.mu.Lock()
 	a.calls++
 	a.talk += talk
-	a.state = wrapUp
+	d.do(a, evHangup, "")
 	q := e.q
 	q.handle[q.handles%len(q.handle)] = talk
 	q.handles++
 	wrap := q.wrapUp
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: "complete", Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Talk: talk, Reason: by})
+	d.event(store.QueueEvent{Kind: store.QueueComplete, Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Talk: talk, Reason: by})
 	d.clk.AfterFunc(wrap, func() {
 		d.mu.Lock()
-		a.state, a.idleSince = idle, d.clk.Now()
+		d.do(a, evWrapEnd, "")
 		d.mu.Unlock()
 		d.match()
 	})
@@ -197,7 +192,7 @@ func (d *ACD) Wait(ch media.Channel, queue string, c Caller) error {
 	if err != nil {
 		return err
 	}
-	w := &waiter{d: d, ch: ch, e: e, c: c, timers: make(chan string, 8)}
+	w := &waiter{d: d, ch: ch, e: e, c: c, timers: make(chan waitTimer, 8)}
 	return w.run()
 }
 
@@ -206,7 +201,7 @@ type waiter struct {
 	ch      media.Channel
 	e       *entry
 	c       Caller
-	timers  chan string
+	timers  chan waitTimer
 	stops   []func() bool
 	cur     media.PlayID  // the prompt played last; 0 once the music took over
 	holdNo  int           // the hold timer armed last; earlier ones are stale
@@ -214,7 +209,25 @@ type waiter struct {
 	radioOf *queue
 }
 
-func (w *waiter) after(dt time.Duration, what string) {
+// waitTimer is one of a waiting caller's timers, as it comes due.
+type waitTimer struct {
+	kind  timerKind
+	queue *queue // for the queue's own limits (overflow, max wait): the queue armed in
+	hold  int    // for timerHold: holdNo when armed; a prompt since makes it stale
+}
+
+type timerKind uint8
+
+const (
+	timerHold     timerKind = iota + 1 // the hold prompt again, holdGap after a prompt ended
+	timerAnnounce                      // position and estimated wait, every announce
+	timerOverflow                      // the queue's overflow_after
+	timerMaxWait                       // the queue's max_wait
+	timerDirect                        // direct_wait for the agent asked for is over
+	timerSurvey                        // the survey's time to key a score is over
+)
+
+func (w *waiter) after(dt time.Duration, what waitTimer) {
 	if dt <= 0 {
 		return
 	}
@@ -249,7 +262,7 @@ func (w *waiter) ended(q *queue, play media.PlayID) {
 		return
 	}
 	w.holdNo++
-	w.after(holdGap, "hold#"+strconv.Itoa(w.holdNo))
+	w.after(holdGap, waitTimer{kind: timerHold, hold: w.holdNo})
 	w.music(q)
 }
 
@@ -293,16 +306,16 @@ func (w *waiter) run() error {
 	d, e := w.d, w.e
 	q := e.q
 	// A queue's own limits run from when the caller entered it, and end
-	// when the caller leaves it for another (overflow): their timers are
-	// tagged with the queue.
+	// when the caller leaves it for another (overflow): their timers name
+	// the queue.
 	limits := func(q *queue) {
-		w.after(q.maxWait, "max-wait@"+q.cfg.Name)
-		w.after(q.overAt, "overflow@"+q.cfg.Name)
+		w.after(q.maxWait, waitTimer{kind: timerMaxWait, queue: q})
+		w.after(q.overAt, waitTimer{kind: timerOverflow, queue: q})
 	}
 	limits(q)
-	w.after(q.every, "announce")
+	w.after(q.every, waitTimer{kind: timerAnnounce})
 	if e.only != nil {
-		w.after(d.dwait, "direct")
+		w.after(d.dwait, waitTimer{kind: timerDirect})
 	}
 	if q.cfg.Callback && w.c.Number != "" {
 		w.hold(q, "queue-hold", "callback-offer")
@@ -345,38 +358,30 @@ func (w *waiter) run() error {
 				w.ended(q, ev.Play)
 			}
 		case what := <-w.timers:
-			what, of, tagged := strings.Cut(what, "@")
-			if tagged && of != q.cfg.Name {
+			switch {
+			case what.queue != nil && what.queue != q:
 				continue // a limit of a queue the caller has left
-			}
-			if n, ok := strings.CutPrefix(what, "hold#"); ok {
-				if n != strconv.Itoa(w.holdNo) {
-					continue // a prompt played since it was armed
-				}
-				what = "hold"
-			}
-			if ring != nil && what != "hold" {
-				if tagged {
-					what += "@" + of
-				}
+			case what.kind == timerHold && what.hold != w.holdNo:
+				continue // a prompt played since it was armed
+			case ring != nil && what.kind != timerHold:
 				w.after(time.Second, what) // the agent rings: decide after the answer
 				continue
 			}
-			switch what {
-			case "hold":
+			switch what.kind {
+			case timerHold:
 				w.hold(q, "queue-hold")
-			case "announce":
+			case timerAnnounce:
 				w.announce(q)
-				w.after(q.every, "announce")
-			case "overflow":
+				w.after(q.every, waitTimer{kind: timerAnnounce})
+			case timerOverflow:
 				if to := d.queues[q.cfg.Overflow]; to != nil && d.move(e, to) {
 					q = to
 					limits(q)
 					w.retune(q)
 				}
-			case "direct":
+			case timerDirect:
 				w.undirect(q)
-			case "max-wait":
+			case timerMaxWait:
 				if to := d.queues[q.cfg.MaxWaitDest]; to != nil {
 					if d.move(e, to) {
 						q = to
@@ -386,13 +391,13 @@ func (w *waiter) run() error {
 					continue
 				}
 				if d.leave(e) {
-					d.event(store.QueueEvent{Kind: "abandon", Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Wait: d.clk.Now().Sub(e.joined), Reason: "max-wait"})
+					d.event(store.QueueEvent{Kind: store.QueueAbandon, Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Wait: d.clk.Now().Sub(e.joined), Reason: "max-wait"})
 					return ErrMaxWait
 				}
 			}
 		case err := <-e.kick:
 			if ring == nil && d.leave(e) {
-				d.event(store.QueueEvent{Kind: "abandon", Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Wait: d.clk.Now().Sub(e.joined), Reason: "no agents"})
+				d.event(store.QueueEvent{Kind: store.QueueAbandon, Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Wait: d.clk.Now().Sub(e.joined), Reason: "no agents"})
 				return err
 			}
 		case o := <-e.offers:
@@ -432,14 +437,12 @@ func (w *waiter) abandon() error {
 	select {
 	case o := <-e.offers: // offered under the lock, not yet rung: free the agents
 		for _, a := range o.agents {
-			if a.state == ringing {
-				a.state = idle
-			}
+			d.do(a, evWithdraw, "")
 		}
 	default:
 	}
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: "abandon", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Position: pos, Wait: d.clk.Now().Sub(e.joined)})
+	d.event(store.QueueEvent{Kind: store.QueueAbandon, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Position: pos, Wait: d.clk.Now().Sub(e.joined)})
 	d.match()
 	return nil
 }
@@ -468,7 +471,7 @@ func (w *waiter) undirect(q *queue) {
 	e.only = nil
 	e.q.waiting.push(e)
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: "transfer", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Reason: "agent did not take it"})
+	d.event(store.QueueEvent{Kind: store.QueueTransfer, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Reason: "agent did not take it"})
 	w.hold(q, "agent-unavailable")
 	d.match()
 }
@@ -581,7 +584,7 @@ func (w *waiter) bookCallback(at time.Time) error {
 	ne.cb = &cb
 	d.schedule(ne, at)
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: "callback-requested", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Wait: now.Sub(e.joined)})
+	d.event(store.QueueEvent{Kind: store.QueueCallbackRequested, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Wait: now.Sub(e.joined)})
 	booked := "callback-booked"
 	if !at.IsZero() {
 		booked = "callback-booked-at"
@@ -685,13 +688,14 @@ func (w *waiter) talk(r ringResult, offeredAt time.Time) error {
 func (w *waiter) survey(a *agent) {
 	d, e := w.d, w.e
 	asked := w.play("survey")
-	t := d.clk.AfterFunc(surveyWait, func() {
+	over := func() {
 		select {
-		case w.timers <- "survey":
+		case w.timers <- waitTimer{kind: timerSurvey}:
 		default:
 		}
-	})
-	defer t.Stop()
+	}
+	t := d.clk.AfterFunc(surveyWait, over)
+	defer func() { t.Stop() }()
 	played := false
 	for {
 		select {
@@ -702,15 +706,10 @@ func (w *waiter) survey(a *agent) {
 			if ev.Kind == media.EventPlayDone && ev.Play == asked && !played {
 				played = true
 				t.Stop()
-				t = d.clk.AfterFunc(surveyWait, func() {
-					select {
-					case w.timers <- "survey":
-					default:
-					}
-				})
+				t = d.clk.AfterFunc(surveyWait, over)
 			}
 			if ev.Kind == media.EventDigit && ev.Digit >= '1' && ev.Digit <= '5' {
-				d.event(store.QueueEvent{Kind: "survey", Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Value: int(ev.Digit - '0')})
+				d.event(store.QueueEvent{Kind: store.QueueSurvey, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Value: int(ev.Digit - '0')})
 				w.play("thanks")
 				for {
 					ev, ok := <-w.ch.Events()
@@ -720,7 +719,7 @@ func (w *waiter) survey(a *agent) {
 				}
 			}
 		case what := <-w.timers:
-			if what == "survey" {
+			if what.kind == timerSurvey {
 				return
 			}
 		}

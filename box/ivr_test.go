@@ -453,7 +453,7 @@ func TestDemoQueueLoginTalkSurvey(t *testing.T) {
 
 	db := openStore(t, dir)
 	evs, _ := db.QueueEvents(0, 100)
-	kinds := map[string]store.QueueEvent{}
+	kinds := map[store.QueueKind]store.QueueEvent{}
 	for _, e := range evs {
 		kinds[e.Kind] = e
 	}
@@ -578,7 +578,7 @@ func TestCallbackOverSIPAcrossRestart(t *testing.T) {
 		res.Body.Close()
 		var kinds []string
 		for _, e := range evs {
-			kinds = append(kinds, e.Kind)
+			kinds = append(kinds, string(e.Kind))
 		}
 		got := strings.Join(kinds, " ")
 		if strings.Contains(got, "callback-requested") && strings.Contains(got, "callback-dialled") && strings.Contains(got, "callback-answered") && strings.Contains(got, "complete") {

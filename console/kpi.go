@@ -37,25 +37,25 @@ func kpis(evs []store.QueueEvent, since time.Time) map[string]*kpi {
 				out[q] = k
 			}
 			switch e.Kind {
-			case "enter":
+			case store.QueueEnter:
 				k.offered++
-			case "connect":
+			case store.QueueConnect:
 				k.answered++
 				k.wait += e.Wait
 				if e.Wait <= serviceTarget {
 					k.inTarget++
 				}
-			case "abandon":
+			case store.QueueAbandon:
 				k.abandoned++
-			case "complete":
+			case store.QueueComplete:
 				k.completes++
 				k.talk += e.Talk
-			case "callback-requested":
+			case store.QueueCallbackRequested:
 				k.cbAsked++
-			case "callback-answered":
+			case store.QueueCallbackAnswered:
 				k.cbAnswered++
 				k.cbOnTime += e.Value
-			case "survey":
+			case store.QueueSurvey:
 				k.surveys++
 				k.scoreSum += e.Value
 			}

@@ -6,6 +6,31 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// QueueKind is what a QueueEvent records. Its string is what is stored
+// and what the API shows: the values below must not change, or databases
+// written before would no longer read back as the same kinds.
+type QueueKind string
+
+// The kinds of queue events.
+const (
+	QueueEnter             QueueKind = "enter"              // a caller joined (Position)
+	QueueConnect           QueueKind = "connect"            // an agent answered (Wait, Ring)
+	QueueAbandon           QueueKind = "abandon"            // a caller left unserved (Position, Wait; Reason max-wait, no agents)
+	QueueComplete          QueueKind = "complete"           // a call ended (Talk; Reason: who hung up)
+	QueueRingNoAnswer      QueueKind = "ring-no-answer"     // an agent rang out
+	QueueTransfer          QueueKind = "transfer"           // a caller moved to a queue (Reason)
+	QueueCallbackRequested QueueKind = "callback-requested" // a callback booked
+	QueueCallbackDialled   QueueKind = "callback-dialled"   // a callback's customer dialled (Value: attempt)
+	QueueCallbackAnswered  QueueKind = "callback-answered"  // the customer answered (Value 1: on time)
+	QueueCallbackFailed    QueueKind = "callback-failed"    // an attempt failed, or the callback was given up
+	QueueSurvey            QueueKind = "survey"             // a caller's score (Value)
+	QueueLogin             QueueKind = "login"
+	QueueLogout            QueueKind = "logout"
+	QueuePause             QueueKind = "pause" // Reason
+	QueueUnpause           QueueKind = "unpause"
+	QueueMonitor           QueueKind = "monitor" // a supervisor joined or changed mode (Reason)
+)
+
 // QueueEvent is one thing that happened in the call-centre queue: enter,
 // connect (with wait and ring time), abandon (with position and wait),
 // complete (by agent or caller), ring-no-answer, transfer, callback
@@ -13,7 +38,7 @@ import (
 type QueueEvent struct {
 	Seq      uint64        `json:"seq"` // set when stored
 	Time     time.Time     `json:"time"`
-	Kind     string        `json:"kind"`
+	Kind     QueueKind     `json:"kind"`
 	Queue    string        `json:"queue,omitempty"`
 	Call     string        `json:"call,omitempty"`
 	Caller   string        `json:"caller,omitempty"`
