@@ -109,6 +109,12 @@ func main() {
 	tr, tt := score(theirs)
 	fmt.Printf("\ncases right: jinyin %d/%d, spandsp %d/%d\n", or, len(items), tr, len(items))
 	fmt.Printf("talk-off digits (in %d files of speech and music): jinyin %d, spandsp %d\n", countTalkoff(items), ot, tt)
+	fmt.Println("talk-off digits per file, where either receiver found any (jinyin, spandsp):")
+	for i, it := range items {
+		if it.talkoff && len(ours[i])+len(theirs[i]) > 0 {
+			fmt.Printf("  %-48s %3d %3d\n", strings.TrimPrefix(it.name, "talk-off "), len(ours[i]), len(theirs[i]))
+		}
+	}
 	worse := 0
 	for i, it := range items {
 		if it.talkoff && len(ours[i]) > len(theirs[i]) {
