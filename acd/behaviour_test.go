@@ -2,12 +2,15 @@ package acd
 
 import (
 	"errors"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/store"
 )
@@ -397,5 +400,53 @@ func TestQueueDefaults(t *testing.T) {
 	}
 	if h.d.dwait != 20*time.Second || h.d.dqueue != "general" {
 		t.Errorf("direct wait %v to %q", h.d.dwait, h.d.dqueue)
+	}
+}
+
+// The best pair is found across the agents: 1002's level 9 in sales
+// makes the sales caller, who joined later, its pair and the best of all,
+// before the general caller whom 1001 (sorted first) would take.
+func TestBestPairAcrossAgents(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001", "1002")
+	h.joinAt(t, "general", "g", "")
+	h.joinAt(t, "sales", "s", "")
+	if c, as := h.serve(); c != "s" || !slices.Equal(as, []string{"1002"}) {
+		t.Errorf("served %s by %v first, want s by 1002", c, as)
+	}
+	if c, as := h.serve(); c != "g" || len(as) != 1 {
+		t.Errorf("then served %s by %v, want g", c, as)
+	}
+}
+
+// A caller who asked for an agent of another queue rings that agent,
+// though no member of the queue is free.
+func TestDirectToAnAgentOutsideTheQueue(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1003")
+	if _, err := h.d.join("sales", Caller{Call: "d", Number: "5", Agent: "1003"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, as := h.serve(); c != "5" || !slices.Equal(as, []string{"1003"}) {
+		t.Errorf("served %q by %v, want the caller by 1003", c, as)
+	}
+}
+
+// New on a bare configuration: the defaults of the direct wait and of a
+// queue's timers, and the box's zone.
+func TestNewDefaults(t *testing.T) {
+	cfg := &config.Config{Queues: []config.Queue{{Name: "q"}}}
+	d, err := New(cfg, Options{Clock: clock.NewFake(time.Unix(1e9, 0)), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Dialer: &dialer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := d.queues["q"]
+	if d.dwait != 20*time.Second || q.ring != 20*time.Second || q.wrapUp != 10*time.Second || d.loc != time.Local {
+		t.Errorf("direct wait %v, ring %v, wrap-up %v, zone %v", d.dwait, q.ring, q.wrapUp, d.loc)
+	}
+	loc := time.FixedZone("CST", 8*3600)
+	d, _ = New(cfg, Options{Clock: clock.NewFake(time.Unix(1e9, 0)), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Dialer: &dialer{}, Location: loc})
+	if d.loc != loc {
+		t.Errorf("zone %v, want the one given", d.loc)
 	}
 }
