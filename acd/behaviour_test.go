@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"jinyin/config"
 	"jinyin/internal/clock"
+	"jinyin/media"
 	"jinyin/store"
 )
 
@@ -449,4 +451,40 @@ func TestNewDefaults(t *testing.T) {
 	if d.loc != loc {
 		t.Errorf("zone %v, want the one given", d.loc)
 	}
+}
+
+// A prompt replaced just as it ends: the end of the callback question,
+// coming after the confirmation began, does not hang the caller up
+// before the confirmation is heard to its end.
+func TestStaleQuestionEndDoesNotCutTheConfirmation(t *testing.T) {
+	dir := t.TempDir()
+	writeMusic(t, filepath.Join(dir, "hold.wav"), chords(2, 450))
+	h := newHarnessConfig(t, withMusic(filepath.Join(dir, "hold.wav")), "")
+	e := h.wait(t, "general", Caller{Call: "k", Number: "13800000009"}, 30*time.Second, 30*time.Second)
+	h.air(t, []*ear{e}, 1, nil)
+	for isPrompt(e.l.playing()) { // queue-hold, callback-offer
+		h.air(t, []*ear{e}, 1, nil)
+	}
+	e.l.press('1')
+	when := e.l.waitPlaying(t, "the callback question", isPrompt)
+	e.l.mu.Lock()
+	asked := e.l.play
+	e.l.mu.Unlock()
+	e.l.press('#')
+	e.l.waitPlaying(t, "the callback booked", func(s media.Source) bool { return isPrompt(s) && s != when })
+	e.l.events <- media.Event{Kind: media.EventPlayDone, Play: asked}
+	select {
+	case <-e.l.hung:
+		t.Fatal("hung up on the question's end, before the confirmation was heard")
+	case <-time.After(50 * time.Millisecond):
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, _, ended := e.l.pull(); ended {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("callback-booked never ended")
+		}
+	}
+	<-e.l.hung
 }
