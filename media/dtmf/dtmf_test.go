@@ -142,6 +142,29 @@ func lcs(a, b string) int {
 	return prev[len(b)]
 }
 
+// TestLevels: the weakest tone accepted is Config.MinLevelDBm0 (default
+// -30, below Q.24's -25), and the silence gate (-42 dBm0 in a block) lets
+// a receiver configured lower still hear it.
+func TestLevels(t *testing.T) {
+	for _, c := range []struct {
+		min, level float64
+		want       string
+	}{{0, -29, "5"}, {0, -32, ""}, {-40, -39, "5"}, {-40, -43, ""}} {
+		pcm := dtmftest.Signal(100, []dtmftest.Tone{{Digit: '5', RowDBm0: c.level, ColDBm0: c.level, DurationMs: 60, GapMs: 60}}, 0, 1)
+		var got string
+		d := NewDetector(Config{MinLevelDBm0: c.min}, func(e Event) {
+			if !e.End {
+				got += string(e.Digit)
+			}
+		})
+		d.Process(pcm)
+		d.Flush()
+		if got != c.want {
+			t.Errorf("min %v dBm0, tones at %v dBm0: got %q, want %q", c.min, c.level, got, c.want)
+		}
+	}
+}
+
 // TestInterruption moves a digit with a 10 ms break across the block grid:
 // it is one digit at every alignment (Q.24: a break of up to 10 ms is
 // bridged), and two digits 40 ms apart are two.
@@ -170,11 +193,15 @@ func TestInterruption(t *testing.T) {
 // 2:1 or 3:2, reachable only beyond the ±1.5 % accept limit, fails, while
 // the same digit 1.5 % off each way, out of lock, passes.
 func TestOvertones(t *testing.T) {
-	render := func(tones [][2]float64) []int16 { // {Hz, dBm0}
+	render := func(tones [][2]float64, lead int) []int16 { // {Hz, dBm0}
 		acc := make([]float64, 8000*3/10)
-		for _, tn := range tones {
+		for i, tn := range tones {
 			o := tone.NewOsc(tn[0], tn[1])
-			o.Add(acc[800 : 800+8*120])
+			// The overtone starts out of phase with its tone.
+			for range i * lead % 7 {
+				o.Add(make([]float64, 1))
+			}
+			o.Add(acc[800+lead : 800+lead+8*120])
 		}
 		pcm := make([]int16, len(acc))
 		tone.Mix(pcm, acc)
@@ -188,15 +215,27 @@ func TestOvertones(t *testing.T) {
 		{"pure '5'", [][2]float64{{770, -10}, {1336, -10}}, "5"},
 		{"column 2nd harmonic -20 dB", [][2]float64{{770, -10}, {1336, -10}, {2672, -30}}, "5"},
 		{"column 2nd harmonic -8 dB", [][2]float64{{770, -10}, {1336, -10}, {2672, -18}}, ""},
+		{"column 2nd harmonic -15 dB", [][2]float64{{770, -10}, {1336, -10}, {2672, -25}}, "5"},
+		{"column 2nd harmonic -10 dB", [][2]float64{{770, -10}, {1336, -10}, {2672, -20}}, ""},
 		{"row 3rd harmonic -20 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -30}}, "5"},
+		{"row 3rd harmonic -15 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -25}}, "5"},
+		{"row 3rd harmonic -10 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -20}}, ""},
 		{"row 3rd harmonic -8 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -18}}, ""},
+		// Overtones of tones 1.5 % off sit at multiples of where the tones
+		// are, 40-60 Hz from the multiples of the nominal frequencies.
+		{"row +1.5 %, its 3rd harmonic -9 dB", [][2]float64{{770 * 1.015, -10}, {1336, -10}, {3 * 770 * 1.015, -19}}, ""},
+		{"column -1.5 %, its 2nd harmonic -9 dB", [][2]float64{{770, -10}, {1336 * 0.985, -10}, {2 * 1336 * 0.985, -19}}, ""},
+		{"row 7.5 dB above column, column's 2nd harmonic -15 dB", [][2]float64{{770, -6}, {1336, -13.5}, {2672, -28.5}}, "5"},
+		{"column 3.5 dB above row, row's 3rd harmonic -15 dB", [][2]float64{{770, -13.5}, {1336, -10}, {2310, -28.5}}, "5"},
 		{"'2' locked 2:1", [][2]float64{{684.5, -10}, {1369, -10}}, ""},
 		{"'2' 1.5 % apart, not locked", [][2]float64{{697 * 0.985, -10}, {1336 * 1.015, -10}}, "2"},
 		{"'8' locked 3:2", [][2]float64{{869, -10}, {1303.5, -10}}, ""},
 		{"'8' 1.5 % apart, not locked", [][2]float64{{852 * 1.015, -10}, {1336 * 0.985, -10}}, "8"},
 	} {
-		if got, _ := detect(render(c.tones), 160); got != c.want {
-			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		for _, lead := range []int{0, 37, 71} {
+			if got, _ := detect(render(c.tones, lead), 160); got != c.want {
+				t.Errorf("%s, %d samples later: got %q, want %q", c.name, lead, got, c.want)
+			}
 		}
 	}
 }
