@@ -635,8 +635,8 @@ func (d *Detector) checkFrequency(key int8, y, prev *[8]complex128, prevCoarse *
 	fr, fc := d.fineOffsetHz(r, y, prev, prevCoarse), d.fineOffsetHz(c, y, prev, prevCoarse)
 	// The DTMF frequencies were chosen so that no pair is in a simple
 	// ratio; within the accept limits (±1.5 %) the nearest come to 1.25 %
-	// of 2:1 ('2', '6', '9') and 1.5 % of 3:2. A pair locked within 0.6 %
-	// of either is one sound's overtones (a whistle and its octave, a
+	// of 2:1 ('2', '6', '9') and 1.5 % of 3:2 ('8'). A pair locked within
+	// 0.6 % of either is one sound's overtones (a whistle and its octave, a
 	// glide with its harmonic), not a keypad.
 	hr, hc := freqsHz[r]+fr, freqsHz[c]+fc
 	if math.Abs(hc-2*hr) < 0.006*hc || math.Abs(2*hc-3*hr) < 0.006*2*hc {

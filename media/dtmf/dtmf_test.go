@@ -229,12 +229,41 @@ func TestOvertones(t *testing.T) {
 		{"column 3.5 dB above row, row's 3rd harmonic -15 dB", [][2]float64{{770, -13.5}, {1336, -10}, {2310, -28.5}}, "5"},
 		{"'2' locked 2:1", [][2]float64{{684.5, -10}, {1369, -10}}, ""},
 		{"'2' 1.5 % apart, not locked", [][2]float64{{697 * 0.985, -10}, {1336 * 1.015, -10}}, "2"},
-		{"'8' locked 3:2", [][2]float64{{869, -10}, {1303.5, -10}}, ""},
+		{"'8' locked 3:2 (2.0 % and 2.4 % off, inside the 2.5 % tolerance)", [][2]float64{{869, -10}, {1303.5, -10}}, ""},
 		{"'8' 1.5 % apart, not locked", [][2]float64{{852 * 1.015, -10}, {1336 * 0.985, -10}}, "8"},
 	} {
 		for _, lead := range []int{0, 37, 71} {
 			if got, _ := detect(render(c.tones, lead), 160); got != c.want {
 				t.Errorf("%s, %d samples later: got %q, want %q", c.name, lead, got, c.want)
+			}
+		}
+	}
+}
+
+// TestRecognitionTime: a digit is reported once three full blocks (each
+// at least 70 % tone) have shown it holds its frequency, 34-64 ms after its
+// start by alignment, while it still sounds; one too short for that when
+// its pause shows, at most 32 ms after its end.
+func TestRecognitionTime(t *testing.T) {
+	for lead := 0; lead < blockSamples; lead += 17 {
+		for _, c := range []struct {
+			ms       int
+			from, to int // ms after the tone's start
+		}{{120, 34, 64}, {45, 34, 45 + 32}} {
+			pcm := append(make([]int16, 800+lead), dtmftest.Signal(0, []dtmftest.Tone{{Digit: '9', RowDBm0: -10, ColDBm0: -10, DurationMs: c.ms, GapMs: 100}}, 0, 1)...)
+			at := -1
+			fed := 0
+			d := NewDetector(Config{}, func(e Event) {
+				if !e.End && at < 0 {
+					at = fed
+				}
+			})
+			for ; fed < len(pcm); fed += 8 {
+				d.Process(pcm[fed : fed+8])
+			}
+			ms := (at - 800 - lead) / 8
+			if at < 0 || ms < c.from || ms > c.to {
+				t.Errorf("lead %d, %d ms tone: reported %d ms after its start, want %d-%d", lead, c.ms, ms, c.from, c.to)
 			}
 		}
 	}
