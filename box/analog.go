@@ -11,7 +11,7 @@ import (
 	"jinyin/hal"
 	"jinyin/media"
 	"jinyin/media/tone"
-	"jinyin/pri"
+	"jinyin/route"
 	"jinyin/store"
 )
 
@@ -28,6 +28,7 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 	}
 	b.ports = ports
 	b.fxs, b.fxo = map[string]*analog.FXS{}, map[int]*analog.FXO{}
+	lines := map[string][]route.Line{}
 	lookup := func(name string) tone.Cadence {
 		c, _ := tone.Lookup(b.cfg.Box.Country, name)
 		return c
@@ -40,11 +41,11 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 			b.fxs[ext] = analog.NewFXS(analog.FXSConfig{ID: pc.ID, Ext: ext, Port: p.Port.(hal.FXS), Clock: b.clock, Log: b.log, Codec: media.PCMA,
 				// China rings the bell in the cadence of its ring-back tone.
 				Dial: lookup("dial"), Busy: lookup("busy"), Ring: lookup("ringback"), CallerID: pc.CallerID,
-				Number: b.analogNumber,
+				Number: b.plan.AnalogNumber,
 				Originate: func(ch *analog.Channel, number string) {
 					// The phone on the port is its extension: the wire is its identity.
 					start := b.clock.Now()
-					taken := b.inbound(ch, number, ext, true, nil, func(uint8) { ch.Hangup() })
+					taken := b.plan.Inbound(ch, number, ext, true, nil, func(uint8) { ch.Hangup() })
 					b.recordPort(ch.ID(), pc.ID, "in", ext, number, start, disposition(taken))
 				}})
 		case "fxo":
@@ -53,45 +54,56 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 				Codec: media.PCMA, CallerID: pc.CallerID, Rings: pc.Rings, Busy: lookup("busy"),
 				Incoming: func(ch *analog.Channel, cid string) {
 					start := b.clock.Now()
-					taken := b.inbound(ch, dest, cid, false, nil, func(uint8) { ch.Hangup() })
+					taken := b.plan.Inbound(ch, dest, cid, false, nil, func(uint8) { ch.Hangup() })
 					b.recordPort(ch.ID(), pc.ID, "in", cid, dest, start, disposition(taken))
 				}})
+			lines[pc.Group] = append(lines[pc.Group], fxoLine{b, pc.ID})
 		}
 	}
+	b.plan.Lines = lines
 	return nil
 }
 
-// analogNumber is how far a number dialled on an FXS phone routes: as a
-// PRI called number does.
-func (b *Box) analogNumber(digits string) analog.Match {
-	switch b.priNumber(digits) {
-	case pri.Complete:
-		return analog.Complete
-	case pri.MoreDigits:
-		return analog.MoreDigits
+// phones rings the analog phones on FXS ports for the dial plan, and
+// records their calls.
+type phones struct{ b *Box }
+
+func (p phones) Has(ext string) bool { return p.b.fxs[ext] != nil }
+
+func (p phones) Ring(ctx context.Context, ext, from string) (media.Channel, error) {
+	start := p.b.clock.Now()
+	c, err := p.b.fxs[ext].Ring(ctx, from)
+	if err != nil {
+		return nil, err
 	}
-	return analog.NoMatch
+	p.b.recordEnd(c, p.b.fxsPort(ext), "out", from, ext, start)
+	return c, nil
 }
 
-// dialFXO seizes a free FXO port of the group and dials number.
-func (b *Box) dialFXO(ctx context.Context, group, number string) (media.Channel, error) {
-	for _, p := range b.ports {
-		if p.Config.Kind != "fxo" || p.Config.Group != group {
-			continue
-		}
-		start := b.clock.Now()
-		ch, err := b.fxo[p.Config.ID].Dial(ctx, number)
-		switch {
-		case err == nil:
-			b.recordEnd(ch, p.Config.ID, "out", "", number, start)
-			return ch, nil
-		case ctx.Err() != nil: // the caller gave up while the line was dialled
-			b.recordPort(fmt.Sprintf("fxo%d", p.Config.ID), p.Config.ID, "out", "", number, start, "cancelled")
-			return nil, err
-		}
-	}
-	return nil, fmt.Errorf("no line of group %q is free", group)
+// fxoLine is an FXO port as a line of its group for the dial plan; it
+// records its calls.
+type fxoLine struct {
+	b    *Box
+	port int
 }
+
+func (l fxoLine) Dial(ctx context.Context, number string) (media.Channel, error) {
+	start := l.b.clock.Now()
+	ch, err := l.b.fxo[l.port].Dial(ctx, number)
+	switch {
+	case err == nil:
+		l.b.recordEnd(ch, l.port, "out", "", number, start)
+		return ch, nil
+	case ctx.Err() != nil: // the caller gave up while the line was dialled
+		l.b.recordPort(fmt.Sprintf("fxo%d", l.port), l.port, "out", "", number, start, "cancelled")
+	}
+	return nil, err
+}
+
+var (
+	_ route.Phones = phones{}
+	_ route.Line   = fxoLine{}
+)
 
 // recordPort writes the record of a call on an analog port that has
 // ended; disposition is answered, refused or cancelled.

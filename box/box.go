@@ -30,9 +30,9 @@ import (
 	"jinyin/internal/clock"
 	"jinyin/internal/fsutil"
 	"jinyin/ivr"
-	"jinyin/media"
 	"jinyin/media/prompt"
 	"jinyin/pri"
+	"jinyin/route"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -56,7 +56,7 @@ type Box struct {
 	httpL     net.Listener
 	start     time.Time
 
-	exts      map[string]config.Extension
+	plan      *route.Plan // where calls go
 	cdrs      *store.Recorder[store.CDR]
 	prompts   *prompt.Set // the default set with the prompts replaced at run time
 	ivr       *ivr.Engine
@@ -110,7 +110,7 @@ func (b *Box) factoryReset() error {
 // Option changes how New builds the box.
 type Option func(*Box)
 
-// WithClock runs the IVR's calendar and timers on clk.
+// WithClock runs the box's calendar and timers on clk.
 func WithClock(clk clock.Clock) Option { return func(b *Box) { b.clock = clk } }
 
 // New prepares the box: it opens the data directory and store, the spans
@@ -118,10 +118,11 @@ func WithClock(clk clock.Clock) Option { return func(b *Box) { b.clock = clk } }
 // directory not writable, a card failing) fails here with a clear error,
 // before Run.
 func New(cfg *config.Config, dataDir string, log *slog.Logger, opts ...Option) (*Box, error) {
-	b := &Box{cfg: cfg, log: log, data: dataDir, start: time.Now(), clock: clock.Real{}, restart: make(chan string, 1)}
+	b := &Box{cfg: cfg, log: log, data: dataDir, clock: clock.Real{}, restart: make(chan string, 1)}
 	for _, o := range opts {
 		o(b)
 	}
+	b.start = b.clock.Now() // compared with the clock's readings (uptime, the counters' day)
 	if err := b.open(); err != nil {
 		b.close()
 		return nil, err
@@ -140,10 +141,8 @@ func (b *Box) open() (err error) {
 	if b.db, err = store.Open(filepath.Join(dataDir, "jinyin.db")); err != nil {
 		return err
 	}
-	b.exts = map[string]config.Extension{}
-	for _, e := range cfg.Extensions {
-		b.exts[e.Number] = e
-	}
+	b.plan = route.New(cfg)
+	b.plan.Log, b.plan.Phones = log, phones{b}
 	if err := b.writeCredentials(); err != nil {
 		return err
 	}
@@ -165,16 +164,18 @@ func (b *Box) open() (err error) {
 	if b.ivr, err = b.newIVR(); err != nil {
 		return err
 	}
+	b.plan.IVR, b.plan.Prompts = b.ivr, b.prompts
 	b.qevents = b.newQueueRecorder()
-	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, Dialer: dialer{b},
-		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano()), Data: dataDir, Location: b.ivr.Location()}); err != nil {
+	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, Dialer: b.plan.Dialer(),
+		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano()), Data: dataDir, Location: cfg.Location()}); err != nil {
 		return err
 	}
+	b.plan.Queues, b.plan.Agents = b.acd, b.acd
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
 		Password:    b.password,
-		MaxContacts: func(ext string) int { return b.exts[ext].MaxContacts },
-		Router:      b.route,
+		MaxContacts: func(ext string) int { e, _ := b.plan.Extension(ext); return e.MaxContacts },
+		Router:      b.plan.Router,
 		Trunks:      cfg.Trunks,
 		OnCallEnd: func(r sip.CallRecord) {
 			cdrs.Record(store.CDR{Call: r.ID, Direction: r.Direction, From: r.From, To: r.To, Trunk: r.Trunk,
@@ -184,6 +185,7 @@ func (b *Box) open() (err error) {
 	if err != nil {
 		return err
 	}
+	b.plan.Registrar, b.plan.SIP = route.SIPServer{Server: b.sip}, route.SIPServer{Server: b.sip}
 	if err := b.openPRI(); err != nil {
 		return err
 	}
@@ -210,49 +212,15 @@ func (b *Box) open() (err error) {
 	return nil
 }
 
-// route sends calls to IVR extensions to their flow, and calls to agents
-// and phones to the phone registered for them, bridged through the box.
-func (b *Box) route(to, from string) (sip.Route, error) {
-	if r, ok := b.agentRoute(to, from); ok {
-		return r, nil
-	}
-	e, ok := b.exts[to]
-	if !ok {
-		return sip.Route{}, sip.ErrNotFound
-	}
-	if e.Kind == "ivr" {
-		return sip.Route{Auth: e.Auth, App: func(ch media.Channel) {
-			b.log.Info("call answered by the IVR", "call", ch.ID(), "to", to, "from", from, "flow", e.Flow)
-			b.ivr.Run(ch, e.Flow, ivr.CallInfo{Caller: from, Dialled: to})
-		}}, nil
-	}
-	if !b.reachable(to) {
-		return sip.Route{}, sip.ErrUnavailable
-	}
-	return sip.Route{App: func(ch media.Channel) {
-		if err := b.ring(ch, to, from); err != nil {
-			b.log.Info("extension did not answer", "ext", to, "err", err)
-		}
-	}}, nil
-}
-
-// ringTimeout is how long phones ring before the caller is told no one
-// answers.
-const ringTimeout = 30 * time.Second
-
 // password is the digest secret of a registering extension: only agents
 // and phones of the config register, with the password in the store.
 func (b *Box) password(ext string) (string, bool) {
-	if e, ok := b.exts[ext]; !ok || !b.sipPhone(e) {
+	if e, ok := b.plan.Extension(ext); !ok || !b.sipPhone(e) {
 		return "", false
 	}
 	pw, err := b.db.Credential(ext)
 	return pw, err == nil
 }
-
-// registers reports whether an extension registers phones: agents and
-// phones do.
-func registers(e config.Extension) bool { return e.Kind == "agent" || e.Kind == "phone" }
 
 // sipPhone reports whether an extension's phone registers over SIP (and
 // so has a password): a phone on an FXS port is reached by its wire.
@@ -262,7 +230,7 @@ func (b *Box) sipPhone(e config.Extension) bool {
 			return false
 		}
 	}
-	return registers(e)
+	return e.Registers()
 }
 
 // checkWritable proves the directory takes a file, since a read-only mount
@@ -462,7 +430,7 @@ type SpanStatus struct {
 var Version = "dev"
 
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: time.Since(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
+	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: b.clock.Now().Sub(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
 		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered(), Trunks: b.sip.Trunks()}
 	for _, s := range b.spans {
 		st.Spans = append(st.Spans, SpanStatus{ID: s.Config.ID, Type: s.Config.Type, Group: s.Config.Group, Alarms: s.Alarms().String()})

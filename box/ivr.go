@@ -2,9 +2,7 @@ package box
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,7 +18,6 @@ import (
 	"jinyin/media"
 	"jinyin/media/music"
 	"jinyin/media/prompt"
-	"jinyin/media/tone"
 	"jinyin/media/wav"
 	"jinyin/store"
 )
@@ -54,11 +51,13 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 	if err := b.loadPrompts(); err != nil {
 		return nil, err
 	}
+	calendar := b.cfg.IVR
+	calendar.Timezone = b.cfg.Location().String() // the box's one zone
 	e := &ivr.Engine{
-		Flows: b.cfg.Flows, IVR: b.cfg.IVR, Lang: b.cfg.Box.Language, Prompts: b.prompts, DB: b.db, Data: b.data,
-		Transfer:   b.transfer,
+		Flows: b.cfg.Flows, IVR: calendar, Lang: b.cfg.Box.Language, Prompts: b.prompts, DB: b.db, Data: b.data,
+		Transfer:   b.plan.Transfer,
 		SavePrompt: b.savePrompt,
-		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(time.Now)}),
+		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(b.clock.Now)}),
 		Clock:      b.clock,
 		Log:        b.log,
 	}
@@ -69,9 +68,9 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 // recordings' retention and reads the spans' error counters at start and
 // every sweepEvery (an hour), until stop closes.
 func (b *Box) housekeeping(stop <-chan struct{}) {
-	t := time.NewTicker(statsEvery)
+	t := b.clock.NewTicker(statsEvery)
 	defer t.Stop()
-	sweep := time.NewTicker(sweepEvery)
+	sweep := b.clock.NewTicker(sweepEvery)
 	defer sweep.Stop()
 	if err := b.acd.Sweep(); err != nil {
 		b.log.Error("recordings retention", "err", err)
@@ -80,135 +79,15 @@ func (b *Box) housekeeping(stop <-chan struct{}) {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case <-t.C():
 			if err := b.ivr.Stats.Flush(b.db); err != nil {
 				b.log.Error("ivr counters", "err", err)
 			}
-		case <-sweep.C:
+		case <-sweep.C():
 			if err := b.acd.Sweep(); err != nil {
 				b.log.Error("recordings retention", "err", err)
 			}
 			b.sampleCounters()
-		}
-	}
-}
-
-// transfer hands an IVR call to a person: a queue (the ACD), an agent (the
-// ACD, waiting for that agent first), an extension, or a number through a
-// trunk. It returns once the call is over, or an error at once when no
-// one can take it.
-func (b *Box) transfer(ch media.Channel, t ivr.Target) error {
-	switch t.Kind {
-	case "queue":
-		return b.queueTransfer(ch, t)
-	case "agent", "ext":
-		if t.Kind == "agent" && b.acd.IsAgent(t.What) {
-			return b.queueTransfer(ch, t)
-		}
-		e, ok := b.exts[t.What]
-		if !ok || (t.Kind == "agent" && e.Kind != "agent") || !registers(e) {
-			return fmt.Errorf("no %s %q", t.Kind, t.What)
-		}
-		return b.ring(ch, t.What, t.Caller)
-	case "trunk":
-		return b.dialTrunk(ch, t)
-	}
-	return fmt.Errorf("transfer to %q is not supported", t.Kind)
-}
-
-var errNoOne = errors.New("no one to take the call: no phone of the target is registered")
-
-// ring rings an extension's newest registered phone and bridges the caller
-// to it when it answers.
-func (b *Box) ring(ch media.Channel, ext, from string) error {
-	if f := b.fxs[ext]; f != nil {
-		return b.connect(ch, func(ctx context.Context) (media.Channel, error) {
-			start := b.clock.Now()
-			c, err := f.Ring(ctx, from)
-			if err != nil {
-				return nil, err
-			}
-			b.recordEnd(c, b.fxsPort(ext), "out", from, ext, start)
-			return c, nil
-		})
-	}
-	if !b.sip.Registrar.Has(ext) {
-		return errNoOne
-	}
-	return b.connect(ch, func(ctx context.Context) (media.Channel, error) { return b.dialExt(ctx, ext, from) })
-}
-
-// dialExt calls an extension's newest registered phone.
-func (b *Box) dialExt(ctx context.Context, ext, from string) (media.Channel, error) {
-	contacts := b.sip.Registrar.Contacts(ext)
-	if len(contacts) == 0 {
-		return nil, errNoOne
-	}
-	return channel(b.sip.Dial(ctx, contacts[0].Contact, from))
-}
-
-// dialTrunk calls a number through a trunk and bridges the caller to it.
-func (b *Box) dialTrunk(ch media.Channel, t ivr.Target) error {
-	return b.connect(ch, func(ctx context.Context) (media.Channel, error) { return b.dialOut(ctx, t.What, t.Number, t.Caller) })
-}
-
-// dialOut calls a number through a SIP trunk or a PRI span group.
-func (b *Box) dialOut(ctx context.Context, trunk, number, from string) (media.Channel, error) {
-	if b.hasGroup(trunk) {
-		return b.dialGroup(ctx, trunk, number, from)
-	}
-	if b.hasLines(trunk) {
-		return b.dialFXO(ctx, trunk, number)
-	}
-	return channel(b.sip.DialTrunk(ctx, trunk, number, from))
-}
-
-// connect places a call with dial while the caller hears ring-back, and
-// bridges the caller to it once answered; a caller who hangs up first
-// cancels it. It returns when the call is over, or with dial's error.
-func (b *Box) connect(ch media.Channel, dial func(context.Context) (media.Channel, error)) error {
-	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
-	defer cancel()
-	type result struct {
-		call media.Channel
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		c, err := dial(ctx)
-		done <- result{c, err}
-	}()
-	if cad, err := tone.Lookup(b.cfg.Box.Country, "ringback"); err == nil {
-		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
-	}
-	for {
-		select {
-		case e, ok := <-ch.Events():
-			if ok && e.Kind != media.EventHangup {
-				continue
-			}
-			cancel()
-			if r := <-done; r.call != nil {
-				r.call.Hangup()
-			}
-			return nil
-		case r := <-done:
-			if r.err != nil {
-				ch.Play(nil)
-				return r.err
-			}
-			b.log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
-			if callerLeft, _ := media.BridgeUntil(ch, r.call); !callerLeft {
-				// An analog phone that hook-flashed and dialled hands the
-				// caller on; otherwise the callee hanging up ends the call.
-				if t, ok := r.call.(interface{ TransferTarget() string }); ok && t.TransferTarget() != "" {
-					b.log.Info("hook-flash transfer", "caller", ch.ID(), "to", t.TransferTarget())
-					b.inbound(ch, t.TransferTarget(), "", false, nil, func(uint8) { ch.Hangup() })
-					return nil
-				}
-				ch.Hangup()
-			}
-			return nil
 		}
 	}
 }
@@ -271,7 +150,7 @@ func (b *Box) savePrompt(lang, id string, pcm []int16) error {
 		return err
 	}
 	if _, err := os.Stat(path); err == nil {
-		old := filepath.Join(filepath.Dir(path), "old", id+"-"+time.Now().UTC().Format("20060102T150405.000")+".wav")
+		old := filepath.Join(filepath.Dir(path), "old", id+"-"+b.clock.Now().UTC().Format("20060102T150405.000")+".wav")
 		if err := os.Rename(path, old); err != nil {
 			return err
 		}

@@ -3,14 +3,17 @@
 // reports every problem at its FILE:LINE:COL, and --set KEY=VALUE overrides.
 //
 // It sits at the bottom of the dependency graph: it imports only the standard
-// library and go-toml. What it validates against that lives elsewhere (the
-// board profiles and the span drivers each provides) is passed in as an Env.
+// library, go-toml and hal (whose CheckBChannel is the one rule of which
+// channels of a span carry calls). What it validates against that lives
+// elsewhere (the board profiles and the span drivers each provides) is
+// passed in as an Env.
 package config
 
 import (
 	_ "embed"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 //go:embed default.toml
@@ -63,6 +66,24 @@ type Box struct {
 	// MemoryLimitMB is the Go runtime's soft memory limit: the garbage
 	// collector works harder as the heap nears it. 0 leaves it unset.
 	MemoryLimitMB int `toml:"memory_limit_mb"`
+	// Timezone is the IANA zone ("Asia/Shanghai") of the box's calendar:
+	// the IVR's time routing and the hours callers choose for a callback.
+	// Empty takes [ivr] timezone, where older configs set it, else the
+	// system's local time.
+	Timezone string `toml:"timezone"`
+}
+
+// Location is the box's time zone (see Box.Timezone) of a validated
+// config.
+func (c *Config) Location() *time.Location {
+	zone := c.Box.Timezone
+	if zone == "" {
+		zone = c.IVR.Timezone
+	}
+	if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
+		return loc
+	}
+	return time.Local
 }
 
 // Log selects the slog level and format.
@@ -132,6 +153,20 @@ type Extension struct {
 	// Auth makes callers prove, by digest, that they are one of the box's
 	// agents or phones: for feature codes such as listening to voicemail.
 	Auth bool `toml:"auth"`
+}
+
+// Registers reports whether the extension has phones that register (and
+// are rung): agents and phones do, IVR extensions answer themselves.
+func (e Extension) Registers() bool { return e.Kind == "agent" || e.Kind == "phone" }
+
+// Extension is the [[extension]] with that number.
+func (c *Config) Extension(number string) (Extension, bool) {
+	for _, e := range c.Extensions {
+		if e.Number == number {
+			return e, true
+		}
+	}
+	return Extension{}, false
 }
 
 // Queue is a skill group of agents that callers wait in for the next

@@ -232,3 +232,36 @@ func TestTextRoundTrips(t *testing.T) {
 		t.Error("the saved text does not read back as the same configuration")
 	}
 }
+
+// TestLocation: the box has one time zone, [box] timezone; older configs
+// set it in [ivr], which still counts; two different ones are a problem.
+func TestLocation(t *testing.T) {
+	for _, tc := range []struct {
+		box, ivr string
+		want     string // the zone's name, or the problem
+	}{
+		{"", "", "Local"},
+		{"Asia/Shanghai", "", "Asia/Shanghai"},
+		{"", "Asia/Shanghai", "Asia/Shanghai"},
+		{"Europe/Berlin", "Europe/Berlin", "Europe/Berlin"},
+		{"Mars/Olympus", "", `unknown time zone "Mars/Olympus"`},
+		{"Asia/Shanghai", "Europe/Berlin", `the box has one time zone: [box] timezone is "Asia/Shanghai"`},
+	} {
+		var sets []string
+		if tc.box != "" {
+			sets = append(sets, "box.timezone="+tc.box)
+		}
+		if tc.ivr != "" {
+			sets = append(sets, "ivr.timezone="+tc.ivr)
+		}
+		cfg, err := Load("f.toml", []byte(base), sets, testEnv)
+		switch {
+		case err != nil:
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("box %q, ivr %q: %v, want %s", tc.box, tc.ivr, err, tc.want)
+			}
+		case cfg.Location().String() != tc.want:
+			t.Errorf("box %q, ivr %q: zone %s, want %s", tc.box, tc.ivr, cfg.Location(), tc.want)
+		}
+	}
+}

@@ -15,8 +15,8 @@ import (
 
 // IVR is what every flow shares: the calendar of time routing.
 type IVR struct {
-	// Timezone is the IANA zone time routing reads the clock in
-	// ("Asia/Shanghai"); empty means the box's local time.
+	// Timezone is where older configs set the box's time zone; [box]
+	// timezone is its place now (Config.Location).
 	Timezone string `toml:"timezone"`
 	// Holidays are the dates ("2026-10-01") on which time nodes take
 	// their holiday branch.
@@ -224,11 +224,6 @@ func (v *validator) duration(path, s string, lo, hi time.Duration) {
 // every language the flow can speak, nodes that cannot be reached, and
 // loops that would spin without waiting for the caller.
 func (v *validator) flows(c *Config, env Env) {
-	if c.IVR.Timezone != "" {
-		if _, err := time.LoadLocation(c.IVR.Timezone); err != nil {
-			v.report("ivr.timezone", "unknown time zone %q; use an IANA name such as \"Asia/Shanghai\"", c.IVR.Timezone)
-		}
-	}
 	for i, d := range c.IVR.Holidays {
 		if _, err := time.Parse(time.DateOnly, d); err != nil {
 			v.report(fmt.Sprintf("ivr.holidays.%d", i), "holiday %q is not a date YYYY-MM-DD", d)

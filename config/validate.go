@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"jinyin/hal"
 )
 
 type validator struct {
@@ -106,6 +108,14 @@ func (v *validator) validate(c *Config, env Env) {
 		v.report("box.memory_limit_mb", "memory_limit_mb must be 0 (unset) or from 32 to 65536, not %d", c.Box.MemoryLimitMB)
 	}
 	v.enum("box.language", c.Box.Language, "zh", "en")
+	for _, z := range []struct{ path, zone string }{{"box.timezone", c.Box.Timezone}, {"ivr.timezone", c.IVR.Timezone}} {
+		if _, err := time.LoadLocation(z.zone); err != nil && z.zone != "" {
+			v.report(z.path, "unknown time zone %q; use an IANA name such as \"Asia/Shanghai\"", z.zone)
+		}
+	}
+	if c.Box.Timezone != "" && c.IVR.Timezone != "" && c.Box.Timezone != c.IVR.Timezone {
+		v.report("ivr.timezone", "the box has one time zone: [box] timezone is %q; leave [ivr] timezone out", c.Box.Timezone)
+	}
 	v.enum("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.enum("log.format", c.Log.Format, "text", "json")
 
@@ -177,11 +187,11 @@ func (v *validator) validate(c *Config, env Env) {
 		cid := []string{"none", "fsk-v23", "fsk-bell202", "dtmf"}
 		switch pt.Kind {
 		case "fxs":
-			if e, ok := extByNumber(c, pt.Extension); !ok || e.Kind != "phone" {
+			if e, ok := c.Extension(pt.Extension); !ok || e.Kind != "phone" {
 				v.report(p+".extension", "an fxs port needs extension, the number of a [[extension]] of kind \"phone\"; %q is not one", pt.Extension)
 			}
 		case "fxo":
-			if _, ok := extByNumber(c, pt.Destination); !ok {
+			if _, ok := c.Extension(pt.Destination); !ok {
 				v.report(p+".destination", "an fxo port needs destination, the [[extension]] its inbound calls land on; %q is not one", pt.Destination)
 			}
 			if pt.Rings < 0 || pt.Rings > 6 {
@@ -270,7 +280,7 @@ func (v *validator) validate(c *Config, env Env) {
 		v.report("acd", "record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1")
 	}
 	for i, s := range c.ACD.Supervisors {
-		if e, ok := extOf(c, s); !ok || (e.Kind != "agent" && e.Kind != "phone") {
+		if e, ok := c.Extension(s); !ok || (e.Kind != "agent" && e.Kind != "phone") {
 			v.report(fmt.Sprintf("acd.supervisors.%d", i), "supervisor %q is not an agent or phone extension", s)
 		}
 	}
@@ -335,26 +345,8 @@ func (v *validator) queue(p string, q Queue) {
 	}
 }
 
-func extOf(c *Config, number string) (Extension, bool) {
-	for _, e := range c.Extensions {
-		if e.Number == number {
-			return e, true
-		}
-	}
-	return Extension{}, false
-}
-
 // Strategies are the queue strategies.
 var Strategies = []string{"longest-idle", "ring-all", "fewest-calls", "round-robin", "least-talk", "random"}
-
-func extByNumber(c *Config, n string) (Extension, bool) {
-	for _, e := range c.Extensions {
-		if e.Number == n {
-			return e, true
-		}
-	}
-	return Extension{}, false
-}
 
 func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, board string) {
 	v.enum(p+".type", s.Type, "e1", "t1")
@@ -373,13 +365,11 @@ func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, bo
 	v.enum(p+".signalling", s.Signalling, "pri-cpe", "pri-net")
 	v.enum(p+".switchtype", s.SwitchType, "euroisdn", "qsig", "ni2")
 	v.enum(p+".clock", s.Clock, "line", "internal")
-	max, dchan := 31, 16
 	switch s.Type {
 	case "e1":
 		v.enum(p+".framing", s.Framing, "crc4", "no-crc4")
 		v.enum(p+".coding", s.Coding, "hdb3", "ami")
 	case "t1":
-		max, dchan = 24, 24
 		v.enum(p+".framing", s.Framing, "esf", "d4")
 		v.enum(p+".coding", s.Coding, "b8zs", "ami")
 	default:
@@ -391,12 +381,8 @@ func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, bo
 		return
 	}
 	for _, c := range chans {
-		if c > max {
-			v.report(p+".channels", "channel %d does not exist on %s (1-%d)", c, strings.ToUpper(s.Type), max)
-			return
-		}
-		if c == dchan {
-			v.report(p+".channels", "channel %d is the D-channel on %s; it cannot carry calls", c, strings.ToUpper(s.Type))
+		if err := hal.CheckBChannel(s.Type, c); err != nil {
+			v.report(p+".channels", "%v", err)
 			return
 		}
 	}

@@ -116,14 +116,31 @@ type Timeslot interface {
 	WriteBlock(p []byte) error
 }
 
-// BChannel reports whether n is a B-channel on a span of that type (E1:
-// 1-15 and 17-31, timeslot 16 being the D-channel; T1: 1-23), and the
-// idle octet its timeslot carries (A-law 0xD5 on E1, µ-law 0xFF on T1).
-func BChannel(spanType string, n int) (idle byte, ok bool) {
+// CheckBChannel reports whether channel n of a span of that type ("e1",
+// "t1") carries calls, and if not why: E1 has timeslots 1-31, 16 being
+// the D-channel; T1 has channels 1-24, 24 being the D-channel. The one
+// rule for the config's channels and the span drivers.
+func CheckBChannel(spanType string, n int) error {
+	last, d := 31, 16
 	if spanType == "t1" {
-		return 0xFF, n >= 1 && n <= 23
+		last, d = 24, 24
 	}
-	return 0xD5, n >= 1 && n <= 31 && n != 16
+	switch {
+	case n < 1 || n > last:
+		return fmt.Errorf("channel %d does not exist on %s (1-%d)", n, strings.ToUpper(spanType), last)
+	case n == d:
+		return fmt.Errorf("channel %d is the D-channel on %s; it cannot carry calls", n, strings.ToUpper(spanType))
+	}
+	return nil
+}
+
+// IdleOctet is what an idle timeslot carries on a span of that type:
+// A-law 0xD5 on E1, µ-law 0xFF on T1.
+func IdleOctet(spanType string) byte {
+	if spanType == "t1" {
+		return 0xFF
+	}
+	return 0xD5
 }
 
 // PRI is a span that carries ISDN PRI signalling: an optional feature,

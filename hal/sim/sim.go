@@ -53,7 +53,7 @@ func (s *Span) pipes() {
 	}
 }
 
-// BChannel returns B-channel n (1-31 on E1, not 16; 1-24 on T1).
+// BChannel returns B-channel n (hal.CheckBChannel: 1-31 on E1, not 16; 1-23 on T1).
 func (s *Span) BChannel(n int) (hal.Timeslot, error) {
 	return s.slot(n, true)
 }
@@ -66,10 +66,10 @@ func (s *Span) FarBChannel(n int) (*Slot, error) {
 func (s *Span) slot(n int, near bool) (*Slot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	idle, ok := hal.BChannel(s.cfg.Type, n)
-	if !ok {
-		return nil, fmt.Errorf("sim: no B-channel %d on this span", n)
+	if err := hal.CheckBChannel(s.cfg.Type, n); err != nil {
+		return nil, fmt.Errorf("sim: no B-channel %d on this span: %w", n, err)
 	}
+	idle := hal.IdleOctet(s.cfg.Type)
 	s.pipes()
 	if s.bNear[n] == nil {
 		s.bNear[n], s.bFar[n] = SlotPair(idle)

@@ -88,10 +88,10 @@ func (s *Span) DChannel() (hal.DChannel, error) { return s.d, nil }
 func (s *Span) BChannel(n int) (hal.Timeslot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	idle, ok := hal.BChannel(s.cfg.Type, n)
-	if !ok {
-		return nil, fmt.Errorf("socket: no B-channel %d on this span", n)
+	if err := hal.CheckBChannel(s.cfg.Type, n); err != nil {
+		return nil, fmt.Errorf("socket: no B-channel %d on this span: %w", n, err)
 	}
+	idle := hal.IdleOctet(s.cfg.Type)
 	if sl := s.slots[n]; sl != nil {
 		return sl, nil
 	}

@@ -1,0 +1,309 @@
+package route
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"jinyin/acd"
+	"jinyin/ivr"
+	"jinyin/media"
+	"jinyin/media/prompt"
+	"jinyin/media/tone"
+	"jinyin/pri"
+	"jinyin/pri/q931"
+)
+
+// Registrar tells which extensions have a SIP phone registered now.
+type Registrar interface {
+	Has(ext string) bool
+}
+
+// SIP places calls over SIP.
+type SIP interface {
+	// Phone calls an extension's newest registered phone.
+	Phone(ctx context.Context, ext, from string) (media.Channel, error)
+	// Trunk calls number through a [[trunk]] of the config.
+	Trunk(ctx context.Context, trunk, number, from string) (media.Channel, error)
+}
+
+// Span is one span of a PRI span group.
+type Span interface {
+	LinkUp() bool // the D-channel is up
+	Dial(ctx context.Context, called, calling string) (media.Channel, error)
+}
+
+// Line is one FXO line of a line group.
+type Line interface {
+	Dial(ctx context.Context, number string) (media.Channel, error)
+}
+
+// Phones are the analog phones on FXS ports, by extension.
+type Phones interface {
+	Has(ext string) bool
+	Ring(ctx context.Context, ext, from string) (media.Channel, error)
+}
+
+// IVR runs flows; *ivr.Engine is one.
+type IVR interface {
+	Run(ch media.Channel, flow string, info ivr.CallInfo)
+}
+
+// Queues is the ACD as calls reach it; *acd.ACD is one.
+type Queues interface {
+	IsAgent(ext string) bool
+	Wait(ch media.Channel, queue string, c acd.Caller) error
+}
+
+// Agents is the ACD as agents' and supervisors' feature codes reach it;
+// *acd.ACD is one.
+type Agents interface {
+	Login(ext string) error
+	Logout(ext string) error
+	Pause(ext, reason string) error
+	Unpause(ext string) error
+	IsSupervisor(ext string) bool
+	Monitor(sup media.Channel, supervisor, agent, mode string) error
+}
+
+// Prompts are the replies feature codes play; *prompt.Set is one.
+type Prompts interface {
+	Player(lang string, ids ...string) (*prompt.Player, error)
+}
+
+// ringTimeout is how long phones ring before the caller is told no one
+// answers.
+const ringTimeout = 30 * time.Second
+
+var errNoOne = errors.New("no one to take the call: no phone of the target is registered")
+
+// Transfer hands an IVR call to a person or a number (the IVR's
+// Transfer): it returns once the call is over, or an error at once when
+// no one can take it.
+func (p *Plan) Transfer(ch media.Channel, t ivr.Target) error {
+	d, err := p.Resolve(t)
+	if err != nil {
+		return err
+	}
+	switch d.Kind {
+	case Queue:
+		return p.Queues.Wait(ch, d.Queue, acd.Caller{Call: ch.ID(), Number: t.Caller, Tier: t.Tier, Lang: t.Lang, Agent: d.Number})
+	case Ring:
+		return p.ring(ch, d.Number, t.Caller)
+	}
+	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.DialOut(ctx, d.Trunk, d.Number, t.Caller) })
+}
+
+// answer runs a call that has been answered at d.
+func (p *Plan) answer(ch media.Channel, d Dest, from string) {
+	switch d.Kind {
+	case Flow:
+		p.Log.Info("call answered by the IVR", "call", ch.ID(), "to", d.Number, "from", from, "flow", d.Flow)
+		p.IVR.Run(ch, d.Flow, ivr.CallInfo{Caller: from, Dialled: d.Number})
+	case Ring:
+		if err := p.ring(ch, d.Number, from); err != nil {
+			p.Log.Info("extension did not answer", "ext", d.Number, "err", err)
+		}
+	case Feature:
+		p.feature(ch, d, from)
+	case Monitor:
+		if !p.Agents.IsSupervisor(from) {
+			p.Log.Warn("monitoring refused: not a supervisor", "from", from, "agent", d.Arg)
+			return
+		}
+		if err := p.Agents.Monitor(ch, from, d.Arg, d.Mode); err != nil {
+			p.Log.Info("monitoring", "supervisor", from, "agent", d.Arg, "err", err)
+		}
+	}
+}
+
+// Inbound runs a call that arrived on a line card to the number dialled
+// (see Lookup; a trusted line is an FXS port). answer (nil when the line
+// is up already) connects the call; refuse turns it away with a Q.850
+// cause where the line has them. It reports whether the call was taken.
+func (p *Plan) Inbound(ch media.Channel, to, from string, trusted bool, answer func() error, refuse func(cause uint8)) bool {
+	o := FromLine
+	if trusted {
+		o = FromFXS
+	}
+	d := p.Lookup(to, o)
+	if d.Kind == Refused {
+		refuse(d.Refusal.Cause())
+		return false
+	}
+	if answer != nil {
+		if err := answer(); err != nil {
+			p.Log.Info("answer", "call", ch.ID(), "err", err)
+			return false
+		}
+	}
+	p.answer(ch, d, from)
+	ch.Hangup()
+	return true
+}
+
+// ring rings an extension's phone (on its FXS port, else its newest
+// registered one) and bridges the caller to it when it answers.
+func (p *Plan) ring(ch media.Channel, ext, from string) error {
+	if p.Phones.Has(ext) {
+		return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.Phones.Ring(ctx, ext, from) })
+	}
+	if !p.Registrar.Has(ext) {
+		return errNoOne
+	}
+	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.SIP.Phone(ctx, ext, from) })
+}
+
+// DialOut calls number through a trunk group: a PRI span group, FXO
+// lines, or a SIP trunk, by that name.
+func (p *Plan) DialOut(ctx context.Context, trunk, number, from string) (media.Channel, error) {
+	switch p.via(trunk) {
+	case ViaPRI:
+		return dialSpans(ctx, trunk, p.Spans[trunk], number, from)
+	case ViaFXO:
+		return dialLines(ctx, trunk, p.Lines[trunk], number)
+	}
+	return p.SIP.Trunk(ctx, trunk, number, from)
+}
+
+// dialSpans calls number through the first span of a group whose link is
+// up and has a B-channel free: a span with none (cause 34) hands on to the
+// next; any other answer is the number's own, which another span would
+// give too.
+func dialSpans(ctx context.Context, group string, spans []Span, number, from string) (media.Channel, error) {
+	err := fmt.Errorf("span group %q has no span with its D-channel up", group)
+	for _, s := range spans {
+		if !s.LinkUp() {
+			continue
+		}
+		c, derr := s.Dial(ctx, number, from)
+		if derr == nil {
+			return c, nil
+		}
+		err = derr
+		var ce *pri.CauseError
+		if !errors.As(derr, &ce) || ce.Cause != q931.CauseNoCircuit {
+			break
+		}
+	}
+	return nil, err
+}
+
+// dialLines seizes the first free line of a group and dials number; a
+// caller who gives up while a line is dialled ends the search.
+func dialLines(ctx context.Context, group string, lines []Line, number string) (media.Channel, error) {
+	for _, l := range lines {
+		c, err := l.Dial(ctx, number)
+		switch {
+		case err == nil:
+			return c, nil
+		case ctx.Err() != nil:
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("no line of group %q is free", group)
+}
+
+// connect places a call with dial while the caller hears ring-back, and
+// bridges the caller to it once answered; a caller who hangs up first
+// cancels it. It returns when the call is over, or with dial's error.
+func (p *Plan) connect(ch media.Channel, dial func(context.Context) (media.Channel, error)) error {
+	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
+	defer cancel()
+	type result struct {
+		call media.Channel
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := dial(ctx)
+		done <- result{c, err}
+	}()
+	if cad, err := tone.Lookup(p.Country, "ringback"); err == nil {
+		ch.Play(tone.NewPlayer(cad, media.FrameSamples))
+	}
+	for {
+		select {
+		case e, ok := <-ch.Events():
+			if ok && e.Kind != media.EventHangup {
+				continue
+			}
+			cancel()
+			if r := <-done; r.call != nil {
+				r.call.Hangup()
+			}
+			return nil
+		case r := <-done:
+			if r.err != nil {
+				ch.Play(nil)
+				return r.err
+			}
+			p.Log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
+			if callerLeft, _ := media.BridgeUntil(ch, r.call); !callerLeft {
+				// An analog phone that hook-flashed and dialled hands the
+				// caller on; otherwise the callee hanging up ends the call.
+				if t, ok := r.call.(interface{ TransferTarget() string }); ok && t.TransferTarget() != "" {
+					p.Log.Info("hook-flash transfer", "caller", ch.ID(), "to", t.TransferTarget())
+					p.Inbound(ch, t.TransferTarget(), "", false, nil, func(uint8) { ch.Hangup() })
+					return nil
+				}
+				ch.Hangup()
+			}
+			return nil
+		}
+	}
+}
+
+// feature runs an agent's feature code and plays the reply.
+func (p *Plan) feature(ch media.Channel, d Dest, from string) {
+	var err error
+	var reply string
+	switch d.Code {
+	case "*11":
+		err, reply = p.Agents.Login(from), "logged-in"
+	case "*12":
+		err, reply = p.Agents.Logout(from), "logged-out"
+	case "*13":
+		err, reply = p.Agents.Pause(from, d.Arg), "paused"
+	case "*14":
+		err, reply = p.Agents.Unpause(from), "unpaused"
+	}
+	if err != nil {
+		reply = "not-an-agent"
+	}
+	p.Log.Info("agent feature code", "agent", from, "code", d.Number, "err", err)
+	if pl, perr := p.Prompts.Player(p.Lang, reply); perr == nil {
+		id := ch.Play(pl)
+		for e := range ch.Events() {
+			if (e.Kind == media.EventPlayDone && e.Play == id) || e.Kind == media.EventHangup {
+				break
+			}
+		}
+	}
+}
+
+// Dialer is how the queue reaches phones: agents by their registration,
+// customers called back through a trunk or, for one of the box's
+// extensions, its phone.
+func (p *Plan) Dialer() acd.Dialer { return dialer{p} }
+
+type dialer struct{ p *Plan }
+
+var _ acd.Dialer = dialer{}
+
+func (d dialer) Ring(ctx context.Context, agent, from string) (media.Channel, error) {
+	return d.p.SIP.Phone(ctx, agent, from)
+}
+
+func (d dialer) Dial(ctx context.Context, trunk, number string) (media.Channel, error) {
+	if d.p.Registrar.Has(number) {
+		return d.p.SIP.Phone(ctx, number, d.p.Name)
+	}
+	if trunk == "" {
+		return nil, fmt.Errorf("no trunk to call %s back through (queue callback_trunk)", number)
+	}
+	return d.p.DialOut(ctx, trunk, number, "")
+}
+
+func (d dialer) Registered(agent string) bool { return d.p.Registrar.Has(agent) }
