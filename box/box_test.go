@@ -65,12 +65,21 @@ func openStore(t *testing.T, dir string) *store.DB {
 	return db
 }
 
+// status is GET /status; a request that fails, an answer other than 200
+// or one that is not the JSON of box.Status fails the test.
 func status(t *testing.T, httpAddr string) box.Status {
+	t.Helper()
 	var st box.Status
 	res, err := http.Get("http://" + httpAddr + "/status")
-	if err == nil {
-		json.NewDecoder(res.Body).Decode(&st)
-		res.Body.Close()
+	if err != nil {
+		t.Fatalf("GET /status: %v", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /status: %s", res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		t.Fatalf("GET /status: %v", err)
 	}
 	return st
 }

@@ -43,9 +43,9 @@ func TestConsoleOverPty(t *testing.T) {
 		term.Expect("Login incorrect.")
 	}
 	term.Expect("Too many failures: wait 30s")
-	time.Sleep(100 * time.Millisecond)
-	clk.Advance(30 * time.Second)
+	stop := stepClock(clk, time.Second) // the console sets its timer after it says so
 	term.Expect("login: ")
+	stop()
 	term.Type("admin\rs3cret-pass\r")
 	term.Expect(demoPrompt)
 
@@ -132,10 +132,29 @@ func TestConsoleOverPty(t *testing.T) {
 	term.Type("admin\rnew-pass-1\r")
 	term.Expect(demoPrompt)
 	// Idle for 10 minutes: logged out.
-	time.Sleep(100 * time.Millisecond)
-	clk.Advance(10 * time.Minute)
+	stop = stepClock(clk, time.Minute)
 	term.Expect("logged out")
+	stop()
 	term.Expect("login: ")
+}
+
+// stepClock moves clk on by step every millisecond until stop is called:
+// a timer the box sets after the test saw what it waits for still comes
+// due, without the test guessing how long the box takes to set it.
+func stepClock(clk *clock.Fake, step time.Duration) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(time.Millisecond):
+				clk.Advance(step)
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // options sends one SIP OPTIONS over UDP and returns the status line.

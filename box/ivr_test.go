@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,20 +33,34 @@ import (
 // up and closed at cleanup.
 func dial(t *testing.T, sipAddr, ext, from, password string) *siptest.Call {
 	t.Helper()
+	call, err := invite(sipAddr, ext, from, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hangUpAtCleanup(t, call)
+}
+
+// invite calls ext as from and starts media once answered.
+func invite(sipAddr, ext, from, password string) (*siptest.Call, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	call, err := siptest.InviteFrom(ctx, sipAddr, ext, from)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	call.Username, call.Password = from, password
 	if err := call.Answered(ctx); err != nil {
 		call.Close()
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := call.StartMedia(); err != nil {
-		t.Fatal(err)
+		call.Close()
+		return nil, err
 	}
+	return call, nil
+}
+
+func hangUpAtCleanup(t *testing.T, call *siptest.Call) *siptest.Call {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -110,6 +125,9 @@ func (h *hearer) hearEnd(lang, id string) {
 
 func (h *hearer) hearBytes(what string, clips ...[]byte) {
 	h.t.Helper()
+	if len(clips) == 0 || slices.ContainsFunc(clips, func(c []byte) bool { return len(c) == 0 }) {
+		h.t.Fatalf("nothing to hear for %s", what)
+	}
 	deadline := time.Now().Add(45 * time.Second)
 	for {
 		heard := h.call.Heard()
@@ -515,15 +533,20 @@ func TestQueueAgentThatDoesNotAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st acd.Status
-	json.NewDecoder(res.Body).Decode(&st)
+	err = json.NewDecoder(res.Body).Decode(&st)
 	res.Body.Close()
+	if err != nil {
+		t.Fatalf("GET /queues: %v", err)
+	}
+	agents := map[string]acd.AgentStatus{}
 	for _, a := range st.Agents {
-		if a.Ext == "1001" && (!a.Paused || a.Reason != "no-answer") {
-			t.Errorf("1001 after ringing out: %+v", a)
-		}
-		if a.Ext == "1002" && a.State != "busy" {
-			t.Errorf("1002 while talking: %+v", a)
-		}
+		agents[a.Ext] = a
+	}
+	if a, ok := agents["1001"]; !ok || !a.Paused || a.Reason != "no-answer" {
+		t.Errorf("1001 after ringing out: %+v (listed %v)", a, ok)
+	}
+	if a, ok := agents["1002"]; !ok || a.State != "busy" {
+		t.Errorf("1002 while talking: %+v (listed %v)", a, ok)
 	}
 }
 

@@ -54,20 +54,31 @@ func heard(t *testing.T, peer *libpritest.Peer, ch int) float64 {
 	return rms
 }
 
-func visits(t *testing.T, httpAddr, flow, node string) uint64 {
+// ivrStats is GET /ivr/stats.
+func ivrStats(t *testing.T, httpAddr string) []box.NodeReport {
+	t.Helper()
 	res, err := http.Get("http://" + httpAddr + "/ivr/stats")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	var nodes []box.NodeReport
-	json.NewDecoder(res.Body).Decode(&nodes)
-	for _, n := range nodes {
+	if err := json.NewDecoder(res.Body).Decode(&nodes); err != nil {
+		t.Fatalf("GET /ivr/stats: %v", err)
+	}
+	return nodes
+}
+
+// node is a node's counters in GET /ivr/stats (zero before its first
+// visit).
+func node(t *testing.T, httpAddr, flow, node string) box.NodeReport {
+	t.Helper()
+	for _, n := range ivrStats(t, httpAddr) {
 		if n.Flow == flow && n.Node == node {
-			return n.Visits
+			return n
 		}
 	}
-	return 0
+	return box.NodeReport{Flow: flow, Node: node}
 }
 
 // An inbound PRI call from libpri (the exchange) reaches the demo IVR: the
@@ -80,17 +91,17 @@ func TestPRICallReachesIVR(t *testing.T) {
 	peer.Expect("UP")
 	peer.Send("call 100 1")
 	peer.Expect("ANSWER ch=1")
-	time.Sleep(1500 * time.Millisecond)
-	heard(t, peer, 1) // reset the meter
-	time.Sleep(time.Second)
+	waitUntil(t, "the greeting", func() bool { return node(t, httpAddr, "main", "welcome").Visits > 0 })
+	heard(t, peer, 1)       // reset the meter
+	time.Sleep(time.Second) // a second of the greeting
 	if rms := heard(t, peer, 1); rms < 300 {
 		t.Errorf("the caller hears rms %.0f on B1; the greeting should be playing", rms)
 	}
-	if visits(t, httpAddr, "main", "info") != 0 {
+	if node(t, httpAddr, "main", "info").Visits != 0 {
 		t.Fatal("info visited before the digit")
 	}
 	peer.Send("dtmf 1 1")
-	for deadline := time.Now().Add(15 * time.Second); visits(t, httpAddr, "main", "info") == 0; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Second); node(t, httpAddr, "main", "info").Visits == 0; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("digit 1 on the PRI call did not reach the info node; libpri:\n%s", peer.Log())
 		}
@@ -129,12 +140,18 @@ func TestPRITransferOutThroughGroup(t *testing.T) {
 		t.Fatalf("outbound leg: %q", ring)
 	}
 	peer.Send("answer")
-	time.Sleep(300 * time.Millisecond)
-	heard(t, peer, ch)
-	peer.Send("dtmf 1 1234567890")
-	time.Sleep(time.Second)
-	if rms := heard(t, peer, ch); rms < 300 {
-		t.Errorf("audio sent on B1 reaches B%d at rms %.0f; the legs are not bridged", ch, rms)
+	// Tones sent on B1 reach the other leg once the box has bridged them.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		heard(t, peer, ch) // reset the meter
+		peer.Send("dtmf 1 1234567890")
+		time.Sleep(time.Second) // the ten digits' audio
+		rms := heard(t, peer, ch)
+		if rms >= 300 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("audio sent on B1 reaches B%d at rms %.0f; the legs are not bridged", ch, rms)
+		}
 	}
 	peer.Send("hangup 16")
 	peer.Expect("HANGUP")
