@@ -118,28 +118,11 @@ func TestRandomStrings(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		pcm, want := dtmftest.RandomString(200, seed)
 		got, _ := detect(pcm, 160)
-		found := lcs(got, want)
+		found := dtmftest.Found(got, want)
 		if found < 195 || len(got)-found > 1 {
 			t.Errorf("seed %d: %d of %d digits found, %d extra", seed, found, len(want), len(got)-found)
 		}
 	}
-}
-
-// lcs is the length of the longest common subsequence: the digits found in order.
-func lcs(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for i := range len(a) {
-		cur := make([]int, len(b)+1)
-		for j := range len(b) {
-			if a[i] == b[j] {
-				cur[j+1] = prev[j] + 1
-			} else {
-				cur[j+1] = max(cur[j], prev[j+1])
-			}
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // TestLevels: the weakest tone accepted is Config.MinLevelDBm0 (default

@@ -94,7 +94,7 @@ func main() {
 			return "ok"
 		}
 		if len(want) > 16 { // a long string: how many found, and how many not keyed
-			f := lcs(got, want)
+			f := dtmftest.Found(got, want)
 			return fmt.Sprintf("%d/%d +%d", f, len(want), len(got)-f)
 		}
 		if got == "" {
@@ -339,22 +339,4 @@ func measure(args []string) {
 	check(cmd.Run())
 	u := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	fmt.Printf("rusage %.6f %d\n", time.Duration(u.Utime.Nano()+u.Stime.Nano()).Seconds(), u.Maxrss*1024)
-}
-
-// lcs is the length of the longest common subsequence of a and b: the
-// keyed digits found, in order.
-func lcs(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for i := range len(a) {
-		cur := make([]int, len(b)+1)
-		for j := range len(b) {
-			if a[i] == b[j] {
-				cur[j+1] = prev[j] + 1
-			} else {
-				cur[j+1] = max(cur[j], prev[j+1])
-			}
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -183,3 +183,21 @@ func RandomString(n int, seed uint64) ([]int16, string) {
 	}
 	return Signal(100, ts, 20, seed), string(want)
 }
+
+// Found is how many of the digits keyed (want) a receiver reported (got)
+// in order: the length of their longest common subsequence.
+func Found(got, want string) int {
+	prev := make([]int, len(want)+1)
+	for i := range len(got) {
+		cur := make([]int, len(want)+1)
+		for j := range len(want) {
+			if got[i] == want[j] {
+				cur[j+1] = prev[j] + 1
+			} else {
+				cur[j+1] = max(cur[j], prev[j+1])
+			}
+		}
+		prev = cur
+	}
+	return prev[len(want)]
+}
