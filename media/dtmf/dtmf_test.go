@@ -210,6 +210,12 @@ func TestOvertones(t *testing.T) {
 		{"column -1.5 %, its 2nd harmonic -9 dB", [][2]float64{{770, -10}, {1336 * 0.985, -10}, {2 * 1336 * 0.985, -19}}, ""},
 		{"row 7.5 dB above column, column's 2nd harmonic -15 dB", [][2]float64{{770, -6}, {1336, -13.5}, {2672, -28.5}}, "5"},
 		{"column 3.5 dB above row, row's 3rd harmonic -15 dB", [][2]float64{{770, -13.5}, {1336, -10}, {2310, -28.5}}, "5"},
+		// A third tone: each tone must stand 8 dB above the rest of its
+		// group (spandsp's and Asterisk's relative-peak rule).
+		{"another row tone 12 dB down", [][2]float64{{770, -10}, {1336, -10}, {941, -22}}, "5"},
+		{"another row tone 5 dB down", [][2]float64{{770, -10}, {1336, -10}, {941, -15}}, ""},
+		{"another column tone 12 dB down", [][2]float64{{770, -10}, {1336, -10}, {1633, -22}}, "5"},
+		{"another column tone 5 dB down", [][2]float64{{770, -10}, {1336, -10}, {1633, -15}}, ""},
 		{"'2' locked 2:1", [][2]float64{{684.5, -10}, {1369, -10}}, ""},
 		{"'2' 1.5 % apart, not locked", [][2]float64{{697 * 0.985, -10}, {1336 * 1.015, -10}}, "2"},
 		{"'8' locked 3:2 (2.0 % and 2.4 % off, inside the 2.5 % tolerance)", [][2]float64{{869, -10}, {1303.5, -10}}, ""},
