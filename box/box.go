@@ -166,8 +166,9 @@ func (b *Box) open() (err error) {
 	}
 	b.plan.IVR, b.plan.Prompts = b.ivr, b.prompts
 	b.qevents = b.newQueueRecorder()
+	seed := uint64(time.Now().UnixNano()) // real time only as a random seed, not a timer
 	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, Dialer: b.plan.Dialer(),
-		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: uint64(time.Now().UnixNano()), Data: dataDir, Location: cfg.Location()}); err != nil {
+		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: seed, Data: dataDir, Location: cfg.Location()}); err != nil {
 		return err
 	}
 	b.plan.Queues, b.plan.Agents = b.acd, b.acd
