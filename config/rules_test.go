@@ -1,0 +1,394 @@
+package config
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rich is base with one of everything that refers to something else: a
+// phone, two agents, two queues, a trunk, an fxs and an fxo port.
+const rich = base + `[[extension]]
+number = "200"
+kind = "phone"
+[[extension]]
+number = "1001"
+kind = "agent"
+[[extension]]
+number = "1002"
+kind = "agent"
+[[extension]]
+number = "300"
+kind = "phone"
+[[queue]]
+name = "general"
+agents = ["1001"]
+[[queue]]
+name = "sales"
+agents = ["1002"]
+[[trunk]]
+name = "carrier"
+host = "10.0.0.1:5060"
+destination = "100"
+[[port]]
+id = 1
+kind = "fxs"
+driver = "sim"
+extension = "200"
+[[port]]
+id = 2
+kind = "fxo"
+driver = "sim"
+destination = "100"
+`
+
+var richEnv = Env{Boards: testEnv.Boards, Ports: map[string][]string{"sim": {"sim"}}}
+
+// TestRules: each documented rule of default.toml, the README and the
+// field comments of Config, at its bounds: a --set on rich either passes
+// or is reported as that --set with the rule's message.
+func TestRules(t *testing.T) {
+	for _, c := range []struct {
+		set  []string
+		want string // "" accepted; else the start of the only issue
+	}{
+		// [box]
+		{[]string{"box.memory_limit_mb=0"}, ""},
+		{[]string{"box.memory_limit_mb=32"}, ""},
+		{[]string{"box.memory_limit_mb=65536"}, ""},
+		{[]string{"box.memory_limit_mb=31"}, "--set box.memory_limit_mb: memory_limit_mb must be 0 (unset) or from 32 to 65536, not 31"},
+		{[]string{"box.memory_limit_mb=65537"}, "--set box.memory_limit_mb: memory_limit_mb must be 0"},
+		{[]string{"box.memory_limit_mb=-1"}, "--set box.memory_limit_mb: memory_limit_mb must be 0"},
+		{[]string{"box.country=itu", "box.language=en"}, ""},
+		{[]string{"box.language=fr"}, `--set box.language: language must be one of "zh", "en", not "fr"`},
+		{[]string{"ivr.timezone=Mars/Olympus"}, `--set ivr.timezone: unknown time zone "Mars/Olympus"`},
+		// [log]
+		{[]string{"log.level=debug", "log.format=json"}, ""},
+		{[]string{"log.level=error"}, ""},
+		{[]string{"log.format=xml"}, `--set log.format: format must be one of "text", "json", not "xml"`},
+		// [sip]
+		{[]string{"sip.listen="}, "--set sip.listen: sip.listen is required"},
+		{[]string{"sip.listen=127.0.0.1:0"}, ""},
+		{[]string{"sip.listen=0.0.0.0:65535"}, ""},
+		{[]string{"sip.listen=127.0.0.1:65536"}, `--set sip.listen: port "65536" is not a number from 0 to 65535`},
+		{[]string{"sip.listen=127.0.0.1:-1"}, `--set sip.listen: port "-1" is not a number`},
+		{[]string{"sip.listen=127.0.0.1:sip"}, `--set sip.listen: port "sip" is not a number`},
+		{[]string{"sip.listen=:5060"}, `--set sip.listen: ":5060" has no host`},
+		{[]string{`sip.transports=["tcp"]`}, ""},
+		{[]string{"sip.transports=[]"}, `--set sip.transports: sip.transports needs at least one of "udp", "tcp"`},
+		{[]string{`sip.digest=["SHA-256", "MD5"]`}, ""},
+		{[]string{"sip.digest=[]"}, `--set sip.digest: sip.digest needs at least one of "MD5", "SHA-256"`},
+		{[]string{"sip.rtp_ports=10000-10001"}, ""},
+		{[]string{"sip.rtp_ports=1024-65535"}, ""},
+		{[]string{"sip.rtp_ports= 10000 - 10001 "}, ""},
+		{[]string{"sip.rtp_ports=10000-10000"}, `--set sip.rtp_ports: rtp_ports "10000-10000" holds no RTP/RTCP pair`},
+		{[]string{"sip.rtp_ports=1022-2000"}, `--set sip.rtp_ports: rtp_ports "1022-2000" must lie within 1024-65535, low end first`},
+		{[]string{"sip.rtp_ports=10000-65536"}, `--set sip.rtp_ports: rtp_ports "10000-65536" must lie within`},
+		{[]string{"sip.rtp_ports=10002-10000"}, `--set sip.rtp_ports: rtp_ports "10002-10000" must lie within`},
+		{[]string{"sip.rtp_ports=10000"}, `--set sip.rtp_ports: rtp_ports "10000" is not a range like "10000-19999"`},
+		{[]string{"sip.rtp_ports=x-10001"}, `--set sip.rtp_ports: rtp_ports "x-10001" is not a range`},
+		{[]string{"sip.rtp_ports=10000-y"}, `--set sip.rtp_ports: rtp_ports "10000-y" is not a range`},
+		{[]string{"sip.max_calls=0", "sip.max_calls_per_second=0", "sip.answer_delay_ms=0"}, ""},
+		{[]string{"sip.answer_delay_ms=30000"}, ""},
+		{[]string{"sip.max_calls=-1"}, "--set sip.max_calls: max_calls must be 0 (no limit) or more, not -1"},
+		{[]string{"sip.max_calls_per_second=-1"}, "--set sip.max_calls_per_second: max_calls_per_second must be 0 (no limit) or more, not -1"},
+		{[]string{"sip.answer_delay_ms=-1"}, "--set sip.answer_delay_ms: answer_delay_ms must be from 0 to 30000, not -1"},
+		{[]string{"sip.answer_delay_ms=30001"}, "--set sip.answer_delay_ms: answer_delay_ms must be from 0 to 30000, not 30001"},
+		// [http]: loopback only, empty disables it
+		{[]string{"http.listen=127.0.0.1:8080"}, ""},
+		{[]string{"http.listen=[::1]:8080"}, ""},
+		{[]string{"http.listen=localhost:8080"}, `--set http.listen: http.listen "localhost:8080" must be a loopback address`},
+		{[]string{"http.listen=192.0.2.1:8080"}, `--set http.listen: http.listen "192.0.2.1:8080" must be a loopback address`},
+		// [console]: a standard rate; empty device disables it
+		{[]string{"console.baud=1200"}, ""},
+		{[]string{"console.baud=230400"}, ""},
+		{[]string{"console.device=", "console.baud=12345"}, ""},
+		// [[span]]
+		{[]string{"span.0.id=0"}, "--set span.0.id: span id must be 1 or more, not 0"},
+		{[]string{"span.0.type=t1", "span.0.framing=esf", "span.0.coding=b8zs", "span.0.channels=1-23"}, ""},
+		{[]string{"span.0.type=t1", "span.0.framing=d4", "span.0.coding=ami", "span.0.channels=1-24"}, "--set span.0.channels: channel 24 is the D-channel on T1"},
+		{[]string{"span.0.type=t1", "span.0.framing=esf", "span.0.coding=hdb3", "span.0.channels=1-23"}, `--set span.0.coding: coding must be one of "b8zs", "ami", not "hdb3"`},
+		{[]string{"span.0.type=t1", "span.0.framing=crc4", "span.0.coding=b8zs", "span.0.channels=1-23"}, `--set span.0.framing: framing must be one of "esf", "d4"`},
+		{[]string{"span.0.framing=no-crc4", "span.0.coding=ami", "span.0.clock=internal", "span.0.signalling=pri-net", "span.0.switchtype=qsig"}, ""},
+		{[]string{"span.0.switchtype=ni2"}, ""},
+		{[]string{"span.0.coding=b8zs"}, `--set span.0.coding: coding must be one of "hdb3", "ami", not "b8zs"`},
+		{[]string{"span.0.signalling=pri"}, `--set span.0.signalling: signalling must be one of "pri-cpe", "pri-net"`},
+		{[]string{"span.0.switchtype=dms100"}, `--set span.0.switchtype: switchtype must be one of "euroisdn", "qsig", "ni2"`},
+		{[]string{"span.0.clock=free"}, `--set span.0.clock: clock must be one of "line", "internal"`},
+		{[]string{"span.0.type=j1", "span.0.channels=x"}, `--set span.0.type: type must be one of "e1", "t1", not "j1"`},
+		{[]string{"span.0.channels="}, "--set span.0.channels: channels is empty"},
+		{[]string{"span.0.channels=1-15,16"}, "--set span.0.channels: channel 16 is the D-channel on E1"},
+		{[]string{"span.0.driver=socket", "span.0.dchannel=/run/d.sock", "span.0.bchannels=/run/b.sock"}, ""},
+		{[]string{"span.0.dchannel=/run/d.sock"}, `--set span.0.dchannel: dchannel is only for driver "socket"`},
+		{[]string{"span.0.bchannels=/run/b.sock"}, `--set span.0.bchannels: bchannels is only for driver "socket"`},
+		{[]string{"box.board=armbox", "span.0.driver=ds26521"}, ""},
+		{[]string{"box.board=armbox"}, `f.toml:22:10: board "armbox" has no span driver "sim"; it has "ds26521", "socket"`},
+		// [[port]]
+		{[]string{"port.1.rings=0", "port.1.callerid=fsk-v23"}, ""},
+		{[]string{"port.1.rings=6", "port.0.callerid=dtmf"}, ""},
+		{[]string{"port.0.callerid=none", "port.1.callerid=fsk-bell202"}, ""},
+		{[]string{"port.1.rings=7"}, "--set port.1.rings: rings must be from 0 (by callerid) to 6, not 7"},
+		{[]string{"port.1.rings=-1"}, "--set port.1.rings: rings must be from 0 (by callerid) to 6, not -1"},
+		{[]string{"port.0.callerid=bell"}, `--set port.0.callerid: callerid must be one of "none", "fsk-v23", "fsk-bell202", "dtmf", not "bell"`},
+		{[]string{"port.0.id=0"}, "--set port.0.id: port id must be 1 or more and unique, not 0"},
+		{[]string{"port.1.id=1"}, "--set port.1.id: port id must be 1 or more and unique, not 1"},
+		{[]string{"port.0.kind=fxx"}, `--set port.0.kind: kind must be one of "fxs", "fxo", not "fxx"`},
+		{[]string{"port.0.driver=si3215"}, `--set port.0.driver: board "sim" has no analog port driver "si3215"; it has "sim"`},
+		{[]string{"port.0.extension=1001"}, `--set port.0.extension: an fxs port needs extension, the number of a [[extension]] of kind "phone"; "1001" is not one`},
+		{[]string{"port.0.extension=301"}, `--set port.0.extension: an fxs port needs extension`},
+		{[]string{"port.1.destination=301"}, `--set port.1.destination: an fxo port needs destination, the [[extension]] its inbound calls land on; "301" is not one`},
+		// [[extension]]
+		{[]string{"extension.4.number=*97#"}, ""},
+		{[]string{"extension.4.number=20a"}, `--set extension.4.number: extension number must be digits (and * or # for feature codes such as *97), not "20a"`},
+		{[]string{"extension.4.number="}, `--set extension.4.number: extension number must be digits`},
+		{[]string{"extension.4.kind=fax"}, `--set extension.4.kind: kind must be one of "agent", "phone", "ivr", not "fax"`},
+		{[]string{"extension.4.flow=main"}, `--set extension.4.flow: only extensions of kind "ivr" have a flow`},
+		{[]string{"extension.0.auth=true"}, ""},
+		{[]string{"extension.4.auth=true"}, `--set extension.4.auth: auth applies to extensions of kind "ivr"`},
+		{[]string{"extension.1.max_contacts=0", "extension.2.max_contacts=10"}, ""},
+		{[]string{"extension.1.max_contacts=11"}, "--set extension.1.max_contacts: max_contacts must be from 0 (default 1) to 10, not 11"},
+		{[]string{"extension.1.max_contacts=-1"}, "--set extension.1.max_contacts: max_contacts must be from 0 (default 1) to 10, not -1"},
+		// [[queue]]
+		{[]string{"queue.0.name=general_2"}, ""},
+		{[]string{"queue.0.name=General"}, `--set queue.0.name: queue name "General": use lower-case letters, digits and _`},
+		{[]string{"queue.1.name=general"}, `--set queue.1.name: queue "general" is defined twice`},
+		{[]string{"queue.0.agents=[]"}, `--set queue.0.agents: queue "general" needs agents`},
+		{[]string{"queue.0.priority=86400"}, ""},
+		{[]string{"queue.0.priority=-86400"}, ""},
+		{[]string{"queue.0.priority=86401"}, "--set queue.0.priority: priority is in seconds of waiting, from -86400 to 86400, not 86401"},
+		{[]string{"queue.0.priority=-86401"}, "--set queue.0.priority: priority is in seconds of waiting, from -86400 to 86400, not -86401"},
+		{[]string{"queue.0.strategy=round-robin"}, ""},
+		{[]string{"queue.0.strategy=random"}, ""},
+		{[]string{"queue.0.strategy=lifo"}, `--set queue.0.strategy: strategy must be one of "longest-idle", "ring-all", "fewest-calls", "round-robin", "least-talk", "random", not "lifo"`},
+		{[]string{"queue.0.ring_timeout=5s", "queue.1.ring_timeout=2m"}, ""},
+		{[]string{"queue.0.ring_timeout=4s"}, `--set queue.0.ring_timeout: ring_timeout "4s": want a duration from 5s to 2m0s, e.g. "5s"`},
+		{[]string{"queue.0.ring_timeout=2m1s"}, `--set queue.0.ring_timeout: ring_timeout "2m1s": want a duration from 5s to 2m0s`},
+		{[]string{"queue.0.wrap_up=0s", "queue.0.announce=0s"}, ""},
+		{[]string{"queue.0.wrap_up=11m"}, `--set queue.0.wrap_up: wrap_up "11m": want a duration from 0s to 10m0s`},
+		{[]string{"queue.0.max_wait=10s", "queue.0.max_wait_dest=sales"}, ""},
+		{[]string{"queue.0.max_wait=9s"}, `--set queue.0.max_wait: max_wait "9s": want a duration from 10s to 24h0m0s`},
+		{[]string{"queue.0.announce=10m1s"}, `--set queue.0.announce: announce "10m1s": want a duration from 0s to 10m0s`},
+		{[]string{"queue.0.callback_retry_delay=9s"}, `--set queue.0.callback_retry_delay: callback_retry_delay "9s": want a duration from 10s to 24h0m0s`},
+		{[]string{"queue.0.callback_promise=59s"}, `--set queue.0.callback_promise: callback_promise "59s": want a duration from 1m0s to 168h0m0s`},
+		{[]string{"queue.0.callback_promise=168h"}, ""},
+		{[]string{"queue.0.overflow_after=5s", "queue.0.overflow=sales"}, ""},
+		{[]string{"queue.0.overflow_after=4s", "queue.0.overflow=sales"}, `--set queue.0.overflow_after: overflow_after "4s": want a duration from 5s to 24h0m0s`},
+		{[]string{"queue.0.overflow_after=2m"}, "--set queue.0.overflow_after: overflow_after needs overflow, the queue to go to"},
+		{[]string{"queue.0.overflow=general"}, `--set queue.0.overflow: overflow "general" is not another [[queue]]`},
+		{[]string{"queue.0.overflow=support"}, `--set queue.0.overflow: overflow "support" is not another [[queue]]`},
+		{[]string{"queue.0.max_length=0", "queue.0.max_length_dest=sales"}, ""},
+		{[]string{"queue.0.max_length_dest=nowhere"}, `--set queue.0.max_length_dest: max_length_dest "nowhere" is not another [[queue]]`},
+		{[]string{"queue.0.max_wait_dest=nowhere"}, `--set queue.0.max_wait_dest: max_wait_dest "nowhere" is not another [[queue]]`},
+		{[]string{"queue.0.max_length=-1"}, "--set queue.0.max_length: max_length must be 0 (no limit) or more"},
+		{[]string{"queue.0.when_empty=join", "queue.1.when_empty=leave"}, ""},
+		{[]string{"queue.0.when_empty=overflow", "queue.0.overflow=sales"}, ""},
+		{[]string{"queue.0.when_empty=overflow"}, `--set queue.0.when_empty: when_empty = "overflow" needs overflow, the queue to go to`},
+		{[]string{"queue.0.when_empty=hangup"}, `--set queue.0.when_empty: when_empty must be one of "join", "leave", "overflow", not "hangup"`},
+		{[]string{"queue.0.callback_retries=0", "queue.1.callback_retries=10"}, ""},
+		{[]string{"queue.0.callback_retries=11"}, "--set queue.0.callback_retries: callback_retries must be from 0 to 10"},
+		{[]string{"queue.0.callback_retries=-1"}, "--set queue.0.callback_retries: callback_retries must be from 0 to 10"},
+		// [acd]
+		{[]string{"acd.direct_wait=1s", "acd.direct_queue=general"}, ""},
+		{[]string{"acd.direct_wait=10m"}, ""},
+		{[]string{"acd.direct_wait=999ms"}, `--set acd.direct_wait: direct_wait "999ms": want a duration from 1s to 10m0s`},
+		{[]string{"acd.direct_wait=10m1s"}, `--set acd.direct_wait: direct_wait "10m1s"`},
+		{[]string{"acd.direct_wait=soon"}, `--set acd.direct_wait: direct_wait "soon"`},
+		{[]string{"acd.direct_queue=vip"}, `--set acd.direct_queue: direct_queue "vip" is not a [[queue]]`},
+		{[]string{"acd.record_days=0", "acd.record_max_mb=0", "acd.sample_share=0"}, ""},
+		{[]string{"acd.sample_share=1"}, ""},
+		{[]string{"acd.record_days=-1"}, "f.toml:1:1: record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1"},
+		{[]string{"acd.record_max_mb=-1"}, "f.toml:1:1: record_days and record_max_mb"},
+		{[]string{"acd.sample_share=-0.1"}, "f.toml:1:1: record_days and record_max_mb"},
+		{[]string{"acd.sample_share=1.1"}, "f.toml:1:1: record_days and record_max_mb"},
+		{[]string{`acd.supervisors=["1001", "200"]`}, ""},
+		// [[trunk]]
+		{[]string{"trunk.0.register=true", "trunk.0.username=u", "trunk.0.password=p", "trunk.0.channels=0"}, ""},
+		{[]string{"trunk.0.register=true", "trunk.0.username=u"}, "--set trunk.0.register: a trunk that registers needs username and password"},
+		{[]string{"trunk.0.register=true", "trunk.0.password=p"}, "--set trunk.0.register: a trunk that registers needs username and password"},
+		{[]string{"trunk.0.channels=-1"}, "--set trunk.0.channels: channels must be 0 (no limit) or more, not -1"},
+		{[]string{"trunk.0.host="}, "--set trunk.0.host: trunk.0.host is required"},
+		{[]string{"trunk.0.destination="}, `--set trunk.0.destination: trunk "carrier" needs a destination extension for inbound calls`},
+		{[]string{"trunk.0.name="}, "f.toml:"}, // reported at the [[trunk]] table
+	} {
+		_, err := Load("f.toml", []byte(rich), c.set, richEnv)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%v: rejected:\n%v", c.set, err)
+			}
+			continue
+		}
+		var issues Issues
+		if !errors.As(err, &issues) || len(issues) != 1 || !strings.HasPrefix(issues[0].String(), c.want) {
+			t.Errorf("%v: got\n%v\nwant one issue: %s", c.set, err, c.want)
+		}
+	}
+}
+
+// TestRulesInFile: problems reported at the value, key or table they
+// stand at in the file (FILE:LINE:COL), for rules a --set cannot show.
+func TestRulesInFile(t *testing.T) {
+	for _, c := range []struct {
+		name, add string // appended to rich
+		at        string // where the issue stands: the first match of at in add; "" accepted
+		msg       string
+	}{
+		{"a trunk without a name: at its table", "[[trunk]]\nhost = \"10.0.0.2:5060\"\ndestination = \"100\"\n", "trunk]]", "trunk needs a name"},
+		{"a trunk named twice: at the name", "[[trunk]]\nname = \"carrier\"\nhost = \"10.0.0.2:5060\"\ndestination = \"100\"\n", `"carrier"`, `trunk "carrier" is defined twice`},
+		{"a span id used twice", "[[span]]\nid = 1\ntype = \"e1\"\ndriver = \"sim\"\nsignalling = \"pri-cpe\"\nswitchtype = \"euroisdn\"\nframing = \"crc4\"\ncoding = \"hdb3\"\nclock = \"line\"\nchannels = \"1\"\n", "1\n", "span id 1 is already used by span.0"},
+		{"a queue agent that is a phone: at the element", "[[queue]]\nname = \"third\"\nagents = [\"1001\", \"200\"]\n", `"200"`, `"200" is not an extension of kind "agent"`},
+		{"levels 1 and 10", "[[queue]]\nname = \"third\"\nagents = [\"1001\", \"1002\"]\nlevels = { \"1001\" = 1, \"1002\" = 10 }\n", "", ""},
+		{"level 0: at its key", "[[queue]]\nname = \"third\"\nagents = [\"1001\", \"1002\"]\nlevels = { \"1001\" = 1, \"1002\" = 0 }\n", `"1002" = 0`, `level of "1002": the agent must be in agents, its level from 1 to 10`},
+		{"level 11", "[[queue]]\nname = \"third\"\nagents = [\"1001\"]\nlevels = { \"1001\" = 11 }\n", `"1001" = 11`, `level of "1001"`},
+		{"level of an agent not in the queue", "[[queue]]\nname = \"third\"\nagents = [\"1001\"]\nlevels = { \"1002\" = 5 }\n", `"1002" = 5`, `level of "1002"`},
+		{"tiers at the bounds", "[acd]\ntiers = { \"key-account\" = 86400, \"vip_2\" = -86400 }\n", "", ""},
+		{"a tier weighing more than a day: at the weight", "[acd]\ntiers = { \"key-account\" = 86401 }\n", "86401", `tier "key-account": name it with lower-case letters, digits, - and _; weigh it from -86400 to 86400 seconds`},
+		{"a tier weighing less than minus a day", "[acd]\ntiers = { \"vip\" = -86401 }\n", "-86401", `tier "vip"`},
+		{"a tier in capitals", "[acd]\ntiers = { \"Gold\" = 5 }\n", "5 }", `tier "Gold"`},
+		{"a supervisor that is an ivr: at the element", "[acd]\nsupervisors = [\"200\", \"100\"]\n", `"100"`, `supervisor "100" is not an agent or phone extension`},
+		{"a supervisor that is no extension", "[acd]\nsupervisors = [\"301\"]\n", `"301"`, `supervisor "301" is not an agent or phone extension`},
+		{"sample_share past 1: at [acd]", "[acd]\nsample_share = 2.0\n", "acd]", "sample_share from 0 to 1"},
+	} {
+		src := rich + c.add
+		_, err := Load("f.toml", []byte(src), nil, richEnv)
+		if c.at == "" {
+			if err != nil {
+				t.Errorf("%s: rejected:\n%v", c.name, err)
+			}
+			continue
+		}
+		if c.msg == "" {
+			continue
+		}
+		i := len(rich) + strings.Index(c.add, c.at)
+		line, col := strings.Count(src[:i], "\n")+1, i-strings.LastIndex(src[:i], "\n")
+		var issues Issues
+		if !errors.As(err, &issues) || len(issues) != 1 {
+			t.Errorf("%s: got %v, want one issue", c.name, err)
+			continue
+		}
+		if is := issues[0]; is.File != "f.toml" || is.Line != line || is.Col != col || !strings.Contains(is.Msg, c.msg) {
+			t.Errorf("%s: got %v, want f.toml:%d:%d: ...%s...", c.name, is, line, col, c.msg)
+		}
+	}
+	// A digest algorithm given twice is reported at the second.
+	src := strings.Replace(rich, `digest = ["MD5"]`, `digest = ["MD5", "SHA-256", "MD5"]`, 1)
+	_, err := Load("f.toml", []byte(src), nil, richEnv)
+	if err == nil || err.Error() != `f.toml:12:29: digest algorithm "MD5": use "MD5" and/or "SHA-256", each once` {
+		t.Errorf("digest twice: %v", err)
+	}
+}
+
+// TestSetPaths: what --set KEY=VALUE takes (the package doc): dotted
+// keys, 0-based indexes into arrays of tables, strings as they are or
+// quoted, other types as TOML values of their type.
+func TestSetPaths(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{
+		{"sip.transports.0=udp", `--set sip.transports.0: sip.transports is a list: set it whole, e.g. sip.transports=["a", "b"]`},
+		{"span.-1.clock=line", `--set span.-1.clock: span has 1 entries; want an index from 0 to 0, not "-1"`},
+		{"span.1.clock=line", `--set span.1.clock: span has 1 entries; want an index from 0 to 0, not "1"`},
+		{"span.x.clock=line", `--set span.x.clock: span has 1 entries; want an index from 0 to 0, not "x"`},
+		{"span.0=x", "--set span.0: span.0 is a table; set one of its keys"},
+		{"span=x", "--set span: span is a table; set one of its keys"},
+		{"sip.listen.port=1", `--set sip.listen.port: unknown key "sip.listen.port"`},
+		{"=1", "--set =1: want KEY=VALUE, e.g. sip.listen=127.0.0.1:15060"},
+		{"extension.0.auth=maybe", `--set extension.0.auth: want a true or false, not "maybe"`},
+		{"sip.transports=udp", `--set sip.transports: want a list such as ["udp", "tcp"], not "udp"`},
+		{"acd.sample_share=half", `--set acd.sample_share: want a float64, not "half"`},
+		{"box.memory_limit_mb=1.5", `--set box.memory_limit_mb: want a whole number, not "1.5"`},
+	} {
+		_, err := Load("f.toml", []byte(base), []string{tc.set}, testEnv)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("--set %s: got %v\nwant %s", tc.set, err, tc.want)
+		}
+	}
+	// A value that only starts with a quote is taken as it is.
+	if _, err := Load("f.toml", []byte(base), []string{`box.country="cn`}, testEnv); err == nil || err.Error() != `--set box.country: country must be one of "cn", "itu", not "\"cn"` {
+		t.Errorf(`box.country="cn: %v`, err)
+	}
+	cfg, err := Load("f.toml", []byte(base), []string{`box.name="quoted"`, "console.device=a=b", `http.listen="127.0.0.1:8080"`}, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Box.Name != "quoted" || cfg.Console.Device != "a=b" || cfg.HTTP.Listen != "127.0.0.1:8080" {
+		t.Errorf("name %q device %q http %q", cfg.Box.Name, cfg.Console.Device, cfg.HTTP.Listen)
+	}
+}
+
+// TestIssuesText: one problem a line, FILE:LINE:COL: MSG, or --set KEY:
+// MSG for one that came from a --set.
+func TestIssuesText(t *testing.T) {
+	is := Issues{{File: "a.toml", Line: 3, Col: 7, Msg: "first"}, {Set: "sip.listen", Msg: "second"}, {File: "b.toml", Msg: "third"}}
+	if got, want := is.Error(), "a.toml:3:7: first\n--set sip.listen: second\nb.toml:0:0: third"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestIssuesInFileOrder: every problem is reported, sorted by line and
+// then column.
+func TestIssuesInFileOrder(t *testing.T) {
+	src := strings.Replace(rich, `digest = ["MD5"]`, `digest = ["MD4", "MD5", "MD4"]`, 1)
+	src = strings.Replace(src, `country = "cn"`, `country = "xx"`, 1)
+	_, err := Load("f.toml", []byte(src), nil, richEnv)
+	var issues Issues
+	if !errors.As(err, &issues) {
+		t.Fatalf("got %v", err)
+	}
+	var at []string
+	for _, is := range issues {
+		at = append(at, strings.SplitN(is.String(), ": ", 2)[0])
+	}
+	if got, want := strings.Join(at, " "), "f.toml:4:11 f.toml:12:11 f.toml:12:25"; got != want {
+		t.Errorf("issues at %s, want %s", got, want)
+	}
+}
+
+// TestPath: a relative path names a file beside the config file; the
+// embedded default's start from the working directory; absolute paths and
+// builtin: names stay as they are.
+func TestPath(t *testing.T) {
+	abs, err := filepath.Abs("x.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, p, want string }{
+		{filepath.Join("etc", "jinyin", "box.toml"), "music/hold.wav", filepath.Join("etc", "jinyin", "music", "hold.wav")},
+		{filepath.Join("etc", "jinyin", "box.toml"), "", ""},
+		{filepath.Join("etc", "jinyin", "box.toml"), "builtin:hold", "builtin:hold"},
+		{filepath.Join("etc", "jinyin", "box.toml"), abs, abs},
+		{DefaultName, "music/hold.wav", filepath.Join("music", "hold.wav")},
+	} {
+		cfg, err := Load(c.file, []byte(base), nil, testEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Path(c.p); got != c.want {
+			t.Errorf("%s: Path(%q) = %q, want %q", c.file, c.p, got, c.want)
+		}
+	}
+}
+
+// TestExtensionLookup: Config.Extension finds the [[extension]] with that
+// number; Registers is true for agents and phones, which register.
+func TestExtensionLookup(t *testing.T) {
+	cfg, err := Load("f.toml", []byte(rich), nil, richEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		number    string
+		found     bool
+		kind      string
+		registers bool
+	}{
+		{"100", true, "ivr", false},
+		{"200", true, "phone", true},
+		{"1001", true, "agent", true},
+		{"999", false, "", false},
+	} {
+		e, ok := cfg.Extension(c.number)
+		if ok != c.found || e.Kind != c.kind || e.Registers() != c.registers || (ok && e.Number != c.number) {
+			t.Errorf("Extension(%s) = %+v, %v; want kind %q found %v registers %v", c.number, e, ok, c.kind, c.found, c.registers)
+		}
+	}
+}
