@@ -41,7 +41,10 @@ func DecodeBearer(d []byte) (Bearer, error) {
 		return Bearer{}, fmt.Errorf("%w: bearer capability of %d octets", ErrContents, len(d))
 	}
 	b := Bearer{Capability: d[0] & 0x1F}
-	i := 1
+	// Octet 5 follows octet 4 and the 4a/4b extensions that octet 4's
+	// extension bit announces; start after octet 4 (octet 3's own
+	// extension bit is always 1, so starting at 1 never skipped 4a).
+	i := 2
 	for i < len(d) && d[i-1]&0x80 == 0 { // octet 4a/4b extensions
 		i++
 	}

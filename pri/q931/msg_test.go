@@ -118,7 +118,12 @@ var valid = []struct {
 				t.Error("element after a non-locking shift is not back in codeset 0")
 			}
 		}},
-	{"dummy call reference", "08 00 7b", nil},
+	{"dummy call reference", "08 00 7b",
+		func(t *testing.T, m Message) {
+			if m.CallRefLen != 0 || m.CallRef != 0 || m.Flag || m.Type != Information || len(m.IEs) != 0 {
+				t.Errorf("dummy call reference read as %+v", m)
+			}
+		}},
 }
 
 var invalid = []struct {
@@ -213,5 +218,205 @@ func TestCorpusCommitted(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) < len(valid) {
 		t.Fatalf("seed corpus %s: %d files, %v; want at least %d", dir, len(entries), err, len(valid))
+	}
+}
+
+// The message header, Q.931 §4.2-4.4 figure 4-5:
+//
+//	octet 1  protocol discriminator 0000 1000
+//	octet 2  0000 | length of call reference value (octets)
+//	octet 3  flag | call reference value (high bits)
+//	octet 4  call reference value (low octet), with a length of 2
+//	next     0 | message type (7 bits)
+func TestHeader(t *testing.T) {
+	for _, c := range []struct {
+		name, hex string
+		want      Message
+	}{
+		{"two octets, flag 0", "08 02 12 34 05", Message{CallRefLen: 2, CallRef: 0x1234, Type: Setup}},
+		{"two octets, flag 1, largest value", "08 02 ff ff 07", Message{CallRefLen: 2, CallRef: 0x7FFF, Flag: true, Type: Connect}},
+		{"two octets, value 0x80 (not a flag)", "08 02 00 80 4d", Message{CallRefLen: 2, CallRef: 0x80, Type: Release}},
+		{"one octet (basic rate), flag 1", "08 01 85 45", Message{CallRefLen: 1, CallRef: 5, Flag: true, Type: Disconnect}},
+		{"one octet, largest value", "08 01 7f 01", Message{CallRefLen: 1, CallRef: 0x7F, Type: Alerting}},
+		{"global call reference", "08 02 00 00 46", Message{CallRefLen: 2, Type: Restart}},
+		{"dummy call reference", "08 00 75", Message{Type: StatusEnquiry}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := unhex(t, c.hex)
+			m, err := Decode(b)
+			if err != nil || m.CallRefLen != c.want.CallRefLen || m.CallRef != c.want.CallRef || m.Flag != c.want.Flag ||
+				m.Type != c.want.Type || len(m.IEs) != 0 {
+				t.Errorf("decoded %+v, %v; want %+v", m, err, c.want)
+			}
+			if enc, err := c.want.Encode(nil); err != nil || !bytes.Equal(enc, b) {
+				t.Errorf("%+v encodes as % x, %v; want %s", c.want, enc, err, c.hex)
+			}
+		})
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name, hex string
+		want      error
+	}{
+		{"two octets", "08 02", ErrShort},
+		{"dummy call reference without a message type", "08 00", ErrShort},
+		{"one-octet call reference without a message type", "08 01 05", ErrShort},
+		{"two-octet call reference without a message type", "08 02 00 01", ErrShort},
+		{"spare bits of the length octet set", "08 12 00 01 05", ErrCallRef},
+		{"spare bit 8 of the length octet set", "08 82 00 01 05", ErrCallRef},
+		{"call reference of 15 octets", "08 0f 00 01 05", ErrCallRef},
+		{"discriminator of X.25 (0x10)", "10 02 00 01 05", ErrDiscriminator},
+		{"discriminator 0x88", "88 02 00 01 05", ErrDiscriminator},
+	} {
+		if m, err := Decode(unhex(t, c.hex)); !errors.Is(err, c.want) {
+			t.Errorf("%s: %+v, %v; want %v", c.name, m, err, c.want)
+		}
+	}
+	// Bit 8 of the message type octet is reserved for extension (§4.4).
+	if m, err := Decode(unhex(t, "08 02 00 01 85")); err == nil {
+		t.Errorf("message type 0x85 accepted as %+v", m)
+	}
+	// The diagnostic says how long the element claims to be and how much
+	// of the message is left for it.
+	_, err := Decode(unhex(t, "08 02 00 01 05  04 03 80 90 a3  6c 09 21 80 38"))
+	if !errors.Is(err, ErrIE) || !strings.Contains(err.Error(), "element 0x6c of 9 octets, 3 left") {
+		t.Errorf("element past the end: %v", err)
+	}
+}
+
+func TestEncodeRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    Message
+	}{
+		{"call reference of 3 octets", Message{CallRefLen: 3, Type: Setup}},
+		{"negative call reference length", Message{CallRefLen: -1, Type: Setup}},
+		{"0x80 in one octet", Message{CallRefLen: 1, CallRef: 0x80, Type: Setup}},
+		{"0x8000 in two octets", Message{CallRefLen: 2, CallRef: 0x8000, Type: Setup}},
+		{"0x8000 in no octets", Message{CallRef: 0x8000, Type: Setup}},
+	} {
+		if b, err := c.m.Encode(nil); !errors.Is(err, ErrCallRef) {
+			t.Errorf("%s: % x, %v; want ErrCallRef", c.name, b, err)
+		}
+	}
+	if b, err := (Message{CallRefLen: 2, Type: 0x85}).Encode(nil); err == nil {
+		t.Errorf("message type 0x85 encoded as % x", b)
+	}
+	// The length octet holds at most 255.
+	m := Message{CallRefLen: 2, CallRef: 1, Type: UserInformation}
+	m.Add(IEUserUser, make([]byte, 255))
+	b, err := m.Encode(nil)
+	if err != nil || len(b) != 5+2+255 || b[5] != IEUserUser || b[6] != 255 {
+		t.Errorf("255-octet element: %d octets, %v", len(b), err)
+	}
+	m.IEs[0].Data = make([]byte, 256)
+	if _, err := m.Encode(nil); err == nil {
+		t.Error("256-octet element encoded")
+	}
+}
+
+func TestEncodeAppends(t *testing.T) {
+	m := Message{CallRefLen: 2, CallRef: 0x0102, Flag: true, Type: ReleaseComplete}
+	m.Add(IECause, Cause{Location: LocUser, Value: CauseNormal}.Encode())
+	m.IEs = append(m.IEs, IE{ID: IESendingComplete})
+	got, err := m.Encode([]byte{0xEE})
+	if want := unhex(t, "ee  08 02 81 02 5a  08 02 80 90  a1"); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("encoded % x, %v; want % x", got, err, want)
+	}
+}
+
+// Codeset shifts, Q.931 §4.5.2-4.5.4: 1001 0ccc locks codeset ccc for the
+// elements that follow; 1001 1ccc applies to the next element only, then
+// the locked codeset is back in force.
+func TestShifts(t *testing.T) {
+	b := unhex(t, "08 02 00 01 05  a1  95  28 01 41  9e  2c 01 35  a0  7e 01 00  90  1c 01 99")
+	m, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []IE{
+		{0, IESendingComplete, nil},
+		{0, 0x95, nil},               // locking shift to 5, itself in codeset 0
+		{5, IEDisplay, []byte{0x41}}, // locked codeset 5
+		{5, 0x9E, nil},               // non-locking shift to 6, in codeset 5
+		{6, IEKeypad, []byte{0x35}},  // the one element in codeset 6
+		{5, 0xA0, nil},               // single-octet element, back in codeset 5
+		{5, IEUserUser, []byte{0}},
+		{5, 0x90, nil}, // locking shift back to 0
+		{0, IEFacility, []byte{0x99}},
+	}
+	if len(m.IEs) != len(want) {
+		t.Fatalf("%d elements, want %d: %+v", len(m.IEs), len(want), m.IEs)
+	}
+	for i, w := range want {
+		if g := m.IEs[i]; g.Codeset != w.Codeset || g.ID != w.ID || !bytes.Equal(g.Data, w.Data) {
+			t.Errorf("element %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if m.Has(IEDisplay) || m.Has(IEKeypad) || m.Has(IEUserUser) || !m.Has(IEFacility) || !m.Has(IESendingComplete) {
+		t.Error("Has looks outside codeset 0")
+	}
+	if again, err := m.Encode(nil); err != nil || !bytes.Equal(again, b) {
+		t.Errorf("re-encodes as % x, %v", again, err)
+	}
+}
+
+// An element's Data is cut to its length: appending to it must not write
+// over the element after it in the message.
+func TestElementDataIsBounded(t *testing.T) {
+	b := unhex(t, "08 02 00 01 05  04 02 88 90  18 03 a9 83 81")
+	m, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, _ := m.Get(IEBearerCapability)
+	_ = append(bc.Data, 0xA3)
+	if ch, _ := m.Get(IEChannelID); !bytes.Equal(ch.Data, unhex(t, "a9 83 81")) {
+		t.Errorf("channel identification now % x", ch.Data)
+	}
+}
+
+func TestGetFirst(t *testing.T) {
+	m, err := Decode(unhex(t, "08 02 00 01 7b  9e 2c 01 31  2c 01 32  2c 01 33"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ie, ok := m.Get(IEKeypad); !ok || string(ie.Data) != "2" {
+		t.Errorf("Get(keypad) = %+v %v, want the first codeset-0 one", ie, ok)
+	}
+	if ie, ok := m.Get(IECause); ok || ie.ID != 0 || ie.Data != nil {
+		t.Errorf("Get(cause) = %+v %v", ie, ok)
+	}
+}
+
+func TestNames(t *testing.T) {
+	for ty, want := range map[Type]string{
+		Setup: "SETUP", ReleaseComplete: "RELEASE COMPLETE", SetupAck: "SETUP ACKNOWLEDGE",
+		0x7F: "message type 0x7f", 0x00: "message type 0x00",
+	} {
+		if got := ty.String(); got != want {
+			t.Errorf("Type(0x%02x) = %q, want %q", uint8(ty), got, want)
+		}
+	}
+	if !Setup.Known() || !CongestionControl.Known() || Type(0x7F).Known() {
+		t.Error("Known")
+	}
+	for _, c := range []struct {
+		ie   IE
+		want string
+	}{
+		{IE{ID: 0x96}, "Shift to codeset 6"},
+		{IE{ID: 0x9D}, "Shift to codeset 5"},
+		{IE{ID: IESendingComplete}, "Sending Complete"},
+		{IE{ID: IECause}, "Cause"},
+		{IE{ID: IECalledNumber}, "Called Party Number"},
+		{IE{Codeset: 6, ID: IEDisplay}, "IE 0x28 (codeset 6)"},
+		{IE{ID: 0x01}, "IE 0x01 (codeset 0)"},
+	} {
+		if got := c.ie.Name(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.ie, got, c.want)
+		}
 	}
 }
