@@ -2,10 +2,10 @@ package acd
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -153,9 +153,27 @@ func TestCompletedWrapsUp(t *testing.T) {
 	if !since.Equal(h.clk.Now()) {
 		t.Errorf("idle since %v, want the end of wrap-up %v", since, h.clk.Now())
 	}
-	if c := h.events(t, store.QueueComplete); len(c) != 1 || c[0].Talk != 70*time.Second || c[0].Reason != "caller" || c[0].Agent != "1001" || c[0].Queue != "general" {
+	if c := h.waitEvents(t, store.QueueComplete, 1); len(c) != 1 || c[0].Talk != 70*time.Second || c[0].Reason != "caller" || c[0].Agent != "1001" || c[0].Queue != "general" {
 		t.Errorf("complete %+v", c)
 	}
+}
+
+// waitEvents waits (in real time, bounded) until n events of kind are
+// stored: the recorder commits on its own goroutine.
+func (h *harness) waitEvents(t *testing.T, kind store.QueueKind, n int) []store.QueueEvent {
+	t.Helper()
+	var evs []store.QueueEvent
+	h.waitFor(t, fmt.Sprintf("%d %s events", n, kind), func() bool {
+		all, _ := h.db.QueueEvents(0, 10000)
+		evs = evs[:0]
+		for _, e := range all {
+			if e.Kind == kind {
+				evs = append(evs, e)
+			}
+		}
+		return len(evs) >= n
+	})
+	return evs
 }
 
 // The caller keys an hour from 8 to 20 and #: the next time that hour
@@ -271,11 +289,11 @@ func TestCallbackGivenUpAfterRetries(t *testing.T) {
 	if cbs, _ := h.db.Callbacks(); len(cbs) != 0 {
 		t.Errorf("callback still stored: %+v", cbs)
 	}
-	f := h.events(t, store.QueueCallbackFailed)
+	f := h.waitEvents(t, store.QueueCallbackFailed, 3)
 	if len(f) != 3 || f[2].Reason != "no answer after retries" || f[2].Value != 2 || f[0].Value != 1 || f[0].Agent != "1001" {
 		t.Errorf("callback-failed %+v", f)
 	}
-	if r := h.events(t, store.QueueCallbackRequested); len(r) != 1 || r[0].Tier != "vip" || r[0].Caller != "13800000004" {
+	if r := h.waitEvents(t, store.QueueCallbackRequested, 1); len(r) != 1 || r[0].Tier != "vip" || r[0].Caller != "13800000004" {
 		t.Errorf("callback-requested %+v", r)
 	}
 }
@@ -457,14 +475,7 @@ func TestNewDefaults(t *testing.T) {
 // coming after the confirmation began, does not hang the caller up
 // before the confirmation is heard to its end.
 func TestStaleQuestionEndDoesNotCutTheConfirmation(t *testing.T) {
-	dir := t.TempDir()
-	writeMusic(t, filepath.Join(dir, "hold.wav"), chords(2, 450))
-	h := newHarnessConfig(t, withMusic(filepath.Join(dir, "hold.wav")), "")
-	e := h.wait(t, "general", Caller{Call: "k", Number: "13800000009"}, 30*time.Second, 30*time.Second)
-	h.air(t, []*ear{e}, 1, nil)
-	for isPrompt(e.l.playing()) { // queue-hold, callback-offer
-		h.air(t, []*ear{e}, 1, nil)
-	}
+	_, e := callerOnMusic(t)
 	e.l.press('1')
 	when := e.l.waitPlaying(t, "the callback question", isPrompt)
 	e.l.mu.Lock()

@@ -348,10 +348,10 @@ func TestMusicSharedByCallers(t *testing.T) {
 	}
 }
 
-// A key pressed while the music plays is acted on: 1 asks when to call
-// back, and the callback is booked; a key the queue does not use (5)
-// leaves the music playing.
-func TestKeyDuringMusic(t *testing.T) {
+// callerOnMusic is a caller with a number waiting in a queue with music,
+// who has heard the first prompts and now hears the music.
+func callerOnMusic(t *testing.T) (*harness, *ear) {
+	t.Helper()
 	dir := t.TempDir()
 	writeMusic(t, filepath.Join(dir, "hold.wav"), chords(2, 450))
 	h := newHarnessConfig(t, withMusic(filepath.Join(dir, "hold.wav")), "")
@@ -360,6 +360,14 @@ func TestKeyDuringMusic(t *testing.T) {
 	for isPrompt(e.l.playing()) { // queue-hold, callback-offer
 		h.air(t, []*ear{e}, 1, nil)
 	}
+	return h, e
+}
+
+// A key pressed while the music plays is acted on: 1 asks when to call
+// back, and the callback is booked; a key the queue does not use (5)
+// leaves the music playing.
+func TestKeyDuringMusic(t *testing.T) {
+	h, e := callerOnMusic(t)
 	h.air(t, []*ear{e}, 20, nil)
 	if !isMusic(e.l.playing()) {
 		t.Fatalf("playing %T before the keys", e.l.playing())
