@@ -225,6 +225,9 @@ func (r *recording) tap(side int) func([]int16) {
 func (r *recording) writer(d *ACD) {
 	defer close(r.done)
 	var l, rt []int16
+	// Real time: this only batches disk writes (what the file holds does
+	// not depend on when they happen, and stop writes the rest), so a test
+	// on a fake clock need not step it.
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for stopping := false; ; {
