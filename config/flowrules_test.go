@@ -72,6 +72,8 @@ func TestFlowRules(t *testing.T) {
 		{"an empty list of a key that does not apply", "node", "type = \"play\"\nsend = []\nnext = \"menu\"", "", ""},
 		{"a menu without keys", "node", "type = \"menu\"\nprompts = [\"main-menu\"]", "", `menu needs keys, e.g. keys = { "1" = "info" }`},
 		{"a time node's holiday to no node", "node", "type = \"time\"\nholiday = \"closed\"\nnext = \"menu\"", "", `no node "closed" in this flow; it has bye, found, hours, info, lookup, menu, order, person, x`},
+		{"a digit timeout below 100 ms", "node", "type = \"collect\"\nvar = \"pin\"\nmin = 4\nmax = 4\ndigit_timeout = \"99ms\"\nnext = \"menu\"", "", `digit_timeout "99ms": want a duration from 100ms to 1m0s, e.g. "5s"`},
+		{"silence below 500 ms", "node", "type = \"voicemail\"\nmailbox = \"main\"\nsilence = \"499ms\"\nnext = \"menu\"", "", `silence "499ms": want a duration from 500ms to 1m0s, e.g. "5s"`},
 		{"collect of 0 digits", "min = 4", "min = 0", "", "min and max must satisfy 1 <= min <= max <= 32, not min 0 max 12"},
 	} {
 		src := flowBase

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,5 +23,28 @@ func TestDecodePositions(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%s: got %v\nwant %s", c.name, err, c.want)
 		}
+	}
+}
+
+// TestIssueOrder: issues sorted by place keep their validation order
+// where the place is the same (every --set stands at 0:0); a syntax
+// error has no key before its message; a table that continues an element
+// of an array of tables ([queue.levels] after [[queue]]) places its keys
+// in that element.
+func TestIssueOrder(t *testing.T) {
+	_, err := Load("f.toml", []byte(base), []string{"box.country=xx", "log.level=loud", "sip.max_calls=-1"}, testEnv)
+	want := "--set box.country: country must be one of \"cn\", \"itu\", not \"xx\"\n--set log.level: level must be one of \"debug\", \"info\", \"warn\", \"error\", not \"loud\"\n--set sip.max_calls: max_calls must be 0 (no limit) or more, not -1"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	_, err = Load("f.toml", []byte(strings.Replace(base, `name = "t"`, `name = "t`, 1)), nil, testEnv)
+	if err == nil || !strings.HasPrefix(err.Error(), "f.toml:2:10: ") || strings.HasPrefix(err.Error(), "f.toml:2:10: :") {
+		t.Errorf("syntax error: %v", err)
+	}
+	src := rich + "[[queue]]\nname = \"third\"\nagents = [\"1001\"]\n[queue.levels]\n\"1001\" = 11\n"
+	_, err = Load("f.toml", []byte(src), nil, richEnv)
+	line := strings.Count(src, "\n")
+	if err == nil || !strings.HasPrefix(err.Error(), "f.toml:"+strconv.Itoa(line)+":1: level of \"1001\"") {
+		t.Errorf("level in [queue.levels]: %v, want it at line %d", err, line)
 	}
 }
