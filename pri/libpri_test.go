@@ -262,6 +262,13 @@ func TestLibpriDChannelLossMidCall(t *testing.T) {
 	c := s.call(t)
 	c.Answer()
 	s.peer.Expect("ANSWER")
+	// libpri reports ANSWER before it sends CONNECT ACKNOWLEDGE: mute
+	// only once that frame has come and been acknowledged (our RR is
+	// traced before its contents), or libpri retries it into the mute, takes
+	// its link down and clears the call itself.
+	waitFor(t, "libpri's CONNECT ACKNOWLEDGE, acknowledged", func() bool {
+		return strings.Contains(s.trace.String(), "CONNECT ACKNOWLEDGE")
+	})
 	s.peer.Send("mute 7000") // the D-channel loses every frame for 7 s
 	waitFor(t, "our link to notice the loss", func() bool { return !s.LinkUp() })
 	waitFor(t, "our link back", s.LinkUp)
