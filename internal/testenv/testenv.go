@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +53,25 @@ func FreeAddr(t testing.TB) string {
 	}
 	t.Fatal("no port free on both UDP and TCP")
 	return ""
+}
+
+// BuildSpandsp compiles a test-only C program against the system's spandsp
+// (Debian libspandsp-dev) into the test's temporary directory and returns
+// its path; a missing gcc, pkg-config or spandsp skips or fails the test as
+// Missing says. The firmware stays CGO_ENABLED=0: these are peers, run as
+// processes.
+func BuildSpandsp(t testing.TB, src string) string {
+	t.Helper()
+	gcc := LookPath(t, "gcc", "gcc")
+	pkgConfig := LookPath(t, "pkg-config", "pkg-config")
+	flags, err := exec.Command(pkgConfig, "--cflags", "--libs", "spandsp").Output()
+	if err != nil {
+		Missing(t, "spandsp (Debian package libspandsp-dev)")
+	}
+	bin := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".c"))
+	args := append([]string{"-Wall", "-O2", "-o", bin, src}, strings.Fields(string(flags))...)
+	if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
+		t.Fatalf("building %s against spandsp: %v\n%s", src, err, out)
+	}
+	return bin
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"jinyin/internal/testenv"
@@ -17,19 +16,7 @@ import (
 // (Debian libspandsp-dev) as the independent peer, into the test's
 // temporary directory.
 func buildADSIPeer(t *testing.T) string {
-	t.Helper()
-	gcc := testenv.LookPath(t, "gcc", "gcc")
-	pkgConfig := testenv.LookPath(t, "pkg-config", "pkg-config")
-	flags, err := exec.Command(pkgConfig, "--cflags", "--libs", "spandsp").Output()
-	if err != nil {
-		testenv.Missing(t, "spandsp (Debian package libspandsp-dev)")
-	}
-	bin := filepath.Join(t.TempDir(), "adsi_peer")
-	args := append([]string{"-Wall", "-O1", "-o", bin, filepath.Join("testdata", "adsi_peer.c")}, strings.Fields(string(flags))...)
-	if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
-		t.Fatalf("building the spandsp peer: %v\n%s", err, out)
-	}
-	return bin
+	return testenv.BuildSpandsp(t, filepath.Join("testdata", "adsi_peer.c"))
 }
 
 // The peer's names of our two standards: spandsp's ADSI_STANDARD_CLASS

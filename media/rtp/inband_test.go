@@ -219,19 +219,7 @@ func TestSendDigitInBandSpandsp(t *testing.T) {
 // buildSpandspRx builds scripts/spandsp/dtmf_rx.c against the system's
 // spandsp (Debian libspandsp-dev) into the test's temporary directory.
 func buildSpandspRx(t *testing.T) string {
-	t.Helper()
-	gcc := testenv.LookPath(t, "gcc", "gcc")
-	pkgConfig := testenv.LookPath(t, "pkg-config", "pkg-config")
-	flags, err := exec.Command(pkgConfig, "--cflags", "--libs", "spandsp").Output()
-	if err != nil {
-		testenv.Missing(t, "spandsp (Debian package libspandsp-dev)")
-	}
-	bin := filepath.Join(t.TempDir(), "dtmf_rx")
-	args := append([]string{"-O2", "-o", bin, filepath.Join("..", "..", "scripts", "spandsp", "dtmf_rx.c")}, strings.Fields(string(flags))...)
-	if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
-		t.Fatalf("building the spandsp helper: %v\n%s", err, out)
-	}
-	return bin
+	return testenv.BuildSpandsp(t, filepath.Join("..", "..", "scripts", "spandsp", "dtmf_rx.c"))
 }
 
 // BenchmarkSessionTickInBand is BenchmarkSessionTick with in-band digits
