@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -30,18 +31,6 @@ func drain(h *heap) []int64 {
 	return keys
 }
 
-func sameKeys(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // permutations of 0..n-1, each once.
 func permutations(n int) [][]int {
 	if n == 0 {
@@ -66,7 +55,7 @@ func TestHeapEveryOrderOfArrival(t *testing.T) {
 			keys[i] = int64(v)
 		}
 		h, _ := heapOf(keys...)
-		if got := drain(h); !sameKeys(got, []int64{5, 4, 3, 2, 1, 0}) {
+		if got := drain(h); !slices.Equal(got, []int64{5, 4, 3, 2, 1, 0}) {
 			t.Fatalf("arrivals %v: taken %v", keys, got)
 		}
 		if h.len() != 0 || h.top() != nil {
@@ -95,7 +84,7 @@ func TestHeapRemoveAnyOne(t *testing.T) {
 					want = append(want, k)
 				}
 			}
-			if got := drain(h); !sameKeys(got, want) {
+			if got := drain(h); !slices.Equal(got, want) {
 				t.Fatalf("arrivals %v, %d left: taken %v, want %v", keys, es[gone].key, got, want)
 			}
 		}
@@ -135,7 +124,7 @@ func TestHeapPushTwiceAndRemoveForeign(t *testing.T) {
 	if h.len() != 3 || other.len() != 4 {
 		t.Fatalf("removing another heap's entries: %d and %d entries, want 3 and 4", h.len(), other.len())
 	}
-	if got := drain(h); !sameKeys(got, []int64{3, 2, 1}) {
+	if got := drain(h); !slices.Equal(got, []int64{3, 2, 1}) {
 		t.Errorf("taken %v, want 3,2,1", got)
 	}
 }

@@ -3,6 +3,7 @@ package sdp
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -140,24 +141,12 @@ func TestParseMedia(t *testing.T) {
 			continue
 		}
 		m := s.Media[0]
-		if m.Port != c.port || m.Proto != c.proto || !equalFormats(m.Formats, c.formats) || strings.Join(m.RawFmts, " ") != strings.Join(c.raw, " ") ||
+		if m.Port != c.port || m.Proto != c.proto || !slices.Equal(m.Formats, c.formats) || strings.Join(m.RawFmts, " ") != strings.Join(c.raw, " ") ||
 			m.Addr.String() != c.addr || m.Direction != c.dir || m.PtimeMs != c.ptime || strings.Join(m.Other, "|") != strings.Join(c.other, "|") {
 			t.Errorf("%s:\n got %+v\nwant port %d proto %s formats %+v raw %v addr %s dir %s ptime %d other %v",
 				c.name, m, c.port, c.proto, c.formats, c.raw, c.addr, c.dir, c.ptime, c.other)
 		}
 	}
-}
-
-func equalFormats(a, b []Format) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestParseSessionDefaults: session-level c= and direction apply to every
