@@ -139,32 +139,29 @@ func (c *Call) AnsweredWith(ctx context.Context, body []byte) error {
 // Ack sends the ACK of the dialog's last INVITE (the first one, or the
 // last Reinvite) with body, if any, as its SDP.
 func (c *Call) Ack(ctx context.Context, body []byte) error {
+	return c.Dialog.WriteAck(ctx, c.inDialog(sip.ACK, body))
+}
+
+// inDialog is a request in the call's dialog, to the box's Contact, with
+// body, if any, as its SDP.
+func (c *Call) inDialog(method sip.RequestMethod, body []byte) *sip.Request {
 	target := c.Dialog.InviteRequest.Recipient
 	if ct := c.Dialog.InviteResponse.Contact(); ct != nil {
 		target = ct.Address
 	}
-	ack := sip.NewRequest(sip.ACK, target)
+	req := sip.NewRequest(method, target)
 	if len(body) > 0 {
-		ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-		ack.SetBody(body)
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(body)
 	}
-	return c.Dialog.WriteAck(ctx, ack)
+	return req
 }
 
 // Reinvite sends a re-INVITE with body as its SDP (nil: none, asking the
 // box for an offer) and returns the final response, unacknowledged: a
 // 2xx needs Ack.
 func (c *Call) Reinvite(ctx context.Context, body []byte) (*sip.Response, error) {
-	target := c.Dialog.InviteRequest.Recipient
-	if ct := c.Dialog.InviteResponse.Contact(); ct != nil {
-		target = ct.Address
-	}
-	req := sip.NewRequest(sip.INVITE, target)
-	if len(body) > 0 {
-		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-		req.SetBody(body)
-	}
-	return c.Dialog.Do(ctx, req)
+	return c.Dialog.Do(ctx, c.inDialog(sip.INVITE, body))
 }
 
 // Close releases the socket and the user agent (it does not hang up).
