@@ -226,23 +226,7 @@ func buildSpandspRx(t *testing.T) string {
 // always under way in place of a playing source: the tone generator adds
 // nothing to allocate.
 func BenchmarkSessionTickInBand(b *testing.B) {
-	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 39200, 39299)
-	s, err := pool.Open()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	sink, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer sink.Close()
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := sink.ReadFromUDP(buf); err != nil {
-				return
-			}
-		}
-	}()
-	s.Start(Params{Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+	s := benchSession(b, 39200, 39299)
 	s.Play(playing())
 	b.ReportAllocs()
 	i := 0

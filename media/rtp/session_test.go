@@ -211,15 +211,20 @@ func TestCloseStopsTicking(t *testing.T) {
 	again.Close()
 }
 
-func BenchmarkSessionTick(b *testing.B) {
-	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 35000, 35999)
+// benchSession is a started PCMA session on a port of [lo, hi] sending to
+// a loopback sink that discards what it gets; both close with the benchmark.
+func benchSession(b *testing.B, lo, hi int) *Session {
+	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), lo, hi)
 	s, err := pool.Open()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
-	sink, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	defer sink.Close()
+	b.Cleanup(s.Close)
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sink.Close() })
 	go func() {
 		buf := make([]byte, 1500)
 		for {
@@ -229,6 +234,11 @@ func BenchmarkSessionTick(b *testing.B) {
 		}
 	}()
 	s.Start(Params{Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+	return s
+}
+
+func BenchmarkSessionTick(b *testing.B) {
+	s := benchSession(b, 35000, 35999)
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Tick()
