@@ -132,6 +132,15 @@ func TestFXSDTMFCallerID(t *testing.T) {
 			got = append(got, e.Digit)
 		}
 	})
+	// Ring runs on its own goroutine: the clock must not move before it
+	// has taken the call, or the step that starts the caller ID is lost
+	// (CI saw "" heard under load).
+	for i := 0; f.State() != FXSRinging; i++ {
+		if i > 2000 {
+			t.Fatal("Ring did not take the call")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	advance(clk, 2*Poll)
 	if port.Ringing() {
 		t.Fatal("rang before the caller ID")
