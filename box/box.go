@@ -142,7 +142,7 @@ func (b *Box) open() (err error) {
 		return err
 	}
 	b.plan = route.New(cfg)
-	b.plan.Log, b.plan.Phones = log, phones{b}
+	b.plan.Log, b.plan.Clock, b.plan.Phones = log, b.clock, phones{b}
 	if err := b.writeCredentials(); err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (b *Box) Run(ctx context.Context) error {
 	}
 	cancel()
 	if b.http != nil {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second) // real time: open HTTP connections on the network
 		b.http.Shutdown(sctx)
 		c()
 	}

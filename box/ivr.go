@@ -51,17 +51,15 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 	if err := b.loadPrompts(); err != nil {
 		return nil, err
 	}
-	calendar := b.cfg.IVR
-	calendar.Timezone = b.cfg.Location().String() // the box's one zone
-	e := &ivr.Engine{
-		Flows: b.cfg.Flows, IVR: calendar, Lang: b.cfg.Box.Language, Prompts: b.prompts, DB: b.db, Data: b.data,
+	return ivr.New(ivr.Options{
+		Flows: b.cfg.Flows, IVR: b.cfg.IVR, Lang: b.cfg.Box.Language, Prompts: b.prompts, DB: b.db, Data: b.data,
 		Transfer:   b.plan.Transfer,
 		SavePrompt: b.savePrompt,
 		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(b.clock.Now)}),
+		Location:   b.cfg.Location(), // the box's one zone
 		Clock:      b.clock,
 		Log:        b.log,
-	}
-	return e, e.Init()
+	})
 }
 
 // housekeeping writes the IVR counters every statsEvery, and applies the

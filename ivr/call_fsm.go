@@ -443,7 +443,7 @@ func (c *call) collect(n config.Node) (string, string, error) {
 }
 
 func (c *call) timeRoute(n config.Node) (string, string, error) {
-	now := c.e.Clock.Now().In(c.e.loc)
+	now := c.e.Clock.Now().In(c.e.Location)
 	if c.e.holidays[now.Format(time.DateOnly)] && n.Holiday != "" {
 		return n.Holiday, "holiday", nil
 	}
@@ -626,7 +626,7 @@ func (c *call) mailbox(n config.Node) (string, string, error) {
 		}
 	}
 	for _, v := range fresh {
-		c.vars["from"], c.vars["when"] = v.Caller, v.Time.In(c.e.loc).Format(time.DateOnly)
+		c.vars["from"], c.vars["when"] = v.Caller, v.Time.In(c.e.Location).Format(time.DateOnly)
 		if err := c.say("message-from", "digits:${from}", "message-time", "date:${when}"); err != nil {
 			return "", "", err
 		}

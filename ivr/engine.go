@@ -15,10 +15,10 @@ import (
 	"jinyin/store"
 )
 
-// Engine runs the configured flows on calls. One Engine serves every IVR
-// call of the box; each call runs in its caller's goroutine (Run).
-type Engine struct {
-	Flows   map[string]config.Flow
+// Options is what an Engine is made of (New).
+type Options struct {
+	Flows map[string]config.Flow
+	// IVR holds the holidays; the time zone is Location.
 	IVR     config.IVR
 	Lang    string // the language calls start in
 	Prompts *prompt.Set
@@ -33,12 +33,20 @@ type Engine struct {
 	// puts it in Prompts; nil refuses such recordings.
 	SavePrompt func(lang, id string, pcm []int16) error
 	// HTTP posts lookups; its transport serves builtin: URLs (Builtin).
-	HTTP  *http.Client
-	Clock clock.Clock
-	Log   *slog.Logger
-	Stats *Stats
+	// Nil is a plain client.
+	HTTP *http.Client
+	// Location is the box's time zone, which the time nodes read; nil is
+	// time.Local.
+	Location *time.Location
+	Clock    clock.Clock // nil is real time
+	Log      *slog.Logger
+	Stats    *Stats // nil makes new counters
+}
 
-	loc      *time.Location
+// Engine runs the configured flows on calls. One Engine serves every IVR
+// call of the box; each call runs in its caller's goroutine (Run).
+type Engine struct {
+	Options
 	holidays map[string]bool
 	hours    map[string][]hours // "flow/node" -> the time node's rules, parsed
 }
@@ -70,33 +78,27 @@ type CallInfo struct {
 // for loops without input, so this only stops a caller who keys forever.
 const maxSteps = 500
 
-// Init prepares the calendar; call it once before Run.
-func (e *Engine) Init() error {
-	e.loc = time.Local
-	if e.IVR.Timezone != "" {
-		loc, err := time.LoadLocation(e.IVR.Timezone)
-		if err != nil {
-			return fmt.Errorf("ivr: %w", err)
-		}
-		e.loc = loc
+// New parses the flows' calendars and returns the engine.
+func New(o Options) (*Engine, error) {
+	e := &Engine{Options: o, hours: map[string][]hours{}, holidays: map[string]bool{}}
+	if e.Location == nil {
+		e.Location = time.Local
 	}
-	e.hours = map[string][]hours{}
 	for name, f := range e.Flows {
 		for id, n := range f.Nodes {
 			for _, r := range n.Rules {
 				days, err := config.ParseDays(r.Days)
 				if err != nil {
-					return fmt.Errorf("ivr: flow %s node %s: %w", name, id, err)
+					return nil, fmt.Errorf("ivr: flow %s node %s: %w", name, id, err)
 				}
 				from, to, err := config.ParseHours(r.Hours)
 				if err != nil {
-					return fmt.Errorf("ivr: flow %s node %s: %w", name, id, err)
+					return nil, fmt.Errorf("ivr: flow %s node %s: %w", name, id, err)
 				}
 				e.hours[name+"/"+id] = append(e.hours[name+"/"+id], hours{days, from, to, r.Next})
 			}
 		}
 	}
-	e.holidays = map[string]bool{}
 	for _, d := range e.IVR.Holidays {
 		e.holidays[d] = true
 	}
@@ -109,7 +111,7 @@ func (e *Engine) Init() error {
 	if e.HTTP == nil {
 		e.HTTP = &http.Client{}
 	}
-	return nil
+	return e, nil
 }
 
 // Run answers a call with a flow and returns when the flow hangs up, the
@@ -124,9 +126,6 @@ func (e *Engine) Run(ch media.Channel, flow string, info CallInfo) {
 	c := &call{e: e, ch: ch, flow: f, name: flow, info: info, lang: e.Lang, vars: map[string]string{"caller": info.Caller, "dialled": info.Dialled}}
 	c.run()
 }
-
-// Location is the zone of the calendar (after Init).
-func (e *Engine) Location() *time.Location { return e.loc }
 
 func (e *Engine) voicemailDir(mailbox string) string {
 	return filepath.Join(e.Data, "voicemail", mailbox)

@@ -442,17 +442,18 @@ func newHarness(t *testing.T, at string, orders http.Handler) *harness {
 	}
 	hc := NewHTTPClient(Builtin{"orders": record})
 	hc.Transport = counted{hc.Transport, h}
-	h.e = &Engine{Flows: cfg.Flows, IVR: cfg.IVR, Lang: "zh", Prompts: set, DB: db, Data: dir, Clock: wakeClock{h.clk, &h.wakes}, Log: log,
+	e, err := New(Options{Flows: cfg.Flows, IVR: cfg.IVR, Lang: "zh", Prompts: set, DB: db, Data: dir, Location: cfg.Location(), Clock: wakeClock{h.clk, &h.wakes}, Log: log,
 		HTTP: hc,
 		Transfer: func(ch media.Channel, tg Target) error {
 			h.transfers <- tg
 			return h.transfer
 		},
 		SavePrompt: func(lang, id string, pcm []int16) error { return set.Replace(lang, id, pcm) },
-	}
-	if err := h.e.Init(); err != nil {
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
+	h.e = e
 	return h
 }
 

@@ -209,8 +209,10 @@ func dialLines(ctx context.Context, group string, lines []Line, number string) (
 // bridges the caller to it once answered; a caller who hangs up first
 // cancels it. It returns when the call is over, or with dial's error.
 func (p *Plan) connect(ch media.Channel, dial func(context.Context) (media.Channel, error)) error {
-	ctx, cancel := context.WithTimeout(context.Background(), ringTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	timeout := p.Clock.AfterFunc(ringTimeout, cancel)
+	defer timeout.Stop()
 	type result struct {
 		call media.Channel
 		err  error

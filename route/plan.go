@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"jinyin/internal/clock"
 	"log/slog"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ type Plan struct {
 	Country string // call-progress tones: the caller's ring-back
 	Lang    string // the prompts' language of feature codes' replies
 	Log     *slog.Logger
+	Clock   clock.Clock // times the ringing of outbound calls
 
 	Registrar Registrar
 	SIP       SIP
@@ -40,7 +42,7 @@ type Plan struct {
 // New is the plan of a validated config.
 func New(cfg *config.Config) *Plan {
 	p := &Plan{Name: cfg.Box.Name, Country: cfg.Box.Country, Lang: cfg.Box.Language, Log: slog.Default(),
-		exts: map[string]config.Extension{}}
+		Clock: clock.Real{}, exts: map[string]config.Extension{}}
 	for _, e := range cfg.Extensions {
 		p.exts[e.Number] = e
 	}

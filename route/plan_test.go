@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"jinyin/acd"
 	"jinyin/analog"
 	"jinyin/config"
+	"jinyin/internal/clock"
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/pri"
@@ -348,3 +350,51 @@ func (l *fakeLine) Dial(ctx context.Context, number string) (media.Channel, erro
 	l.ch = &fakeChannel{}
 	return l.ch, nil
 }
+
+// TestRingTimeoutOnTheClock: an outbound call that nobody answers is given
+// up after 30 s of the box's clock (not of real time), and the caller's
+// Transfer returns with the dialler's error so the flow goes on.
+func TestRingTimeoutOnTheClock(t *testing.T) {
+	p := demo(t)
+	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	p.Clock = clk
+	dialling := make(chan struct{})
+	p.Lines = map[string][]Line{"pstn": {lineFunc(func(ctx context.Context, _ string) (media.Channel, error) {
+		close(dialling)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})}}
+	caller := &waitingCaller{events: make(chan media.Event)}
+	done := make(chan error, 1)
+	go func() { done <- p.Transfer(caller, ivr.Target{Kind: "trunk", What: "pstn", Number: "4008"}) }()
+	<-dialling
+	clk.Advance(29 * time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("gave up after 29 s: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	clk.Advance(time.Second)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("after 30 s: %v, want the cancelled dial", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("still ringing 30 s after the dial on the box's clock")
+	}
+}
+
+type lineFunc func(context.Context, string) (media.Channel, error)
+
+func (f lineFunc) Dial(ctx context.Context, number string) (media.Channel, error) {
+	return f(ctx, number)
+}
+
+// waitingCaller is a caller who waits in silence and never hangs up.
+type waitingCaller struct{ events chan media.Event }
+
+func (c *waitingCaller) ID() string                     { return "caller" }
+func (c *waitingCaller) Play(media.Source) media.PlayID { return 0 }
+func (c *waitingCaller) Events() <-chan media.Event     { return c.events }
+func (c *waitingCaller) Hangup() error                  { return nil }

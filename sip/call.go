@@ -123,7 +123,7 @@ func (c *Call) Hangup() error {
 		c.end(false)
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // real time: a SIP transaction on the network
 	defer cancel()
 	err := c.dlg.Bye(ctx)
 	c.end(false)
@@ -444,7 +444,7 @@ func (s *Server) answer(c *Call, inv *invite) bool {
 			answerErr = errors.New("no ACK")
 		}
 		s.log.Warn("sip: no acceptable answer to the box's offer in the ACK; hanging up", "call", c.id, "err", answerErr)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // real time: a SIP transaction on the network
 		dlg.Bye(ctx)
 		cancel()
 		c.end(false)

@@ -105,7 +105,7 @@ func (s *Server) Trunks() []TrunkStatus {
 // challenge, and returns the expiry it granted. The Call-ID stays the same
 // for the trunk's life and CSeq grows, so refreshes update one binding.
 func (s *Server) registerTrunk(t *Trunk) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // real time: a SIP transaction on the network
 	defer cancel()
 	host := t.peer.Addr().String()
 	req := gosip.NewRequest(gosip.REGISTER, gosip.Uri{Scheme: "sip", Host: host, Port: int(t.peer.Port())})
