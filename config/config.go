@@ -34,6 +34,7 @@ type Config struct {
 	SIP        SIP             `toml:"sip"`
 	HTTP       HTTP            `toml:"http"`
 	Console    Console         `toml:"console"`
+	Security   Security        `toml:"security"`
 	Spans      []Span          `toml:"span"`
 	Ports      []Port          `toml:"port"`
 	Extensions []Extension     `toml:"extension"`
@@ -153,6 +154,9 @@ type Extension struct {
 	// Auth makes callers prove, by digest, that they are one of the box's
 	// agents or phones: for feature codes such as listening to voicemail.
 	Auth bool `toml:"auth"`
+	// ACL lists the networks ("192.168.1.0/24", "203.0.113.9") that may
+	// register as this extension and call from it; empty allows any.
+	ACL []string `toml:"acl"`
 }
 
 // Registers reports whether the extension has phones that register (and
@@ -242,4 +246,7 @@ type Trunk struct {
 	Register    bool   `toml:"register"`    // register outbound to the carrier
 	Channels    int    `toml:"channels"`    // concurrent calls; 0 means no limit
 	Destination string `toml:"destination"` // extension inbound calls land on
+	// ACL lists the networks that may send calls as this trunk, beside
+	// its host; empty means its host alone.
+	ACL []string `toml:"acl"`
 }

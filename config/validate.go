@@ -160,6 +160,8 @@ func (v *validator) validate(c *Config, env Env) {
 		v.report("console.baud", "baud %d is not a standard rate; use one of %v (115200 is usual)", c.Console.Baud, standardBauds)
 	}
 
+	v.security(c.Security)
+
 	ids := map[int]string{}
 	for i, s := range c.Spans {
 		p := fmt.Sprintf("span.%d", i)
@@ -225,6 +227,7 @@ func (v *validator) validate(c *Config, env Env) {
 		if e.Auth && e.Kind != "ivr" {
 			v.report(p+".auth", "auth applies to extensions of kind \"ivr\" (feature codes); agents and phones always authenticate to register")
 		}
+		v.networks(p+".acl", e.ACL)
 		if e.MaxContacts < 0 || e.MaxContacts > 10 {
 			v.report(p+".max_contacts", "max_contacts must be from 0 (default 1) to 10, not %d", e.MaxContacts)
 		}
@@ -297,6 +300,7 @@ func (v *validator) validate(c *Config, env Env) {
 		}
 		names[t.Name] = true
 		v.hostPort(p+".host", t.Host, true)
+		v.networks(p+".acl", t.ACL)
 		if t.Register && (t.Username == "" || t.Password == "") {
 			v.report(p+".register", "a trunk that registers needs username and password")
 		}

@@ -19,6 +19,8 @@
 //	agents       extension -> AgentState as JSON (schema 4)
 //	recordings   recording id (sortable by time) -> Recording as JSON (schema 4)
 //	console      "admin" -> bcrypt hash of the console password (schema 4)
+//	bans         IP address -> Ban as JSON (schema 5)
+//	security_events big-endian uint64 sequence -> SecurityEvent as JSON, the newest kept (schema 5)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

@@ -35,6 +35,8 @@ var (
 	bucketAgents      = []byte("agents")
 	bucketRecordings  = []byte("recordings")
 	bucketConsole     = []byte("console")
+	bucketBans        = []byte("bans")
+	bucketSecEvents   = []byte("security_events")
 	keySchema         = []byte("schema")
 )
 
@@ -64,6 +66,15 @@ var migrations = []func(tx *bolt.Tx) error{
 	// recordings, the console's admin password.
 	func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketQueueEvents, bucketCallbacks, bucketAgents, bucketRecordings, bucketConsole} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 4 -> 5: bans and the security events' ring.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketBans, bucketSecEvents} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
