@@ -33,6 +33,7 @@ import (
 	"jinyin/media/prompt"
 	"jinyin/pri"
 	"jinyin/route"
+	"jinyin/security"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -45,6 +46,7 @@ type Box struct {
 	db    *store.DB
 	spans []board.Span
 	sip   *sip.Server
+	guard *security.Guard
 	pris  map[int]*pri.Stack // span id -> its PRI stack
 	prof  *board.Profile
 	ports []board.Port
@@ -172,8 +174,13 @@ func (b *Box) open() (err error) {
 		return err
 	}
 	b.plan.Queues, b.plan.Agents = b.acd, b.acd
+	if b.guard, err = security.New(security.Options{Config: cfg.Security, Clock: b.clock, Log: log, DB: b.db}); err != nil {
+		return err
+	}
+	acl := security.NewACL(cfg.Extensions)
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
+		Guard: b.guard, ACL: acl.Allows,
 		Password:    b.password,
 		MaxContacts: func(ext string) int { e, _ := b.plan.Extension(ext); return e.MaxContacts },
 		Router:      b.plan.Router,
@@ -367,6 +374,10 @@ func (b *Box) close() {
 	if b.stopStats != nil {
 		close(b.stopStats)
 		b.stopStats = nil
+	}
+	if b.guard != nil {
+		b.guard.Close() // after SIP has stopped: the last events are queued
+		b.guard = nil
 	}
 	if b.ivr != nil && b.db != nil {
 		if err := b.ivr.Stats.Flush(b.db); err != nil {

@@ -15,7 +15,7 @@ func (p *Plan) Router(to, from string) (sip.Route, error) {
 	if d.Kind == Refused {
 		return sip.Route{}, d.Refusal.SIPError()
 	}
-	return sip.Route{Auth: d.Auth, App: func(ch media.Channel) { p.answer(ch, d, from) }}, nil
+	return sip.Route{Auth: d.Auth, Open: d.Kind == Flow && !d.Auth, App: func(ch media.Channel) { p.answer(ch, d, from) }}, nil
 }
 
 // SIPServer dials and tells registrations through a SIP server: the

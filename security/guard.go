@@ -442,3 +442,33 @@ func (g *Guard) Events(since uint64, limit int) ([]store.SecurityEvent, error) {
 	}
 	return out, nil
 }
+
+// ACL is the networks each extension may register and call from (its
+// config acl); an extension without one may use any network.
+type ACL map[string][]netip.Prefix
+
+// NewACL reads the ACLs of validated extensions.
+func NewACL(exts []config.Extension) ACL {
+	acl := ACL{}
+	for _, e := range exts {
+		if nets, err := config.ParseNetworks(e.ACL); err == nil && len(nets) > 0 {
+			acl[e.Number] = nets
+		}
+	}
+	return acl
+}
+
+// Allows reports whether ext may be used from src.
+func (a ACL) Allows(ext string, src netip.Addr) bool {
+	nets, ok := a[ext]
+	if !ok {
+		return true
+	}
+	src = src.Unmap()
+	for _, p := range nets {
+		if p.Contains(src) {
+			return true
+		}
+	}
+	return false
+}

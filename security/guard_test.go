@@ -295,3 +295,28 @@ func TestEventRing(t *testing.T) {
 		}
 	}
 }
+
+func TestACL(t *testing.T) {
+	acl := NewACL([]config.Extension{
+		{Number: "1001", ACL: []string{"127.0.0.8/29", "192.0.2.7"}},
+		{Number: "1002"},
+	})
+	for _, c := range []struct {
+		ext, src string
+		ok       bool
+	}{
+		{"1001", "127.0.0.8", true},
+		{"1001", "127.0.0.15", true},
+		{"1001", "127.0.0.16", false},
+		{"1001", "127.0.0.7", false},
+		{"1001", "192.0.2.7", true},
+		{"1001", "::ffff:192.0.2.7", true},
+		{"1001", "192.0.2.8", false},
+		{"1002", "203.0.113.1", true}, // no acl: anywhere
+		{"9999", "203.0.113.1", true}, // not an extension: its digest fails anyway
+	} {
+		if got := acl.Allows(c.ext, netip.MustParseAddr(c.src)); got != c.ok {
+			t.Errorf("%s from %s: %v, want %v", c.ext, c.src, got, c.ok)
+		}
+	}
+}

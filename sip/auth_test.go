@@ -105,18 +105,23 @@ func TestCheckIndependentDigest(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	pw := func(u string) (string, bool) { p, ok := passwords[u]; return p, ok }
 	a := NewAuthenticator("test", []string{"SHA-256", "MD5"}, clk, pw)
-	res := gosip.NewResponse(401, "Unauthorized")
-	a.Challenge(res, "WWW-Authenticate", false)
-	hs := res.GetHeaders("WWW-Authenticate")
-	if len(hs) != 2 || !strings.Contains(hs[0].Value(), "SHA-256") || !strings.Contains(hs[1].Value(), "MD5") {
-		t.Fatalf("challenges %v, want SHA-256 then MD5", hs)
-	}
-	chal, err := digest.ParseChallenge(hs[0].Value())
-	if err != nil {
-		t.Fatal(err)
-	}
-	nonce, uri := chal.Nonce, "sip:127.0.0.1"
+	const uri = "sip:127.0.0.1"
 	user, password := "1001", passwords["1001"]
+	// challenge is the nonce of a fresh challenge to a REGISTER.
+	challenge := func() string {
+		req := registerReq(t, user, 1, "auth")
+		res := gosip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
+		a.Challenge(req, res, "WWW-Authenticate", false)
+		hs := res.GetHeaders("WWW-Authenticate")
+		if len(hs) != 2 || !strings.Contains(hs[0].Value(), "SHA-256") || !strings.Contains(hs[1].Value(), "MD5") {
+			t.Fatalf("challenges %v, want SHA-256 then MD5", hs)
+		}
+		chal, err := digest.ParseChallenge(hs[0].Value())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return chal.Nonce
+	}
 	check := func(hdr string) AuthResult {
 		r, who := a.Check(registerReq(t, user, 2, "auth", "Authorization: "+hdr), "Authorization")
 		if r == AuthOK && who != user {
@@ -133,11 +138,9 @@ func TestCheckIndependentDigest(t *testing.T) {
 		{"algorithm absent means MD5", "", "auth"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			nonce := challenge()
 			nc, cnonce := "00000001", "0a4f113b"
 			resp := digestResponse(digestHash(t, c.alg), user, "test", password, "REGISTER", uri, nonce, nc, cnonce, c.qop)
-			if r := check(authHeader(user, "test", nonce, uri, c.alg, resp, c.qop, nc, cnonce)); r != AuthOK {
-				t.Errorf("right answer: %v", r)
-			}
 			bad := []byte(resp) // the last hex digit changed
 			if bad[len(bad)-1] = '0'; resp[len(resp)-1] == '0' {
 				bad[len(bad)-1] = '1'
@@ -155,12 +158,56 @@ func TestCheckIndependentDigest(t *testing.T) {
 					t.Errorf("answer for another nc: %v, want failed", r)
 				}
 			}
+			if r := check(authHeader(user, "test", nonce, uri, c.alg, resp, c.qop, nc, cnonce)); r != AuthOK {
+				t.Errorf("right answer: %v", r)
+			}
+			// The same answer again is a replay (RFC 7616 §3.3, §5.12).
+			if r := check(authHeader(user, "test", nonce, uri, c.alg, resp, c.qop, nc, cnonce)); r != AuthReplay {
+				t.Errorf("the right answer replayed: %v, want replay", r)
+			}
+			if c.qop != "" {
+				// The next count is the phone reusing its nonce: good,
+				// once.
+				next := digestResponse(digestHash(t, c.alg), user, "test", password, "REGISTER", uri, nonce, "00000002", cnonce, c.qop)
+				if r := check(authHeader(user, "test", nonce, uri, c.alg, next, c.qop, "00000002", cnonce)); r != AuthOK {
+					t.Errorf("the next nonce count: %v, want ok", r)
+				}
+				if r := check(authHeader(user, "test", nonce, uri, c.alg, resp, c.qop, nc, cnonce)); r != AuthReplay {
+					t.Errorf("an older nonce count after a newer: %v, want replay", r)
+				}
+			}
 		})
 	}
+
+	// A right answer for another Request-URI is not this request's.
+	nonce := challenge()
+	other := digestResponse(sha256.New, user, "test", password, "REGISTER", "sip:10.0.0.1", nonce, "00000001", "c", "auth")
+	if r := check(authHeader(user, "test", nonce, "sip:10.0.0.1", "SHA-256", other, "auth", "00000001", "c")); r != AuthReplay {
+		t.Errorf("an answer for another URI: %v, want replay", r)
+	}
+	// A right answer for another method (an INVITE's) fails the digest.
+	inv := digestResponse(sha256.New, user, "test", password, "INVITE", uri, nonce, "00000001", "c", "auth")
+	if r := check(authHeader(user, "test", nonce, uri, "SHA-256", inv, "auth", "00000001", "c")); r != AuthFailed {
+		t.Errorf("an INVITE's answer on a REGISTER: %v, want failed", r)
+	}
+	// An unknown user is told apart in the result only.
+	ghost := digestResponse(sha256.New, "9999", "test", "x", "REGISTER", uri, nonce, "00000001", "c", "auth")
+	if r, _ := a.Check(registerReq(t, "9999", 2, "auth", "Authorization: "+authHeader("9999", "test", nonce, uri, "SHA-256", ghost, "auth", "00000001", "c")), "Authorization"); r != AuthUnknown || !r.Refused() {
+		t.Errorf("unknown user: %v, want unknown (refused)", r)
+	}
+
+	// A nonce answered from another address was not given to it.
+	resp := digestResponse(sha256.New, user, "test", password, "REGISTER", uri, nonce, "00000001", "c", "auth")
+	moved := registerReq(t, user, 2, "auth", "Authorization: "+authHeader(user, "test", nonce, uri, "SHA-256", resp, "auth", "00000001", "c"))
+	moved.SetSource("127.0.0.99:5070")
+	if r, _ := a.Check(moved, "Authorization"); r != AuthMissing {
+		t.Errorf("a nonce from another address: %v, want missing (challenge again)", r)
+	}
+
 	// Answers to challenges the box did not issue are not refusals but a
 	// reason to challenge: the RFC 7616 example's nonce is not ours.
 	v := rfc7616
-	resp := digestResponse(sha256.New, user, "test", password, "REGISTER", uri, v.nonce, v.nc, v.cnonce, v.qop)
+	resp = digestResponse(sha256.New, user, "test", password, "REGISTER", uri, v.nonce, v.nc, v.cnonce, v.qop)
 	if r := check(authHeader(user, "test", v.nonce, uri, "SHA-256", resp, v.qop, v.nc, v.cnonce)); r != AuthMissing {
 		t.Errorf("foreign nonce: %v, want missing", r)
 	}
@@ -172,5 +219,9 @@ func TestCheckIndependentDigest(t *testing.T) {
 	resp = digestResponse(sha256.New, user, "test", password, "REGISTER", uri, nonce, "00000001", "c", "auth")
 	if r := check(authHeader(user, "test", nonce, uri, "SHA-256", resp, "auth", "00000001", "c")); r != AuthStale {
 		t.Errorf("old nonce, right answer: %v, want stale", r)
+	}
+	wrong := digestResponse(sha256.New, user, "test", password+"x", "REGISTER", uri, nonce, "00000001", "c", "auth")
+	if r := check(authHeader(user, "test", nonce, uri, "SHA-256", wrong, "auth", "00000001", "c")); r != AuthFailed {
+		t.Errorf("old nonce, wrong answer: %v, want failed (stale=true only for a right one)", r)
 	}
 }

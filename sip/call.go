@@ -18,6 +18,7 @@ import (
 	"jinyin/internal/clock"
 	"jinyin/media"
 	"jinyin/media/rtp"
+	"jinyin/security"
 	"jinyin/sip/sdp"
 )
 
@@ -38,6 +39,11 @@ type Route struct {
 	// RFC 3261 §22.3) that they are the extension in their From header:
 	// feature codes such as listening to voicemail.
 	Auth bool
+	// Open lets callers who are neither a trunk nor authenticated reach
+	// the route: an IVR extension where the public lands. Every other
+	// route, and every refusal, asks such a caller for a digest first, so
+	// the answers tell no one which numbers exist.
+	Open bool
 }
 
 // Router picks the Route for a dialled number, or refuses the call with
@@ -238,6 +244,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	if !s.admit(req.Transport()) {
+		s.event(security.SessionLimit, requestSource(req), fromUser(req), "the box's call limits")
 		s.respond(tx, req, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "2"))
 		return
 	}
@@ -304,21 +311,24 @@ func (s *Server) routeInvite(inv *invite) bool {
 		// A carrier's call lands on the trunk's destination whatever it
 		// dialled (the DID), up to the trunk's channels.
 		if !trunk.seize() {
+			s.event(security.SessionLimit, requestSource(req), trunk.cfg.Name, "all trunk channels busy")
 			s.respond(tx, req, 503, "Service Unavailable (all trunk channels busy)")
 			return false
 		}
 		inv.trunk, dest = trunk, trunk.cfg.Destination
 	}
 	route, err := s.router(dest, inv.from)
+	if (inv.trunk == nil && (err != nil || !route.Open)) || route.Auth {
+		if !s.authenticated(req, tx, inv.from) {
+			return false
+		}
+	}
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		s.respond(tx, req, 480, "Temporarily Unavailable")
 		return false
 	case err != nil:
 		s.respond(tx, req, 404, "Not Found")
-		return false
-	}
-	if route.Auth && !s.authenticated(req, tx, inv.from) {
 		return false
 	}
 	if route.Early && inv.delayed {
@@ -472,19 +482,15 @@ var _ media.Listener = (*Call)(nil)
 func (s *Server) authenticated(req *gosip.Request, tx gosip.ServerTransaction, from string) bool {
 	auth := s.Registrar.auth
 	result, user := auth.Check(req, "Proxy-Authorization")
+	result = s.authOutcome(req, result, user)
 	switch {
 	case result == AuthOK && user == from:
 		return true
-	case result == AuthFailed || (result == AuthOK && user != from):
-		s.log.Warn("sip: INVITE with wrong credentials refused", "from", from, "user", user, "source", req.Source())
+	case result.Refused() || result == AuthOK:
 		s.respond(tx, req, 403, "Forbidden")
 		return false
 	}
-	res := gosip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
-	auth.Challenge(res, "Proxy-Authenticate", result == AuthStale)
-	if err := tx.Respond(res); err != nil {
-		s.log.Debug("sip: 407", "err", err)
-	}
+	s.respond(tx, req, 407, "Proxy Authentication Required", auth.challengeHeaders(req, "Proxy-Authenticate", result == AuthStale)...)
 	return false
 }
 

@@ -57,7 +57,7 @@ func startCallServer(t *testing.T, answerDelayMs int, route func() *recorder) (*
 			if to != "100" {
 				return Route{}, ErrNotFound
 			}
-			return Route{App: route().app}, nil
+			return Route{App: route().app, Open: true}, nil
 		}
 	})
 }
@@ -114,10 +114,11 @@ func TestSIPpHold(t *testing.T) {
 }
 
 // TestSIPpUnknownNumber: a call to a number the router does not know is
-// answered 404 Not Found, and no other final response.
+// answered 404 Not Found, and no other final response, once the caller has
+// authenticated (before, 407).
 func TestSIPpUnknownNumber(t *testing.T) {
 	s, addr := startCallServer(t, 0, newRecorder)
-	if err := sipp(t, addr, "call-unknown.xml", "-s", "999", "-mi", "127.0.0.1", "-mp", "0"); err != nil {
+	if err := sipp(t, addr, "call-unknown.xml", "-s", "999", "-mi", "127.0.0.1", "-mp", "0", "-au", "1001", "-ap", passwords["1001"]); err != nil {
 		t.Fatal("SIPp scenario failed: a call to an unknown number must be answered 404")
 	}
 	waitIdle(t, s)

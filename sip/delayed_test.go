@@ -51,7 +51,7 @@ func startToneServer(t *testing.T) (*Server, string, *toneApp, chan CallRecord) 
 			if to != "100" {
 				return Route{}, ErrNotFound
 			}
-			return Route{App: a.app}, nil
+			return Route{App: a.app, Open: true}, nil
 		}
 		o.OnCallEnd = func(r CallRecord) { records <- r }
 	})
@@ -309,7 +309,7 @@ func TestSIPpDelayedOffer(t *testing.T) {
 	rec := newRecorder()
 	s, addr := startServer(t, func(o *Options) {
 		o.Router = func(to, from string) (Route, error) {
-			return Route{App: func(ch media.Channel) {
+			return Route{Open: true, App: func(ch media.Channel) {
 				five, _ := tone.DTMF("5", 100, -10)
 				ch.Play(&pcmSource{pcm: five})
 				rec.app(ch)

@@ -30,7 +30,7 @@ func (s *silenceFor) Fill(dst []int16) int {
 func TestEarlyMedia(t *testing.T) {
 	_, addr := startServer(t, func(o *Options) {
 		o.Router = func(string, string) (Route, error) {
-			return Route{Early: true, Status: 486, App: func(ch media.Channel) {
+			return Route{Open: true, Early: true, Status: 486, App: func(ch media.Channel) {
 				ch.Play(&silenceFor{n: 8000}) // one second of announcement
 				for e := range ch.Events() {
 					if e.Kind == media.EventPlayDone {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	gosip "github.com/emiago/sipgo/sip"
+
+	"jinyin/security"
 )
 
 // readFilter sees every UDP datagram before sipgo parses it. It answers
@@ -24,6 +26,18 @@ import (
 // bucket and be refused; the caller then sees 503 and retries after the
 // interval, which is the overload answer anyway.
 func (s *Server) readFilter(info gosip.TransportReadProps, data []byte) ([]byte, error) {
+	if !s.screen(info.RemoteAddr, data) {
+		if info.Transport != "UDP" {
+			return nil, errBanned // sipgo closes the connection
+		}
+		return nil, nil // dropped unanswered
+	}
+	if info.Transport != "UDP" {
+		// A TCP read is any part of the stream, not one message: the
+		// checks below are for datagrams (admit applies the rate over
+		// TCP).
+		return data, nil
+	}
 	if bytes.HasPrefix(data, []byte("INVITE ")) && !hasToTag(data) && !s.rate.allow() {
 		s.Rejected.Add(1)
 		s.reply(info.RemoteAddr, statelessResponse(data, 503, "Service Unavailable", "Retry-After: 2"))
@@ -35,6 +49,7 @@ func (s *Server) readFilter(info gosip.TransportReadProps, data []byte) ([]byte,
 	// sipgo drops a request it cannot parse without a word; answer it
 	// (RFC 3261 §8.2.2, RFC 4475) so the sender learns what is wrong.
 	if code, reason := checkRequest(data); code != 0 {
+		s.event(security.RequestBadFormat, addrPort(info.RemoteAddr), "", reason)
 		s.reply(info.RemoteAddr, statelessResponse(data, code, reason, ""))
 		return nil, nil
 	}

@@ -23,7 +23,8 @@ func rawInvite(to, callID string, local net.Addr) []byte {
 
 // TestFloodGets503: beyond max_calls_per_second, new INVITEs get a
 // stateless 503 with Retry-After; those within the rate are handled (here
-// 404, the number does not exist).
+// 407: a caller who is neither a trunk nor authenticated is asked for a
+// digest before it learns whether the number exists).
 func TestFloodGets503(t *testing.T) {
 	s, addr := startServer(t, func(o *Options) { o.Config.MaxCallsPerSecond = 5 })
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -55,8 +56,8 @@ func TestFloodGets503(t *testing.T) {
 			retryAfter++
 		}
 	}
-	if codes["SIP/2.0 503 Service Unavailable"] != n-5 || codes["SIP/2.0 404 Not Found"] != 5 || retryAfter != n-5 {
-		t.Fatalf("answers %v (%d with Retry-After); want 5 x 404 and %d x 503 with Retry-After", codes, retryAfter, n-5)
+	if codes["SIP/2.0 503 Service Unavailable"] != n-5 || codes["SIP/2.0 407 Proxy Authentication Required"] != 5 || retryAfter != n-5 {
+		t.Fatalf("answers %v (%d with Retry-After); want 5 x 407 and %d x 503 with Retry-After", codes, retryAfter, n-5)
 	}
 	if s.Rejected.Load() != n-5 {
 		t.Errorf("Rejected counter %d", s.Rejected.Load())
@@ -83,7 +84,7 @@ func TestStateless503(t *testing.T) {
 // line; one offering only a codec the box lacks gets 488.
 func TestMalformedSDP(t *testing.T) {
 	_, addr := startServer(t, func(o *Options) {
-		o.Router = func(string, string) (Route, error) { return Route{App: func(media.Channel) {}}, nil }
+		o.Router = func(string, string) (Route, error) { return Route{Open: true, App: func(media.Channel) {}}, nil }
 	})
 	to, _ := net.ResolveUDPAddr("udp", addr)
 	for _, c := range []struct{ body, want string }{

@@ -39,6 +39,9 @@ type Registrar struct {
 	clock       clock.Clock
 	log         *slog.Logger
 	maxContacts func(ext string) int
+	// outcome, when set, sees each checked authentication and may refuse
+	// it (the server's events and ACLs).
+	outcome func(req *gosip.Request, result AuthResult, user string) AuthResult
 
 	mu       sync.Mutex
 	bindings map[string][]Binding
@@ -103,15 +106,19 @@ func (r *Registrar) OnRegister(req *gosip.Request, tx gosip.ServerTransaction) {
 
 func (r *Registrar) register(req *gosip.Request) *gosip.Response {
 	result, user := r.auth.Check(req, "Authorization")
-	switch result {
-	case AuthMissing, AuthStale:
+	if r.outcome != nil {
+		result = r.outcome(req, result, user)
+	}
+	switch {
+	case result == AuthMissing || result == AuthStale:
 		res := gosip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
-		r.auth.Challenge(res, "WWW-Authenticate", result == AuthStale)
+		r.auth.Challenge(req, res, "WWW-Authenticate", result == AuthStale)
 		return res
-	case AuthFailed:
-		r.log.Warn("sip: REGISTER authentication failed", "source", req.Source(), "to", toUser(req))
+	case result.Refused():
+		// A fresh challenge, as for no credentials: a guesser learns
+		// nothing from the answer, whether the user exists or not.
 		res := gosip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
-		r.auth.Challenge(res, "WWW-Authenticate", false)
+		r.auth.Challenge(req, res, "WWW-Authenticate", false)
 		return res
 	}
 	ext := toUser(req)

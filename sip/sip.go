@@ -28,6 +28,7 @@ import (
 	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/media/rtp"
+	"jinyin/security"
 )
 
 // Methods the box answers; anything else gets 501 Not Implemented.
@@ -44,6 +45,11 @@ type Options struct {
 	Router      Router // where inbound calls go
 	Trunks      []config.Trunk
 	OnCallEnd   func(CallRecord) // each ended call leg, for the records; must not block
+	// Guard bans and counts (package security); nil admits everything.
+	Guard *security.Guard
+	// ACL reports whether ext may register and call from src; nil allows
+	// every source.
+	ACL func(ext string, src netip.Addr) bool
 }
 
 // Server is the box's SIP endpoint.
@@ -71,6 +77,8 @@ type Server struct {
 	Rejected atomic.Uint64 // INVITEs answered 503 for overload
 
 	clock     clock.Clock
+	guard     *security.Guard
+	acl       func(string, netip.Addr) bool
 	onCallEnd func(CallRecord)
 	client    *sipgo.Client
 	port      int // SIP port, for Contact headers
@@ -88,7 +96,7 @@ func Listen(o Options) (*Server, error) {
 	if realm == "" {
 		realm = name
 	}
-	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd}
+	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd, guard: o.Guard, acl: o.ACL}
 	if s.router == nil {
 		s.router = func(string, string) (Route, error) { return Route{}, ErrNotFound }
 	}
@@ -161,6 +169,7 @@ func Listen(o Options) (*Server, error) {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	})
 	s.Registrar = NewRegistrar(NewAuthenticator(realm, cfg.Digest, o.Clock, o.Password), o.Clock, log, o.MaxContacts)
+	s.Registrar.outcome = s.authOutcome
 	srv.OnRegister(s.Registrar.OnRegister)
 	srv.OnOptions(s.onOptions)
 	srv.OnNoRoute(s.onUnknown)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 type Trunk struct {
 	cfg    config.Trunk
 	peer   netip.AddrPort
+	acl    []netip.Prefix // further networks its calls come from
 	active atomic.Int64
 	reg    *regFSM
 	callID string
@@ -60,8 +62,12 @@ func (s *Server) openTrunks(trunks []config.Trunk) error {
 		if err != nil {
 			return fmt.Errorf("sip: trunk %s: %w", tc.Name, err)
 		}
+		acl, err := config.ParseNetworks(tc.ACL)
+		if err != nil {
+			return fmt.Errorf("sip: trunk %s: acl: %w", tc.Name, err)
+		}
 		ap := ua.AddrPort()
-		t := &Trunk{cfg: tc, peer: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), callID: gosip.GenerateTagN(24) + "@jinyin"}
+		t := &Trunk{cfg: tc, peer: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), acl: acl, callID: gosip.GenerateTagN(24) + "@jinyin"}
 		if tc.Register {
 			t.reg = &regFSM{clock: s.clock, register: func() (time.Duration, error) { return s.registerTrunk(t) }}
 		}
@@ -70,7 +76,8 @@ func (s *Server) openTrunks(trunks []config.Trunk) error {
 	return nil
 }
 
-// trunkFor returns the trunk a request came from, by its source address.
+// trunkFor returns the trunk a request came from, by its source address:
+// the trunk's host, or a network of its acl.
 func (s *Server) trunkFor(req *gosip.Request) *Trunk {
 	host, _, err := net.SplitHostPort(req.Source())
 	if err != nil {
@@ -80,8 +87,9 @@ func (s *Server) trunkFor(req *gosip.Request) *Trunk {
 	if err != nil {
 		return nil
 	}
+	a = a.Unmap()
 	for _, t := range s.trunks {
-		if t.peer.Addr() == a.Unmap() {
+		if t.peer.Addr() == a || slices.ContainsFunc(t.acl, func(p netip.Prefix) bool { return p.Contains(a) }) {
 			return t
 		}
 	}

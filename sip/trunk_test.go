@@ -107,3 +107,37 @@ func TestTrunkCallsLandOnDestination(t *testing.T) {
 	}
 	waitIdle(t, s2)
 }
+
+// TestTrunkACL: a trunk's calls may come from the networks of its acl as
+// well as its host; from elsewhere, the same call is a stranger's, asked
+// for a digest.
+func TestTrunkACL(t *testing.T) {
+	rec := newRecorder()
+	_, addr := startServer(t, func(o *Options) {
+		o.Trunks = []config.Trunk{{Name: "carrier", Host: "127.0.0.2:5060", ACL: []string{"127.0.0.32/28"}, Destination: "100"}}
+		o.Router = func(to, from string) (Route, error) {
+			if to != "100" {
+				return Route{}, ErrNotFound
+			}
+			return Route{App: rec.app}, nil
+		}
+	})
+	dst, _ := net.ResolveUDPAddr("udp", addr)
+	for _, c := range []struct {
+		ip   net.IP
+		want string
+	}{
+		{net.IPv4(127, 0, 0, 40), "SIP/2.0 200"},
+		{net.IPv4(127, 0, 0, 50), "SIP/2.0 407"},
+	} {
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: c.ip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sendRaw(t, conn, dst, rawInvite("88880001", "acl"+c.ip.String(), conn.LocalAddr()), 3*time.Second)
+		conn.Close()
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("a DID call from %v: %q, want %s", c.ip, got, c.want)
+		}
+	}
+}
