@@ -211,6 +211,7 @@ func (b *Box) open() (err error) {
 		mux.HandleFunc("GET /status", b.serveStatus)
 		b.ivrAPI(mux)
 		b.acdAPI(mux)
+		b.guard.Routes(mux)
 		// Profiles for an engineer on site; the API listens on loopback
 		// unless the config says otherwise.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

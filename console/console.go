@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"jinyin/security"
 	"log/slog"
 	"strings"
 	"sync"
@@ -74,7 +75,8 @@ type Options struct {
 	Log    *slog.Logger
 	DB     *store.DB
 	ACD    *acd.ACD
-	Name   string // the box's name, in the prompt
+	Guard  *security.Guard // bans and security events
+	Name   string          // the box's name, in the prompt
 	Spans  func() []SpanRow
 	Ports  func() []PortRow
 	Calls  func() []CallRow

@@ -45,7 +45,7 @@ func TestNextWords(t *testing.T) {
 		t.Errorf("sh reg: %v %q", w, partial)
 	}
 	w, _ = nextWords("show ")
-	if len(w) != 11 {
+	if len(w) != 13 {
 		t.Errorf("show: %v", w)
 	}
 }

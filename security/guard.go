@@ -472,3 +472,13 @@ func (a ACL) Allows(ext string, src netip.Addr) bool {
 	}
 	return false
 }
+
+// Newest returns the newest n security events, oldest first.
+func (g *Guard) Newest(n int) ([]store.SecurityEvent, error) {
+	if g.db != nil {
+		return g.db.NewestSecurityEvents(n)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.ring[max(len(g.ring)-n, 0):]), nil
+}

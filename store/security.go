@@ -2,6 +2,9 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,4 +75,22 @@ func (db *DB) SecurityEvents(since uint64, limit int) ([]SecurityEvent, error) {
 // clk, keeping the newest keep.
 func NewSecurityRecorder(clk clock.Clock, db *DB, interval time.Duration, keep int, onErr func(error)) *Recorder[SecurityEvent] {
 	return startRecorder(clk, func(evs []SecurityEvent) error { return db.AppendSecurityEvents(evs, keep) }, "security event", interval, onErr)
+}
+
+// NewestSecurityEvents returns the newest n events, oldest first.
+func (db *DB) NewestSecurityEvents(n int) ([]SecurityEvent, error) {
+	var out []SecurityEvent
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSecEvents).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			var e SecurityEvent
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("store: security event %x: %w", k, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	slices.Reverse(out)
+	return out, err
 }
