@@ -1,6 +1,16 @@
 package rtp
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"jinyin/media"
+)
 
 func TestPacerAddRemoveKeepsOrder(t *testing.T) {
 	p := NewPacer(1)
@@ -19,5 +29,98 @@ func TestPacerAddRemoveKeepsOrder(t *testing.T) {
 		if sh.index[s] != i {
 			t.Fatalf("index of %d is %d", i, sh.index[s])
 		}
+	}
+}
+
+// TestPacerSpreadsSessionsOverShards: sessions go to the shards in turn;
+// a pacer always has at least one shard.
+func TestPacerSpreadsSessionsOverShards(t *testing.T) {
+	p := NewPacer(2)
+	ss := make([]*Session, 5)
+	for i := range ss {
+		ss[i] = &Session{}
+		p.Add(ss[i])
+	}
+	if len(p.shards) != 2 {
+		t.Fatalf("%d shards, want 2", len(p.shards))
+	}
+	a, b := p.shards[0].sessions, p.shards[1].sessions
+	if len(a) != 3 || len(b) != 2 || a[0] != ss[0] || b[0] != ss[1] || a[1] != ss[2] || b[1] != ss[3] || a[2] != ss[4] {
+		t.Errorf("shards hold %v and %v, want sessions 0, 2, 4 and 1, 3", a, b)
+	}
+	for i, s := range ss {
+		if want := p.shards[i%2]; s.shard != want {
+			t.Errorf("session %d ticked by the wrong shard", i)
+		}
+	}
+	for _, n := range []int{0, -3} {
+		if got := len(NewPacer(n).shards); got != 1 {
+			t.Errorf("NewPacer(%d): %d shards, want 1", n, got)
+		}
+	}
+}
+
+// TestPacerRunRaisesGOMAXPROCS: Run leaves a scheduler slot per shard on
+// top of one per core.
+func TestPacerRunRaisesGOMAXPROCS(t *testing.T) {
+	old := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+	runtime.GOMAXPROCS(runtime.NumCPU())
+	p := NewPacer(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the shards return at once
+	p.Run(ctx)
+	if got, want := runtime.GOMAXPROCS(0), runtime.NumCPU()+3; got != want {
+		t.Errorf("GOMAXPROCS %d after Run with 3 shards, want %d", got, want)
+	}
+}
+
+// TestPacerKeepsTime: a paced session sends one packet per 20 ms: 26
+// packets span 25 intervals, 500 ms. The bound is loose for a loaded
+// machine, but a pacer that did not wait would send them in well under a
+// millisecond.
+func TestPacerKeepsTime(t *testing.T) {
+	peer, _ := peerPair(t)
+	s := openOn(t, 40600, 40699)
+	s.Start(Params{Remote: addrOf(peer), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+	p := NewPacer(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	p.Add(s)
+	readFrom(t, peer)
+	start := time.Now()
+	for range 25 {
+		readFrom(t, peer)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Errorf("25 packet intervals took %v, want about 500 ms", d)
+	}
+}
+
+// TestRealtimeReportsItsThread: realtime says true exactly when the
+// calling thread now runs SCHED_FIFO.
+func TestRealtimeReportsItsThread(t *testing.T) {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread ends with this goroutine, whatever
+		// realtime did to its scheduling.
+		runtime.LockOSThread()
+		ok := realtime()
+		attr, err := unix.SchedGetAttr(0, 0)
+		switch {
+		case err != nil:
+			errc <- err
+		case (attr.Policy == unix.SCHED_FIFO) != ok:
+			errc <- fmt.Errorf("realtime() = %v, thread policy %d", ok, attr.Policy)
+		case ok && attr.Priority != 10:
+			errc <- fmt.Errorf("SCHED_FIFO priority %d, want 10", attr.Priority)
+		default:
+			errc <- nil
+		}
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
 	}
 }
