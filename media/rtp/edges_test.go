@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"strings"
@@ -189,5 +190,34 @@ func TestJitterBufferShedsExactly(t *testing.T) {
 	}
 	if n, ok := k.Pop(out); !ok || n != 160 || out[0] != 28 {
 		t.Errorf("after shedding: %d %v frame %d, want 28", n, ok, out[0])
+	}
+}
+
+// TestRTCPLostClamps: the cumulative number lost is a signed 24-bit field;
+// RFC 3550 A.3: "it should be clamped at 0x7fffff for positive loss or
+// 0x800000 for negative loss rather than wrapping around".
+func TestRTCPLostClamps(t *testing.T) {
+	for _, c := range []struct {
+		lost int32
+		wire uint32 // the block's second word, fraction lost 0x19
+		back int32
+	}{
+		{0, 0x19000000, 0},
+		{3, 0x19000003, 3},
+		{-1, 0x19FFFFFF, -1},
+		{0x7FFFFF, 0x197FFFFF, 0x7FFFFF},
+		{0x800000, 0x197FFFFF, 0x7FFFFF}, // would wrap to -8388608
+		{1 << 30, 0x197FFFFF, 0x7FFFFF},
+		{-0x800000, 0x19800000, -0x800000},
+		{-0x800001, 0x19800000, -0x800000}, // would wrap to +8388607
+		{-1 << 31, 0x19800000, -0x800000},
+	} {
+		b := AppendReport(nil, &Report{SSRC: 1, Blocks: []ReportBlock{{SSRC: 2, FractionLost: 0x19, Lost: c.lost}}})
+		if got := binary.BigEndian.Uint32(b[12:]); got != c.wire {
+			t.Errorf("lost %d: word %08x, want %08x", c.lost, got, c.wire)
+		}
+		if r, err := ParseReports(b, nil); err != nil || r[0].Blocks[0].Lost != c.back {
+			t.Errorf("lost %d read back as %+v, %v; want %d", c.lost, r, err, c.back)
+		}
 	}
 }

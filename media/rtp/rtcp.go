@@ -58,8 +58,10 @@ func AppendReport(b []byte, r *Report) []byte {
 		b = binary.BigEndian.AppendUint32(b, r.OctetCount)
 	}
 	for _, rb := range r.Blocks {
+		// Cumulative lost is 24 bits signed: clamped, not wrapped (RFC 3550 A.3).
+		lost := min(max(rb.Lost, -0x800000), 0x7FFFFF)
 		b = binary.BigEndian.AppendUint32(b, rb.SSRC)
-		b = binary.BigEndian.AppendUint32(b, uint32(rb.FractionLost)<<24|uint32(rb.Lost)&0xFFFFFF)
+		b = binary.BigEndian.AppendUint32(b, uint32(rb.FractionLost)<<24|uint32(lost)&0xFFFFFF)
 		b = binary.BigEndian.AppendUint32(b, rb.ExtendedMax)
 		b = binary.BigEndian.AppendUint32(b, rb.Jitter)
 		b = binary.BigEndian.AppendUint32(b, rb.LSR)
