@@ -103,6 +103,12 @@ type SIP struct {
 	MaxCalls          int      `toml:"max_calls"`  // concurrent calls admitted; 0 means no limit
 	MaxCallsPerSecond int      `toml:"max_calls_per_second"`
 	AnswerDelayMs     int      `toml:"answer_delay_ms"` // ring this long before the box answers
+	// Guests lets callers who are neither a trunk nor authenticated reach
+	// the IVR extensions without auth (the public numbers). Off, every
+	// such caller is asked for a digest whatever it dials, and learns
+	// nothing of the dial plan; callers from the public then come in
+	// through trunks.
+	Guests bool `toml:"guests"`
 }
 
 // HTTP is the local API (status, prompt uploads). An empty listen disables it.

@@ -40,7 +40,8 @@ type Route struct {
 	// feature codes such as listening to voicemail.
 	Auth bool
 	// Open lets callers who are neither a trunk nor authenticated reach
-	// the route: an IVR extension where the public lands. Every other
+	// the route when the config lets guests in ([sip] guests): an IVR
+	// extension where the public lands. Every other
 	// route, and every refusal, asks such a caller for a digest first, so
 	// the answers tell no one which numbers exist.
 	Open bool
@@ -318,7 +319,7 @@ func (s *Server) routeInvite(inv *invite) bool {
 		inv.trunk, dest = trunk, trunk.cfg.Destination
 	}
 	route, err := s.router(dest, inv.from)
-	if (inv.trunk == nil && (err != nil || !route.Open)) || route.Auth {
+	if (inv.trunk == nil && (err != nil || !route.Open || !s.cfg.Guests)) || route.Auth {
 		if !s.authenticated(req, tx, inv.from) {
 			return false
 		}

@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -146,4 +148,28 @@ func TestSIPpCallOverTCP(t *testing.T) {
 		t.Errorf("over TCP: digits %q, remote hang-up %v", rec.digits, rec.remoteHangup)
 	}
 	waitIdle(t, s)
+}
+
+// TestGuests: a caller who is neither a trunk nor authenticated reaches an
+// open route (the IVR) only when guests are let in; otherwise it is asked
+// for a digest like any other stranger.
+func TestGuests(t *testing.T) {
+	for _, guests := range []bool{true, false} {
+		_, addr := startServer(t, func(o *Options) {
+			o.Config.Guests = guests
+			o.Router = func(to, from string) (Route, error) {
+				return Route{Open: true, App: func(ch media.Channel) { ch.Hangup() }}, nil
+			}
+		})
+		dst, _ := net.ResolveUDPAddr("udp", addr)
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sendRaw(t, c, dst, rawInvite("100", fmt.Sprintf("guest-%v", guests), c.LocalAddr()), 3*time.Second)
+		c.Close()
+		if want := map[bool]string{true: "SIP/2.0 200", false: "SIP/2.0 407"}[guests]; !strings.HasPrefix(got, want) {
+			t.Errorf("guests %v: %q, want %s", guests, got, want)
+		}
+	}
 }

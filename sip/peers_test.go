@@ -24,7 +24,7 @@ func startServer(t *testing.T, opts ...func(*Options)) (*Server, string) {
 	for try := 0; try < 20; try++ {
 		addr := testenv.FreeAddr(t)
 		o := Options{
-			Config:      config.SIP{Listen: addr, Transports: []string{"udp", "tcp"}, Realm: "test", Digest: []string{"MD5"}, RTPPorts: "32000-33999"},
+			Config:      config.SIP{Listen: addr, Transports: []string{"udp", "tcp"}, Realm: "test", Digest: []string{"MD5"}, RTPPorts: "32000-33999", Guests: true},
 			Name:        "jinyin-test",
 			Log:         testLogger(),
 			Password:    func(u string) (string, bool) { p, ok := passwords[u]; return p, ok },
