@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(sip-tester baresip libpri-dev libspandsp-dev pkg-config gcc socat qemu-user-static espeak-ng sox file)
+pkgs=(sip-tester baresip libpri-dev libspandsp-dev pkg-config gcc socat qemu-user-static espeak-ng sox file sipvicious fail2ban)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
