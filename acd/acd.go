@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -404,6 +405,11 @@ func (d *ACD) bestFor(a *agent) (*entry, int64) {
 // strategy picks, among agents equally fit for a caller, who rings.
 func (d *ACD) strategy(q *queue, tied []*agent) []*agent {
 	if len(tied) <= 1 {
+		if len(tied) == 1 && q.cfg.Strategy == "round-robin" {
+			if i := slices.Index(q.members, tied[0]); i >= 0 {
+				q.rr = i // served last, though no one else was free
+			}
+		}
 		return tied
 	}
 	var chosen *agent
