@@ -189,7 +189,10 @@ func (a *Authenticator) Check(req *gosip.Request, header string) (AuthResult, st
 }
 
 // sameURI reports whether a digest-uri names the Request-URI: scheme,
-// user, host and port (parameters aside, which phones write differently).
+// host and port, and user unless the digest-uri has none (parameters
+// aside, which phones write differently). SIPp 3.6 answers an INVITE's
+// challenge with the box's address alone, "sip:host:port"; the answer is
+// still single-use (firstUse), so a number cannot be changed under it.
 func sameURI(digestURI string, r gosip.Uri) bool {
 	var u gosip.Uri
 	if err := gosip.ParseUri(digestURI, &u); err != nil {
@@ -201,7 +204,7 @@ func sameURI(digestURI string, r gosip.Uri) bool {
 		}
 		return p
 	}
-	return strings.EqualFold(u.Scheme, r.Scheme) && u.User == r.User && strings.EqualFold(u.Host, r.Host) && port(u.Port) == port(r.Port)
+	return strings.EqualFold(u.Scheme, r.Scheme) && (u.User == r.User || u.User == "") && strings.EqualFold(u.Host, r.Host) && port(u.Port) == port(r.Port)
 }
 
 // firstUse records a right answer's nonce count and reports whether it is

@@ -65,6 +65,7 @@ func (s *Server) event(name string, src netip.AddrPort, account, detail string) 
 func (s *Server) authOutcome(req *gosip.Request, result AuthResult, user string) AuthResult {
 	src := requestSource(req)
 	method := string(req.Method)
+	s.log.Debug("sip: authentication", "method", method, "user", user, "result", result, "source", src)
 	switch result {
 	case AuthUnknown:
 		s.event(security.InvalidAccountID, src, user, method)

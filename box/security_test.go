@@ -1,0 +1,293 @@
+package box_test
+
+import (
+	"bufio"
+	"crypto/md5"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/icholy/digest"
+
+	"jinyin/config"
+	"jinyin/internal/testenv"
+	"jinyin/store"
+)
+
+// TestAttackersBanned is the demo box (guests off, as on a public network)
+// against the tools attackers use, each from a loopback source of its own,
+// while an agent's phone on 127.0.0.1 keeps registering and a caller hears
+// the IVR: SIPVicious svmap finds the box, svwar --force with REGISTER,
+// INVITE and OPTIONS finds no extension, svcrack and a 100-guesses-a-second
+// guesser are banned after 10 wrong passwords and then get nothing, and
+// the bans outlive a restart.
+func TestAttackersBanned(t *testing.T) {
+	t.Parallel()
+	python := sipvicious(t)
+	dir := t.TempDir()
+	demo := strings.Replace(string(config.Default()), "guests = true", "guests = false", 1)
+	sipAddr, httpAddr, stop := startConfig(t, dir, []byte(demo))
+	host, port, _ := net.SplitHostPort(sipAddr)
+
+	// The legitimate side, on 127.0.0.1: a caller (agent 1001, since
+	// guests are off) in the IVR, and agent 1002's phone registering.
+	call := dial(t, sipAddr, "100", "1001", password(t, dir, "1001"))
+	h := listen(t, call)
+	sipp, pw := testenv.LookPath(t, "sipp", "sip-tester"), password(t, dir, "1002")
+	registered := make(chan error, 1)
+	go func() {
+		for i := range 5 {
+			if err := sippRegister(sipp, sipAddr, "1002", pw); err != nil {
+				registered <- fmt.Errorf("registration %d: %w", i+1, err)
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		registered <- nil
+	}()
+
+	vicious := func(source, tool string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(python, append([]string{filepath.Join("testdata", "sipvicious", "from.py"), tool}, args...)...)
+		cmd.Env = append(os.Environ(), "JINYIN_SOURCE="+source)
+		out, _ := cmd.CombinedOutput() // the tools' exit status says nothing useful
+		return string(out)
+	}
+	// svmap finds a SIP device: the box answers OPTIONS, as it must.
+	if out := vicious("127.0.0.66", "svmap", "-b", "127.0.0.66", "-p", port, host); !strings.Contains(out, sipAddr) {
+		t.Errorf("svmap did not find the box:\n%s", out)
+	}
+	// svwar, each method from its own source (an unanswered 407 is
+	// retransmitted into the next scan from the same socket).
+	for i, m := range []string{"REGISTER", "INVITE", "OPTIONS"} {
+		src := fmt.Sprintf("127.0.0.%d", 67+i*10)
+		out := vicious(src, "svwar", "--force", "-m", m, "-e", "100-103,1000-1004,2000-2002,9999", "-x", src, "-p", port, host)
+		if !strings.Contains(out, "found nothing") || strings.Contains(out, "| Extension") {
+			t.Errorf("svwar -m %s found extensions:\n%s", m, out)
+		}
+	}
+	// svcrack guesses 1001's password from a dictionary without it.
+	dict := filepath.Join(t.TempDir(), "dict.txt")
+	var words strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&words, "guess%03d\n", i)
+	}
+	os.WriteFile(dict, []byte(words.String()), 0o600)
+	start := time.Now()
+	out := vicious("127.0.0.68", "svcrack", "-u", "1001", "-d", dict, "-x", "127.0.0.68", "-p", port, "--maximumtime=3", host)
+	t.Logf("svcrack ran %v: %s", time.Since(start).Round(time.Millisecond), lastLine(out))
+	// A faster guesser: 100 guesses a second, each a REGISTER answered
+	// with a wrong password, for 3 s.
+	answered, first, last := guesser(t, "127.0.0.69", sipAddr, "1001", 100, 3*time.Second)
+
+	evs := securityEvents(t, httpAddr)
+	for _, c := range []struct {
+		source string
+		tool   string
+	}{{"127.0.0.68", "svcrack"}, {"127.0.0.69", "guesser"}} {
+		fails, banned := 0, time.Time{}
+		var start time.Time
+		for _, e := range evs {
+			if strings.HasPrefix(e.Source, c.source+":") && e.Name == "InvalidPassword" && banned.IsZero() {
+				if fails++; fails == 1 {
+					start = e.Time
+				}
+			}
+			if e.Source == c.source && e.Name == "Banned" {
+				banned = e.Time
+			}
+		}
+		if fails != 10 || banned.IsZero() {
+			t.Errorf("%s from %s: %d wrong passwords answered, banned at %v; want 10, then a ban", c.tool, c.source, fails, banned)
+			continue
+		}
+		t.Logf("%s: %d wrong passwords answered before the ban, in %v", c.tool, fails, banned.Sub(start).Round(time.Millisecond))
+	}
+	if answered != 10 {
+		t.Errorf("the guesser had %d guesses answered, want 10", answered)
+	}
+	t.Logf("guesser at 100/s: %d guesses answered in %v, then silence", answered, last.Sub(first).Round(time.Millisecond))
+
+	// The legitimate side was served throughout.
+	h.hear("zh", "welcome", "main-menu")
+	if err := <-registered; err != nil {
+		t.Errorf("agent 1002's phone, during the attacks: %v", err)
+	}
+
+	// The bans outlive a restart: the banned get nothing, others an answer.
+	stop()
+	sipAddr, httpAddr, _ = startConfig(t, dir, []byte(demo))
+	var bans []store.Ban
+	getJSON(t, "http://"+httpAddr+"/security/bans", &bans)
+	got := map[string]bool{}
+	for _, b := range bans {
+		got[b.Addr] = true
+	}
+	if !got["127.0.0.68"] || !got["127.0.0.69"] || got["127.0.0.1"] {
+		t.Errorf("bans after the restart: %+v", bans)
+	}
+	if line, err := optionsFrom("127.0.0.68", sipAddr); err == nil {
+		t.Errorf("a banned source was answered after the restart: %q", line)
+	}
+	if line, err := optionsFrom("127.0.0.1", sipAddr); err != nil || line != "SIP/2.0 200 OK" {
+		t.Errorf("OPTIONS from the phones' address after the restart: %q %v", line, err)
+	}
+}
+
+// sipvicious is the interpreter of Debian's SIPVicious tools (their
+// scripts' #! line), for testdata/sipvicious/from.py.
+func sipvicious(t *testing.T) string {
+	t.Helper()
+	svwar := testenv.LookPath(t, "svwar", "sipvicious")
+	f, err := os.Open(svwar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	python, ok := strings.CutPrefix(strings.TrimSpace(line), "#!")
+	if !ok {
+		t.Fatalf("%s is not a script: %q", svwar, line)
+	}
+	return strings.Fields(python)[0]
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// sippRegister registers ext once with SIPp (the binary sipp) from
+// 127.0.0.1.
+func sippRegister(sipp, sipAddr, ext, password string) error {
+	cmd := exec.Command(sipp, sipAddr, "-sf", filepath.Join("testdata", "sipp", "agent-register.xml"),
+		"-i", "127.0.0.1", "-p", "0", "-m", "1", "-nostdin", "-timeout", "10s", "-timeout_error",
+		"-s", ext, "-au", ext, "-ap", password, "-key", "agent_port", "5099")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v\n%s", err, out)
+	}
+	return nil
+}
+
+func securityEvents(t *testing.T, httpAddr string) []store.SecurityEvent {
+	t.Helper()
+	var evs []store.SecurityEvent
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		getJSON(t, "http://"+httpAddr+"/security/events?limit=1000", &evs)
+		if len(evs) > 0 || time.Now().After(deadline) {
+			return evs
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// guesser guesses ext's password perSecond times a second from source
+// for d, each guess a REGISTER, its challenge and a wrong answer; it
+// returns how many guesses were answered and when the first and last were.
+func guesser(t *testing.T, source, sipAddr, ext string, perSecond int, d time.Duration) (answered int, first, last time.Time) {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(source)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dst, _ := net.ResolveUDPAddr("udp", sipAddr)
+	tick := time.NewTicker(time.Second / time.Duration(perSecond))
+	defer tick.Stop()
+	for i := 0; i < int(d.Seconds()*float64(perSecond)); i++ {
+		<-tick.C
+		res := register(c, dst, ext, fmt.Sprint(i), "")
+		chal := regexp.MustCompile(`WWW-Authenticate: (.*)\r\n`).FindStringSubmatch(res)
+		if chal == nil {
+			continue // no challenge: banned
+		}
+		ch, err := digest.ParseChallenge(chal[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		uri := "sip:" + sipAddr
+		H := func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) }
+		resp := H(H(ext+":"+ch.Realm+":guess"+fmt.Sprint(i)) + ":" + ch.Nonce + ":00000001:abc:auth:" + H("REGISTER:"+uri))
+		auth := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="abc"`, ext, ch.Realm, ch.Nonce, uri, resp)
+		if strings.HasPrefix(register(c, dst, ext, fmt.Sprint(i)+"a", auth), "SIP/2.0 401") {
+			if answered++; answered == 1 {
+				first = time.Now()
+			}
+			last = time.Now()
+		}
+	}
+	return answered, first, last
+}
+
+// register sends one REGISTER and returns the answer ("" after 200 ms of
+// silence).
+func register(c *net.UDPConn, dst *net.UDPAddr, ext, id, auth string) string {
+	msg := "REGISTER sip:" + dst.String() + " SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bKguess" + id + ";rport\r\n" +
+		"From: <sip:" + ext + "@" + dst.IP.String() + ">;tag=g" + id + "\r\nTo: <sip:" + ext + "@" + dst.IP.String() + ">\r\n" +
+		"Call-ID: guess-" + id + "\r\nCSeq: 1 REGISTER\r\nContact: <sip:" + ext + "@" + c.LocalAddr().String() + ">\r\nMax-Forwards: 70\r\n"
+	if auth != "" {
+		msg += "Authorization: " + auth + "\r\n"
+	}
+	c.WriteToUDP([]byte(msg+"Content-Length: 0\r\n\r\n"), dst)
+	buf := make([]byte, 4096)
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	for {
+		n, _, err := c.ReadFromUDP(buf)
+		if err != nil {
+			return ""
+		}
+		if strings.Contains(string(buf[:n]), "Call-ID: guess-"+id+"\r\n") {
+			return string(buf[:n])
+		}
+	}
+}
+
+// optionsFrom sends OPTIONS from source and returns the status line.
+func optionsFrom(source, addr string) (string, error) {
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(source)}, mustUDP(addr))
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bKopt" + fmt.Sprint(time.Now().UnixNano()) +
+		"\r\nMax-Forwards: 70\r\nFrom: <sip:tech@" + source + ">;tag=1\r\nTo: <sip:" + addr + ">\r\nCall-ID: opt" + fmt.Sprint(time.Now().UnixNano()) +
+		"\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 2048)
+	n, err := c.Read(buf)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return line, nil
+}
+
+func mustUDP(addr string) *net.UDPAddr {
+	a, _ := net.ResolveUDPAddr("udp", addr)
+	return a
+}
