@@ -177,6 +177,7 @@ func (b *Box) open() (err error) {
 	if b.guard, err = security.New(security.Options{Config: cfg.Security, Clock: b.clock, Log: log, DB: b.db}); err != nil {
 		return err
 	}
+	b.plan.Event = b.guard.Event
 	acl := security.NewACL(cfg.Extensions)
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,

@@ -210,6 +210,17 @@ func TestRules(t *testing.T) {
 		{[]string{"trunk.0.host="}, "--set trunk.0.host: trunk.0.host is required"},
 		{[]string{"trunk.0.destination="}, `--set trunk.0.destination: trunk "carrier" needs a destination extension for inbound calls`},
 		{[]string{"trunk.0.name="}, "f.toml:"}, // reported at the [[trunk]] table
+		{[]string{`trunk.0.acl=["192.0.2.0/24", "2001:db8::1"]`}, ""},
+		// [security]
+		{[]string{`security.allow=["10.0.0.0/8", "192.0.2.7"]`, "security.ban_time=30m", "security.max_auth_failures=3", "security.flood_density=500"}, ""},
+		{[]string{`security.dial_classes=["international", "premium", "mobile"]`}, ""},
+		{[]string{"security.ban_time=10s"}, `--set security.ban_time: ban_time "10s": want a duration from 1m0s to 720h0m0s`},
+		{[]string{"security.flood_window=0s"}, `--set security.flood_window: flood_window "0s": want a duration from 1s to 1m0s`},
+		{[]string{"security.max_auth_failures=-1"}, "--set security.max_auth_failures: max_auth_failures must be 0 (the default) or up to 1000, not -1"},
+		{[]string{"security.events=2000000"}, "--set security.events: events must be 0 (the default) or up to 1000000, not 2000000"},
+		{[]string{`security.allow=["10.0.0.0/33"]`}, "f.toml:1:1: \"10.0.0.0/33\" is not a network"},
+		{[]string{`security.dial_classes=["mars"]`}, `f.toml:1:1: dial class "mars": use "internal", "emergency"`},
+		{[]string{`extension.0.acl=["nonsense"]`}, `f.toml:`},
 	} {
 		_, err := Load("f.toml", []byte(rich), c.set, richEnv)
 		if c.want == "" {

@@ -33,7 +33,14 @@ type Security struct {
 	FloodBanTime string `toml:"flood_ban_time"`
 	// Events is how many security events the store keeps; default 1000.
 	Events int `toml:"events"`
+	// DialClasses are the kinds of number the box dials out, on every way
+	// out (IVR transfers, callbacks): any of DialClasses. Empty is all but
+	// "international" and "premium".
+	DialClasses []string `toml:"dial_classes"`
 }
+
+// DialClasses are the dial classes (package route classifies numbers).
+var DialClasses = []string{"internal", "emergency", "local", "national", "mobile", "tollfree", "international", "premium", "short"}
 
 // ParseNetworks parses a list of networks, each a CIDR prefix or a single
 // address (a /32 or /128).
@@ -74,6 +81,11 @@ func (v *validator) networks(path string, nets []string) {
 
 func (v *validator) security(s Security) {
 	v.networks("security.allow", s.Allow)
+	for i, c := range s.DialClasses {
+		if !oneOf(c, DialClasses...) {
+			v.report(fmt.Sprintf("security.dial_classes.%d", i), "dial class %q: use %s", c, strings.Join(quoteAll(DialClasses), ", "))
+		}
+	}
 	v.duration("security.ban_time", s.BanTime, time.Minute, 30*24*time.Hour)
 	v.duration("security.failure_window", s.FailureWindow, 10*time.Second, 24*time.Hour)
 	v.duration("security.flood_window", s.FloodWindow, time.Second, time.Minute)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"jinyin/security"
+	"net/netip"
 	"time"
 
 	"jinyin/acd"
@@ -157,7 +159,17 @@ func (p *Plan) ring(ch media.Channel, ext, from string) error {
 
 // DialOut calls number through a trunk group: a PRI span group, FXO
 // lines, or a SIP trunk, by that name.
+//
+// Every way out comes here, and here the dial classes apply: a number of a
+// class the config does not allow is refused (DialDenied) before any line
+// is seized.
 func (p *Plan) DialOut(ctx context.Context, trunk, number, from string) (media.Channel, error) {
+	if c := Classify(number, func(n string) bool { _, ok := p.exts[n]; return ok }); !p.classes[c] {
+		if p.Event != nil {
+			p.Event(security.DialDenied, "route", netip.AddrPort{}, from, fmt.Sprintf("%s (%s) through %s", number, c, trunk))
+		}
+		return nil, &ErrDialDenied{Number: number, Class: c}
+	}
 	switch p.via(trunk) {
 	case ViaPRI:
 		return dialSpans(ctx, trunk, p.Spans[trunk], number, from)

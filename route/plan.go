@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"jinyin/internal/clock"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -36,13 +37,25 @@ type Plan struct {
 	Agents    Agents
 	Prompts   Prompts
 
-	exts map[string]config.Extension
+	// Event reports a security event (security.Guard.Event); nil drops it.
+	Event func(name, service string, src netip.AddrPort, account, detail string)
+
+	exts    map[string]config.Extension
+	classes map[Class]bool // the dial classes allowed out
 }
 
 // New is the plan of a validated config.
 func New(cfg *config.Config) *Plan {
 	p := &Plan{Name: cfg.Box.Name, Country: cfg.Box.Country, Lang: cfg.Box.Language, Log: slog.Default(),
-		Clock: clock.Real{}, exts: map[string]config.Extension{}}
+		Clock: clock.Real{}, exts: map[string]config.Extension{}, classes: map[Class]bool{}}
+	for _, c := range cfg.Security.DialClasses {
+		p.classes[Class(c)] = true
+	}
+	if len(p.classes) == 0 {
+		for _, c := range DefaultClasses {
+			p.classes[c] = true
+		}
+	}
 	for _, e := range cfg.Extensions {
 		p.exts[e.Number] = e
 	}
