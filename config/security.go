@@ -37,6 +37,15 @@ type Security struct {
 	// out (IVR transfers, callbacks): any of DialClasses. Empty is all but
 	// "international" and "premium".
 	DialClasses []string `toml:"dial_classes"`
+	// OutboundPerMinute caps the calls started through one trunk group in
+	// any minute; default 30.
+	OutboundPerMinute int `toml:"outbound_per_minute"`
+	// A trunk group that dials more than MaxDestinations distinct numbers
+	// within DestinationWindow is stopped for BreakerTime (a toll-fraud
+	// circuit breaker); defaults 20, 10m, 1h.
+	MaxDestinations   int    `toml:"max_destinations"`
+	DestinationWindow string `toml:"destination_window"`
+	BreakerTime       string `toml:"breaker_time"`
 }
 
 // DialClasses are the dial classes (package route classifies numbers).
@@ -90,6 +99,8 @@ func (v *validator) security(s Security) {
 	v.duration("security.failure_window", s.FailureWindow, 10*time.Second, 24*time.Hour)
 	v.duration("security.flood_window", s.FloodWindow, time.Second, time.Minute)
 	v.duration("security.flood_ban_time", s.FloodBanTime, 10*time.Second, 24*time.Hour)
+	v.duration("security.destination_window", s.DestinationWindow, time.Minute, 24*time.Hour)
+	v.duration("security.breaker_time", s.BreakerTime, time.Minute, 30*24*time.Hour)
 	for _, n := range []struct {
 		path   string
 		n, max int
@@ -98,6 +109,8 @@ func (v *validator) security(s Security) {
 		{"security.max_source_failures", s.MaxSourceFailures, 10000},
 		{"security.flood_density", s.FloodDensity, 1000000},
 		{"security.events", s.Events, 1000000},
+		{"security.outbound_per_minute", s.OutboundPerMinute, 100000},
+		{"security.max_destinations", s.MaxDestinations, 100000},
 	} {
 		if n.n < 0 || n.n > n.max {
 			v.report(n.path, "%s must be 0 (the default) or up to %d, not %d", n.path[strings.LastIndexByte(n.path, '.')+1:], n.max, n.n)

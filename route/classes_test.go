@@ -3,12 +3,15 @@ package route
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"jinyin/config"
+	"jinyin/internal/clock"
 )
 
 // TestClassify is the numbering of China as the MIIT plan and E.164 give
@@ -85,5 +88,63 @@ func TestDialOutClasses(t *testing.T) {
 		case !c.out && (!errors.As(err, &denied) || line.dialled != "" || len(events) != 1 || !strings.HasPrefix(events[0], "DialDenied 1001 "+c.number)):
 			t.Errorf("%v %s: %v, dialled %q, events %q; want refused", c.classes, c.number, err, line.dialled, events)
 		}
+	}
+}
+
+// TestDialOutLimits: a trunk group starts at most outbound_per_minute
+// calls in any minute, and more than max_destinations distinct numbers in
+// destination_window stop it for breaker_time; other trunk groups go on.
+func TestDialOutLimits(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 5, 8
+	cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "10m", "1h"
+	p := New(cfg)
+	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	p.Clock = clk
+	p.Lines = map[string][]Line{"pstn": {&fakeLine{}}, "other": {&fakeLine{}}}
+	var events []string
+	p.Event = func(name, _ string, _ netip.AddrPort, _, detail string) { events = append(events, name+": "+detail) }
+	dial := func(trunk, number string) error {
+		_, err := p.DialOut(context.Background(), trunk, number, "")
+		return err
+	}
+	// The same number five times in a minute: the sixth waits for the
+	// minute to pass since the first.
+	for i := range 5 {
+		if err := dial("pstn", "88880000"); err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+		clk.Advance(10 * time.Second)
+	}
+	if err := dial("pstn", "88880000"); err == nil {
+		t.Fatal("a sixth call within a minute went out")
+	}
+	if err := dial("other", "88880000"); err != nil {
+		t.Errorf("another trunk group was stopped too: %v", err)
+	}
+	clk.Advance(10 * time.Second) // 60 s after the first
+	if err := dial("pstn", "88880000"); err != nil {
+		t.Fatalf("after the minute: %v", err)
+	}
+	// Seven more destinations (eight in all) go; the ninth opens the
+	// breaker for an hour, for every number.
+	for i := range 7 {
+		clk.Advance(13 * time.Second) // 5 calls a minute at most
+		if err := dial("pstn", fmt.Sprint(88880001+i)); err != nil {
+			t.Fatalf("destination %d: %v", i+2, err)
+		}
+	}
+	clk.Advance(13 * time.Second)
+	events = nil
+	if err := dial("pstn", "88889999"); err == nil || len(events) != 1 || !strings.Contains(events[0], "stopped for 1h0m0s") {
+		t.Fatalf("the ninth destination: %v, events %q", err, events)
+	}
+	clk.Advance(59 * time.Minute)
+	if err := dial("pstn", "88880000"); err == nil {
+		t.Error("a known destination went out through an open breaker")
+	}
+	clk.Advance(time.Minute)
+	if err := dial("pstn", "88880000"); err != nil {
+		t.Errorf("after the breaker time: %v", err)
 	}
 }

@@ -160,15 +160,25 @@ func (p *Plan) ring(ch media.Channel, ext, from string) error {
 // DialOut calls number through a trunk group: a PRI span group, FXO
 // lines, or a SIP trunk, by that name.
 //
-// Every way out comes here, and here the dial classes apply: a number of a
-// class the config does not allow is refused (DialDenied) before any line
-// is seized.
+// Every way out comes here, and here the dial classes and the trunk
+// group's limits apply (limits): a number of a class the config does not
+// allow, or beyond the limits, is refused (DialDenied) before any line is
+// seized.
 func (p *Plan) DialOut(ctx context.Context, trunk, number, from string) (media.Channel, error) {
 	if c := Classify(number, func(n string) bool { _, ok := p.exts[n]; return ok }); !p.classes[c] {
 		if p.Event != nil {
 			p.Event(security.DialDenied, "route", netip.AddrPort{}, from, fmt.Sprintf("%s (%s) through %s", number, c, trunk))
 		}
 		return nil, &ErrDialDenied{Number: number, Class: c}
+	}
+	if opened, err := p.limits.admit(p.Clock.Now(), trunk, number); err != nil {
+		if opened {
+			p.Log.Error("toll-fraud circuit breaker opened: calls out are stopped", "trunk", trunk, "err", err)
+		}
+		if p.Event != nil {
+			p.Event(security.DialDenied, "route", netip.AddrPort{}, from, fmt.Sprintf("%s through %s: %v", number, trunk, err))
+		}
+		return nil, err
 	}
 	switch p.via(trunk) {
 	case ViaPRI:

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"jinyin/acd"
 	"jinyin/analog"
@@ -42,6 +43,7 @@ type Plan struct {
 
 	exts    map[string]config.Extension
 	classes map[Class]bool // the dial classes allowed out
+	limits  limits
 }
 
 // New is the plan of a validated config.
@@ -51,6 +53,10 @@ func New(cfg *config.Config) *Plan {
 	for _, c := range cfg.Security.DialClasses {
 		p.classes[Class(c)] = true
 	}
+	sc := cfg.Security
+	p.limits = limits{perMinute: or(sc.OutboundPerMinute, 30), newDests: or(sc.MaxDestinations, 20),
+		destWindow: config.DurationOr(sc.DestinationWindow, 10*time.Minute), breakTime: config.DurationOr(sc.BreakerTime, time.Hour),
+		trunks: map[string]*trunkUse{}}
 	if len(p.classes) == 0 {
 		for _, c := range DefaultClasses {
 			p.classes[c] = true
@@ -273,4 +279,11 @@ func featureCode(number string) (Dest, bool) {
 		arg = "break"
 	}
 	return Dest{Kind: Feature, Number: number, Auth: true, Code: code, Arg: arg}, true
+}
+
+func or(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
 }
