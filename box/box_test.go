@@ -141,14 +141,15 @@ func baresipCommand(t *testing.T, ctlAddr, command string) {
 
 // TestBaresipTakesABridgedCall: baresip registers as agent 1002 with the
 // password the box wrote to credentials.txt, answers automatically and
-// plays DTMF tones; a caller rings 1002 through the box and hears, relayed
+// plays DTMF tones; agent 1001 (a SIP caller who is not a trunk proves its
+// extension to ring a phone) rings 1002 through the box and hears, relayed
 // through the box's bridge, the digits baresip plays.
 func TestBaresipTakesABridgedCall(t *testing.T) {
 	dir := t.TempDir()
 	sipAddr, httpAddr, stop := startBox(t, dir)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
 
-	call := dial(t, sipAddr, "1002", "caller", "")
+	call := dial(t, sipAddr, "1002", "1001", password(t, dir, "1001"))
 	listen(t, call).hearDigits("2580", out)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -40,6 +40,7 @@ func TestAttackersBanned(t *testing.T) {
 	// The legitimate side, on 127.0.0.1: a caller (agent 1001, since
 	// guests are off) in the IVR, and agent 1002's phone registering.
 	call := dial(t, sipAddr, "100", "1001", password(t, dir, "1001"))
+	callStart := time.Now()
 	h := listen(t, call)
 	sipp, pw := testenv.LookPath(t, "sipp", "sip-tester"), password(t, dir, "1002")
 	registered := make(chan error, 1)
@@ -117,6 +118,12 @@ func TestAttackersBanned(t *testing.T) {
 	t.Logf("guesser at 100/s: %d guesses answered in %v, then silence", answered, last.Sub(first).Round(time.Millisecond))
 
 	// The legitimate side was served throughout.
+	// Clean audio throughout: every frame of the attacks' time arrived
+	// (8,000 A-law bytes a second, within a frame or two of jitter), and
+	// the prompts are heard byte for byte.
+	if got, want := len(call.Heard()), int(time.Since(callStart).Seconds()*8000); got < want-480 {
+		t.Errorf("the caller heard %d bytes in %v, want %d", got, time.Since(callStart), want)
+	}
 	h.hear("zh", "welcome", "main-menu")
 	if err := <-registered; err != nil {
 		t.Errorf("agent 1002's phone, during the attacks: %v", err)
@@ -204,8 +211,9 @@ func getJSON(t *testing.T, url string, v any) {
 }
 
 // guesser guesses ext's password perSecond times a second from source
-// for d, each guess a REGISTER, its challenge and a wrong answer; it
-// returns how many guesses were answered and when the first and last were.
+// for d, each guess a REGISTER, its challenge and a wrong answer, until
+// five in a row go unanswered; it returns how many guesses were answered
+// and when the first and last were.
 func guesser(t *testing.T, source, sipAddr, ext string, perSecond int, d time.Duration) (answered int, first, last time.Time) {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(source)})
@@ -216,12 +224,13 @@ func guesser(t *testing.T, source, sipAddr, ext string, perSecond int, d time.Du
 	dst, _ := net.ResolveUDPAddr("udp", sipAddr)
 	tick := time.NewTicker(time.Second / time.Duration(perSecond))
 	defer tick.Stop()
-	for i := 0; i < int(d.Seconds()*float64(perSecond)); i++ {
+	for i, silent := 0, 0; i < int(d.Seconds()*float64(perSecond)) && silent < 5; i++ {
 		<-tick.C
 		res := register(c, dst, ext, fmt.Sprint(i), "")
 		chal := regexp.MustCompile(`WWW-Authenticate: (.*)\r\n`).FindStringSubmatch(res)
 		if chal == nil {
-			continue // no challenge: banned
+			silent++ // no challenge: banned
+			continue
 		}
 		ch, err := digest.ParseChallenge(chal[1])
 		if err != nil {
