@@ -1,8 +1,6 @@
 package box_test
 
 import (
-	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -158,24 +156,4 @@ func stepClock(clk *clock.Fake, step time.Duration) (stop func()) {
 }
 
 // options sends one SIP OPTIONS over UDP and returns the status line.
-func options(addr string) (string, error) {
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK" + fmt.Sprint(time.Now().UnixNano()) +
-		"\r\nMax-Forwards: 70\r\nFrom: <sip:tech@127.0.0.1>;tag=1\r\nTo: <sip:" + addr + ">\r\nCall-ID: " + fmt.Sprint(time.Now().UnixNano()) +
-		"@console\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-	c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte(msg)); err != nil {
-		return "", err
-	}
-	buf := make([]byte, 2048)
-	n, err := c.Read(buf)
-	if err != nil {
-		return "", err
-	}
-	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
-	return line, nil
-}
+func options(addr string) (string, error) { return optionsFrom("127.0.0.1", addr) }

@@ -171,7 +171,8 @@ func TestNATPhones(t *testing.T) {
 	g, _ := newGuard(t, config.Security{FloodDensity: 100}, nil)
 	for i := range 500 {
 		ext := fmt.Sprint(2000 + i)
-		if !g.Admit(phones) || !g.Admit(phones) {
+		challenge, answer := g.Admit(phones), g.Admit(phones)
+		if !challenge || !answer {
 			t.Fatalf("phone %d's registration refused", i)
 		}
 		g.Event(SuccessfulAuth, "SIP", src(phones), ext, "REGISTER")

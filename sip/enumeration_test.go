@@ -69,7 +69,6 @@ func TestNoEnumerationOracle(t *testing.T) {
 	defer conn.Close()
 	p := &probe{t: t, conn: conn, dst: dst}
 
-	type answer struct{ user, password, realm, nonce string }
 	cases := []struct {
 		name string
 		// auth is the Authorization to send for user, or "" for none; it
