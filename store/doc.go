@@ -21,6 +21,7 @@
 //	console      "admin" -> bcrypt hash of the console password (schema 4)
 //	bans         IP address -> Ban as JSON (schema 5)
 //	security_events big-endian uint64 sequence -> SecurityEvent as JSON, the newest kept (schema 5)
+//	registrations  extension -> its []Binding as JSON (schema 5)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

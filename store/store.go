@@ -23,21 +23,22 @@ var (
 )
 
 var (
-	bucketMeta        = []byte("meta")
-	bucketCredentials = []byte("credentials")
-	bucketCDR         = []byte("cdr")
-	bucketTiers       = []byte("tiers")
-	bucketSubs        = []byte("subscriptions")
-	bucketVoicemail   = []byte("voicemail")
-	bucketIVRCounts   = []byte("ivr_counts")
-	bucketQueueEvents = []byte("queue_events")
-	bucketCallbacks   = []byte("callbacks")
-	bucketAgents      = []byte("agents")
-	bucketRecordings  = []byte("recordings")
-	bucketConsole     = []byte("console")
-	bucketBans        = []byte("bans")
-	bucketSecEvents   = []byte("security_events")
-	keySchema         = []byte("schema")
+	bucketMeta          = []byte("meta")
+	bucketCredentials   = []byte("credentials")
+	bucketCDR           = []byte("cdr")
+	bucketTiers         = []byte("tiers")
+	bucketSubs          = []byte("subscriptions")
+	bucketVoicemail     = []byte("voicemail")
+	bucketIVRCounts     = []byte("ivr_counts")
+	bucketQueueEvents   = []byte("queue_events")
+	bucketCallbacks     = []byte("callbacks")
+	bucketAgents        = []byte("agents")
+	bucketRecordings    = []byte("recordings")
+	bucketConsole       = []byte("console")
+	bucketBans          = []byte("bans")
+	bucketSecEvents     = []byte("security_events")
+	bucketRegistrations = []byte("registrations")
+	keySchema           = []byte("schema")
 )
 
 // migrations[i] brings a file from schema version i to i+1.
@@ -72,9 +73,9 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
-	// 4 -> 5: bans and the security events' ring.
+	// 4 -> 5: bans, the security events' ring, registrations.
 	func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketBans, bucketSecEvents} {
+		for _, b := range [][]byte{bucketBans, bucketSecEvents, bucketRegistrations} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
