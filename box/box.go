@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	gosip "github.com/emiago/sipgo/sip"
+
 	"jinyin/acd"
 	"jinyin/analog"
 	"jinyin/board"
@@ -47,11 +49,14 @@ type Box struct {
 	spans []board.Span
 	sip   *sip.Server
 	guard *security.Guard
-	pris  map[int]*pri.Stack // span id -> its PRI stack
-	prof  *board.Profile
-	ports []board.Port
-	fxs   map[string]*analog.FXS // extension -> the FXS port its phone is on
-	fxo   map[int]*analog.FXO    // port id -> FXO port
+	// bindings carries registrations to the store (keepBindings).
+	bindings     chan extBindings
+	bindingsDone chan struct{}
+	pris         map[int]*pri.Stack // span id -> its PRI stack
+	prof         *board.Profile
+	ports        []board.Port
+	fxs          map[string]*analog.FXS // extension -> the FXS port its phone is on
+	fxo          map[int]*analog.FXO    // port id -> FXO port
 	// portCalls are analog calls whose record waits for their end.
 	portCalls sync.WaitGroup
 	http      *http.Server
@@ -181,7 +186,7 @@ func (b *Box) open() (err error) {
 	acl := security.NewACL(cfg.Extensions)
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
-		Guard: b.guard, ACL: acl.Allows,
+		Guard: b.guard, ACL: acl.Allows, Bindings: b.keepBindings(),
 		Password:    b.password,
 		MaxContacts: func(ext string) int { e, _ := b.plan.Extension(ext); return e.MaxContacts },
 		Router:      b.plan.Router,
@@ -192,6 +197,9 @@ func (b *Box) open() (err error) {
 		},
 	})
 	if err != nil {
+		return err
+	}
+	if err := b.restoreBindings(); err != nil {
 		return err
 	}
 	b.plan.Registrar, b.plan.SIP = route.SIPServer{Server: b.sip}, route.SIPServer{Server: b.sip}
@@ -377,6 +385,11 @@ func (b *Box) close() {
 		close(b.stopStats)
 		b.stopStats = nil
 	}
+	if b.bindings != nil {
+		close(b.bindings) // after SIP has stopped: no REGISTER changes them now
+		<-b.bindingsDone
+		b.bindings = nil
+	}
 	if b.guard != nil {
 		b.guard.Close() // after SIP has stopped: the last events are queued
 		b.guard = nil
@@ -451,4 +464,58 @@ func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(st)
+}
+
+type extBindings struct {
+	ext string
+	bs  []store.Binding
+}
+
+// keepBindings starts the writer that keeps registrations in the store,
+// in the order they change, off the SIP handlers' path, and returns what
+// the registrar tells.
+func (b *Box) keepBindings() func(string, []sip.Binding) {
+	b.bindings, b.bindingsDone = make(chan extBindings, 4096), make(chan struct{})
+	go func(in <-chan extBindings) {
+		defer close(b.bindingsDone)
+		for e := range in {
+			if err := b.db.SetBindings(e.ext, e.bs); err != nil {
+				b.log.Error("keeping registrations", "ext", e.ext, "err", err)
+			}
+		}
+	}(b.bindings)
+	ch := b.bindings
+	return func(ext string, bs []sip.Binding) {
+		kept := make([]store.Binding, len(bs))
+		for i, x := range bs {
+			kept[i] = store.Binding{Contact: x.Contact.String(), Source: x.Source, Transport: x.Transport, CallID: x.CallID, CSeq: x.CSeq, Expires: x.Expires, Since: x.Since}
+		}
+		select {
+		case ch <- extBindings{ext, kept}:
+		default:
+			b.log.Error("registrations queue full; a change is not kept across a restart", "ext", ext)
+		}
+	}
+}
+
+// restoreBindings gives the registrar the registrations kept before the
+// box stopped.
+func (b *Box) restoreBindings() error {
+	kept, err := b.db.Bindings()
+	if err != nil {
+		return err
+	}
+	all := map[string][]sip.Binding{}
+	for ext, bs := range kept {
+		for _, k := range bs {
+			var u gosip.Uri
+			if err := gosip.ParseUri(k.Contact, &u); err != nil {
+				b.log.Warn("a kept registration does not parse; left out", "ext", ext, "contact", k.Contact, "err", err)
+				continue
+			}
+			all[ext] = append(all[ext], sip.Binding{Contact: u, Source: k.Source, Transport: k.Transport, CallID: k.CallID, CSeq: k.CSeq, Expires: k.Expires, Since: k.Since})
+		}
+	}
+	b.sip.Registrar.Restore(all)
+	return nil
 }

@@ -300,3 +300,22 @@ func mustUDP(addr string) *net.UDPAddr {
 	a, _ := net.ResolveUDPAddr("udp", addr)
 	return a
 }
+
+// TestRegistrationsSurviveARestart: an agent's phone registered before
+// the box restarts is registered after it at once, not after its next
+// REGISTER (up to an hour later).
+func TestRegistrationsSurviveARestart(t *testing.T) {
+	dir := t.TempDir()
+	sipAddr, httpAddr, stop := startBox(t, dir)
+	if err := sippRegister(testenv.LookPath(t, "sipp", "sip-tester"), sipAddr, "1002", password(t, dir, "1002")); err != nil {
+		t.Fatal(err)
+	}
+	if n := status(t, httpAddr).Registered["1002"]; n != 1 {
+		t.Fatalf("before the restart: 1002 has %d contacts", n)
+	}
+	stop()
+	_, httpAddr, _ = startBox(t, dir)
+	if n := status(t, httpAddr).Registered["1002"]; n != 1 {
+		t.Errorf("after the restart: 1002 has %d contacts", n)
+	}
+}

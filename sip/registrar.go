@@ -42,6 +42,10 @@ type Registrar struct {
 	// outcome, when set, sees each checked authentication and may refuse
 	// it (the server's events and ACLs).
 	outcome func(req *gosip.Request, result AuthResult, user string) AuthResult
+	// onChange, when set, is told an extension's bindings each time a
+	// REGISTER changes them (none: all removed), under the registrar's
+	// lock: it must not block. The box keeps them across a restart.
+	onChange func(ext string, bs []Binding)
 
 	mu       sync.Mutex
 	bindings map[string][]Binding
@@ -202,6 +206,9 @@ func (r *Registrar) register(req *gosip.Request) *gosip.Response {
 	} else {
 		r.bindings[ext] = bs
 	}
+	if r.onChange != nil {
+		r.onChange(ext, slices.Clone(bs))
+	}
 	res := gosip.NewResponseFromRequest(req, 200, "OK", nil)
 	for _, b := range bs {
 		c := &gosip.ContactHeader{Address: *b.Contact.Clone()}
@@ -210,6 +217,18 @@ func (r *Registrar) register(req *gosip.Request) *gosip.Response {
 	}
 	res.AppendHeader(gosip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
 	return res
+}
+
+// Restore puts back the bindings kept from before a restart, so phones
+// are reachable at once instead of after their next REGISTER; expired
+// ones are left out.
+func (r *Registrar) Restore(all map[string][]Binding) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ext, bs := range all {
+		r.bindings[ext] = slices.Clone(bs)
+		r.expire(ext)
+	}
 }
 
 func toUser(req *gosip.Request) string {

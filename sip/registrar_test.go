@@ -175,3 +175,44 @@ func TestExpiryCapRemoval(t *testing.T) {
 		t.Fatalf("cross-extension credentials: got %d", res.StatusCode)
 	}
 }
+
+// TestRegistrationsSurviveARestart: each change of an extension's bindings
+// is told (removal too), and a new registrar restored from what was told
+// has the phones at once, except those that expired meanwhile.
+func TestRegistrationsSurviveARestart(t *testing.T) {
+	r, clk := newTestRegistrar("MD5")
+	kept := map[string][]Binding{}
+	r.onChange = func(ext string, bs []Binding) {
+		if len(bs) == 0 {
+			delete(kept, ext)
+			return
+		}
+		kept[ext] = bs
+	}
+	roundTrip(t, r, "1001", passwords["1001"], 1, "a", "Contact: <sip:1001@10.0.0.1:5062>", "Expires: 3600")
+	roundTrip(t, r, "1002", passwords["1002"], 1, "b", "Contact: <sip:1002@10.0.0.2>", "Expires: 120")
+	if len(kept) != 2 || kept["1001"][0].Contact.Port != 5062 {
+		t.Fatalf("told %+v", kept)
+	}
+	roundTrip(t, r, "1002", passwords["1002"], 2, "b", "Contact: <sip:1002@10.0.0.9>", "Expires: 0")
+	roundTrip(t, r, "1002", passwords["1002"], 3, "b", "Contact: <sip:1002@10.0.0.2>", "Expires: 0")
+	if _, ok := kept["1002"]; ok {
+		t.Fatalf("1002 unregistered, still told %+v", kept["1002"])
+	}
+	roundTrip(t, r, "1002", passwords["1002"], 4, "c", "Contact: <sip:1002@10.0.0.3>", "Expires: 120")
+
+	clk.Advance(2 * time.Minute) // the box is down two minutes
+	r2, _ := newTestRegistrar("MD5")
+	r2.clock = clk
+	r2.Restore(kept)
+	if cs := r2.Contacts("1001"); len(cs) != 1 || cs[0].Contact.Host != "10.0.0.1" || cs[0].CallID != "a" {
+		t.Errorf("1001 after the restart: %+v", cs)
+	}
+	if r2.Has("1002") {
+		t.Error("1002's 120 s registration outlived two minutes")
+	}
+	// The phone's next refresh on its Call-ID goes on from its CSeq.
+	if res := roundTrip(t, r2, "1001", passwords["1001"], 1, "a", "Contact: <sip:1001@10.0.0.1:5062>"); res.StatusCode != 500 {
+		t.Errorf("an old CSeq after the restart: %d", res.StatusCode)
+	}
+}

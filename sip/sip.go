@@ -50,6 +50,9 @@ type Options struct {
 	// ACL reports whether ext may register and call from src; nil allows
 	// every source.
 	ACL func(ext string, src netip.Addr) bool
+	// Bindings, when set, is told an extension's registrations each time
+	// they change (Registrar.Restore puts them back); it must not block.
+	Bindings func(ext string, bs []Binding)
 }
 
 // Server is the box's SIP endpoint.
@@ -169,7 +172,7 @@ func Listen(o Options) (*Server, error) {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	})
 	s.Registrar = NewRegistrar(NewAuthenticator(realm, cfg.Digest, o.Clock, o.Password), o.Clock, log, o.MaxContacts)
-	s.Registrar.outcome = s.authOutcome
+	s.Registrar.outcome, s.Registrar.onChange = s.authOutcome, o.Bindings
 	srv.OnRegister(s.Registrar.OnRegister)
 	srv.OnOptions(s.onOptions)
 	srv.OnNoRoute(s.onUnknown)
