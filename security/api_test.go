@@ -31,6 +31,11 @@ func TestAPI(t *testing.T) {
 	if w := do("GET", "/security/events?since=1&limit=5"); w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &evs) != nil || len(evs) != 2 || evs[1].Name != Banned {
 		t.Fatalf("GET /security/events: %d %s", w.Code, w.Body)
 	}
+	for _, ok := range []string{"/security/events?limit=1", "/security/events?limit=1000", "/security/events?since=0"} {
+		if w := do("GET", ok); w.Code != 200 {
+			t.Errorf("GET %s: %d", ok, w.Code)
+		}
+	}
 	for _, bad := range []string{"/security/events?limit=0", "/security/events?limit=1001", "/security/events?since=x"} {
 		if w := do("GET", bad); w.Code != 400 {
 			t.Errorf("GET %s: %d", bad, w.Code)

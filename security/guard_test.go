@@ -2,8 +2,10 @@ package security
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +75,27 @@ func TestFailureBans(t *testing.T) {
 		clk.Advance(time.Second)
 		if g.Banned(attacker) {
 			t.Errorf("%s: still banned after the hour", c.name)
+		}
+	}
+}
+
+// TestFailureWindowEdge: a failure exactly 5 minutes old still counts;
+// one a nanosecond older does not.
+func TestFailureWindowEdge(t *testing.T) {
+	for _, c := range []struct {
+		age    time.Duration
+		banned bool
+	}{{5 * time.Minute, true}, {5*time.Minute + 1, false}} {
+		g, clk := newGuard(t, config.Security{}, nil)
+		g.Event(InvalidPassword, "SIP", src(attacker), "1001", "")
+		clk.Advance(c.age - 8*time.Second)
+		for range 8 {
+			g.Event(InvalidPassword, "SIP", src(attacker), "1001", "")
+			clk.Advance(time.Second)
+		}
+		g.Event(InvalidPassword, "SIP", src(attacker), "1001", "")
+		if g.Banned(attacker) != c.banned {
+			t.Errorf("the first of 10 failures %v old: banned %v, want %v", c.age, g.Banned(attacker), c.banned)
 		}
 	}
 }
@@ -291,6 +314,12 @@ func TestEventRing(t *testing.T) {
 		if evs, _ := g.Events(evs[2].Seq, 100); len(evs) != 2 || evs[0].Account != "10" {
 			t.Errorf("db %v: events after a sequence: %+v", withDB, evs)
 		}
+		if evs, _ := g.Events(0, 2); len(evs) != 2 || evs[0].Account != "7" {
+			t.Errorf("db %v: the first 2 events: %+v", withDB, evs)
+		}
+		if evs, _ := g.Newest(2); len(evs) != 2 || evs[0].Account != "10" || evs[1].Account != "11" {
+			t.Errorf("db %v: the newest 2 events: %+v", withDB, evs)
+		}
 		if db != nil {
 			db.Close()
 		}
@@ -319,5 +348,24 @@ func TestACL(t *testing.T) {
 		if got := acl.Allows(c.ext, netip.MustParseAddr(c.src)); got != c.ok {
 			t.Errorf("%s from %s: %v, want %v", c.ext, c.src, got, c.ok)
 		}
+	}
+}
+
+// TestEventLogLines: one structured line per event, WARN for all but
+// SuccessfulAuth (INFO), with the fields a filter reads.
+func TestEventLogLines(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	g, err := New(Options{Clock: clock.NewFake(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Event(SuccessfulAuth, "SIP", src(phones), "1001", "REGISTER")
+	g.Event(InvalidPassword, "SIP", src(attacker), "1001", "REGISTER")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 ||
+		!strings.Contains(lines[0], `level=INFO msg="security event" event=SuccessfulAuth service=SIP source=127.0.0.10:5060 account=1001 detail=REGISTER`) ||
+		!strings.Contains(lines[1], `level=WARN msg="security event" event=InvalidPassword service=SIP source=127.0.0.66:5060 account=1001 detail=REGISTER`) {
+		t.Errorf("log lines:\n%s", buf.String())
 	}
 }
