@@ -369,3 +369,35 @@ func TestEventLogLines(t *testing.T) {
 		t.Errorf("log lines:\n%s", buf.String())
 	}
 }
+
+// TestTrackingIsBounded: a flood from more sources than maxTracked (UDP
+// sources are easy to forge) does not grow the guard's maps past it, and
+// sources quiet for two windows are forgotten.
+func TestTrackingIsBounded(t *testing.T) {
+	g, clk := newGuard(t, config.Security{FloodWindow: "2s", FailureWindow: "10s"}, nil)
+	base := netip.MustParseAddr("10.0.0.0").As4()
+	addr := func(i int) netip.Addr {
+		b := base
+		b[1], b[2], b[3] = byte(i>>16), byte(i>>8), byte(i)
+		return netip.AddrFrom4(b)
+	}
+	for i := range maxTracked + 100 {
+		if !g.Admit(addr(i)) {
+			t.Fatalf("source %d refused", i)
+		}
+		g.Event(InvalidAccountID, "SIP", netip.AddrPortFrom(addr(i), 5060), "x", "")
+	}
+	if len(g.flood) != maxTracked || len(g.fails) != maxTracked {
+		t.Fatalf("tracking %d rates and %d failure lists, want %d each", len(g.flood), len(g.fails), maxTracked)
+	}
+	clk.Advance(4*time.Second - time.Millisecond)
+	g.Admit(attacker) // full: a sweep, which finds no source quiet for two windows yet
+	if len(g.flood) != maxTracked {
+		t.Errorf("sources quiet for less than two windows forgotten: %d tracked", len(g.flood))
+	}
+	clk.Advance(11 * time.Second)
+	g.Admit(phones)
+	if len(g.flood) != 1 || len(g.fails) != 0 {
+		t.Errorf("after the windows: %d rates and %d failure lists tracked, want 1 and 0", len(g.flood), len(g.fails))
+	}
+}
