@@ -1,0 +1,61 @@
+package pri
+
+import (
+	"testing"
+	"time"
+
+	"jinyin/media"
+	"jinyin/pri/q931"
+)
+
+// TestAlertAndClear: an incoming call the box alerts goes to state 7
+// (Call Received, Q.931 §5.2.7) with ALERTING sent; clearing it with a
+// cause sends DISCONNECT with that cause, and the far end's RELEASE
+// frees the B-channel (§5.3.3).
+func TestAlertAndClear(t *testing.T) {
+	f := newFar(t, true, nil)
+	c := f.incoming(1, 3)
+	c.Alert()
+	f.sent()
+	f.expect("ALERTING")
+	f.send(theirs(1, q931.StatusEnquiry))
+	f.expect("STATUS cause=30 state=7")
+	c.HangupCause(q931.CauseBusy)
+	f.sent()
+	f.expect("DISCONNECT cause=17")
+	f.send(theirs(1, q931.Release))
+	f.expect("RELEASE COMPLETE")
+	if f.channelState(3) != "idle" {
+		t.Errorf("B3 after the release: %s", f.channelState(3))
+	}
+	if e := <-c.Events(); e.Kind != media.EventHangup {
+		t.Errorf("the call's event: %+v", e)
+	}
+}
+
+// TestRestartByTheBox: the box's RESTART of one B-channel clears the call
+// on it, is sent again once T316 (2 min) passes unacknowledged, and a
+// channel not in service is refused without a message.
+func TestRestartByTheBox(t *testing.T) {
+	f := newFar(t, true, nil)
+	c := f.active(1, 2)
+	done := make(chan error, 1)
+	go func() { done <- f.s.Restart(2) }()
+	f.sent()
+	f.expect("RESTART B2")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if e := <-c.Events(); e.Kind != media.EventHangup {
+		t.Errorf("the call on B2: %+v", e)
+	}
+	f.advance(2*time.Minute + 200*time.Millisecond)
+	f.expect("RESTART B2")
+	f.send(q931.Message{CallRefLen: 2, Flag: true, Type: q931.RestartAck, IEs: []q931.IE{chanID(2), {ID: q931.IERestartIndicator, Data: []byte{0x80}}}})
+	f.advance(3 * time.Minute)
+	f.expect()
+	if err := f.s.Restart(16); err == nil {
+		t.Error("RESTART of the D-channel's timeslot accepted")
+	}
+	f.expect()
+}
