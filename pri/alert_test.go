@@ -59,3 +59,20 @@ func TestRestartByTheBox(t *testing.T) {
 	}
 	f.expect()
 }
+
+// TestUnknownCallReferences: §5.8.3 for a call reference not in use: a
+// STATUS ENQUIRY is answered STATUS 30 in state 0 (Null); a STATUS saying
+// Null needs no answer.
+func TestUnknownCallReferences(t *testing.T) {
+	f := newFar(t, true, nil)
+	f.send(theirs(40, q931.StatusEnquiry))
+	f.expect("STATUS cause=30 state=0")
+	f.send(theirs(41, q931.Status, cause(q931.CauseNormalUnspecified), callState(Null)))
+	f.expect()
+}
+
+func TestCauseErrorNamesTheCause(t *testing.T) {
+	if got := (&CauseError{Cause: 17}).Error(); got != "pri: call cleared, cause 17 (user busy)" {
+		t.Errorf("%q", got)
+	}
+}
