@@ -76,3 +76,37 @@ func TestCauseErrorNamesTheCause(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestOutgoingCallRefused: the box's call, proceeding then alerting, is
+// cleared by the far end with cause 17: the dial returns that cause, the
+// box answers DISCONNECT with RELEASE (§5.3.4); a channel the network
+// assigns that is not in service is refused with 6 (channel unacceptable).
+func TestOutgoingCallRefused(t *testing.T) {
+	f := newFar(t, true, nil)
+	done := f.dial()
+	f.expect("SETUP B1")
+	f.send(ours(1, q931.CallProceeding, chanID(1)))
+	f.send(ours(1, q931.ProgressMsg))
+	f.send(ours(1, q931.Alerting))
+	f.send(theirs(1, q931.StatusEnquiry)) // the far end's own call 1: none
+	f.expect("STATUS cause=30 state=0")
+	f.send(ours(1, q931.StatusEnquiry))
+	f.expect("STATUS cause=30 state=4")
+	f.send(ours(1, q931.Disconnect, cause(q931.CauseBusy)))
+	f.expect("RELEASE cause=16") // the cause is optional in RELEASE here (§5.3.4); the box gives normal clearing
+	if got := causeOfErr(<-done); got != int(q931.CauseBusy) {
+		t.Errorf("dial cleared with cause %d, want 17", got)
+	}
+	f.send(ours(1, q931.ReleaseComplete))
+
+	g := newFar(t, false, nil)
+	done = g.dial()
+	g.expect("SETUP B31")
+	g.send(ours(1, q931.CallProceeding, chanID(16)))
+	g.expect("DISCONNECT cause=6")
+	g.send(ours(1, q931.Release))
+	g.expect("RELEASE COMPLETE")
+	if got := causeOfErr(<-done); got != 6 {
+		t.Errorf("dial with the D-channel's timeslot assigned: cause %d, want 6", got)
+	}
+}
