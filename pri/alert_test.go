@@ -1,6 +1,8 @@
 package pri
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +110,71 @@ func TestOutgoingCallRefused(t *testing.T) {
 	g.expect("RELEASE COMPLETE")
 	if got := causeOfErr(<-done); got != 6 {
 		t.Errorf("dial with the D-channel's timeslot assigned: cause %d, want 6", got)
+	}
+}
+
+// TestTraceOnAndOff: with the trace on, a SETUP and the box's answer are
+// shown decoded (as the console's "pri debug" shows them); off, nothing.
+func TestTraceOnAndOff(t *testing.T) {
+	f := newFar(t, true, nil)
+	var lines []string
+	f.s.SetTrace(func(l string) { lines = append(lines, l) })
+	f.incoming(1, 3)
+	f.s.SetTrace(nil)
+	text := strings.Join(lines, "\n")
+	for _, want := range []string{"< q931 SETUP, call ref 1 (from originator)", "Called Party Number: \"100\"", "> q931 CALL PROCEEDING, call ref 1 (to originator)", "exclusive B3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("trace lacks %q:\n%s", want, text)
+		}
+	}
+	n := len(lines)
+	f.incoming(2, 2)
+	if len(lines) != n {
+		t.Errorf("traced %d lines after the trace was turned off", len(lines)-n)
+	}
+}
+
+// TestListen: an answered call's received audio can be taken as a source
+// (for bridging and recording): one frame per Fill, silence while the
+// B-channel carries none.
+func TestListen(t *testing.T) {
+	f := newFar(t, true, nil)
+	c := f.active(1, 1)
+	src := c.Listen()
+	buf := make([]int16, media.FrameSamples)
+	if n := src.Fill(buf); n != media.FrameSamples {
+		t.Errorf("Fill gave %d samples, want a frame of %d", n, media.FrameSamples)
+	}
+	for _, v := range buf {
+		if v != 0 {
+			t.Fatalf("heard %d on a silent B-channel", v)
+		}
+	}
+}
+
+// TestDialGivenUp: a caller who gives up while the box's SETUP is
+// unanswered (state 1, Call Initiated) clears it with DISCONNECT, normal
+// clearing (16), which §5.3.2 allows in that state; the far end's RELEASE
+// ends it.
+func TestDialGivenUp(t *testing.T) {
+	f := newFar(t, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.s.Dial(ctx, "4008", "100")
+		done <- err
+	}()
+	f.sent()
+	f.expect("SETUP B1")
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the dial went on after its caller gave up")
+	}
+	f.sent()
+	f.expect("DISCONNECT cause=16")
+	f.send(ours(1, q931.Release))
+	f.expect("RELEASE COMPLETE")
+	if f.channelState(1) != "idle" {
+		t.Errorf("B1 %s", f.channelState(1))
 	}
 }
