@@ -17,24 +17,27 @@ import (
 // appendLog stores recs under the bucket's next sequence numbers, in one
 // transaction and in order, setting each one's number through seq.
 func appendLog[T any](db *DB, bucket []byte, recs []T, seq func(*T) *uint64) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		for i := range recs {
-			n, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			*seq(&recs[i]) = n
-			v, err := json.Marshal(&recs[i])
-			if err != nil {
-				return err
-			}
-			if err := b.Put(binary.BigEndian.AppendUint64(nil, n), v); err != nil {
-				return err
-			}
+	return db.bolt.Update(func(tx *bolt.Tx) error { return appendLogTx(tx, bucket, recs, seq) })
+}
+
+// appendLogTx is appendLog inside a caller's transaction.
+func appendLogTx[T any](tx *bolt.Tx, bucket []byte, recs []T, seq func(*T) *uint64) error {
+	b := tx.Bucket(bucket)
+	for i := range recs {
+		n, err := b.NextSequence()
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		*seq(&recs[i]) = n
+		v, err := json.Marshal(&recs[i])
+		if err != nil {
+			return err
+		}
+		if err := b.Put(binary.BigEndian.AppendUint64(nil, n), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readLog returns up to limit records with sequence numbers after since.

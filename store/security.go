@@ -46,10 +46,10 @@ type SecurityEvent struct {
 // AppendSecurityEvents stores evs in order and keeps only the newest keep
 // events (a bounded ring), in one transaction.
 func (db *DB) AppendSecurityEvents(evs []SecurityEvent, keep int) error {
-	if err := appendLog(db, bucketSecEvents, evs, func(e *SecurityEvent) *uint64 { return &e.Seq }); err != nil {
-		return err
-	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := appendLogTx(tx, bucketSecEvents, evs, func(e *SecurityEvent) *uint64 { return &e.Seq }); err != nil {
+			return err
+		}
 		b := tx.Bucket(bucketSecEvents)
 		last := b.Sequence()
 		if last <= uint64(keep) {
