@@ -20,7 +20,7 @@ var bucketsAt = [][]string{
 	4: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
 		"queue_events", "callbacks", "agents", "recordings", "console"},
 	5: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
-		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events"},
+		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events", "registrations"},
 }
 
 // oldFile writes a file as firmware at schema v left it, one record in
