@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -819,5 +820,125 @@ func TestNames(t *testing.T) {
 	}
 	if _, ok := p.Extension("555"); ok {
 		t.Error("Extension(555) found")
+	}
+}
+
+// logged is a log a test reads after what writes it is done.
+type logged struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logged) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *logged) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// TestFailuresAreLogged: an extension that does not answer a SIP call
+// and a monitoring the ACD refuses are in the log with why; a call that
+// went through says nothing of the kind.
+func TestFailuresAreLogged(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		p := demo(t)
+		log := &logged{}
+		p.Log = slog.New(slog.NewTextHandler(log, nil))
+		s := &fakeSIP{}
+		callee := newCall("callee")
+		callee.played = make(chan media.PlayID, 1)
+		if !fail {
+			s.phone = func(context.Context) (media.Channel, error) { return callee, nil }
+		}
+		p.SIP = s
+		a := &fakeAgents{supervisors: map[string]bool{"1002": true}}
+		if fail {
+			a.err = errors.New("agent not on a call")
+		}
+		p.Agents = a
+		done := runApp(t, p, newCall("caller"), "1001", "1002")
+		if !fail {
+			await(t, "the bridge", callee.played)
+			send(t, callee, media.Event{Kind: media.EventHangup})
+		}
+		await(t, "the ring's end", done)
+		await(t, "monitoring", runApp(t, p, newCall("caller"), "*151001", "1002"))
+		out := log.String()
+		for _, want := range []string{`msg="extension did not answer" ext=1001 err="no answer"`, `msg=monitoring supervisor=1002 agent=1001 err="agent not on a call"`} {
+			if strings.Contains(out, want) != fail {
+				t.Errorf("failing %v: log has %q: %v\n%s", fail, want, !fail, out)
+			}
+		}
+	}
+}
+
+// TestDefaultLimits: a config that says nothing of the toll-fraud caps
+// gets [security]'s documented defaults: 30 calls a minute per trunk
+// group, and more than 20 destinations within 10 minutes stop it for an
+// hour.
+func TestDefaultLimits(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 0, 0
+	cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "", ""
+	p := New(cfg)
+	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	p.Clock = clk
+	p.Lines = map[string][]Line{"pstn": {&fakeLine{}}}
+	dial := func(number string) error {
+		_, err := p.DialOut(context.Background(), "pstn", number, "")
+		return err
+	}
+	for i := range 30 {
+		if err := dial("88880000"); err != nil {
+			t.Fatalf("call %d of the minute: %v", i+1, err)
+		}
+	}
+	if err := dial("88880000"); err == nil {
+		t.Fatal("a 31st call in a minute went out")
+	}
+	clk.Advance(time.Minute)
+	// 19 more destinations, 20 in all, over 5 minutes: the 21st within
+	// the 10 minutes opens the breaker.
+	for i := range 19 {
+		clk.Advance(15 * time.Second)
+		if err := dial(fmt.Sprint(88880001 + i)); err != nil {
+			t.Fatalf("destination %d: %v", i+2, err)
+		}
+	}
+	clk.Advance(15 * time.Second)
+	err := dial("88889999")
+	if err == nil || !strings.Contains(err.Error(), "stopped for 1h0m0s: more than 20 destinations in 10m0s") {
+		t.Fatalf("the 21st destination: %v", err)
+	}
+}
+
+// TestDestinationWindowEdge: a number dialled destination_window ago has
+// left the window (as a call a minute ago has left the minute).
+func TestDestinationWindowEdge(t *testing.T) {
+	l := limits{perMinute: 30, newDests: 2, destWindow: 10 * time.Minute, breakTime: time.Hour, trunks: map[string]*trunkUse{}}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		at     time.Duration
+		number string
+	}{{0, "88880001"}, {time.Minute, "88880002"}, {10 * time.Minute, "88880003"}} {
+		if _, err := l.admit(t0.Add(c.at), "pstn", c.number); err != nil {
+			t.Errorf("%s at +%v: %v", c.number, c.at, err)
+		}
+	}
+}
+
+// TestNoLimits: limits with no caps set (zero) admit every call.
+func TestNoLimits(t *testing.T) {
+	l := limits{trunks: map[string]*trunkUse{}}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for i := range 100 {
+		if _, err := l.admit(now, "pstn", fmt.Sprint(88880000+i)); err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
 	}
 }
