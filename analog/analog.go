@@ -29,6 +29,7 @@ const (
 	NoMatch    Match = iota // no such number
 	MoreDigits              // a prefix of one: keep collecting
 	Complete                // route it
+	Open                    // a number as it stands, that more digits may lengthen (one out): route it when the dialling pauses
 )
 
 // Timing of hook signals (ETSI ES 201 970 / common PBX practice).

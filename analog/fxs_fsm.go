@@ -156,7 +156,7 @@ func (f *FXS) poll() {
 			case f.digits == "" && now.Sub(f.since) >= FirstDigit:
 				f.busy()
 			case f.digits != "" && now.Sub(f.since) >= InterDigit:
-				if f.cfg.Number(f.digits) == Complete {
+				if m := f.cfg.Number(f.digits); m == Complete || m == Open {
 					f.route()
 				} else {
 					f.busy()

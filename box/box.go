@@ -221,6 +221,7 @@ func (b *Box) open() (err error) {
 		b.ivrAPI(mux)
 		b.acdAPI(mux)
 		b.guard.Routes(mux)
+		b.plan.Routes(mux)
 		// Profiles for an engineer on site; the API listens on loopback
 		// unless the config says otherwise.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -443,6 +444,9 @@ type Status struct {
 
 	Registered map[string]int    `json:"registered"` // extension -> contacts
 	Trunks     []sip.TrunkStatus `json:"trunks"`
+	// Breakers are the toll-fraud breakers open: extensions and trunk
+	// groups whose calls out are stopped, until when.
+	Breakers map[string]time.Time `json:"breakers"`
 }
 
 // SpanStatus is one span in Status.
@@ -458,7 +462,8 @@ var Version = "dev"
 
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: b.clock.Now().Sub(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
-		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered(), Trunks: b.sip.Trunks()}
+		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered(), Trunks: b.sip.Trunks(),
+		Breakers: b.plan.Breakers()}
 	for _, s := range b.spans {
 		st.Spans = append(st.Spans, SpanStatus{ID: s.Config.ID, Type: s.Config.Type, Group: s.Config.Group, Alarms: s.Alarms().String()})
 	}

@@ -31,6 +31,7 @@ func (b *Box) openConsole() error {
 	}
 	b.consolePort = port
 	b.console = console.New(port, console.Options{Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Guard: b.guard, Name: b.cfg.Box.Name,
+		Breakers: b.plan.Breakers, LiftBreaker: b.plan.LiftBreaker,
 		Spans: b.consoleSpans, Ports: b.portRows, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
 		Loopback: b.loopback, ConfigFile: b.configFile, Sets: b.sets, Env: Env(board.Env()), Restart: b.Restart, FactoryReset: b.factoryReset,
 		SIPTrace: sip.Trace, PRITrace: b.priTrace, Restore: b.restore})

@@ -39,6 +39,7 @@ type Config struct {
 	Ports      []Port          `toml:"port"`
 	Extensions []Extension     `toml:"extension"`
 	Trunks     []Trunk         `toml:"trunk"`
+	Outbound   []Outbound      `toml:"outbound"`
 	Queues     []Queue         `toml:"queue"`
 	ACD        ACD             `toml:"acd"`
 	IVR        IVR             `toml:"ivr"`
@@ -163,6 +164,15 @@ type Extension struct {
 	// ACL lists the networks ("192.168.1.0/24", "203.0.113.9") that may
 	// register as this extension and call from it; empty allows any.
 	ACL []string `toml:"acl"`
+
+	// What the extension's phone may dial out ([[outbound]]); a zero
+	// value takes [security]'s.
+	DialClasses []string `toml:"dial_classes"` // instead of security.dial_classes
+	// PIN is keyed after dialling a number of one of security.pin_classes
+	// (4-12 digits); without one those classes are refused.
+	PIN               string `toml:"pin"`
+	MaxOutbound       int    `toml:"max_outbound"`        // concurrent calls out, default 2
+	OutboundPerMinute int    `toml:"outbound_per_minute"` // calls out started in any minute, default 5
 }
 
 // Registers reports whether the extension has phones that register (and
@@ -177,6 +187,14 @@ func (c *Config) Extension(number string) (Extension, bool) {
 		}
 	}
 	return Extension{}, false
+}
+
+// Outbound is a way out for the box's phones: a number dialled with
+// Prefix goes out, Prefix stripped, through the first of Trunks (SIP
+// trunks, PRI span groups, FXO line groups) that takes it.
+type Outbound struct {
+	Prefix string   `toml:"prefix"` // digits, e.g. "9"
+	Trunks []string `toml:"trunks"` // tried in order
 }
 
 // Queue is a skill group of agents that callers wait in for the next

@@ -233,20 +233,7 @@ func (v *validator) flows(c *Config, env Env) {
 	for _, q := range c.Queues {
 		queues[q.Name] = true
 	}
-	trunks := map[string]bool{}
-	for _, t := range c.Trunks {
-		trunks[t.Name] = true
-	}
-	for _, s := range c.Spans {
-		if s.Group != "" {
-			trunks[s.Group] = true // a PRI trunk group
-		}
-	}
-	for _, p := range c.Ports {
-		if p.Kind == "fxo" && p.Group != "" {
-			trunks[p.Group] = true // exchange lines
-		}
-	}
+	trunks := c.trunkGroups()
 	names := make([]string, 0, len(c.Flows))
 	for n := range c.Flows {
 		names = append(names, n)

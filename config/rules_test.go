@@ -221,6 +221,21 @@ func TestRules(t *testing.T) {
 		{[]string{`security.allow=["10.0.0.0/33"]`}, "f.toml:1:1: \"10.0.0.0/33\" is not a network"},
 		{[]string{`security.dial_classes=["mars"]`}, `f.toml:1:1: dial class "mars": use "internal", "emergency"`},
 		{[]string{`extension.0.acl=["nonsense"]`}, `f.toml:`},
+		// toll fraud
+		{[]string{`security.pin_classes=["international"]`, `security.after_hours_classes=["emergency"]`,
+			`security.rates={international=6.5, mobile=0}`, "security.extension_spend_per_hour=50", "security.trunk_spend_per_hour=0", "security.max_outbound=8"}, ""},
+		{[]string{`security.pin_classes=["mars"]`}, `f.toml:1:1: dial class "mars"`},
+		{[]string{`security.after_hours_classes=["mars"]`}, `f.toml:1:1: dial class "mars"`},
+		{[]string{`security.rates={mars=1}`}, `f.toml:1:1: rates: "mars" is not a dial class`},
+		{[]string{`security.rates={mobile=-1}`}, `f.toml:1:1: a rate is per minute, from 0 to 10000, not -1`},
+		{[]string{"security.extension_spend_per_hour=-1"}, `--set security.extension_spend_per_hour: must be 0 (the default) or up to 10000000, not -1`},
+		{[]string{"security.max_outbound=-1"}, `--set security.max_outbound: max_outbound must be 0 (the default) or up to 100000, not -1`},
+		{[]string{`extension.0.dial_classes=["local"]`, `extension.0.pin="0042"`, "extension.0.max_outbound=1", "extension.0.outbound_per_minute=2"}, ""},
+		{[]string{`extension.0.dial_classes=["mars"]`}, `f.toml:30:3: dial class "mars"`},
+		{[]string{`extension.0.pin="42"`}, `--set extension.0.pin: a PIN is 4 to 12 digits`},
+		{[]string{`extension.0.pin="42x4"`}, `--set extension.0.pin: a PIN is 4 to 12 digits`},
+		{[]string{"extension.0.max_outbound=-1"}, `--set extension.0.max_outbound: max_outbound must be 0 (default 2) or up to 1000, not -1`},
+		{[]string{"extension.0.outbound_per_minute=1001"}, `--set extension.0.outbound_per_minute: outbound_per_minute must be 0 (default 5) or up to 1000, not 1001`},
 	} {
 		_, err := Load("f.toml", []byte(rich), c.set, richEnv)
 		if c.want == "" {
@@ -259,6 +274,16 @@ func TestRulesInFile(t *testing.T) {
 		{"a supervisor that is an ivr: at the element", "[acd]\nsupervisors = [\"200\", \"100\"]\n", `"100"`, `supervisor "100" is not an agent or phone extension`},
 		{"a supervisor that is no extension", "[acd]\nsupervisors = [\"301\"]\n", `"301"`, `supervisor "301" is not an agent or phone extension`},
 		{"sample_share past 1: at [acd]", "[acd]\nsample_share = 2.0\n", "acd]", "sample_share from 0 to 1"},
+		// [[outbound]] and office hours
+		{"an outbound route", "[[outbound]]\nprefix = \"9\"\ntrunks = [\"carrier\"]\n", "", ""},
+		{"an outbound route through no trunk", "[[outbound]]\nprefix = \"9\"\ntrunks = [\"carrier\", \"mars\"]\n", `"mars"`, `"mars" is not a [[trunk]], a span group or an FXO line group`},
+		{"an outbound route without trunks", "[[outbound]]\nprefix = \"9\"\n", "outbound]]", "an outbound route needs trunks"},
+		{"an outbound prefix not digits", "[[outbound]]\nprefix = \"x\"\ntrunks = [\"carrier\"]\n", `"x"`, "an outbound prefix is digits"},
+		{"an outbound prefix over an extension", "[[outbound]]\nprefix = \"2\"\ntrunks = [\"carrier\"]\n", `"2"`, `prefix "2" overlaps extension 200`},
+		{"an outbound prefix twice", "[[outbound]]\nprefix = \"9\"\ntrunks = [\"carrier\"]\n[[outbound]]\nprefix = '9'\ntrunks = [\"carrier\"]\n", "'9'", `prefix "9" is used twice`},
+		{"office hours", "[security]\noffice_hours = [{ days = \"mon-fri\", hours = \"08:00-20:00\" }, { days = \"sat\", hours = \"09:00-12:00\" }]\n", "", ""},
+		{"office hours on no day", "[security]\noffice_hours = [{ days = \"mon-fry\", hours = \"08:00-20:00\" }]\n", `"mon-fry"`, `"fry" is not a day`},
+		{"office hours backwards", "[security]\noffice_hours = [{ days = \"mon-fri\", hours = \"20:00-08:00\" }]\n", `"20:00-08:00"`, "the end must come after the start"},
 	} {
 		src := rich + c.add
 		_, err := Load("f.toml", []byte(src), nil, richEnv)

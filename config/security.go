@@ -46,6 +46,33 @@ type Security struct {
 	MaxDestinations   int    `toml:"max_destinations"`
 	DestinationWindow string `toml:"destination_window"`
 	BreakerTime       string `toml:"breaker_time"`
+	// MaxOutbound caps the concurrent calls out through one trunk group;
+	// default 30 (an E1's worth).
+	MaxOutbound int `toml:"max_outbound"`
+	// PINClasses are the dial classes a phone dials out only after its
+	// extension's PIN; default none.
+	PINClasses []string `toml:"pin_classes"`
+	// OfficeHours, when set, are when the box dials out as its classes
+	// allow; at other times, and on ivr.holidays, only AfterHoursClasses
+	// (default internal and emergency) go out.
+	OfficeHours       []Hours  `toml:"office_hours"`
+	AfterHoursClasses []string `toml:"after_hours_classes"`
+	// Rates are what a minute out costs, per dial class, in the carrier's
+	// currency (default RMB: local 0.1, national and mobile 0.3,
+	// international 8, premium 5, the rest 0). A call costs from its dial
+	// until it ends: an extension spending more than ExtensionSpend or a
+	// trunk group more than TrunkSpend within an hour is stopped for
+	// BreakerTime, its calls hung up, and an alarm raised. Defaults 100
+	// and 1000.
+	Rates          map[string]float64 `toml:"rates"`
+	ExtensionSpend float64            `toml:"extension_spend_per_hour"`
+	TrunkSpend     float64            `toml:"trunk_spend_per_hour"`
+}
+
+// Hours are days of the week and a time of day: "mon-fri", "08:00-20:00".
+type Hours struct {
+	Days  string `toml:"days"`
+	Hours string `toml:"hours"`
 }
 
 // DialClasses are the dial classes (package route classifies numbers).
@@ -88,11 +115,41 @@ func (v *validator) networks(path string, nets []string) {
 	}
 }
 
+func (v *validator) dialClasses(path string, classes []string) {
+	for i, c := range classes {
+		if !oneOf(c, DialClasses...) {
+			v.report(fmt.Sprintf("%s.%d", path, i), "dial class %q: use %s", c, strings.Join(quoteAll(DialClasses), ", "))
+		}
+	}
+}
+
 func (v *validator) security(s Security) {
 	v.networks("security.allow", s.Allow)
-	for i, c := range s.DialClasses {
+	v.dialClasses("security.dial_classes", s.DialClasses)
+	v.dialClasses("security.pin_classes", s.PINClasses)
+	v.dialClasses("security.after_hours_classes", s.AfterHoursClasses)
+	for i, h := range s.OfficeHours {
+		p := fmt.Sprintf("security.office_hours.%d", i)
+		if _, err := ParseDays(h.Days); err != nil {
+			v.report(p+".days", "%v", err)
+		}
+		if _, _, err := ParseHours(h.Hours); err != nil {
+			v.report(p+".hours", "%v", err)
+		}
+	}
+	for c, r := range s.Rates {
 		if !oneOf(c, DialClasses...) {
-			v.report(fmt.Sprintf("security.dial_classes.%d", i), "dial class %q: use %s", c, strings.Join(quoteAll(DialClasses), ", "))
+			v.reportKey("security.rates."+c, "rates: %q is not a dial class: use %s", c, strings.Join(quoteAll(DialClasses), ", "))
+		} else if r < 0 || r > 10000 {
+			v.report("security.rates."+c, "a rate is per minute, from 0 to 10000, not %v", r)
+		}
+	}
+	for _, n := range []struct {
+		path string
+		n    float64
+	}{{"security.extension_spend_per_hour", s.ExtensionSpend}, {"security.trunk_spend_per_hour", s.TrunkSpend}} {
+		if n.n < 0 || n.n > 1e7 {
+			v.report(n.path, "must be 0 (the default) or up to 10000000, not %v", n.n)
 		}
 	}
 	v.duration("security.ban_time", s.BanTime, time.Minute, 30*24*time.Hour)
@@ -111,9 +168,73 @@ func (v *validator) security(s Security) {
 		{"security.events", s.Events, 1000000},
 		{"security.outbound_per_minute", s.OutboundPerMinute, 100000},
 		{"security.max_destinations", s.MaxDestinations, 100000},
+		{"security.max_outbound", s.MaxOutbound, 100000},
 	} {
 		if n.n < 0 || n.n > n.max {
 			v.report(n.path, "%s must be 0 (the default) or up to %d, not %d", n.path[strings.LastIndexByte(n.path, '.')+1:], n.max, n.n)
 		}
 	}
+}
+
+// outbound checks the ways out of phones ([[outbound]]) and each
+// extension's own rules for them.
+func (v *validator) outbound(c *Config) {
+	groups := c.trunkGroups()
+	prefixes := map[string]bool{}
+	for i, o := range c.Outbound {
+		p := fmt.Sprintf("outbound.%d", i)
+		switch {
+		case o.Prefix == "" || strings.Trim(o.Prefix, "0123456789") != "":
+			v.report(p+".prefix", "an outbound prefix is digits, such as \"9\", not %q", o.Prefix)
+		case prefixes[o.Prefix]:
+			v.report(p+".prefix", "prefix %q is used twice", o.Prefix)
+		}
+		prefixes[o.Prefix] = true
+		for _, e := range c.Extensions {
+			if strings.HasPrefix(e.Number, o.Prefix) || (o.Prefix != "" && strings.HasPrefix(o.Prefix, e.Number)) {
+				v.report(p+".prefix", "prefix %q overlaps extension %s: a number dialled could be either", o.Prefix, e.Number)
+			}
+		}
+		if len(o.Trunks) == 0 {
+			v.report(p+".trunks", "an outbound route needs trunks to dial through")
+		}
+		for j, t := range o.Trunks {
+			if !groups[t] {
+				v.report(fmt.Sprintf("%s.trunks.%d", p, j), "%q is not a [[trunk]], a span group or an FXO line group", t)
+			}
+		}
+	}
+	for i, e := range c.Extensions {
+		p := fmt.Sprintf("extension.%d", i)
+		v.dialClasses(p+".dial_classes", e.DialClasses)
+		if e.PIN != "" && (len(e.PIN) < 4 || len(e.PIN) > 12 || strings.Trim(e.PIN, "0123456789") != "") {
+			v.report(p+".pin", "a PIN is 4 to 12 digits")
+		}
+		if e.MaxOutbound < 0 || e.MaxOutbound > 1000 {
+			v.report(p+".max_outbound", "max_outbound must be 0 (default 2) or up to 1000, not %d", e.MaxOutbound)
+		}
+		if e.OutboundPerMinute < 0 || e.OutboundPerMinute > 1000 {
+			v.report(p+".outbound_per_minute", "outbound_per_minute must be 0 (default 5) or up to 1000, not %d", e.OutboundPerMinute)
+		}
+	}
+}
+
+// trunkGroups are the names calls go out by: [[trunk]]s, PRI span groups
+// and FXO line groups.
+func (c *Config) trunkGroups() map[string]bool {
+	groups := map[string]bool{}
+	for _, t := range c.Trunks {
+		groups[t.Name] = true
+	}
+	for _, s := range c.Spans {
+		if s.Group != "" {
+			groups[s.Group] = true
+		}
+	}
+	for _, p := range c.Ports {
+		if p.Kind == "fxo" && p.Group != "" {
+			groups[p.Group] = true
+		}
+	}
+	return groups
 }

@@ -161,6 +161,7 @@ func (v *validator) validate(c *Config, env Env) {
 	}
 
 	v.security(c.Security)
+	v.outbound(c)
 
 	ids := map[int]string{}
 	for i, s := range c.Spans {

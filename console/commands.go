@@ -27,7 +27,7 @@ func init() {
 		{words: []string{"help"}, args: "[COMMAND]", help: "list the commands, or how to use one", run: (*Console).cmdHelp},
 		{words: []string{"show", "spans"}, help: "every span: type, framing, coding, clock, alarms", run: (*Console).showSpans},
 		{words: []string{"show", "span"}, args: "N", help: "one span in detail", run: (*Console).showSpan},
-		{words: []string{"show", "alarms"}, help: "spans with alarms", run: (*Console).showAlarms},
+		{words: []string{"show", "alarms"}, help: "spans with alarms, toll-fraud breakers open", run: (*Console).showAlarms},
 		{words: []string{"show", "channels"}, help: "every B-channel, analog port and SIP leg with its state", run: (*Console).showChannels},
 		{words: []string{"show", "calls"}, help: "calls up now", run: (*Console).showCalls},
 		{words: []string{"show", "queues"}, help: "callers waiting, longest wait, agents per queue", run: (*Console).showQueues},
@@ -39,6 +39,7 @@ func init() {
 		{words: []string{"show", "bans"}, help: "sources banned now, until when and why", run: (*Console).showBans},
 		{words: []string{"show", "security"}, args: "[N]", help: "the newest security events (20, or N)", run: (*Console).showSecurity},
 		{words: []string{"ban", "lift"}, args: "ADDR", help: "end a source's ban now", run: (*Console).banLift},
+		{words: []string{"breaker", "lift"}, args: "extension N | trunk group NAME", help: "let a stopped extension or trunk group call out again", run: (*Console).breakerLift},
 		{words: []string{"span"}, args: "N loopback local|network|off", help: "loop a span for line tests", run: (*Console).spanLoop},
 		{words: []string{"pri", "debug"}, args: "span N on|off", help: "show a span's D-channel decoded (Q.921 and Q.931)", run: (*Console).priDebug},
 		{words: []string{"sip", "debug"}, args: "on|off", help: "show every SIP message sent and received", run: (*Console).sipDebug},
@@ -421,13 +422,14 @@ func (c *Console) showAlarms(args []string) (string, error) {
 	var rows [][]string
 	for _, s := range c.o.Spans() {
 		if s.Alarms != "none" {
-			rows = append(rows, []string{strconv.Itoa(s.ID), s.Alarms})
+			rows = append(rows, []string{"span " + strconv.Itoa(s.ID), s.Alarms})
 		}
 	}
+	rows = append(rows, c.breakers()...)
 	if len(rows) == 0 {
 		return "no alarms\n", nil
 	}
-	return table("SPAN\tALARMS", rows), nil
+	return table("WHAT\tALARM", rows), nil
 }
 
 // showChannels lists each span's B-channels (their call state when a PRI

@@ -71,17 +71,21 @@ type RegRow struct {
 
 // Options are what the console shows and changes.
 type Options struct {
-	Clock  clock.Clock
-	Log    *slog.Logger
-	DB     *store.DB
-	ACD    *acd.ACD
-	Guard  *security.Guard // bans and security events
-	Name   string          // the box's name, in the prompt
-	Spans  func() []SpanRow
-	Ports  func() []PortRow
-	Calls  func() []CallRow
-	Regs   func() []RegRow
-	Config func() string // the running configuration, as TOML
+	Clock clock.Clock
+	Log   *slog.Logger
+	DB    *store.DB
+	ACD   *acd.ACD
+	Guard *security.Guard // bans and security events
+	// Breakers are the toll-fraud circuit breakers open now (name ->
+	// until), LiftBreaker closes one (route.Plan's).
+	Breakers    func() map[string]time.Time
+	LiftBreaker func(name string) bool
+	Name        string // the box's name, in the prompt
+	Spans       func() []SpanRow
+	Ports       func() []PortRow
+	Calls       func() []CallRow
+	Regs        func() []RegRow
+	Config      func() string // the running configuration, as TOML
 	// Loopback sets a span's loopback mode (off, local, network).
 	Loopback func(span int, mode string) error
 	// PRITrace sends a span's decoded Q.921/Q.931 trace to f, or stops it

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,4 +63,33 @@ func (c *Console) showSecurity(args []string) (string, error) {
 		return "no security events\n", nil
 	}
 	return table("TIME\tEVENT\tSOURCE\tACCOUNT\tDETAIL", rows), nil
+}
+
+// breakers are the toll-fraud breakers open, as alarm rows, by name.
+func (c *Console) breakers() [][]string {
+	if c.o.Breakers == nil {
+		return nil
+	}
+	open := c.o.Breakers()
+	names := make([]string, 0, len(open))
+	for n := range open {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var rows [][]string
+	for _, n := range names {
+		rows = append(rows, []string{n, "calls out stopped until " + open[n].Format(time.DateTime) + " (toll-fraud breaker; breaker lift " + n + ")"})
+	}
+	return rows
+}
+
+func (c *Console) breakerLift(args []string) (string, error) {
+	name := strings.Join(args, " ")
+	if (len(args) != 2 || args[0] != "extension") && (len(args) != 3 || args[0] != "trunk" || args[1] != "group") {
+		return "", fmt.Errorf("breaker lift extension N | trunk group NAME")
+	}
+	if c.o.LiftBreaker == nil || !c.o.LiftBreaker(name) {
+		return "", fmt.Errorf("%s is not stopped", shown(name))
+	}
+	return fmt.Sprintf("%s may call out again\n", name), nil
 }

@@ -90,8 +90,9 @@ func Classify(number string, isExt func(string) bool) Class {
 type ErrDialDenied struct {
 	Number string
 	Class  Class
+	Why    string
 }
 
 func (e *ErrDialDenied) Error() string {
-	return fmt.Sprintf("dialling %s is not allowed: %s numbers are not among the config's dial classes ([security] dial_classes)", e.Number, e.Class)
+	return fmt.Sprintf("dialling %s is not allowed: %s", e.Number, e.Why)
 }

@@ -98,6 +98,7 @@ func TestDialOutLimits(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 5, 8
 	cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "10m", "1h"
+	cfg.Security.MaxOutbound = 1000 // these calls never end: TestConcurrentCaps has that cap
 	p := New(cfg)
 	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	p.Clock = clk
@@ -136,7 +137,10 @@ func TestDialOutLimits(t *testing.T) {
 	}
 	clk.Advance(13 * time.Second)
 	events = nil
-	if err := dial("pstn", "88889999"); err == nil || len(events) != 1 || !strings.Contains(events[0], "stopped for 1h0m0s") {
+	// The breaker opening is an alarm (BreakerOpened), and the call a
+	// DialDenied.
+	if err := dial("pstn", "88889999"); err == nil || len(events) != 2 || !strings.HasPrefix(events[0], "BreakerOpened: trunk group \"pstn\" stopped for 1h0m0s") ||
+		!strings.HasPrefix(events[1], "DialDenied: 88889999 through pstn") {
 		t.Fatalf("the ninth destination: %v, events %q", err, events)
 	}
 	clk.Advance(59 * time.Minute)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"jinyin/security"
-	"net/netip"
 	"time"
 
 	"jinyin/acd"
@@ -94,7 +92,7 @@ func (p *Plan) Transfer(ch media.Channel, t ivr.Target) error {
 	case Ring:
 		return p.ring(ch, d.Number, t.Caller)
 	}
-	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.DialOut(ctx, d.Trunk, d.Number, t.Caller) })
+	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.out(ctx, "", d.Trunks, d.Number, t.Caller) })
 }
 
 // answer runs a call that has been answered at d.
@@ -109,6 +107,8 @@ func (p *Plan) answer(ch media.Channel, d Dest, from string) {
 		}
 	case Feature:
 		p.feature(ch, d, from)
+	case Trunk:
+		p.callOut(ch, d, from)
 	case Monitor:
 		if !p.Agents.IsSupervisor(from) {
 			p.Log.Warn("monitoring refused: not a supervisor", "from", from, "agent", d.Arg)
@@ -155,38 +155,6 @@ func (p *Plan) ring(ch media.Channel, ext, from string) error {
 		return errNoOne
 	}
 	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.SIP.Phone(ctx, ext, from) })
-}
-
-// DialOut calls number through a trunk group: a PRI span group, FXO
-// lines, or a SIP trunk, by that name.
-//
-// Every way out comes here, and here the dial classes and the trunk
-// group's limits apply (limits): a number of a class the config does not
-// allow, or beyond the limits, is refused (DialDenied) before any line is
-// seized.
-func (p *Plan) DialOut(ctx context.Context, trunk, number, from string) (media.Channel, error) {
-	if c := Classify(number, func(n string) bool { _, ok := p.exts[n]; return ok }); !p.classes[c] {
-		if p.Event != nil {
-			p.Event(security.DialDenied, "route", netip.AddrPort{}, from, fmt.Sprintf("%s (%s) through %s", number, c, trunk))
-		}
-		return nil, &ErrDialDenied{Number: number, Class: c}
-	}
-	if opened, err := p.limits.admit(p.Clock.Now(), trunk, number); err != nil {
-		if opened {
-			p.Log.Error("toll-fraud circuit breaker opened: calls out are stopped", "trunk", trunk, "err", err)
-		}
-		if p.Event != nil {
-			p.Event(security.DialDenied, "route", netip.AddrPort{}, from, fmt.Sprintf("%s through %s: %v", number, trunk, err))
-		}
-		return nil, err
-	}
-	switch p.via(trunk) {
-	case ViaPRI:
-		return dialSpans(ctx, trunk, p.Spans[trunk], number, from)
-	case ViaFXO:
-		return dialLines(ctx, trunk, p.Lines[trunk], number)
-	}
-	return p.SIP.Trunk(ctx, trunk, number, from)
 }
 
 // dialSpans calls number through the first span of a group whose link is
@@ -263,6 +231,7 @@ func (p *Plan) connect(ch media.Channel, dial func(context.Context) (media.Chann
 				ch.Play(nil)
 				return r.err
 			}
+			timeout.Stop() // answered: the call lasts as long as it lasts
 			p.Log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
 			if callerLeft, _ := media.BridgeUntil(ch, r.call); !callerLeft {
 				// An analog phone that hook-flashed and dialled hands the

@@ -807,8 +807,7 @@ func TestNames(t *testing.T) {
 		{Refused.String(), "Refused"}, {Trunk.String(), "Trunk"}, {Monitor.String(), "Monitor"},
 		{NotRefused.String(), "NotRefused"}, {Unreachable.String(), "Unreachable"},
 		{ViaSIP.String(), "SIP"}, {ViaPRI.String(), "PRI"}, {ViaFXO.String(), "FXO"},
-		{(&ErrDialDenied{Number: "0044201234567", Class: International}).Error(),
-			"dialling 0044201234567 is not allowed: international numbers are not among the config's dial classes ([security] dial_classes)"},
+		{(&ErrDialDenied{Number: "0044201234567", Class: International, Why: "no"}).Error(), "dialling 0044201234567 is not allowed: no"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%q, want %q", c.got, c.want)
@@ -885,6 +884,7 @@ func TestDefaultLimits(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 0, 0
 	cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "", ""
+	cfg.Security.MaxOutbound = 1000 // these calls never end: TestConcurrentCaps has that cap
 	p := New(cfg)
 	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	p.Clock = clk
@@ -920,13 +920,14 @@ func TestDefaultLimits(t *testing.T) {
 // TestDestinationWindowEdge: a number dialled destination_window ago has
 // left the window (as a call a minute ago has left the minute).
 func TestDestinationWindowEdge(t *testing.T) {
-	l := limits{perMinute: 30, newDests: 2, destWindow: 10 * time.Minute, breakTime: time.Hour, trunks: map[string]*trunkUse{}}
+	l := newToll(demoConfig(t))
+	l.newDests = 2
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		at     time.Duration
 		number string
 	}{{0, "88880001"}, {time.Minute, "88880002"}, {10 * time.Minute, "88880003"}} {
-		if _, err := l.admit(t0.Add(c.at), "pstn", c.number); err != nil {
+		if _, _, err := l.admit(t0.Add(c.at), "", "pstn", c.number, Local); err != nil {
 			t.Errorf("%s at +%v: %v", c.number, c.at, err)
 		}
 	}
@@ -934,10 +935,11 @@ func TestDestinationWindowEdge(t *testing.T) {
 
 // TestNoLimits: limits with no caps set (zero) admit every call.
 func TestNoLimits(t *testing.T) {
-	l := limits{trunks: map[string]*trunkUse{}}
+	l := newToll(demoConfig(t))
+	l.perMinute, l.newDests, l.trunkMax, l.trunkSpend = 0, 0, 0, 0
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for i := range 100 {
-		if _, err := l.admit(now, "pstn", fmt.Sprint(88880000+i)); err != nil {
+		if _, _, err := l.admit(now, "", "pstn", fmt.Sprint(88880000+i), Local); err != nil {
 			t.Fatalf("call %d: %v", i+1, err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"time"
 
 	"jinyin/acd"
 	"jinyin/analog"
@@ -41,27 +40,15 @@ type Plan struct {
 	// Event reports a security event (security.Guard.Event); nil drops it.
 	Event func(name, service string, src netip.AddrPort, account, detail string)
 
-	exts    map[string]config.Extension
-	classes map[Class]bool // the dial classes allowed out
-	limits  limits
+	exts     map[string]config.Extension
+	outbound []config.Outbound
+	toll     *toll
 }
 
 // New is the plan of a validated config.
 func New(cfg *config.Config) *Plan {
 	p := &Plan{Name: cfg.Box.Name, Country: cfg.Box.Country, Lang: cfg.Box.Language, Log: slog.Default(),
-		Clock: clock.Real{}, exts: map[string]config.Extension{}, classes: map[Class]bool{}}
-	for _, c := range cfg.Security.DialClasses {
-		p.classes[Class(c)] = true
-	}
-	sc := cfg.Security
-	p.limits = limits{perMinute: or(sc.OutboundPerMinute, 30), newDests: or(sc.MaxDestinations, 20),
-		destWindow: config.DurationOr(sc.DestinationWindow, 10*time.Minute), breakTime: config.DurationOr(sc.BreakerTime, time.Hour),
-		trunks: map[string]*trunkUse{}}
-	if len(p.classes) == 0 {
-		for _, c := range DefaultClasses {
-			p.classes[c] = true
-		}
-	}
+		Clock: clock.Real{}, exts: map[string]config.Extension{}, outbound: cfg.Outbound, toll: newToll(cfg)}
 	for _, e := range cfg.Extensions {
 		p.exts[e.Number] = e
 	}
@@ -84,7 +71,7 @@ const (
 	Queue               // the queue Dest.Queue, or with Dest.Number the agent's own line
 	Feature             // an agent's feature code Dest.Code (*13's reason in Dest.Arg)
 	Monitor             // a supervisor's code Dest.Code for agent Dest.Arg, in Dest.Mode
-	Trunk               // Dest.Number out through trunk group Dest.Trunk, by Dest.Via
+	Trunk               // Dest.Number out through the first of Dest.Trunks that takes it
 )
 
 func (k Kind) String() string {
@@ -138,16 +125,15 @@ func (v Via) String() string { return [...]string{"SIP", "PRI", "FXO"}[v] }
 // Dest is where a number goes.
 type Dest struct {
 	Kind    Kind
-	Refusal Refusal // Refused
-	Number  string  // as dialled; Queue: the agent, "" for a queue; Trunk: the number out
-	Flow    string  // Flow
-	Auth    bool    // SIP callers must prove by digest that they are their From's extension
-	Queue   string  // Queue
-	Code    string  // Feature, Monitor: "*11"...
-	Arg     string  // Feature *13: the pause reason; Monitor: the agent
-	Mode    string  // Monitor: acd.Listen, acd.Whisper or acd.Barge
-	Trunk   string  // Trunk: the group or SIP trunk
-	Via     Via     // Trunk
+	Refusal Refusal  // Refused
+	Number  string   // as dialled; Queue: the agent, "" for a queue; Trunk: the number out
+	Flow    string   // Flow
+	Auth    bool     // SIP callers must prove by digest that they are their From's extension
+	Queue   string   // Queue
+	Code    string   // Feature, Monitor: "*11"...
+	Arg     string   // Feature *13: the pause reason; Monitor: the agent
+	Mode    string   // Monitor: acd.Listen, acd.Whisper or acd.Barge
+	Trunks  []string // Trunk: trunk groups or SIP trunks, tried in order
 }
 
 func refused(r Refusal) Dest { return Dest{Kind: Refused, Refusal: r} }
@@ -163,12 +149,20 @@ const (
 
 // Lookup is where a call to number from origin goes: feature codes (from
 // SIP only), then the config's extensions; an IVR extension answers, an
-// agent or phone rings if it has a phone to ring now.
+// agent or phone rings if it has a phone to ring now. A phone's number
+// with an [[outbound]] prefix goes out (a SIP phone proves its extension
+// by digest first); exchange lines never reach a way out.
 func (p *Plan) Lookup(number string, o Origin) Dest {
 	if o == FromSIP {
 		if d, ok := featureCode(number); ok {
 			return d
 		}
+	}
+	if r, ok := p.outboundOf(number); ok {
+		if o == FromLine {
+			return refused(NoSuchNumber)
+		}
+		return Dest{Kind: Trunk, Number: number[len(r.Prefix):], Trunks: r.Trunks, Auth: o == FromSIP}
 	}
 	e, ok := p.exts[number]
 	switch {
@@ -201,7 +195,7 @@ func (p *Plan) Resolve(t ivr.Target) (Dest, error) {
 		}
 		return Dest{Kind: Ring, Number: t.What}, nil
 	case "trunk":
-		return Dest{Kind: Trunk, Trunk: t.What, Number: t.Number, Via: p.via(t.What)}, nil
+		return Dest{Kind: Trunk, Trunks: []string{t.What}, Number: t.Number}, nil
 	}
 	return Dest{}, fmt.Errorf("transfer to %q is not supported", t.Kind)
 }
@@ -227,25 +221,46 @@ func (p *Plan) reachable(ext string) bool {
 // PRINumber says how far a PRI called number routes (overlap
 // receiving): see matchAs.
 func (p *Plan) PRINumber(digits string) pri.Match {
-	return matchAs(p, digits, pri.NoMatch, pri.MoreDigits, pri.Complete)
+	return matchAs(p, digits, pri.NoMatch, pri.MoreDigits, pri.NoMatch, pri.Complete) // lines never go out
 }
 
 // AnalogNumber says how far digits dialled on an FXS phone route: see
 // matchAs.
 func (p *Plan) AnalogNumber(digits string) analog.Match {
-	return matchAs(p, digits, analog.NoMatch, analog.MoreDigits, analog.Complete)
+	return matchAs(p, digits, analog.NoMatch, analog.MoreDigits, analog.Open, analog.Complete)
+}
+
+// outboundOf is the [[outbound]] route of a number dialled with its
+// prefix and more.
+func (p *Plan) outboundOf(number string) (config.Outbound, bool) {
+	for _, r := range p.outbound {
+		if len(number) > len(r.Prefix) && strings.HasPrefix(number, r.Prefix) {
+			return r, true
+		}
+	}
+	return config.Outbound{}, false
 }
 
 // matchAs says how far digits dialled on a line route, in the line's
 // terms: an extension matched whole is complete; a prefix of one waits
-// for more digits; anything else matches nothing (feature codes are for
-// SIP phones).
-func matchAs[M any](p *Plan, digits string, none, more, complete M) M {
+// for more digits; a number out (an [[outbound]] prefix and digits) is
+// complete when the dialling pauses (open); anything else matches
+// nothing (feature codes are for SIP phones).
+func matchAs[M comparable](p *Plan, digits string, none, more, open, complete M) M {
 	if _, ok := p.exts[digits]; ok {
 		return complete
 	}
+	out := open != none // a line that may go out at all
+	if _, ok := p.outboundOf(digits); ok && out {
+		return open
+	}
 	for n := range p.exts {
 		if strings.HasPrefix(n, digits) {
+			return more
+		}
+	}
+	for _, r := range p.outbound {
+		if out && strings.HasPrefix(r.Prefix, digits) {
 			return more
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +56,9 @@ func TestLookup(t *testing.T) {
 		return Dest{Kind: Monitor, Number: n, Auth: true, Code: n[:3], Arg: n[3:], Mode: mode}
 	}
 	notFound, needsAuth, absent := refused(NoSuchNumber), refused(NeedsAuth), refused(Unreachable)
+	out := func(n string, auth bool) Dest {
+		return Dest{Kind: Trunk, Number: n, Auth: auth, Trunks: []string{"pri", "pstn"}}
+	}
 	for _, c := range []struct {
 		number           string
 		sip, line, phone Dest
@@ -89,8 +93,13 @@ func TestLookup(t *testing.T) {
 		{"*13x", notFound, notFound, notFound},
 		{"*15", notFound, notFound, notFound},
 		{"*15x", notFound, notFound, notFound},
+		// 9 and a number is out through the span group, then the FXO
+		// lines ([[outbound]]): a SIP phone proves its extension first;
+		// exchange lines never go back out.
+		{"913800138000", out("13800138000", true), notFound, out("13800138000", false)},
+		{"999", out("99", true), notFound, out("99", false)},
+		{"9", notFound, notFound, notFound},
 		// Unknown numbers, prefixes of known ones among them.
-		{"999", notFound, notFound, notFound},
 		{"10", notFound, notFound, notFound},
 		{"", notFound, notFound, notFound},
 		{"4008", notFound, notFound, notFound},
@@ -99,7 +108,7 @@ func TestLookup(t *testing.T) {
 			origin Origin
 			want   Dest
 		}{{FromSIP, c.sip}, {FromLine, c.line}, {FromFXS, c.phone}} {
-			if got := p.Lookup(c.number, o.origin); got != o.want {
+			if got := p.Lookup(c.number, o.origin); !reflect.DeepEqual(got, o.want) {
 				t.Errorf("Lookup(%q, %v) = %+v, want %+v", c.number, o.origin, got, o.want)
 			}
 		}
@@ -138,7 +147,7 @@ func TestRouter(t *testing.T) {
 		auth bool
 	}{
 		{"100", nil, false}, {"*97", nil, true}, {"*11", nil, true}, {"*151001", nil, true}, {"1001", nil, false},
-		{"999", sip.ErrNotFound, false}, {"1003", sip.ErrUnavailable, false},
+		{"999", nil, true}, {"555", sip.ErrNotFound, false}, {"1003", sip.ErrUnavailable, false},
 	} {
 		r, err := p.Router(c.to, "1001")
 		if err != c.err || r.Auth != c.auth || (err == nil) != (r.App != nil) {
@@ -168,9 +177,9 @@ func TestResolve(t *testing.T) {
 		{"ext:1003", Dest{Kind: Ring, Number: "1003"}, ""}, // rung even unregistered: the ring fails, the flow takes its fail branch
 		{"ext:100", Dest{}, `no ext "100"`},                // an IVR has no phone
 		{"ext:555", Dest{}, `no ext "555"`},
-		{"trunk:pri/4008", Dest{Kind: Trunk, Trunk: "pri", Number: "4008", Via: ViaPRI}, ""},
-		{"trunk:pstn/4008", Dest{Kind: Trunk, Trunk: "pstn", Number: "4008", Via: ViaFXO}, ""},
-		{"trunk:carrier/95555", Dest{Kind: Trunk, Trunk: "carrier", Number: "95555", Via: ViaSIP}, ""},
+		{"trunk:pri/4008", Dest{Kind: Trunk, Trunks: []string{"pri"}, Number: "4008"}, ""},
+		{"trunk:pstn/4008", Dest{Kind: Trunk, Trunks: []string{"pstn"}, Number: "4008"}, ""},
+		{"trunk:carrier/95555", Dest{Kind: Trunk, Trunks: []string{"carrier"}, Number: "95555"}, ""},
 		{"voicemail:main", Dest{}, `transfer to "voicemail" is not supported`},
 	} {
 		kind, what, _ := strings.Cut(c.target, ":")
@@ -179,7 +188,7 @@ func TestResolve(t *testing.T) {
 			tg.What, tg.Number, _ = strings.Cut(what, "/")
 		}
 		got, err := p.Resolve(tg)
-		if got != c.want || (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
+		if !reflect.DeepEqual(got, c.want) || (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
 			t.Errorf("Resolve(%s) = %+v, %v; want %+v, %q", c.target, got, err, c.want, c.err)
 		}
 	}
@@ -222,8 +231,11 @@ func TestNumber(t *testing.T) {
 		{"1", pri.MoreDigits, analog.MoreDigits},
 		{"10", pri.MoreDigits, analog.MoreDigits},
 		{"*9", pri.MoreDigits, analog.MoreDigits},
-		{"*1", pri.NoMatch, analog.NoMatch}, // feature codes are not dialled from lines
-		{"9", pri.NoMatch, analog.NoMatch},
+		{"*1", pri.NoMatch, analog.NoMatch},   // feature codes are not dialled from lines
+		{"9", pri.NoMatch, analog.MoreDigits}, // a phone's way out; a line has none
+		{"9138", pri.NoMatch, analog.Open},    // out when the dialling pauses
+		{"913800138000", pri.NoMatch, analog.Open},
+		{"5", pri.NoMatch, analog.NoMatch},
 		{"10010", pri.NoMatch, analog.NoMatch},
 	} {
 		if got := p.PRINumber(c.digits); got != c.pri {

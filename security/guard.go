@@ -42,7 +42,9 @@ const (
 	SuccessfulAuth          = "SuccessfulAuth"
 	Banned                  = "Banned"
 	Unbanned                = "Unbanned"
-	DialDenied              = "DialDenied" // the dial plan refused a number to a caller
+	DialDenied              = "DialDenied"    // the dial plan refused a number to a caller
+	BreakerOpened           = "BreakerOpened" // a toll-fraud breaker stopped calls out: an alarm
+	BreakerLifted           = "BreakerLifted"
 )
 
 // failure reports whether an event counts toward a ban.

@@ -957,3 +957,18 @@ func (s *Server) Calls() []CallRecord {
 	})
 	return out
 }
+
+// Refused reports whether a dial's error is the callee's own answer (busy,
+// no such number, declined), which another trunk would give too, rather
+// than the trunk's or the network's.
+func Refused(err error) bool {
+	var r *sipgo.ErrDialogResponse
+	if !errors.As(err, &r) || r.Res == nil {
+		return false
+	}
+	switch r.Res.StatusCode {
+	case 404, 484, 486, 600, 603, 604:
+		return true
+	}
+	return false
+}

@@ -207,6 +207,7 @@ func (c *Channel) send() {
 		}
 	} else {
 		pcm := c.out[:]
+		n = 0 // nothing playing is silence, not the last block again
 		if src != nil {
 			n = src.Fill(pcm)
 		}

@@ -1,0 +1,25 @@
+package route
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// Routes serves the toll-fraud breakers on the box's HTTP API:
+//
+//	GET    /security/breakers          the breakers open: name -> until
+//	DELETE /security/breakers/{name}   close one ("extension 1001",
+//	                                   "trunk group pstn"); 404 when it is not open
+func (p *Plan) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /security/breakers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(p.Breakers())
+	})
+	mux.HandleFunc("DELETE /security/breakers/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if !p.LiftBreaker(r.PathValue("name")) {
+			http.Error(w, "no such breaker is open", http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
