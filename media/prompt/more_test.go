@@ -318,6 +318,9 @@ func TestMoreNumbers(t *testing.T) {
 		{Mandarin, 200000000, false, "two-measure yi"},                         // 两亿
 		{Mandarin, 2000000, true, "d2 hundred wan"},                            // 二百万: only 2 before 千, 万, 亿 or alone is 两
 		{Mandarin, 22000, true, "two-measure wan two-measure thousand"},        // 两万两千
+		{Mandarin, 100001000, false, "d1 yi d0 d1 thousand"},                   // 一亿零一千: the empty 万 group is a 零
+		{Mandarin, 11000, false, "d1 wan d1 thousand"},                         // 一万一千: no 零 before a full group
+		{English, 1100, false, "d1 thousand d1 hundred"},                       // one thousand one hundred: "and" only before tens and units
 		{English, 20, false, "n20"},                                            // twenty
 		{English, 110, false, "d1 hundred and n10"},                            // one hundred and ten
 		{English, 1000001, false, "d1 million and d1"},                         // one million and one
