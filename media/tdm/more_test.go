@@ -444,3 +444,29 @@ func TestUnreadEventsDoNotStall(t *testing.T) {
 		t.Error("events not closed")
 	}
 }
+
+// After a linear source, nothing playing is silence (0xFF in µ-law, G.711
+// table 2's code for 0), whether the source ended or Play(nil) replaced
+// it: never the last block sent again.
+func TestSilenceAfterLinearSource(t *testing.T) {
+	s := newStepSlot(t)
+	c := New("x", s, media.PCMU, func() error { return nil })
+	silence := bytes.Repeat([]byte{0xFF}, hal.BlockSize)
+	c.Play(&fixed{n: 1 << 30, v: 4000})
+	if b := s.step(t, ulawIdle); bytes.Equal(b, silence) {
+		t.Fatal("nothing played")
+	}
+	c.Play(nil)
+	for i := range 2 {
+		if b := s.step(t, ulawIdle); !bytes.Equal(b, silence) {
+			t.Fatalf("block %d after Play(nil): % X", i+1, b[:8])
+		}
+	}
+	c.Play(&fixed{n: 250, v: 4000}) // ends within the second block
+	s.step(t, ulawIdle)
+	s.step(t, ulawIdle)
+	next(t, c)
+	if b := s.step(t, ulawIdle); !bytes.Equal(b, silence) {
+		t.Fatalf("the block after the source ended: % X", b[:8])
+	}
+}
