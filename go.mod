@@ -6,6 +6,9 @@ require (
 	github.com/emiago/sipgo v1.7.2
 	github.com/icholy/digest v1.2.0
 	github.com/pelletier/go-toml/v2 v2.4.3
+	github.com/pion/rtcp v1.2.19
+	github.com/pion/rtp v1.10.5
+	github.com/pion/srtp/v3 v3.1.3
 	github.com/tarm/serial v0.0.0-20180830185346-98f6abe2eb07
 	github.com/zaf/g711 v1.4.0
 	go.etcd.io/bbolt v1.5.0
@@ -20,5 +23,8 @@ require (
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.3.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/pion/logging v0.2.4 // indirect
+	github.com/pion/randutil v0.1.0 // indirect
+	github.com/pion/transport/v5 v5.1.1 // indirect
 	golang.org/x/sync v0.20.0 // indirect
 )

@@ -59,8 +59,10 @@ func newFXSCID(t *testing.T, cid string) (*FXS, *sim.FXSPort, *clock.Fake, chan 
 			switch n {
 			case "100", "200":
 				return Complete
-			case "1", "10", "2", "20":
+			case "1", "10", "2", "20", "9":
 				return MoreDigits
+			case "95", "955":
+				return Open // a number out: more digits may follow
 			}
 			return NoMatch
 		},
@@ -180,8 +182,35 @@ func TestFXSUnknownNumberGetsBusy(t *testing.T) {
 	f, port, clk, _ := newFXS(t)
 	port.Lift()
 	until(t, clk, time.Second, "dial tone", func() bool { return f.State() == FXSDialling })
-	slottest.Play(port.Phone(), slottest.DTMF(t, "9"))
+	slottest.Play(port.Phone(), slottest.DTMF(t, "7"))
 	until(t, clk, 2*time.Second, "busy", func() bool { return f.State() == FXSBusy })
+}
+
+// A number out (Open) is routed when the dialling pauses for InterDigit,
+// not before; a prefix that pauses (MoreDigits) gets busy instead.
+func TestFXSDialsOutOnThePause(t *testing.T) {
+	f, port, clk, dialled := newFXS(t)
+	port.Lift()
+	until(t, clk, time.Second, "dial tone", func() bool { return f.State() == FXSDialling })
+	slottest.Play(port.Phone(), slottest.DTMF(t, "955"))
+	until(t, clk, 2*time.Second, "three digits", func() bool { return f.State() == FXSDialling && len(dialled) == 0 && f.digitsSoFar() == "955" })
+	advance(clk, InterDigit-100*time.Millisecond)
+	if len(dialled) != 0 || f.State() != FXSDialling {
+		t.Fatalf("routed before the pause: state %v", f.State())
+	}
+	until(t, clk, time.Second, "routed on the pause", func() bool { return len(dialled) == 1 })
+	if n := <-dialled; n != "955" {
+		t.Errorf("dialled %q", n)
+	}
+
+	f2, port2, clk2, dialled2 := newFXS(t)
+	port2.Lift()
+	until(t, clk2, time.Second, "dial tone", func() bool { return f2.State() == FXSDialling })
+	slottest.Play(port2.Phone(), slottest.DTMF(t, "9"))
+	until(t, clk2, InterDigit+time.Second, "busy after a prefix pauses", func() bool { return f2.State() == FXSBusy })
+	if len(dialled2) != 0 {
+		t.Error("a prefix was routed")
+	}
 }
 
 func TestFXSHookFlashTransfer(t *testing.T) {
@@ -376,4 +405,11 @@ func TestFXODialsOut(t *testing.T) {
 	if err := <-done; err != nil || o.State() != FXOConnected {
 		t.Errorf("dial: %v, state %v", err, o.State())
 	}
+}
+
+// digitsSoFar is what the phone has dialled so far.
+func (f *FXS) digitsSoFar() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.digits
 }

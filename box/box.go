@@ -7,6 +7,8 @@ package box
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +19,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -184,9 +187,15 @@ func (b *Box) open() (err error) {
 	}
 	b.plan.Event = b.guard.Event
 	acl := security.NewACL(cfg.Extensions)
+	tlsServer, tlsClient, err := b.tlsConfigs()
+	if err != nil {
+		return err
+	}
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
 		Guard: b.guard, ACL: acl.Allows, Bindings: b.keepBindings(),
+		TLS: tlsServer, TLSClient: tlsClient,
+		SRTP:        func(ext string) string { e, _ := b.plan.Extension(ext); return e.SRTP },
 		Password:    b.password,
 		MaxContacts: func(ext string) int { e, _ := b.plan.Extension(ext); return e.MaxContacts },
 		Router:      b.plan.Router,
@@ -523,4 +532,36 @@ func (b *Box) restoreBindings() error {
 	}
 	b.sip.Registrar.Restore(all)
 	return nil
+}
+
+// tlsConfigs are SIP over TLS's, when sip.transports has "tls": the box's
+// certificate (the config's, or the self-signed one in DATA/tls) to
+// serve, and what it trusts when it connects to phones and carriers
+// (sip.tls_ca; without one it connects unchecked, and says so).
+func (b *Box) tlsConfigs() (server, client *tls.Config, err error) {
+	cfg := b.cfg.SIP
+	if !slices.Contains(cfg.Transports, "tls") {
+		return nil, nil, nil
+	}
+	host, _, _ := net.SplitHostPort(cfg.Listen)
+	cert, err := security.Certificate(b.cfg.Path(cfg.TLSCert), b.cfg.Path(cfg.TLSKey), filepath.Join(b.data, "tls"), b.cfg.Box.Name, []string{host}, b.clock.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	client = &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLSCA == "" {
+		b.log.Warn("sip: TLS to phones and carriers is encrypted but their certificates are not checked: set sip.tls_ca to check them")
+		client.InsecureSkipVerify = true
+		return server, client, nil
+	}
+	pem, err := os.ReadFile(b.cfg.Path(cfg.TLSCA))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sip.tls_ca: %w", err)
+	}
+	client.RootCAs = x509.NewCertPool()
+	if !client.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, nil, fmt.Errorf("sip.tls_ca: %s holds no PEM certificate", cfg.TLSCA)
+	}
+	return server, client, nil
 }

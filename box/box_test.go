@@ -88,13 +88,15 @@ func status(t *testing.T, httpAddr string) box.Status {
 // to credentials.txt; it answers automatically and plays the DTMF tones
 // 2580 into every call. It returns baresip's output.
 func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *bytes.Buffer {
-	out, _ := startBaresipCtl(t, dir, sipAddr, httpAddr, ext)
+	out, _ := startBaresipCtl(t, dir, sipAddr, httpAddr, ext, nil)
 	return out
 }
 
 // startBaresipCtl is startBaresip with the address of baresip's TCP
 // control (ctrl_tcp: netstrings of JSON commands, see baresipCommand).
-func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string) (*bytes.Buffer, string) {
+// tls, when not nil, turns baresip's config (in its folder) and password
+// into the config and account line it runs with instead of plain UDP.
+func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string, tls func(bsdir, conf, password string) (string, string)) (*bytes.Buffer, string) {
 	bin := testenv.LookPath(t, "baresip", "baresip")
 	pw := password(t, dir, ext)
 	var ts []dtmftest.Tone
@@ -107,9 +109,16 @@ func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string) (*bytes.B
 	bsdir := filepath.Join(dir, "baresip")
 	os.MkdirAll(bsdir, 0o700)
 	port, ctlAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
-	os.WriteFile(filepath.Join(bsdir, "config"), []byte("sip_listen "+port+"\nctrl_tcp_listen "+ctlAddr+"\naudio_source aufile,"+filepath.Join(dir, "tones.wav")+
-		"\naudio_player aufile,"+filepath.Join(dir, "heard.wav")+"\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\nsip_trans_def udp\n"), 0o600)
-	os.WriteFile(filepath.Join(bsdir, "accounts"), []byte("<sip:"+ext+"@"+sipAddr+";transport=udp>;auth_pass="+pw+";answermode=auto;regint=600\n"), 0o600)
+	conf := "sip_listen " + port + "\nctrl_tcp_listen " + ctlAddr + "\naudio_source aufile," + filepath.Join(dir, "tones.wav") +
+		"\naudio_player aufile," + filepath.Join(dir, "heard.wav") + "\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n"
+	account := "<sip:" + ext + "@" + sipAddr + ";transport=udp>;auth_pass=" + pw + ";answermode=auto;regint=600"
+	if tls != nil {
+		conf, account = tls(bsdir, conf, pw)
+	} else {
+		conf += "sip_trans_def udp\n"
+	}
+	os.WriteFile(filepath.Join(bsdir, "config"), []byte(conf), 0o600)
+	os.WriteFile(filepath.Join(bsdir, "accounts"), []byte(account+"\n"), 0o600)
 	cmd := exec.Command(bin, "-f", bsdir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

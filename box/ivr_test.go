@@ -452,7 +452,7 @@ func heardDigits(alaw []byte) string {
 func TestDemoQueueLoginTalkSurvey(t *testing.T) {
 	dir := t.TempDir()
 	sipAddr, httpAddr, stop := startBox(t, dir)
-	out, ctl := startBaresipCtl(t, dir, sipAddr, httpAddr, "1001")
+	out, ctl := startBaresipCtl(t, dir, sipAddr, httpAddr, "1001", nil)
 
 	login := dial(t, sipAddr, "*11", "1001", password(t, dir, "1001"))
 	listen(t, login).hear("zh", "logged-in")

@@ -96,12 +96,23 @@ type Log struct {
 
 // SIP is the signalling side: where the box listens and how much it admits.
 type SIP struct {
-	Listen            string   `toml:"listen"`     // host:port for every transport
-	Transports        []string `toml:"transports"` // udp, tcp
-	Realm             string   `toml:"realm"`      // digest realm; empty means the box name
-	Digest            []string `toml:"digest"`     // digest algorithms offered, most preferred first
-	RTPPorts          string   `toml:"rtp_ports"`  // "10000-19999": even start, RTCP on port+1
-	MaxCalls          int      `toml:"max_calls"`  // concurrent calls admitted; 0 means no limit
+	Listen     string   `toml:"listen"`     // host:port for UDP and TCP
+	Transports []string `toml:"transports"` // udp, tcp, tls
+	// TLS (transport "tls") listens at TLSListen, default the port above
+	// Listen's (5061), with the certificate and key of TLSCert and TLSKey
+	// (PEM files) or, when they are empty, a self-signed one the box makes
+	// at its first start and keeps in its data folder (tls/). TLSCA (PEM)
+	// holds the authorities the box checks phones' and carriers'
+	// certificates against when it connects to them; empty, it connects
+	// encrypted without checking (phones' certificates are self-signed).
+	TLSListen         string   `toml:"tls_listen"`
+	TLSCert           string   `toml:"tls_cert"`
+	TLSKey            string   `toml:"tls_key"`
+	TLSCA             string   `toml:"tls_ca"`
+	Realm             string   `toml:"realm"`     // digest realm; empty means the box name
+	Digest            []string `toml:"digest"`    // digest algorithms offered, most preferred first
+	RTPPorts          string   `toml:"rtp_ports"` // "10000-19999": even start, RTCP on port+1
+	MaxCalls          int      `toml:"max_calls"` // concurrent calls admitted; 0 means no limit
 	MaxCallsPerSecond int      `toml:"max_calls_per_second"`
 	AnswerDelayMs     int      `toml:"answer_delay_ms"` // ring this long before the box answers
 	// Guests lets callers who are neither a trunk nor authenticated reach
@@ -173,6 +184,11 @@ type Extension struct {
 	PIN               string `toml:"pin"`
 	MaxOutbound       int    `toml:"max_outbound"`        // concurrent calls out, default 2
 	OutboundPerMinute int    `toml:"outbound_per_minute"` // calls out started in any minute, default 5
+	// SRTP is the extension's media encryption (SDES, RFC 4568, over
+	// TLS only: the keys travel in the SDP): "" none, "optional" when its
+	// phone offers or accepts it, "required" (its calls without are
+	// refused, 488).
+	SRTP string `toml:"srtp"`
 }
 
 // Registers reports whether the extension has phones that register (and
@@ -273,4 +289,8 @@ type Trunk struct {
 	// ACL lists the networks that may send calls as this trunk, beside
 	// its host; empty means its host alone.
 	ACL []string `toml:"acl"`
+	// Transport is how the box reaches the carrier: "udp" (default),
+	// "tcp" or "tls"; SRTP as an extension's, over "tls".
+	Transport string `toml:"transport"`
+	SRTP      string `toml:"srtp"`
 }

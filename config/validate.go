@@ -121,11 +121,30 @@ func (v *validator) validate(c *Config, env Env) {
 
 	v.hostPort("sip.listen", c.SIP.Listen, true)
 	if len(c.SIP.Transports) == 0 {
-		v.report("sip.transports", "sip.transports needs at least one of \"udp\", \"tcp\"")
+		v.report("sip.transports", "sip.transports needs at least one of \"udp\", \"tcp\", \"tls\"")
 	}
 	for i, t := range c.SIP.Transports {
-		if !oneOf(t, "udp", "tcp") {
-			v.report(fmt.Sprintf("sip.transports.%d", i), "transport %q is not supported; use \"udp\" or \"tcp\"", t)
+		if !oneOf(t, "udp", "tcp", "tls") {
+			v.report(fmt.Sprintf("sip.transports.%d", i), "transport %q is not supported; use \"udp\", \"tcp\" or \"tls\"", t)
+		}
+	}
+	v.hostPort("sip.tls_listen", c.SIP.TLSListen, false)
+	if (c.SIP.TLSCert == "") != (c.SIP.TLSKey == "") {
+		v.report("sip.tls_cert", "tls_cert and tls_key go together: both, or neither for a self-signed certificate")
+	}
+	tls := slices.Contains(c.SIP.Transports, "tls")
+	for i, e := range c.Extensions {
+		v.srtp(fmt.Sprintf("extension.%d.srtp", i), e.SRTP, tls)
+	}
+	for i, t := range c.Trunks {
+		p := fmt.Sprintf("trunk.%d", i)
+		if t.Transport != "" {
+			v.enum(p+".transport", t.Transport, "udp", "tcp", "tls")
+		}
+		if t.SRTP != "" && t.Transport != "tls" {
+			v.report(p+".srtp", "SRTP keys travel in the SDP: a trunk with srtp needs transport \"tls\"")
+		} else {
+			v.srtp(p+".srtp", t.SRTP, true)
 		}
 	}
 	if len(c.SIP.Digest) == 0 {
@@ -439,4 +458,16 @@ func ParsePortRange(s string) (lo, hi int, err error) {
 		return 0, 0, fmt.Errorf("rtp_ports %q must start on an even port (RTP even, RTCP odd)", s)
 	}
 	return lo, hi, nil
+}
+
+// srtp checks a media encryption setting; tls says whether the box
+// serves SIP over TLS, which SRTP's keys need.
+func (v *validator) srtp(path, mode string, tls bool) {
+	switch {
+	case mode == "":
+	case mode != "optional" && mode != "required":
+		v.report(path, "srtp %q: use \"optional\" or \"required\" (or leave it out)", mode)
+	case !tls:
+		v.report(path, "SRTP keys travel in the SDP, so only over TLS: add \"tls\" to sip.transports")
+	}
 }

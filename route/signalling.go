@@ -36,7 +36,7 @@ func (s SIPServer) Phone(ctx context.Context, ext, from string) (media.Channel, 
 	if len(contacts) == 0 {
 		return nil, errNoOne
 	}
-	return channel(s.Dial(ctx, contacts[0].Contact, from))
+	return channel(s.DialPhone(ctx, ext, contacts[0].Contact, from))
 }
 
 // Trunk calls number through a SIP trunk.

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -357,15 +358,28 @@ func (s *Server) acceptInvite(inv *invite) *Call {
 		s.respond(tx, req, 503, "Service Unavailable (no media ports)", gosip.NewHeader("Retry-After", "5"))
 		return nil
 	}
-	local, origin := s.localSDP(sess)
+	mode, err := s.srtpMode(inv.from, inv.trunk, req.Transport())
+	if err != nil {
+		sess.Close()
+		s.respond(tx, req, 488, "Not Acceptable Here ("+err.Error()+")")
+		return nil
+	}
+	local, origin := s.localSDP(sess, mode)
 	var choice sdp.Choice
 	if inv.delayed {
 		inv.body = origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
 	} else {
 		answer, ch, err := sdp.Answer(inv.offer, local)
+		if err == nil {
+			err = protect(sess, local, ch)
+		}
 		if err != nil {
 			sess.Close()
-			s.respond(tx, req, 488, "Not Acceptable Here (no common codec: the box speaks PCMA and PCMU)")
+			reason := "Not Acceptable Here (no common codec: the box speaks PCMA and PCMU)"
+			if mode != "" {
+				reason = "Not Acceptable Here (no common codec, or no SRTP the box accepts: PCMA or PCMU, SDES " + strings.Join(rtp.Suites, " or ") + ")"
+			}
+			s.respond(tx, req, 488, reason)
 			return nil
 		}
 		inv.body, choice = origin.Marshal(answer), ch
@@ -393,10 +407,44 @@ func (s *Server) acceptInvite(inv *invite) *Call {
 }
 
 // localSDP is what the box's descriptions say of a session: its address
-// and codecs, and the o= line they share (RFC 3264 §8).
-func (s *Server) localSDP(sess *rtp.Session) (sdp.Local, sdp.Origin) {
-	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1}
+// and codecs, its SRTP setting with a fresh key, and the o= line they
+// share (RFC 3264 §8).
+func (s *Server) localSDP(sess *rtp.Session, srtp string) (sdp.Local, sdp.Origin) {
+	local := sdp.Local{Addr: s.mediaAddr, Port: int(sess.Local().Port()), Codecs: codecs, Session: rand.Uint64() >> 1, SRTP: srtp}
+	if srtp != "" {
+		local.Key, local.Suites = rtp.NewKey(), rtp.Suites
+	}
 	return local, sdp.Origin{ID: local.Session, Version: local.Session}
+}
+
+// srtpMode is the SRTP setting of a call with an extension (its user
+// part) or a trunk, over a transport. SDES keys travel in the SDP, so
+// SRTP is only had over TLS: optional goes plain elsewhere, required is
+// refused.
+func (s *Server) srtpMode(ext string, trunk *Trunk, transport string) (string, error) {
+	var mode string
+	switch {
+	case trunk != nil:
+		mode = trunk.cfg.SRTP
+	case s.srtp != nil:
+		mode = s.srtp(ext)
+	}
+	if mode != "" && !strings.EqualFold(transport, "TLS") {
+		if mode == "required" {
+			return "", fmt.Errorf("SRTP is required, and only offered over TLS")
+		}
+		mode = ""
+	}
+	return mode, nil
+}
+
+// protect applies a choice's SRTP keys to a session: the box's own for
+// what it sends, the peer's for what it receives.
+func protect(sess *rtp.Session, local sdp.Local, ch sdp.Choice) error {
+	if ch.Crypto == nil {
+		return nil
+	}
+	return sess.SetSRTP(rtp.Keys{Suite: ch.Crypto.Suite, Local: local.Key, Remote: ch.Crypto.Key})
 }
 
 // ring sends 180 Ringing and waits the configured answer delay, if there
@@ -425,6 +473,7 @@ func (s *Server) ring(c *Call, inv *invite) bool {
 func (s *Server) answer(c *Call, inv *invite) bool {
 	dlg := inv.dlg
 	res := gosip.NewSDPResponseFromRequest(dlg.InviteRequest, inv.body)
+	res.AppendHeader(s.contactFor(inv.req.Transport()))
 	c.acceptSessionTimer(res, inv.se, true)
 	if c.isEnded() { // hung up while it rang (the box is stopping)
 		dlg.Respond(480, "Temporarily Unavailable", nil)
@@ -645,6 +694,9 @@ func (c *Call) ack(req *gosip.Request) {
 	var ch sdp.Choice
 	if w.offer {
 		if ch, w.err = c.answerIn(req.Body()); w.err == nil {
+			w.err = c.rekey(ch)
+		}
+		if w.err == nil {
 			c.choice = ch
 		}
 	}
@@ -725,7 +777,7 @@ func (s *Server) onReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	res := gosip.NewSDPResponseFromRequest(req, body)
-	res.AppendHeader(&s.contact)
+	res.AppendHeader(s.contactFor(req.Transport()))
 	se, _ := sessionExpires(req)
 	c.acceptSessionTimer(res, se, true)
 	w := newAckWait(req, offered, false)
@@ -759,7 +811,7 @@ func (s *Server) onUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	se, _ := sessionExpires(req)
 	c.acceptSessionTimer(res, se, false) // without Require, as the box has always answered UPDATE
-	res.AppendHeader(&s.contact)
+	res.AppendHeader(s.contactFor(req.Transport()))
 	tx.Respond(res)
 }
 
@@ -785,12 +837,29 @@ func (c *Call) renegotiate(req *gosip.Request) (body []byte, offered bool, code 
 		return nil, false, 400, "Bad Request (" + firstLine(err.Error()) + ")"
 	}
 	answer, choice, err := sdp.Answer(offer, c.local)
+	if err == nil {
+		err = c.rekey(choice)
+	}
 	if err != nil {
 		return nil, false, 488, "Not Acceptable Here"
 	}
 	c.choice = choice
 	c.sess.Update(params(choice))
 	return c.origin.Marshal(answer), false, 200, "OK"
+}
+
+// rekey applies the SRTP of a new choice: the peer's new key, if it
+// changed; a call that was encrypted does not go plain. Called with mu
+// held.
+func (c *Call) rekey(ch sdp.Choice) error {
+	old := c.choice.Crypto
+	switch {
+	case ch.Crypto == nil && old != nil:
+		return errors.New("sip: an SRTP call cannot go plain")
+	case ch.Crypto == nil || (old != nil && old.Suite == ch.Crypto.Suite && bytes.Equal(old.Key, ch.Crypto.Key)):
+		return nil
+	}
+	return protect(c.sess, c.local, ch)
 }
 
 func (s *Server) matchCall(req *gosip.Request) (*Call, bool) {
@@ -830,7 +899,12 @@ func (s *Server) onBye(req *gosip.Request, tx gosip.ServerTransaction) {
 // returns it once answered; cancelling ctx before then cancels the call.
 // fromUser is the caller shown to the called phone.
 func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call, error) {
-	return s.dial(ctx, to, fromUser, nil)
+	return s.dial(ctx, to, fromUser, "", nil)
+}
+
+// DialPhone is Dial to a contact of extension ext, with its SRTP.
+func (s *Server) DialPhone(ctx context.Context, ext string, to gosip.Uri, fromUser string) (*Call, error) {
+	return s.dial(ctx, to, fromUser, ext, nil)
 }
 
 // DialTrunk calls number through the named trunk, answering the carrier's
@@ -849,10 +923,14 @@ func (s *Server) DialTrunk(ctx context.Context, trunk, number, fromUser string) 
 		return nil, fmt.Errorf("sip: %q is not a number to dial", number)
 	}
 	to := gosip.Uri{Scheme: "sip", User: number, Host: t.peer.Addr().String(), Port: int(t.peer.Port())}
-	return s.dial(ctx, to, fromUser, t)
+	if tr := t.cfg.Transport; tr != "" && tr != "udp" {
+		to.UriParams = gosip.NewParams()
+		to.UriParams.Add("transport", tr)
+	}
+	return s.dial(ctx, to, fromUser, "", t)
 }
 
-func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk *Trunk) (*Call, error) {
+func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, trunk *Trunk) (*Call, error) {
 	if trunk != nil && !trunk.seize() {
 		return nil, fmt.Errorf("sip: dial %s: all channels of trunk %s busy", to.String(), trunk.cfg.Name)
 	}
@@ -872,11 +950,17 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk 
 	if err != nil {
 		return nil, err
 	}
-	local, origin := s.localSDP(sess)
+	transport, _ := to.UriParams.Get("transport")
+	mode, err := s.srtpMode(ext, trunk, transport)
+	if err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
+	}
+	local, origin := s.localSDP(sess, mode)
 	offer := origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
 	from := &gosip.FromHeader{DisplayName: fromUser, Address: gosip.Uri{Scheme: "sip", User: fromUser, Host: s.mediaAddr.String()}}
 	from.Params.Add("tag", gosip.GenerateTagN(16))
-	dlg, err := s.clientDialogs.Invite(ctx, to, offer, gosip.NewHeader("Content-Type", "application/sdp"), from, &s.contact)
+	dlg, err := s.clientDialogs.Invite(ctx, to, offer, gosip.NewHeader("Content-Type", "application/sdp"), from, s.contactFor(transport))
 	if err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
@@ -894,6 +978,9 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser string, trunk 
 	var choice sdp.Choice
 	if err == nil {
 		choice, err = sdp.Accepted(answer, local)
+	}
+	if err == nil {
+		err = protect(sess, local, choice)
 	}
 	if err != nil {
 		dlg.Ack(ctx)

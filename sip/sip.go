@@ -9,6 +9,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,12 @@ type Options struct {
 	// Bindings, when set, is told an extension's registrations each time
 	// they change (Registrar.Restore puts them back); it must not block.
 	Bindings func(ext string, bs []Binding)
+	// TLS serves the "tls" transport (its certificate); TLSClient is how
+	// the box connects to phones and carriers over TLS.
+	TLS, TLSClient *tls.Config
+	// SRTP is an extension's media encryption setting ("", "optional",
+	// "required"); nil is none for every extension.
+	SRTP func(ext string) string
 }
 
 // Server is the box's SIP endpoint.
@@ -62,6 +69,7 @@ type Server struct {
 	srv       *sipgo.Server
 	udp       net.PacketConn
 	tcp       net.Listener
+	tls       net.Listener
 	once      sync.Once
 	Registrar *Registrar
 
@@ -70,6 +78,7 @@ type Server struct {
 	dialogs       *sipgo.DialogServerCache
 	clientDialogs *sipgo.DialogClientCache
 	contact       gosip.ContactHeader
+	contactTLS    gosip.ContactHeader // for dialogs over TLS
 	ports         *rtp.PortPool
 	pacer         *rtp.Pacer
 	mediaAddr     netip.Addr
@@ -82,6 +91,7 @@ type Server struct {
 	clock     clock.Clock
 	guard     *security.Guard
 	acl       func(string, netip.Addr) bool
+	srtp      func(string) string
 	onCallEnd func(CallRecord)
 	client    *sipgo.Client
 	port      int // SIP port, for Contact headers
@@ -99,7 +109,7 @@ func Listen(o Options) (*Server, error) {
 	if realm == "" {
 		realm = name
 	}
-	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd, guard: o.Guard, acl: o.ACL}
+	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd, guard: o.Guard, acl: o.ACL, srtp: o.SRTP}
 	if s.router == nil {
 		s.router = func(string, string) (Route, error) { return Route{}, ErrNotFound }
 	}
@@ -129,6 +139,12 @@ func Listen(o Options) (*Server, error) {
 			s.udp, err = net.ListenPacket("udp", cfg.Listen)
 		case "tcp":
 			s.tcp, err = net.Listen("tcp", cfg.Listen)
+		case "tls":
+			if o.TLS == nil {
+				err = errors.New("no certificate")
+				break
+			}
+			s.tls, err = tls.Listen("tcp", tlsListen(cfg), o.TLS)
 		default:
 			err = fmt.Errorf("transport %q not supported", t)
 		}
@@ -137,8 +153,12 @@ func Listen(o Options) (*Server, error) {
 			return nil, fmt.Errorf("sip: listen %s %s: %w", t, cfg.Listen, err)
 		}
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(name),
-		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(s.readFilter)))
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(name),
+		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(s.readFilter))}
+	if o.TLSClient != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(o.TLSClient))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("sip: %w", err)
@@ -162,6 +182,11 @@ func Listen(o Options) (*Server, error) {
 	s.dialogs = sipgo.NewDialogServerCache(client, gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}})
 	s.contact = gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: p}}
 	s.clientDialogs = sipgo.NewDialogClientCache(client, s.contact)
+	if s.tls != nil {
+		tp := s.tls.Addr().(*net.TCPAddr).Port
+		s.contactTLS = gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String(), Port: tp, UriParams: gosip.NewParams()}}
+		s.contactTLS.Address.UriParams.Add("transport", "tls")
+	}
 	srv.OnInvite(s.onInvite)
 	srv.OnAck(s.onAck)
 	srv.OnBye(s.onBye)
@@ -188,12 +213,35 @@ func (s *Server) Addrs() []string {
 	if s.tcp != nil {
 		out = append(out, "tcp "+s.tcp.Addr().String())
 	}
+	if s.tls != nil {
+		out = append(out, "tls "+s.tls.Addr().String())
+	}
 	return out
+}
+
+// tlsListen is where the "tls" transport listens: sip.tls_listen, or the
+// port above sip.listen's (5061 for 5060).
+func tlsListen(cfg config.SIP) string {
+	if cfg.TLSListen != "" {
+		return cfg.TLSListen
+	}
+	host, port, _ := net.SplitHostPort(cfg.Listen)
+	p, _ := strconv.Atoi(port)
+	return net.JoinHostPort(host, strconv.Itoa(p+1))
+}
+
+// contactFor is the box's Contact for a dialog over transport: its TLS
+// listener for TLS, else its UDP/TCP port.
+func (s *Server) contactFor(transport string) *gosip.ContactHeader {
+	if strings.EqualFold(transport, "TLS") && s.tls != nil {
+		return &s.contactTLS
+	}
+	return &s.contact
 }
 
 // Serve handles requests until ctx ends, then closes the endpoint.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	n := 0
 	if s.udp != nil {
 		n++
@@ -202,6 +250,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.tcp != nil {
 		n++
 		go func() { errc <- s.srv.ServeTCP(s.tcp) }()
+	}
+	if s.tls != nil {
+		n++
+		go func() { errc <- s.srv.ServeTLS(s.tls) }()
 	}
 	for _, t := range s.trunks {
 		if t.reg != nil {
@@ -347,6 +399,9 @@ func (s *Server) closeListeners() {
 	}
 	if s.tcp != nil {
 		s.tcp.Close()
+	}
+	if s.tls != nil {
+		s.tls.Close()
 	}
 }
 

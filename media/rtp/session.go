@@ -127,7 +127,10 @@ type Session struct {
 	lastSRAt   time.Time                   // when it arrived
 	PeerReport atomic.Pointer[ReportBlock] // the peer's last reception report on our stream
 
-	Foreign atomic.Uint64 // packets dropped from other sources
+	Foreign     atomic.Uint64 // packets dropped from other sources
+	Unauthentic atomic.Uint64 // SRTP packets dropped: failed authentication, or replayed
+
+	srtp *srtpState // nil: plain RTP (see SetSRTP)
 }
 
 // Open allocates a port pair from the pool.
@@ -271,7 +274,7 @@ func (s *Session) sendEvent(p Params, remote netip.AddrPort) bool {
 	}
 	Header{PayloadType: p.EventPT, Marker: marker, Seq: s.seq, Timestamp: s.evTS, SSRC: s.ssrc}.Put(s.pkt[:])
 	e.Put(s.pkt[HeaderLen:])
-	if remote.IsValid() && sendTo(s.fd, s.pkt[:HeaderLen+4], remote) == nil {
+	if remote.IsValid() && s.sendRTP(s.pkt[:HeaderLen+4], remote) == nil {
 		s.sent++
 		s.sentOcts += 4
 	}
@@ -317,7 +320,7 @@ func (s *Session) send() {
 		// this tick carried a telephone event in place of audio
 	} else if p.Send && remote.IsValid() {
 		Header{PayloadType: p.CodecPT, Seq: s.seq, Timestamp: s.ts, SSRC: s.ssrc}.Put(s.pkt[:])
-		if sendTo(s.fd, s.pkt[:], remote) == nil {
+		if s.sendRTP(s.pkt[:], remote) == nil {
 			s.sent++
 			s.sentOcts += media.FrameSamples
 		}
@@ -336,8 +339,11 @@ func (s *Session) receive() {
 		if err != nil {
 			break
 		}
-		if n <= len(s.rbuf) {
-			s.packet(s.rbuf[:n], from)
+		if n > len(s.rbuf) {
+			continue
+		}
+		if pkt, ok := s.openRTP(s.rbuf[:n]); ok {
+			s.packet(pkt, from)
 		}
 	}
 	for {
@@ -345,8 +351,11 @@ func (s *Session) receive() {
 		if err != nil {
 			break
 		}
-		if n <= len(s.rbuf) {
-			s.rtcpIn(s.rbuf[:n])
+		if n > len(s.rbuf) {
+			continue
+		}
+		if pkt, ok := s.openRTCP(s.rbuf[:n]); ok {
+			s.rtcpIn(pkt)
 		}
 	}
 	if s.rtcpTicks++; s.rtcpTicks >= s.rtcpEvery {
@@ -493,7 +502,7 @@ func (s *Session) rtcpOut(bye bool) {
 	if bye {
 		pkt = AppendBye(pkt, s.ssrc)
 	}
-	sendTo(s.rtcpFD, pkt, netip.AddrPortFrom(remote.Addr(), remote.Port()+1))
+	s.sendRTCP(pkt, netip.AddrPortFrom(remote.Addr(), remote.Port()+1))
 }
 
 // Listen returns the audio this session receives, through an adaptive

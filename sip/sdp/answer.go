@@ -12,6 +12,14 @@ type Local struct {
 	Port    int      // RTP port; RTCP on Port+1
 	Codecs  []string // in order of preference, e.g. "PCMA", "PCMU"
 	Session uint64   // o= session id and version
+	// SRTP is the call's media encryption by SDES (RFC 4568): "" none,
+	// "optional" (taken when the peer offers or accepts it), "required"
+	// (an offer or answer without it fails). Key is the box's master key
+	// and salt for the call, Suites the crypto suites it speaks, most
+	// preferred first.
+	SRTP   string
+	Key    []byte
+	Suites []string
 }
 
 // Choice is what offer/answer settled for the call's audio.
@@ -21,6 +29,7 @@ type Choice struct {
 	Event     Format    // telephone-event; PT 0 and Name "" when not agreed
 	Direction Direction // the box's direction: what it may do
 	PtimeMs   int
+	Crypto    *Crypto // the peer's SDES key and suite; nil: plain RTP
 }
 
 // Answer builds the answer to an offer: the first offered audio stream is
@@ -30,12 +39,18 @@ type Choice struct {
 func Answer(offer *Session, local Local) (*Session, Choice, error) {
 	ans := local.session()
 	var ch Choice
-	found := false
+	found, srtpRefused := false, false
 	for _, m := range offer.Media {
 		// A refused stream keeps one format so that its m= line is valid.
 		out := Media{Type: m.Type, Proto: m.Proto, Formats: m.Formats[:min(1, len(m.Formats))], RawFmts: m.RawFmts[:min(1, len(m.RawFmts))]}
-		if found || m.Type != "audio" || m.Port == 0 || !strings.HasPrefix(m.Proto, "RTP/AVP") {
+		if found || m.Type != "audio" || m.Port == 0 || (!strings.HasPrefix(m.Proto, "RTP/AVP") && m.Proto != "RTP/SAVP") {
 			ans.Media = append(ans.Media, out) // refused: port 0
+			continue
+		}
+		crypto, ok := local.secure(&m)
+		if !ok {
+			srtpRefused = true
+			ans.Media = append(ans.Media, out)
 			continue
 		}
 		codec, ok := pick(m.Formats, local.Codecs)
@@ -44,6 +59,10 @@ func Answer(offer *Session, local Local) (*Session, Choice, error) {
 			continue
 		}
 		found = true
+		if crypto != nil {
+			ch.Crypto = crypto
+			out.Other = []string{Crypto{Tag: crypto.Tag, Suite: crypto.Suite, Key: local.Key}.String()}
+		}
 		ch.Codec = codec
 		formats := []Format{codec}
 		for _, f := range m.Formats {
@@ -59,10 +78,33 @@ func Answer(offer *Session, local Local) (*Session, Choice, error) {
 		out.Port, out.Formats, out.Direction, out.PtimeMs = local.Port, formats, ch.Direction, 20
 		ans.Media = append(ans.Media, out)
 	}
+	if !found && srtpRefused {
+		return nil, Choice{}, fmt.Errorf("%w: offer's audio is not encrypted as the box needs (SRTP %q, over SDES in %s)", ErrNoCodec, local.SRTP, strings.Join(local.Suites, " or "))
+	}
 	if !found {
 		return nil, Choice{}, fmt.Errorf("%w: offer has no audio in %s", ErrNoCodec, strings.Join(local.Codecs, " or "))
 	}
 	return ans, ch, nil
+}
+
+// secure is the SDES key to take from an offered stream (nil for plain
+// RTP), or false when the stream cannot be taken: RTP/SAVP the box does
+// not speak or has no key it can use, or plain RTP where SRTP is
+// required. With SRTP on, a crypto attribute on RTP/AVP (best-effort
+// SRTP, as baresip's mediaenc=srtp offers) is taken too.
+func (l Local) secure(m *Media) (*Crypto, bool) {
+	if l.SRTP == "" {
+		return nil, m.Proto != "RTP/SAVP"
+	}
+	offered := m.Cryptos(l.Suites)
+	for _, suite := range l.Suites {
+		for i := range offered {
+			if offered[i].Suite == suite {
+				return &offered[i], true
+			}
+		}
+	}
+	return nil, m.Proto != "RTP/SAVP" && l.SRTP != "required"
 }
 
 func pick(offered []Format, prefs []string) (Format, bool) {
@@ -103,7 +145,16 @@ func Offer(local Local, eventPT uint8, dir Direction) *Session {
 	}
 	formats = append(formats, Format{PT: eventPT, Name: "telephone-event", RateHz: 8000, Channels: 1, Fmtp: "0-15"})
 	s := local.session()
-	s.Media = []Media{{Type: "audio", Port: local.Port, Proto: "RTP/AVP", Formats: formats, Direction: dir, PtimeMs: 20}}
+	m := Media{Type: "audio", Port: local.Port, Proto: "RTP/AVP", Formats: formats, Direction: dir, PtimeMs: 20}
+	if local.SRTP != "" && len(local.Suites) > 0 {
+		// Required is RTP/SAVP, which a peer without SRTP refuses;
+		// optional is a key offered on RTP/AVP, which it may ignore.
+		if local.SRTP == "required" {
+			m.Proto = "RTP/SAVP"
+		}
+		m.Other = []string{Crypto{Tag: 1, Suite: local.Suites[0], Key: local.Key}.String()}
+	}
+	s.Media = []Media{m}
 	return s
 }
 
@@ -155,6 +206,17 @@ func Accepted(answer *Session, local Local) (Choice, error) {
 			return Choice{}, fmt.Errorf("%w: answer chose none of %s", ErrNoCodec, strings.Join(local.Codecs, ", "))
 		}
 		ch := Choice{Codec: codec, Remote: netip.AddrPortFrom(m.Addr, uint16(m.Port)), Direction: mirror(m.Direction), PtimeMs: 20}
+		if local.SRTP != "" {
+			// The answer takes the offer's one key (tag 1) and suite.
+			for _, c := range m.Cryptos(local.Suites[:min(1, len(local.Suites))]) {
+				if c.Tag == 1 {
+					ch.Crypto = &c
+				}
+			}
+			if ch.Crypto == nil && local.SRTP == "required" {
+				return Choice{}, fmt.Errorf("%w: the answer has no SRTP key, which the box requires", ErrNoCodec)
+			}
+		}
 		for _, f := range m.Formats {
 			if strings.EqualFold(f.Name, "telephone-event") && f.RateHz == 8000 {
 				ch.Event = f
