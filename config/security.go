@@ -57,6 +57,11 @@ type Security struct {
 	// (default internal and emergency) go out.
 	OfficeHours       []Hours  `toml:"office_hours"`
 	AfterHoursClasses []string `toml:"after_hours_classes"`
+	// RelayClasses are what an IVR transfer may send a caller from
+	// outside (a trunk, an exchange line, an unauthenticated SIP caller)
+	// back out to: a DISA-like flow, or a carrier's call tromboned out
+	// again. Default none.
+	RelayClasses []string `toml:"relay_classes"`
 	// Rates are what a minute out costs, per dial class, in the carrier's
 	// currency (default RMB: local 0.1, national and mobile 0.3,
 	// international 8, premium 5, the rest 0). A call costs from its dial
@@ -128,6 +133,7 @@ func (v *validator) security(s Security) {
 	v.dialClasses("security.dial_classes", s.DialClasses)
 	v.dialClasses("security.pin_classes", s.PINClasses)
 	v.dialClasses("security.after_hours_classes", s.AfterHoursClasses)
+	v.dialClasses("security.relay_classes", s.RelayClasses)
 	for i, h := range s.OfficeHours {
 		p := fmt.Sprintf("security.office_hours.%d", i)
 		if _, err := ParseDays(h.Days); err != nil {

@@ -51,3 +51,48 @@ func TestSecurityCommands(t *testing.T) {
 		t.Errorf("show bans after the lift: %q", out)
 	}
 }
+
+// TestBreakerCommands: show alarms lists the spans in alarm and the
+// toll-fraud breakers open, with how to lift them; breaker lift takes
+// "extension N" or "trunk group NAME" and says when none is open.
+func TestBreakerCommands(t *testing.T) {
+	until := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
+	open := map[string]time.Time{"trunk group pstn": until, "extension 1001": until}
+	var lifted []string
+	c := &Console{o: Options{
+		Spans:    func() []SpanRow { return []SpanRow{{ID: 1, Alarms: "LOS"}, {ID: 2, Alarms: "none"}} },
+		Breakers: func() map[string]time.Time { return open },
+		LiftBreaker: func(name string) bool {
+			lifted = append(lifted, name)
+			_, ok := open[name]
+			delete(open, name)
+			return ok
+		},
+	}}
+	out, err := c.showAlarms(nil)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err != nil || len(lines) != 4 || !strings.HasPrefix(lines[1], "span 1") || !strings.Contains(lines[1], "LOS") ||
+		!strings.HasPrefix(lines[2], "extension 1001") || !strings.Contains(lines[2], "calls out stopped until 2026-12-01 11:00:00") ||
+		!strings.Contains(lines[2], "breaker lift extension 1001") || !strings.HasPrefix(lines[3], "trunk group pstn") {
+		t.Errorf("show alarms:\n%s%v", out, err)
+	}
+	if out, err := c.breakerLift([]string{"trunk", "group", "pstn"}); err != nil || out != "trunk group pstn may call out again\n" {
+		t.Errorf("breaker lift: %q %v", out, err)
+	}
+	if _, err := c.breakerLift([]string{"trunk", "group", "pstn"}); err == nil || !strings.Contains(err.Error(), "is not stopped") {
+		t.Errorf("lifting it again: %v", err)
+	}
+	for _, bad := range [][]string{nil, {"extension"}, {"trunk", "pstn"}, {"carrier", "group", "x"}, {"extension", "1", "2"}} {
+		if _, err := c.breakerLift(bad); err == nil || !strings.Contains(err.Error(), "breaker lift extension N | trunk group NAME") {
+			t.Errorf("breaker lift %q: %v", bad, err)
+		}
+	}
+	if len(lifted) != 2 {
+		t.Errorf("lifted %q", lifted)
+	}
+	delete(open, "extension 1001")
+	c.o.Spans = func() []SpanRow { return nil }
+	if out, _ := c.showAlarms(nil); out != "no alarms\n" {
+		t.Errorf("show alarms, none: %q", out)
+	}
+}

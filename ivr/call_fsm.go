@@ -670,7 +670,7 @@ func (c *call) subscribe(n config.Node) (string, string, error) {
 
 func (c *call) transfer(n config.Node) (string, string, error) {
 	kind, what, _ := config.ParseTarget(n.Target)
-	t := Target{Kind: kind, Caller: c.info.Caller, Tier: c.tier, Lang: c.lang}
+	t := Target{Kind: kind, Caller: c.info.Caller, Tier: c.tier, Lang: c.lang, Outside: c.info.Outside}
 	if kind == "trunk" {
 		what, t.Number, _ = strings.Cut(what, "/")
 		t.Number = c.expand(t.Number)

@@ -66,12 +66,18 @@ type Target struct {
 	Caller string
 	Tier   string
 	Lang   string
+	// Outside is the call's CallInfo.Outside: a transfer out through a
+	// trunk relays an outside caller back out (the dial plan decides).
+	Outside bool
 }
 
 // CallInfo is what the IVR knows of a call besides its audio.
 type CallInfo struct {
 	Caller  string // the calling number; "" when withheld
 	Dialled string
+	// Outside is a caller from outside the box: through a trunk or an
+	// exchange line, or a SIP caller that did not authenticate.
+	Outside bool
 }
 
 // maxSteps bounds the nodes one call may pass through: flows are checked

@@ -387,6 +387,7 @@ prompts = ["goodbye"]
 `
 
 type harness struct {
+	outside  bool // calls come from outside the box (CallInfo.Outside)
 	e        *Engine
 	clk      *clock.Fake
 	wakes    atomic.Uint64 // events sent, timers fired, lookups answered: what wakes the engine
@@ -500,7 +501,7 @@ func (h *harness) call(t *testing.T, flow, caller string) (*line, chan struct{})
 	l := newLine(t, h)
 	done := make(chan struct{})
 	go func() {
-		h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100"})
+		h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100", Outside: h.outside})
 		close(done)
 	}()
 	t.Cleanup(func() {
@@ -605,6 +606,7 @@ func TestStalePlayDoneIsNotTheNewPromptsEnd(t *testing.T) {
 // caller and language.
 func TestOperatorFromAnywhere(t *testing.T) {
 	h := newHarness(t, "2026-11-23 10:00", nil)
+	h.outside = true
 	l, done := h.call(t, "menu", "555")
 	l.waitHeard("zh", "main-menu")
 	l.press("8") // English
@@ -613,7 +615,7 @@ func TestOperatorFromAnywhere(t *testing.T) {
 	l.waitHeard("en", "transfer")
 	l.runUntil("transferred", func() bool { return len(h.transfers) > 0 })
 	tg := <-h.transfers
-	if tg.Kind != "queue" || tg.What != "general" || tg.Caller != "555" || tg.Lang != "en" {
+	if tg.Kind != "queue" || tg.What != "general" || tg.Caller != "555" || tg.Lang != "en" || !tg.Outside {
 		t.Errorf("transfer %+v", tg)
 	}
 	<-done
@@ -626,7 +628,7 @@ func TestTransferFailure(t *testing.T) {
 	h.db.SetTier("13900000000", "key-account")
 	l, done := h.call(t, "tiered", "13900000000")
 	tg := <-h.transfers
-	if tg.Kind != "agent" || tg.What != "1001" || tg.Tier != "key-account" {
+	if tg.Kind != "agent" || tg.What != "1001" || tg.Tier != "key-account" || tg.Outside {
 		t.Errorf("transfer %+v", tg)
 	}
 	l.waitHeard("zh", "goodbye")

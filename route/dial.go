@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"jinyin/acd"
@@ -92,15 +93,25 @@ func (p *Plan) Transfer(ch media.Channel, t ivr.Target) error {
 	case Ring:
 		return p.ring(ch, d.Number, t.Caller)
 	}
+	if t.Outside {
+		// A caller from outside sent back out (DISA, tromboning): only
+		// to the classes [security] relay_classes names.
+		if c := Classify(d.Number, p.isExt); !p.toll.relay[c] {
+			err := &ErrDialDenied{Number: d.Number, Class: c, Why: fmt.Sprintf("a caller from outside is not sent back out to %s numbers ([security] relay_classes)", c)}
+			p.deny(t.Caller, fmt.Sprintf("%s (%s) through %s: %s", d.Number, c, strings.Join(d.Trunks, ", "), err.Why))
+			return err
+		}
+	}
 	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.out(ctx, "", d.Trunks, d.Number, t.Caller) })
 }
 
-// answer runs a call that has been answered at d.
-func (p *Plan) answer(ch media.Channel, d Dest, from string) {
+// answer runs a call that has been answered at d; outside is a caller
+// from outside the box (see ivr.CallInfo).
+func (p *Plan) answer(ch media.Channel, d Dest, from string, outside bool) {
 	switch d.Kind {
 	case Flow:
 		p.Log.Info("call answered by the IVR", "call", ch.ID(), "to", d.Number, "from", from, "flow", d.Flow)
-		p.IVR.Run(ch, d.Flow, ivr.CallInfo{Caller: from, Dialled: d.Number})
+		p.IVR.Run(ch, d.Flow, ivr.CallInfo{Caller: from, Dialled: d.Number, Outside: outside})
 	case Ring:
 		if err := p.ring(ch, d.Number, from); err != nil {
 			p.Log.Info("extension did not answer", "ext", d.Number, "err", err)
@@ -140,7 +151,7 @@ func (p *Plan) Inbound(ch media.Channel, to, from string, trusted bool, answer f
 			return false
 		}
 	}
-	p.answer(ch, d, from)
+	p.answer(ch, d, from, !trusted)
 	ch.Hangup()
 	return true
 }

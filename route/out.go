@@ -39,7 +39,7 @@ func (p *Plan) out(ctx context.Context, ext string, trunks []string, number, fro
 		who = from
 	}
 	now := p.Clock.Now()
-	c := Classify(number, func(n string) bool { _, ok := p.exts[n]; return ok })
+	c := Classify(number, p.isExt)
 	if err := p.toll.allows(now, ext, c); err != nil {
 		p.deny(who, fmt.Sprintf("%s (%s) through %s: %v", number, c, strings.Join(trunks, ", "), err))
 		return nil, &ErrDialDenied{Number: number, Class: c, Why: err.Error()}
@@ -69,6 +69,12 @@ func (p *Plan) out(ctx context.Context, ext string, trunks []string, number, fro
 		return ch, nil
 	}
 	return nil, err
+}
+
+// isExt reports whether number is one of the box's extensions.
+func (p *Plan) isExt(number string) bool {
+	_, ok := p.exts[number]
+	return ok
 }
 
 // dialTrunk dials number through one trunk group, by its signalling.
@@ -138,7 +144,7 @@ func (p *Plan) LiftBreaker(who string) bool {
 // its PIN where the number's class asks for one; a refusal is told to the
 // caller before the call ends.
 func (p *Plan) callOut(ch media.Channel, d Dest, ext string) {
-	c := Classify(d.Number, func(n string) bool { _, ok := p.exts[n]; return ok })
+	c := Classify(d.Number, p.isExt)
 	if need, pin := p.toll.needsPIN(ext, c); need {
 		if err := p.keyPIN(ch, ext, pin); err != nil {
 			p.deny(ext, fmt.Sprintf("%s (%s): %v", d.Number, c, err))

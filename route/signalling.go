@@ -15,7 +15,14 @@ func (p *Plan) Router(to, from string) (sip.Route, error) {
 	if d.Kind == Refused {
 		return sip.Route{}, d.Refusal.SIPError()
 	}
-	return sip.Route{Auth: d.Auth, Open: d.Kind == Flow && !d.Auth, App: func(ch media.Channel) { p.answer(ch, d, from) }}, nil
+	return sip.Route{Auth: d.Auth, Open: d.Kind == Flow && !d.Auth, App: func(ch media.Channel) { p.answer(ch, d, from, outside(ch)) }}, nil
+}
+
+// outside reports whether a SIP call came from outside the box (a trunk,
+// a caller that did not authenticate); a channel that cannot say is.
+func outside(ch media.Channel) bool {
+	o, ok := ch.(interface{ Outside() bool })
+	return !ok || o.Outside()
 }
 
 // SIPServer dials and tells registrations through a SIP server: the

@@ -36,6 +36,7 @@ type toll struct {
 	holidays   map[string]bool
 	loc        *time.Location
 	afterHours map[Class]bool
+	relay      map[Class]bool    // what an outside caller is sent back out to
 	rates      map[Class]float64 // per minute
 	exts       map[string]extRules
 
@@ -85,6 +86,7 @@ func newToll(cfg *config.Config) *toll {
 	sc := cfg.Security
 	t := &toll{classes: classSet(sc.DialClasses, DefaultClasses), pinClasses: classSet(sc.PINClasses, nil),
 		holidays: map[string]bool{}, loc: cfg.Location(), afterHours: classSet(sc.AfterHoursClasses, []Class{Internal, Emergency}),
+		relay: classSet(sc.RelayClasses, nil),
 		rates: map[Class]float64{}, exts: map[string]extRules{},
 		extSpend: orF(sc.ExtensionSpend, 100), trunkSpend: orF(sc.TrunkSpend, 1000),
 		trunkMax: or(sc.MaxOutbound, 30), perMinute: or(sc.OutboundPerMinute, 30), newDests: or(sc.MaxDestinations, 20),

@@ -11,6 +11,7 @@ import (
 
 	"jinyin/config"
 	"jinyin/internal/clock"
+	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/pri"
 	"jinyin/pri/q931"
@@ -450,7 +451,7 @@ func TestPIN(t *testing.T) {
 		caller.played = make(chan media.PlayID, 16)
 		done := make(chan struct{})
 		d := tp.Lookup("90044201234567", FromFXS)
-		go func() { tp.answer(caller, d, "2001"); close(done) }()
+		go func() { tp.answer(caller, d, "2001", false); close(done) }()
 		id := await(t, "the enter-pin prompt", caller.played)
 		send(t, caller, media.Event{Kind: media.EventPlayDone, Play: id})
 		for i := range len(keys) {
@@ -473,7 +474,7 @@ func TestPIN(t *testing.T) {
 	// Mobile numbers need no PIN.
 	caller = newCall("2001")
 	mobile := make(chan struct{})
-	go func() { tp.answer(caller, tp.Lookup("913800138000", FromFXS), "2001"); close(mobile) }()
+	go func() { tp.answer(caller, tp.Lookup("913800138000", FromFXS), "2001", false); close(mobile) }()
 	await(t, "a mobile call out", line.calls)
 	send(t, caller, media.Event{Kind: media.EventHangup})
 	await(t, "the call over", mobile)
@@ -508,7 +509,7 @@ func TestPIN(t *testing.T) {
 	caller = newCall("1001")
 	caller.played = make(chan media.PlayID, 4)
 	nopin := make(chan struct{})
-	go func() { tp.answer(caller, d, "1001"); close(nopin) }()
+	go func() { tp.answer(caller, d, "1001", false); close(nopin) }()
 	id := await(t, "the refusal", caller.played)
 	send(t, caller, media.Event{Kind: media.EventPlayDone, Play: id})
 	await(t, "refused", nopin)
@@ -533,7 +534,7 @@ func TestPINTimeout(t *testing.T) {
 	caller := newCall(number)
 	caller.played = make(chan media.PlayID, 4)
 	done := make(chan struct{})
-	go func() { tp.answer(caller, tp.Lookup("913800138000", FromFXS), number); close(done) }()
+	go func() { tp.answer(caller, tp.Lookup("913800138000", FromFXS), number, false); close(done) }()
 	id := await(t, "the enter-pin prompt", caller.played)
 	send(t, caller, media.Event{Kind: media.EventPlayDone, Play: id})
 	send(t, caller, media.Event{Kind: media.EventDigit, Digit: '4'})
@@ -548,4 +549,45 @@ func TestPINTimeout(t *testing.T) {
 	id = await(t, "the refusal after 10 s", caller.played)
 	send(t, caller, media.Event{Kind: media.EventPlayDone, Play: id})
 	await(t, "refused", done)
+}
+
+// TestRelayClasses: an IVR transfer does not send a caller from outside
+// (a trunk, an exchange line, an unauthenticated SIP caller) back out
+// through a trunk (DISA, tromboning) unless [security] relay_classes
+// lists the number's class; a caller from inside goes out as the box's
+// classes allow.
+func TestRelayClasses(t *testing.T) {
+	for _, c := range []struct {
+		relay   []string
+		outside bool
+		out     bool
+	}{
+		{nil, true, false},
+		{nil, false, true},
+		{[]string{"mobile"}, true, false},
+		{[]string{"local"}, true, true},
+	} {
+		tp := newTollPlan(t, func(cfg *config.Config) { cfg.Security.RelayClasses = c.relay })
+		line := &fakeLine{}
+		tp.Lines["pstn"] = []Line{line}
+		caller := newCall("in")
+		done := make(chan error, 1)
+		go func() {
+			done <- tp.Transfer(caller, ivr.Target{Kind: "trunk", What: "pstn", Number: "88880000", Caller: "075512345678", Outside: c.outside})
+		}()
+		if c.out {
+			send(t, caller, media.Event{Kind: media.EventHangup}) // read once the call is bridged
+		}
+		err := await(t, "the transfer", done)
+		if got := line.dialled != ""; got != c.out {
+			t.Errorf("relay %v, outside %v: went out %v (%v)", c.relay, c.outside, got, err)
+		}
+		var denied *ErrDialDenied
+		if !c.out && (!errors.As(err, &denied) || !strings.Contains(err.Error(), "relay_classes")) {
+			t.Errorf("relay %v, outside %v: %v", c.relay, c.outside, err)
+		}
+		if ev := tp.took(); !c.out && (len(ev) != 1 || !strings.HasPrefix(ev[0], "DialDenied 075512345678: 88880000 (local) through pstn: a caller from outside")) {
+			t.Errorf("events %q", ev)
+		}
+	}
 }

@@ -89,6 +89,9 @@ type Call struct {
 	local  sdp.Local
 	events chan media.Event
 	trunk  *Trunk // the trunk it came in on, if any
+	// outside is a caller from outside the box: through a trunk, or
+	// not authenticated as one of its extensions.
+	outside bool
 	// Offer/answer state, under mu: what was agreed, the o= line of what
 	// the box sends, and the 2xx waiting for its ACK (with the answer to
 	// the box's offer, when the INVITE had none).
@@ -106,6 +109,10 @@ type Call struct {
 }
 
 var _ media.Channel = (*Call)(nil)
+
+// Outside reports whether the call came from outside the box: through a
+// trunk, or from a caller that did not prove an extension.
+func (c *Call) Outside() bool { return c.outside }
 
 func (c *Call) ID() string { return c.id }
 
@@ -233,6 +240,7 @@ type invite struct {
 	offer   *sdp.Session // the caller's offer, unless delayed
 	from    string       // the caller's user part
 	trunk   *Trunk       // the trunk it came in on, one of whose channels it holds
+	authed  bool         // the caller proved its extension by digest
 	route   Route
 	dlg     *sipgo.DialogServerSession
 	body    []byte // the box's answer, or its offer when delayed
@@ -324,6 +332,7 @@ func (s *Server) routeInvite(inv *invite) bool {
 		if !s.authenticated(req, tx, inv.from) {
 			return false
 		}
+		inv.authed = true
 	}
 	switch {
 	case errors.Is(err, ErrUnavailable):
@@ -389,7 +398,8 @@ func (s *Server) acceptInvite(inv *invite) *Call {
 		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
 		return nil
 	}
-	c := &Call{id: inv.dlg.ID, srv: s, dlg: inv.dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: inv.trunk}
+	c := &Call{id: inv.dlg.ID, srv: s, dlg: inv.dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: inv.trunk,
+		outside: inv.trunk != nil || !inv.authed}
 	c.rec = CallRecord{ID: c.id, Direction: "in", From: inv.from, To: req.Recipient.User, Start: s.clock.Now()}
 	if inv.trunk != nil {
 		c.rec.Trunk = inv.trunk.cfg.Name

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"jinyin/config"
+	"jinyin/internal/siptest"
 	"jinyin/internal/testenv"
+	"jinyin/media"
 	"jinyin/security"
 )
 
@@ -99,5 +102,42 @@ func TestServesTLS(t *testing.T) {
 	_, err = Listen(Options{Config: config.SIP{Listen: testenv.FreeAddr(t), Transports: []string{"tls"}, RTPPorts: "32000-33999"}, Log: testLogger()})
 	if err == nil || !strings.Contains(err.Error(), "no certificate") {
 		t.Errorf("TLS without a certificate: %v", err)
+	}
+}
+
+// TestOutside: a call from a caller that did not authenticate (a guest)
+// is from outside the box; one whose caller proved its extension by
+// digest is not (the dial plan sends outside callers back out only as
+// [security] relay_classes allow).
+func TestOutside(t *testing.T) {
+	got := make(chan bool, 2)
+	_, addr := startServer(t, func(o *Options) {
+		o.Router = func(to, from string) (Route, error) {
+			return Route{Auth: to == "200", Open: to == "100", App: func(ch media.Channel) { got <- ch.(*Call).Outside() }}, nil
+		}
+	})
+	for _, c := range []struct {
+		to, from, password string
+		outside            bool
+	}{{"100", "guest", "", true}, {"200", "1001", passwords["1001"], false}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		call, err := siptest.InviteFrom(ctx, addr, c.to, c.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		call.Username, call.Password = c.from, c.password
+		if err := call.Answered(ctx); err != nil {
+			t.Fatalf("%s calls %s: %v", c.from, c.to, err)
+		}
+		select {
+		case o := <-got:
+			if o != c.outside {
+				t.Errorf("%s calls %s: Outside() = %v", c.from, c.to, o)
+			}
+		case <-ctx.Done():
+			t.Fatal("the app did not run")
+		}
+		call.Close()
+		cancel()
 	}
 }
