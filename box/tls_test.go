@@ -80,7 +80,9 @@ func TestBaresipOverTLSWithSRTP(t *testing.T) {
 	waitNoCalls(t, httpAddr)
 	heard := readHeard(t, filepath.Join(dir, "baresip", "dump-*-dec.wav"), out)
 	if rms := rmsOf(heard); rms < 500 {
-		t.Errorf("baresip heard RMS %.0f over %d samples: not the welcome prompt\n%s", rms, len(heard), out.String())
+		t.Errorf("baresip heard RMS %.0f over %d samples: not the welcome prompt", rms, len(heard))
+	} else {
+		t.Logf("baresip heard RMS %.0f over %d samples", rms, len(heard))
 	}
 
 	// 1002 over UDP: its keys would travel in the clear.
@@ -89,9 +91,6 @@ func TestBaresipOverTLSWithSRTP(t *testing.T) {
 		t.Error("a call from 1002 (SRTP required) over UDP was taken")
 	} else if !strings.Contains(err.Error(), "488") {
 		t.Errorf("1002 over UDP: %v, want 488", err)
-	}
-	if !strings.Contains(out.String(), "srtp") && !strings.Contains(out.String(), "SRTP") {
-		t.Logf("baresip's log does not name SRTP:\n%s", out.String())
 	}
 }
 
