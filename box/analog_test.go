@@ -36,7 +36,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // one; the exchange line on FXO port 2 brings one in and takes one out.
 func TestAnalogPorts(t *testing.T) {
 	dir := t.TempDir()
-	sipAddr, httpAddr, stop := startConfig(t, dir, []byte(string(config.Default())+transferOut("pstn")))
+	sipAddr, httpAddr, stop := startConfig(t, dir, []byte(relayed(string(config.Default()))+transferOut("pstn")))
 	phone := boardsim.OpenedPort(1).(*halsim.FXSPort)
 	line := boardsim.OpenedPort(2).(*halsim.FXOPort)
 

@@ -24,11 +24,19 @@ func priConfig(t *testing.T, peer *libpritest.Peer, signalling, extra string) []
 	if out == def {
 		t.Fatal("the default config's span is not where the test expects it")
 	}
-	return []byte(out + "\n" + extra)
+	return []byte(relayed(out) + "\n" + extra)
+}
+
+// relayed is a config that lets IVR transfers send callers from outside
+// back out to short numbers (4008, transferOut's): the tests' callers
+// come in on lines and as SIP guests.
+func relayed(toml string) string {
+	return strings.Replace(toml, "relay_classes = []", `relay_classes = ["short"]`, 1)
 }
 
 // transferOut is extension 300, an IVR whose only node transfers the
-// caller to 4008 through trunk (a SIP trunk, a span group or a line group).
+// caller to 4008 through trunk (a SIP trunk, a span group or a line
+// group); callers from outside need a relayed config.
 func transferOut(trunk string) string {
 	return `
 [[extension]]
