@@ -202,7 +202,7 @@ func (b *Box) open() (err error) {
 		Trunks:      cfg.Trunks,
 		OnCallEnd: func(r sip.CallRecord) {
 			cdrs.Record(store.CDR{Call: r.ID, Direction: r.Direction, From: r.From, To: r.To, Trunk: r.Trunk,
-				Start: r.Start, Answer: r.Answer, End: r.End, Disposition: r.Disposition})
+				Start: r.Start, Answer: r.Answer, End: r.End, Disposition: r.Disposition, Cause: r.Cause})
 		},
 	})
 	if err != nil {

@@ -32,7 +32,7 @@ func startBox(t *testing.T, dir string) (sipAddr, httpAddr string, stop func()) 
 }
 
 // startConfig runs a config on free loopback ports.
-func startConfig(t *testing.T, dir string, toml []byte, opts ...box.Option) (sipAddr, httpAddr string, stop func()) {
+func startConfig(t testing.TB, dir string, toml []byte, opts ...box.Option) (sipAddr, httpAddr string, stop func()) {
 	sipAddr, httpAddr = testenv.FreeAddr(t), testenv.FreeAddr(t)
 	cfg, err := config.Load("test.toml", toml, []string{"sip.listen=" + sipAddr, "http.listen=" + httpAddr, "sip.rtp_ports=36000-36999"}, box.Env(board.Env()))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"jinyin/hal"
 	"jinyin/media"
 	"jinyin/pri"
+	"jinyin/pri/q931"
 	"jinyin/route"
 	"jinyin/store"
 )
@@ -57,8 +58,12 @@ func (b *Box) openPRI() error {
 				if !call.Answered.IsZero() {
 					disp = "answered"
 				}
-				b.cdrs.Record(store.CDR{Call: call.ID(), Direction: dir, From: call.Calling, To: call.Called,
-					Trunk: fmt.Sprintf("span%d", c.ID), Start: call.Started, Answer: call.Answered, End: call.Ended, Disposition: disp})
+				r := store.CDR{Call: call.ID(), Direction: dir, From: call.Calling, To: call.Called,
+					Trunk: fmt.Sprintf("span%d", c.ID), Start: call.Started, Answer: call.Answered, End: call.Ended, Disposition: disp}
+				if v := call.Cause(); v != 0 {
+					r.Cause = "Q.850 " + q931.Cause{Value: v}.String()
+				}
+				b.cdrs.Record(r)
 			}})
 		b.plan.Spans[c.Group] = append(b.plan.Spans[c.Group], route.PRIStack{Stack: st})
 		st.Start()

@@ -116,20 +116,25 @@ func TestPRICallReachesIVR(t *testing.T) {
 	}
 	peer.Send("hangup 16")
 	peer.Expect("HANGUP")
+	// A number the box does not have: refused with cause 1, on record.
+	peer.Send("call 555 2")
+	if got := peer.Expect("HANGUP"); !strings.Contains(got, "cause=1") {
+		t.Errorf("a call to 555: %q, want cause 1 (unallocated number)", got)
+	}
 	stop()
 	db := openStore(t, dir)
 	cdrs, err := db.CDRs(0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := false
+	seen := map[string]bool{}
 	for _, c := range cdrs {
-		if c.Trunk == "span1" && c.From == "88880000" && c.To == "100" && c.Disposition == "answered" {
-			found = true
-		}
+		seen[c.Trunk+" "+c.From+" "+c.To+" "+c.Disposition+" "+c.Cause] = true
 	}
-	if !found {
-		t.Errorf("no call record of the PRI call: %+v", cdrs)
+	for _, want := range []string{"span1 88880000 100 answered Q.850 16 (normal call clearing)", "span1 88880000 555 refused Q.850 1 (unallocated number)"} {
+		if !seen[want] {
+			t.Errorf("no call record %q: %v", want, seen)
+		}
 	}
 }
 

@@ -4,8 +4,19 @@
 # then gofmt, go vet, staticcheck, go mod tidy, the static ARM build, and
 # go test -race over every package. A missing peer fails the run here
 # (JINYIN_REQUIRE_PEERS=1); a bare `go test ./...` skips those tests instead.
+# Last, every fuzz target runs for a few seconds over its committed corpus
+# (testdata/fuzz); `--fuzztime 10m` fuzzes each longer, `--fuzztime 0`
+# skips that step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+fuzztime=3s
+while (($#)); do
+  case "$1" in
+    --fuzztime) fuzztime=$2; shift 2 ;;
+    --fuzztime=*) fuzztime=${1#*=}; shift ;;
+    *) echo "usage: $0 [--fuzztime DURATION]"; exit 2 ;;
+  esac
+done
 
 pkgs=(sip-tester baresip libpri-dev libspandsp-dev pkg-config gcc socat qemu-user-static espeak-ng sox file sipvicious fail2ban)
 missing=()
@@ -34,3 +45,13 @@ step static ARMv7 build
 CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -o /dev/null ./cmd/jinyin
 step go test
 go test -race -timeout 20m -count=1 ./...
+if [ "$fuzztime" != 0 ]; then
+  step "go test -fuzz, $fuzztime each"
+  grep -l '^func Fuzz' $(git ls-files '*_test.go' 2>/dev/null || find . -name '*_test.go') | sort | while read -r f; do
+    for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
+      echo "   $(dirname "$f") $target"
+      go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "./$(dirname "$f")" >/tmp/fuzz.$$ 2>&1 || { cat /tmp/fuzz.$$; rm -f /tmp/fuzz.$$; exit 1; }
+    done
+  done
+  rm -f /tmp/fuzz.$$
+fi

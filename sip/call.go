@@ -68,6 +68,7 @@ type CallRecord struct {
 	Answer      time.Time // zero when never answered
 	End         time.Time
 	Disposition string // answered, cancelled, refused
+	Cause       string // a refusal's status: "SIP 404 Not Found"
 }
 
 // dialog is what a call needs of its SIP dialog, whichever side began it.
@@ -253,12 +254,12 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.onReInvite(req, tx)
 		return
 	}
+	inv := &invite{req: req, tx: tx}
 	if !s.admit(req.Transport()) {
 		s.event(security.SessionLimit, requestSource(req), fromUser(req), "the box's call limits")
-		s.respond(tx, req, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "2"))
+		s.refuse(inv, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "2"))
 		return
 	}
-	inv := &invite{req: req, tx: tx}
 	var c *Call
 	defer func() {
 		if c == nil { // refused before it was a call (a call gives them back as it ends)
@@ -282,17 +283,40 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	c.Hangup()
 }
 
+// refuse answers an initial INVITE with a final refusal and leaves its
+// record (Disposition "refused", the status as its Cause), so that what
+// was turned away can be counted. Challenges (401, 407) and failed
+// authentications (403) are not calls refused but security events.
+func (s *Server) refuse(inv *invite, code int, reason string, hdrs ...gosip.Header) {
+	s.respond(inv.tx, inv.req, code, reason, hdrs...)
+	if s.onCallEnd == nil {
+		return
+	}
+	req := inv.req
+	now := s.clock.Now()
+	phrase, _, _ := strings.Cut(reason, " (")
+	r := CallRecord{Direction: "in", From: fromUser(req), To: req.Recipient.User, Start: now, End: now, Disposition: "refused",
+		Cause: fmt.Sprintf("SIP %d %s", code, phrase)}
+	if c := req.CallID(); c != nil {
+		r.ID = c.Value()
+	}
+	if inv.trunk != nil {
+		r.Trunk = inv.trunk.cfg.Name
+	}
+	s.onCallEnd(r)
+}
+
 // readInvite reads the session interval and the offer, answering 400 or
 // 422 when they will not do.
 func (s *Server) readInvite(inv *invite) bool {
-	req, tx := inv.req, inv.tx
+	req := inv.req
 	se, err := sessionExpires(req)
 	if err != nil {
-		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
+		s.refuse(inv, 400, "Bad Request ("+err.Error()+")")
 		return false
 	}
 	if se > 0 && se < minSE {
-		s.respond(tx, req, 422, "Session Interval Too Small", gosip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+		s.refuse(inv, 422, "Session Interval Too Small", gosip.NewHeader("Min-SE", strconv.Itoa(minSE)))
 		return false
 	}
 	inv.se = se
@@ -300,7 +324,7 @@ func (s *Server) readInvite(inv *invite) bool {
 	// box makes the offer in its 200 and the caller answers in the ACK.
 	if inv.delayed = len(req.Body()) == 0; !inv.delayed {
 		if inv.offer, err = sdp.Parse(req.Body()); err != nil {
-			s.respond(tx, req, 400, "Bad Request ("+firstLine(err.Error())+")")
+			s.refuse(inv, 400, "Bad Request ("+firstLine(err.Error())+")")
 			return false
 		}
 	}
@@ -322,7 +346,7 @@ func (s *Server) routeInvite(inv *invite) bool {
 		// dialled (the DID), up to the trunk's channels.
 		if !trunk.seize() {
 			s.event(security.SessionLimit, requestSource(req), trunk.cfg.Name, "all trunk channels busy")
-			s.respond(tx, req, 503, "Service Unavailable (all trunk channels busy)")
+			s.refuse(inv, 503, "Service Unavailable (all trunk channels busy)")
 			return false
 		}
 		inv.trunk, dest = trunk, trunk.cfg.Destination
@@ -336,10 +360,10 @@ func (s *Server) routeInvite(inv *invite) bool {
 	}
 	switch {
 	case errors.Is(err, ErrUnavailable):
-		s.respond(tx, req, 480, "Temporarily Unavailable")
+		s.refuse(inv, 480, "Temporarily Unavailable")
 		return false
 	case err != nil:
-		s.respond(tx, req, 404, "Not Found")
+		s.refuse(inv, 404, "Not Found")
 		return false
 	}
 	if route.Early && inv.delayed {
@@ -349,7 +373,7 @@ func (s *Server) routeInvite(inv *invite) bool {
 		// reliable ones, RFC 3262, which the box does not do): the
 		// announcement is left out and the call refused at once.
 		status := route.refusal()
-		s.respond(tx, req, status, statusReason(status))
+		s.refuse(inv, status, statusReason(status))
 		return false
 	}
 	inv.route = route
@@ -364,13 +388,13 @@ func (s *Server) acceptInvite(inv *invite) *Call {
 	sess, err := s.ports.Open()
 	if err != nil {
 		s.log.Error("sip: no RTP port for a call", "err", err)
-		s.respond(tx, req, 503, "Service Unavailable (no media ports)", gosip.NewHeader("Retry-After", "5"))
+		s.refuse(inv, 503, "Service Unavailable (no media ports)", gosip.NewHeader("Retry-After", "5"))
 		return nil
 	}
 	mode, err := s.srtpMode(inv.from, inv.trunk, req.Transport())
 	if err != nil {
 		sess.Close()
-		s.respond(tx, req, 488, "Not Acceptable Here ("+err.Error()+")")
+		s.refuse(inv, 488, "Not Acceptable Here ("+err.Error()+")")
 		return nil
 	}
 	local, origin := s.localSDP(sess, mode)
@@ -388,14 +412,14 @@ func (s *Server) acceptInvite(inv *invite) *Call {
 			if mode != "" {
 				reason = "Not Acceptable Here (no common codec, or no SRTP the box accepts: PCMA or PCMU, SDES " + strings.Join(rtp.Suites, " or ") + ")"
 			}
-			s.respond(tx, req, 488, reason)
+			s.refuse(inv, 488, reason)
 			return nil
 		}
 		inv.body, choice = origin.Marshal(answer), ch
 	}
 	if inv.dlg, err = s.dialogs.ReadInvite(req, tx); err != nil {
 		sess.Close()
-		s.respond(tx, req, 400, "Bad Request ("+err.Error()+")")
+		s.refuse(inv, 400, "Bad Request ("+err.Error()+")")
 		return nil
 	}
 	c := &Call{id: inv.dlg.ID, srv: s, dlg: inv.dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: inv.trunk,

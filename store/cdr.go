@@ -20,6 +20,9 @@ type CDR struct {
 	Answer      time.Time `json:"answer,omitzero"`
 	End         time.Time `json:"end"`
 	Disposition string    `json:"disposition"` // answered, cancelled, refused, failed
+	// Cause is why the call ended or was refused, in its signalling's
+	// terms: "SIP 404 Not Found", "Q.850 17 (user busy)".
+	Cause string `json:"cause,omitempty"`
 }
 
 // AppendCDRs stores records in one transaction, in order.

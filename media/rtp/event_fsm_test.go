@@ -124,3 +124,46 @@ func pcapUDPPayloads(t *testing.T, d []byte) [][]byte {
 	}
 	return out
 }
+
+// FuzzEvents feeds any run of RFC 4733 packets (each 8 octets of input:
+// a sequence number, a timestamp and the 4-octet event) to a receiver:
+// a payload reads back as it was written, every digit reported is a
+// keypad character, each end follows its digit's start, and nothing
+// panics.
+func FuzzEvents(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 0, 1, 10, 0, 160, 0, 2, 0, 0, 1, 10, 1, 64, 0, 3, 0, 0, 1, 0x8a, 3, 32})
+	f.Add([]byte{0, 1, 0, 0, 11, 0x8a, 0, 0, 0, 1, 0, 0, 11, 0x8a, 0, 0})
+	f.Add([]byte{255, 255, 255, 255, 16, 63, 255, 255, 0, 0, 0, 0, 5})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var r EventReceiver
+		open := false
+		report := func(d DigitEvent) {
+			if !strings.ContainsRune("0123456789*#ABCD", rune(d.Digit)) || d.Digit == 0 {
+				t.Fatalf("digit %q", d.Digit)
+			}
+			if d.End && !open {
+				t.Fatalf("the end of %q without its start", d.Digit)
+			}
+			open = !d.End
+		}
+		for len(in) >= 8 {
+			p := in[4:8]
+			e, err := ParseEvent(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back [4]byte
+			e.Put(back[:])
+			if back != [4]byte{p[0], p[1] &^ 0x40, p[2], p[3]} { // the R bit is reserved: not kept
+				t.Fatalf("% X read back as % X", p, back)
+			}
+			h := Header{Seq: uint16(in[0])<<8 | uint16(in[1]), Timestamp: uint32(in[2])<<24 | uint32(in[3])<<16}
+			r.Packet(h, e, report)
+			in = in[8:]
+		}
+		r.Expire(1, report)
+		if _, err := ParseEvent(in[:min(len(in), 3)]); err == nil {
+			t.Fatal("a payload of 3 octets parsed")
+		}
+	})
+}
