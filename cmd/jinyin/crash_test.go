@@ -1,0 +1,208 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jinyin/acd"
+	"jinyin/internal/testenv"
+	"jinyin/store"
+)
+
+// TestKill9LosesNothingAcknowledged runs the real binary and kills it
+// with SIGKILL at a random moment while API clients write to it: callbacks
+// booked (acknowledged by the 200 that returns the stored callback) and an
+// agent's pause and unpause (acknowledged by a 200 each). After every kill
+// the database must pass bbolt's consistency check, and after every
+// restart each acknowledged callback must be there exactly once and
+// waiting in the queue, and the agent's state that of its last
+// acknowledged change (or of the one in flight when the box died).
+// JINYIN_CRASH_CYCLES sets the cycles (scripts/crash.sh runs 100).
+func TestKill9LosesNothingAcknowledged(t *testing.T) {
+	cycles := 4
+	if n, err := strconv.Atoi(os.Getenv("JINYIN_CRASH_CYCLES")); err == nil && n > 0 {
+		cycles = n
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	acked := map[string]bool{} // callback numbers the box acknowledged
+	inFlight := map[string]bool{}
+	booked, changes := 0, 0
+	agent := agentOp{} // the last acknowledged pause/unpause, and the one in flight
+	rng := rand.New(rand.NewPCG(1, 2))
+	for cycle := range cycles {
+		sipAddr, httpAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
+		p := startBox(t, dir, "--data", data, "--set", "sip.listen="+sipAddr, "--set", "http.listen="+httpAddr, "--set", "sip.rtp_ports=37000-37999")
+		base := "http://" + httpAddr
+		waitHTTP(t, p, base)
+
+		// What earlier lives acknowledged is all there, once, and waiting.
+		var cbs []store.Callback
+		getJSON(t, base+"/callbacks", &cbs)
+		seen := map[string]int{}
+		for _, cb := range cbs {
+			seen[cb.Number]++
+		}
+		for n := range acked {
+			if seen[n] != 1 {
+				t.Fatalf("cycle %d: acknowledged callback %s is there %d times", cycle, n, seen[n])
+			}
+		}
+		for n, k := range seen {
+			if k != 1 || (!acked[n] && !inFlight[n]) {
+				t.Fatalf("cycle %d: callback %s is there %d times, acknowledged %v", cycle, n, k, acked[n])
+			}
+			acked[n] = true // in flight when the box died, and stored: it stands
+		}
+		clear(inFlight)
+		var st acd.Status
+		getJSON(t, base+"/queues", &st)
+		waiting := 0
+		for _, q := range st.Queues {
+			waiting += q.Callbacks
+		}
+		if waiting != len(acked) {
+			t.Fatalf("cycle %d: %d callbacks waiting in the queues, %d stored", cycle, waiting, len(acked))
+		}
+		for _, a := range st.Agents {
+			if a.Ext != "1004" || agent.acked == nil && agent.flying == nil {
+				continue
+			}
+			switch {
+			case agent.flying != nil && agent.flying.is(a) && (agent.acked == nil || !agent.acked.is(a)):
+				agent.acked = agent.flying // in flight, and stored: it stands
+				changes++
+			case agent.acked == nil || !agent.acked.is(a):
+				t.Fatalf("cycle %d: agent 1004 is %+v; the last change acknowledged was %+v, in flight %+v", cycle, a, agent.acked, agent.flying)
+			}
+			agent.flying = nil
+		}
+		if cycle == 0 {
+			post(base + "/agents/1004/login")
+		}
+
+		// Write until the kill, 150-650 ms into the box's life.
+		stop := make(chan struct{})
+		writer := make(chan struct{})
+		go func() {
+			defer close(writer)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if i%2 == 0 {
+					n := fmt.Sprintf("139%08d", booked)
+					booked++
+					inFlight[n] = true
+					if post(base+"/callbacks", `{"queue":"general","number":"`+n+`"}`) == http.StatusOK {
+						acked[n] = true
+						delete(inFlight, n)
+					}
+					continue
+				}
+				op := agentState{paused: changes%2 == 0, reason: strconv.Itoa(changes)}
+				agent.flying = &op
+				url := base + "/agents/1004/unpause"
+				if op.paused {
+					url = base + "/agents/1004/pause?reason=" + op.reason
+				}
+				if post(url) == http.StatusOK {
+					agent.acked, agent.flying = &op, nil
+					changes++
+				}
+			}
+		}()
+		time.Sleep(time.Duration(150+rng.IntN(500)) * time.Millisecond) // real time: a random moment in the box's life
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+		close(stop)
+		<-writer
+
+		db, err := bolt.Open(filepath.Join(data, "jinyin.db"), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			t.Fatalf("cycle %d: the database after kill -9: %v", cycle, err)
+		}
+		err = db.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				return err
+			}
+			return nil
+		})
+		db.Close()
+		if err != nil {
+			t.Fatalf("cycle %d: bbolt check after kill -9: %v", cycle, err)
+		}
+	}
+	if len(acked) == 0 || changes == 0 {
+		t.Fatalf("nothing was acknowledged in %d cycles: the test wrote nothing", cycles)
+	}
+	t.Logf("%d kill -9 cycles: %d callbacks acknowledged of %d booked, %d agent changes acknowledged; all present once, bbolt check clean", cycles, len(acked), booked, changes)
+}
+
+type agentState struct {
+	paused bool
+	reason string
+}
+
+// agentOp is the agent's last acknowledged change, and the one in
+// flight.
+type agentOp struct{ acked, flying *agentState }
+
+// is reports whether the agent is as s left it.
+func (s *agentState) is(a acd.AgentStatus) bool {
+	return a.Paused == s.paused && (!s.paused || a.Reason == s.reason)
+}
+
+func waitHTTP(t *testing.T, p *proc, base string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-p.done:
+			t.Fatalf("the box exited: %v\n%s", p.err, p.stderr)
+		default:
+		}
+		if res, err := http.Get(base + "/status"); err == nil {
+			res.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the box's API did not come up\n%s", p.stderr)
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// post sends a POST with an optional JSON body; 0 when it got no answer.
+func post(url string, body ...string) int {
+	c := http.Client{Timeout: 2 * time.Second}
+	res, err := c.Post(url, "application/json", strings.NewReader(strings.Join(body, "")))
+	if err != nil {
+		return 0
+	}
+	res.Body.Close()
+	return res.StatusCode
+}

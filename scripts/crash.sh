@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The kill -9 loop at length: the real binary, killed with SIGKILL at a
+# random moment while API clients book callbacks and change an agent's
+# state, CYCLES times (default 100); after each kill bbolt's check must be
+# clean, and after each restart every acknowledged record there once.
+# The suite runs 4 cycles of the same test (cmd/jinyin/crash_test.go).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JINYIN_CRASH_CYCLES=${1:-100} go test -count=1 -timeout 30m -run '^TestKill9LosesNothingAcknowledged$' -v ./cmd/jinyin | grep -E 'cycles|^(---|ok|FAIL)'
