@@ -293,4 +293,9 @@ type Trunk struct {
 	// "tcp" or "tls"; SRTP as an extension's, over "tls".
 	Transport string `toml:"transport"`
 	SRTP      string `toml:"srtp"`
+	// Qualify is how often the box sends the carrier an OPTIONS ("30s");
+	// two going unanswered mark the trunk down, its calls go to the next
+	// trunk of their route, and the first answer brings it back. Empty
+	// sends none (some carriers do not answer OPTIONS).
+	Qualify string `toml:"qualify"`
 }

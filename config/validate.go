@@ -141,6 +141,7 @@ func (v *validator) validate(c *Config, env Env) {
 		if t.Transport != "" {
 			v.enum(p+".transport", t.Transport, "udp", "tcp", "tls")
 		}
+		v.duration(p+".qualify", t.Qualify, 5*time.Second, time.Hour)
 		if t.SRTP != "" && t.Transport != "tls" {
 			v.report(p+".srtp", "SRTP keys travel in the SDP: a trunk with srtp needs transport \"tls\"")
 		} else {

@@ -956,6 +956,9 @@ func (s *Server) DialTrunk(ctx context.Context, trunk, number, fromUser string) 
 	if strings.Trim(number, "0123456789+*#") != "" || number == "" {
 		return nil, fmt.Errorf("sip: %q is not a number to dial", number)
 	}
+	if t.down.Load() {
+		return nil, fmt.Errorf("sip: dial %s through %s: %w", number, trunk, ErrTrunkDown)
+	}
 	to := gosip.Uri{Scheme: "sip", User: number, Host: t.peer.Addr().String(), Port: int(t.peer.Port())}
 	if tr := t.cfg.Transport; tr != "" && tr != "udp" {
 		to.UriParams = gosip.NewParams()

@@ -261,6 +261,9 @@ func (s *Server) Serve(ctx context.Context) error {
 			defer t.reg.stop()
 		}
 	}
+	stopQualify := make(chan struct{})
+	defer close(stopQualify)
+	s.qualifyAll(stopQualify)
 	pctx, stopPacer := context.WithCancel(ctx)
 	pacerDone := make(chan struct{})
 	go func() { s.pacer.Run(pctx); close(pacerDone) }()
@@ -402,6 +405,11 @@ func (s *Server) closeListeners() {
 	}
 	if s.tls != nil {
 		s.tls.Close()
+	}
+	for _, t := range s.trunks {
+		if t.qualify != nil {
+			t.qualify.Stop()
+		}
 	}
 }
 

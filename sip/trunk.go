@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 
 	"jinyin/config"
+	"jinyin/internal/clock"
 )
 
 // Trunk is a SIP trunk: a carrier the box registers to, or a peer it
@@ -28,6 +30,68 @@ type Trunk struct {
 	reg    *regFSM
 	callID string
 	cseq   atomic.Uint32
+
+	qualify clock.Ticker // an OPTIONS each tick; nil: none
+	down    atomic.Bool  // two OPTIONS in a row went unanswered
+	misses  int          // unanswered in a row, the qualifier's goroutine only
+}
+
+// ErrTrunkDown is a dial through a trunk that does not answer OPTIONS.
+var ErrTrunkDown = errors.New("sip: trunk down (no answer to OPTIONS)")
+
+// qualifyMisses unanswered OPTIONS mark a trunk down; qualifyWait is how
+// long each waits for its answer.
+const qualifyMisses = 2
+
+var qualifyWait = 5 * time.Second
+
+// qualifyAll sends each qualified trunk an OPTIONS every interval, on the
+// box's clock, until stop.
+// (The tickers start with the server, in openTrunks, so that the first
+// interval runs from Listen.)
+func (s *Server) qualifyAll(stop <-chan struct{}) {
+	for _, t := range s.trunks {
+		if t.qualify != nil {
+			go s.qualifyLoop(t, stop)
+		}
+	}
+}
+
+func (s *Server) qualifyLoop(t *Trunk, stop <-chan struct{}) {
+	defer t.qualify.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.qualify.C():
+			s.qualifyOnce(t)
+		}
+	}
+}
+
+// qualifyOnce sends one OPTIONS and marks the trunk up or down by its
+// answer: any response is an answer (a carrier may refuse OPTIONS with
+// 405 and still be there).
+func (s *Server) qualifyOnce(t *Trunk) {
+	ctx, cancel := context.WithTimeout(context.Background(), qualifyWait) // real time: a SIP transaction on the network
+	defer cancel()
+	host := t.peer.Addr().String()
+	req := gosip.NewRequest(gosip.OPTIONS, gosip.Uri{Scheme: "sip", Host: host, Port: int(t.peer.Port())})
+	from := &gosip.FromHeader{Address: gosip.Uri{Scheme: "sip", User: "jinyin", Host: s.mediaAddr.String()}}
+	from.Params.Add("tag", gosip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&gosip.ToHeader{Address: gosip.Uri{Scheme: "sip", Host: host}})
+	_, err := s.client.Do(ctx, req)
+	if err == nil {
+		t.misses = 0
+		if t.down.Swap(false) {
+			s.log.Info("sip: trunk up again: it answers OPTIONS", "trunk", t.cfg.Name)
+		}
+		return
+	}
+	if t.misses++; t.misses >= qualifyMisses && !t.down.Swap(true) {
+		s.log.Error("sip: trunk down: OPTIONS unanswered; its calls go to the next trunk of their route", "trunk", t.cfg.Name, "misses", t.misses, "err", err)
+	}
 }
 
 // seize takes one of the trunk's channels for a call; false when all
@@ -52,6 +116,7 @@ type TrunkStatus struct {
 	Calls    int        `json:"calls"`
 	Channels int        `json:"channels"` // 0: no limit
 	NextTry  time.Time  `json:"next_try,omitzero"`
+	Down     bool       `json:"down,omitempty"` // OPTIONS unanswered (qualify)
 }
 
 // openTrunks resolves each trunk's peer. A host name is looked up once,
@@ -68,6 +133,9 @@ func (s *Server) openTrunks(trunks []config.Trunk) error {
 		}
 		ap := ua.AddrPort()
 		t := &Trunk{cfg: tc, peer: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), acl: acl, callID: gosip.GenerateTagN(24) + "@jinyin"}
+		if d := config.DurationOr(tc.Qualify, 0); d > 0 {
+			t.qualify = s.clock.NewTicker(d)
+		}
 		if tc.Register {
 			t.reg = &regFSM{clock: s.clock, register: func() (time.Duration, error) { return s.registerTrunk(t) }}
 		}
@@ -100,7 +168,7 @@ func (s *Server) trunkFor(req *gosip.Request) *Trunk {
 func (s *Server) Trunks() []TrunkStatus {
 	var out []TrunkStatus
 	for _, t := range s.trunks {
-		st := TrunkStatus{Name: t.cfg.Name, Peer: t.peer.String(), State: TrunkIPAuth, Calls: int(t.active.Load()), Channels: t.cfg.Channels}
+		st := TrunkStatus{Name: t.cfg.Name, Peer: t.peer.String(), State: TrunkIPAuth, Calls: int(t.active.Load()), Channels: t.cfg.Channels, Down: t.down.Load()}
 		if t.reg != nil {
 			st.State, st.Detail, st.NextTry = t.reg.status()
 		}

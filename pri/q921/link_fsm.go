@@ -149,7 +149,10 @@ func (l *Link) Receive(f Frame) {
 		switch {
 		case l.state == AwaitingEstablishment && f.PF:
 			// Refused for now; T200 keeps asking.
-		case l.Up() && !f.PF:
+		case l.state == TimerRecovery || (l.state == MultipleFrameEstablished && !f.PF):
+			// Q.921 figure B.7: in state 7 a DM F=1 is only an error
+			// (MDL-ERROR B); figure B.8: in timer recovery any DM means the
+			// peer's link is down, as libpri's q921_dm_rx re-establishes.
 			l.establish()
 		}
 	case DISC:

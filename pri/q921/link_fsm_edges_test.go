@@ -244,3 +244,29 @@ func TestBadNRInTimerRecovery(t *testing.T) {
 		}
 	}
 }
+
+// A DM in timer recovery (state 8), F=1 as the answer to the box's RR
+// poll, means the peer's link is down: re-established at once (Q.921
+// figure B.8; libpri's q921_dm_rx), not after N200 more polls. In state 7
+// a DM F=1 is only an error (figure B.7): the link stays up.
+func TestDMInTimerRecovery(t *testing.T) {
+	p := newProbe(t, Config{})
+	p.up()
+	p.until(10500 * time.Millisecond) // T203 (10 s) expired: RR P polled, state 8
+	if p.l.State() != TimerRecovery {
+		t.Fatalf("state %v after T203, want timer recovery", p.l.State())
+	}
+	p.expect("10s RR N(R)=0 P")
+	p.l.Receive(Frame{Kind: DM, PF: true, CR: true})
+	p.expect("10.5s SABME P")
+	if p.l.State() != AwaitingEstablishment {
+		t.Errorf("state %v after DM F=1 in timer recovery", p.l.State())
+	}
+	q := newProbe(t, Config{})
+	q.up()
+	q.l.Receive(Frame{Kind: DM, PF: true, CR: true})
+	q.expect()
+	if q.l.State() != MultipleFrameEstablished {
+		t.Errorf("state %v after DM F=1 in state 7", q.l.State())
+	}
+}

@@ -1,0 +1,122 @@
+package sip
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"jinyin/config"
+	"jinyin/internal/clock"
+)
+
+// fakeCarrier answers OPTIONS with 200 while answering is set, and
+// otherwise takes them in silence; it counts the transactions it saw.
+type fakeCarrier struct {
+	conn      *net.UDPConn
+	answering atomic.Bool
+	mu        sync.Mutex
+	seen      map[string]bool // Call-IDs of OPTIONS
+}
+
+func startCarrier(t *testing.T, ip string) *fakeCarrier {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &fakeCarrier{conn: conn, seen: map[string]bool{}}
+	c.answering.Store(true)
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := conn.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			msg := string(buf[:n])
+			if !strings.HasPrefix(msg, "OPTIONS ") {
+				continue
+			}
+			var keep []string
+			for _, l := range strings.Split(msg, "\r\n") {
+				for _, h := range []string{"Via:", "From:", "To:", "Call-ID:", "CSeq:"} {
+					if strings.HasPrefix(l, h) {
+						keep = append(keep, l)
+						if h == "Call-ID:" {
+							c.mu.Lock()
+							c.seen[l] = true
+							c.mu.Unlock()
+						}
+					}
+				}
+			}
+			if c.answering.Load() {
+				conn.WriteToUDP([]byte("SIP/2.0 200 OK\r\n"+strings.Join(keep, "\r\n")+"\r\nContent-Length: 0\r\n\r\n"), from)
+			}
+		}
+	}()
+	return c
+}
+
+func (c *fakeCarrier) probes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seen)
+}
+
+// TestTrunkQualify: a trunk with qualify is sent an OPTIONS every
+// interval on the box's clock; two unanswered in a row mark it down, and
+// a dial through it fails at once with ErrTrunkDown (the route tries its
+// next trunk); one answer brings it back.
+func TestTrunkQualify(t *testing.T) {
+	qualifyWait = 300 * time.Millisecond
+	t.Cleanup(func() { qualifyWait = 5 * time.Second })
+	carrier := startCarrier(t, "127.0.0.4")
+	clk := clock.NewFake(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	s, _ := startServer(t, func(o *Options) {
+		o.Clock = clk
+		o.Trunks = []config.Trunk{{Name: "carrier", Host: carrier.conn.LocalAddr().String(), Destination: "100", Qualify: "30s"}}
+	})
+	probe := func(n int) {
+		t.Helper()
+		clk.Advance(30 * time.Second)
+		for deadline := time.Now().Add(3 * time.Second); carrier.probes() < n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("OPTIONS %d did not come", n)
+			}
+		}
+	}
+	down := func(want bool, what string) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * time.Second); s.Trunks()[0].Down != want; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: trunk down %v, want %v", what, !want, want)
+			}
+		}
+	}
+	if carrier.probes() != 0 {
+		t.Fatal("an OPTIONS before the first interval")
+	}
+	probe(1)
+	time.Sleep(50 * time.Millisecond) // real time: the answer crosses loopback
+	down(false, "answered")
+	carrier.answering.Store(false)
+	probe(2)
+	time.Sleep(qualifyWait + 200*time.Millisecond) // real time: the probe gives up
+	if s.Trunks()[0].Down {
+		t.Fatal("down after one unanswered OPTIONS")
+	}
+	probe(3)
+	down(true, "two unanswered")
+	if _, err := s.DialTrunk(t.Context(), "carrier", "88880000", "100"); !errors.Is(err, ErrTrunkDown) {
+		t.Errorf("a dial through a trunk that is down: %v", err)
+	}
+	carrier.answering.Store(true)
+	probe(4)
+	down(false, "answered again")
+}
