@@ -211,6 +211,14 @@ func TestRules(t *testing.T) {
 		{[]string{"trunk.0.destination="}, `--set trunk.0.destination: trunk "carrier" needs a destination extension for inbound calls`},
 		{[]string{"trunk.0.name="}, "f.toml:"}, // reported at the [[trunk]] table
 		{[]string{`trunk.0.acl=["192.0.2.0/24", "2001:db8::1"]`}, ""},
+		{[]string{"trunk.0.qualify=30s"}, ""},
+		{[]string{"trunk.0.qualify=1s"}, `--set trunk.0.qualify: qualify "1s": want a duration from 5s to 1h0m0s`},
+		{[]string{"trunk.0.transport=tls", "trunk.0.srtp=required", `sip.transports=["udp", "tls"]`}, ""},
+		{[]string{"trunk.0.srtp=required"}, `--set trunk.0.srtp: SRTP keys travel in the SDP: a trunk with srtp needs transport "tls"`},
+		{[]string{"trunk.0.transport=sctp"}, `--set trunk.0.transport: `},
+		{[]string{"extension.0.srtp=optional"}, `--set extension.0.srtp: SRTP keys travel in the SDP, so only over TLS`},
+		{[]string{"extension.0.srtp=always", `sip.transports=["udp", "tls"]`}, `--set extension.0.srtp: srtp "always": use "optional" or "required"`},
+		{[]string{"sip.tls_cert=a.pem"}, `--set sip.tls_cert: tls_cert and tls_key go together`},
 		// [security]
 		{[]string{`security.allow=["10.0.0.0/8", "192.0.2.7"]`, "security.ban_time=30m", "security.max_auth_failures=3", "security.flood_density=500"}, ""},
 		{[]string{`security.dial_classes=["international", "premium", "mobile"]`}, ""},
