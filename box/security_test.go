@@ -3,10 +3,8 @@ package box_test
 import (
 	"bufio"
 	"crypto/md5"
-	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,7 +131,7 @@ func TestAttackersBanned(t *testing.T) {
 	stop()
 	sipAddr, httpAddr, _ = startConfig(t, dir, []byte(demo))
 	var bans []store.Ban
-	getJSON(t, "http://"+httpAddr+"/security/bans", &bans)
+	testenv.GetJSON(t, "http://"+httpAddr+"/security/bans", &bans)
 	got := map[string]bool{}
 	for _, b := range bans {
 		got[b.Addr] = true
@@ -188,27 +186,13 @@ func securityEvents(t *testing.T, httpAddr string) []store.SecurityEvent {
 	t.Helper()
 	var evs []store.SecurityEvent
 	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		getJSON(t, "http://"+httpAddr+"/security/events?limit=1000", &evs)
+		testenv.GetJSON(t, "http://"+httpAddr+"/security/events?limit=1000", &evs)
 		if len(evs) > 0 || time.Now().After(deadline) {
 			return evs
 		}
 	}
 }
 
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %s", url, res.Status)
-	}
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-}
 
 // guesser guesses ext's password perSecond times a second from source
 // for d, each guess a REGISTER, its challenge and a wrong answer, until

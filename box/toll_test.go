@@ -56,7 +56,7 @@ destination = "100"
 		t.Errorf("SIPp carrier: %v\n%s", err, sipp.out.String())
 	}
 	var evs []store.SecurityEvent
-	getJSON(t, "http://"+httpAddr+"/security/events?limit=1000", &evs)
+	testenv.GetJSON(t, "http://"+httpAddr+"/security/events?limit=1000", &evs)
 	var denied []string
 	for _, e := range evs {
 		if e.Name == "DialDenied" {
@@ -67,7 +67,7 @@ destination = "100"
 		t.Errorf("DialDenied events %q", denied)
 	}
 	var breakers map[string]time.Time
-	getJSON(t, "http://"+httpAddr+"/security/breakers", &breakers)
+	testenv.GetJSON(t, "http://"+httpAddr+"/security/breakers", &breakers)
 	if len(breakers) != 0 {
 		t.Errorf("breakers open: %v", breakers)
 	}

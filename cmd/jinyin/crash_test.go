@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -49,7 +48,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 
 		// What earlier lives acknowledged is all there, once, and waiting.
 		var cbs []store.Callback
-		getJSON(t, base+"/callbacks", &cbs)
+		testenv.GetJSON(t, base+"/callbacks", &cbs)
 		seen := map[string]int{}
 		for _, cb := range cbs {
 			seen[cb.Number]++
@@ -67,7 +66,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		}
 		clear(inFlight)
 		var st acd.Status
-		getJSON(t, base+"/queues", &st)
+		testenv.GetJSON(t, base+"/queues", &st)
 		waiting := 0
 		for _, q := range st.Queues {
 			waiting += q.Callbacks
@@ -184,17 +183,6 @@ func waitHTTP(t *testing.T, p *proc, base string) {
 	}
 }
 
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-}
 
 // post sends a POST with an optional JSON body; 0 when it got no answer.
 func post(url string, body ...string) int {

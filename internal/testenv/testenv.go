@@ -5,7 +5,9 @@
 package testenv
 
 import (
+	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,4 +76,20 @@ func BuildSpandsp(t testing.TB, src string) string {
 		t.Fatalf("building %s against spandsp: %v\n%s", src, err, out)
 	}
 	return bin
+}
+
+// GetJSON GETs url and decodes its JSON into v; anything but 200 fails t.
+func GetJSON(t testing.TB, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
 }

@@ -45,17 +45,7 @@ const digitFrames = (inbandOnSamples + inbandOffSamples) / media.FrameSamples
 // but audio of the codec's payload type in sequence.
 func captureInBand(t *testing.T, codec media.Codec, digits string, src media.Source, extraFrames int) []int16 {
 	t.Helper()
-	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 39000, 39199)
-	s, err := pool.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	s, sink := sinkSession(t, 39000, 39199)
 	pt := map[media.Codec]uint8{media.PCMA: 8, media.PCMU: 0}[codec]
 	s.Start(Params{Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: codec, CodecPT: pt, Send: true}, func(media.Event) {})
 	s.Play(src)
@@ -237,4 +227,21 @@ func BenchmarkSessionTickInBand(b *testing.B) {
 		s.Tick()
 		i++
 	}
+}
+
+// sinkSession is a session from the port range lo-hi and a loopback
+// socket for it to send to, both closed when the test ends.
+func sinkSession(t *testing.T, lo, hi int) (*Session, *net.UDPConn) {
+	t.Helper()
+	s, err := NewPortPool(netip.MustParseAddr("127.0.0.1"), lo, hi).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	return s, sink
 }

@@ -3,7 +3,6 @@ package rtp
 import (
 	"bytes"
 	"net"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -94,17 +93,7 @@ func TestSRTPWrongKey(t *testing.T) {
 // the A-law silence (0xD5) played; a packet altered in one bit, or sent
 // twice, is dropped by the receiver.
 func TestSRTPOnTheWire(t *testing.T) {
-	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 32000, 32999)
-	s, err := pool.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	s, sink := sinkSession(t, 32000, 32999)
 	key, peer := NewKey(), NewKey()
 	if err := s.SetSRTP(Keys{Suite: SuiteAES80, Local: key, Remote: peer}); err != nil {
 		t.Fatal(err)
