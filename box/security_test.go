@@ -193,7 +193,6 @@ func securityEvents(t *testing.T, httpAddr string) []store.SecurityEvent {
 	}
 }
 
-
 // guesser guesses ext's password perSecond times a second from source
 // for d, each guess a REGISTER, its challenge and a wrong answer, until
 // five in a row go unanswered; it returns how many guesses were answered

@@ -183,7 +183,6 @@ func waitHTTP(t *testing.T, p *proc, base string) {
 	}
 }
 
-
 // post sends a POST with an optional JSON body; 0 when it got no answer.
 func post(url string, body ...string) int {
 	c := http.Client{Timeout: 2 * time.Second}
