@@ -309,7 +309,7 @@ func (b *Box) Run(ctx context.Context) error {
 		b.log.Warn("hardware watchdog not armed", "err", err)
 	}
 	defer wd.Stop() // before close: a clean stop must not reset the board
-	b.alarmLEDs(ctx.Done())
+	b.watchSpans(ctx.Done())
 	if b.console != nil {
 		b.consoleDone = make(chan struct{})
 		go func() { b.console.Serve(ctx.Done()); close(b.consoleDone) }()

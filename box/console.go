@@ -180,12 +180,12 @@ func (b *Box) consoleRegs() []console.RegRow {
 	return rows
 }
 
-// alarmLEDs lights each span's alarm LED, where the board has one, while
-// the span reports an alarm; it looks every second until stop.
-func (b *Box) alarmLEDs(stop <-chan struct{}) {
-	if b.prof.AlarmLED == nil {
-		return
-	}
+// watchSpans looks at each span's alarms every second until stop: it
+// lights the span's alarm LED, where the board has one, while the span
+// has an alarm, and tells a PRI span's stack when the span loses its
+// signal (LOS, LOF or AIS: the D-channel cannot work) and gets it back.
+// RAI alone is the far end's fault report: the line still carries.
+func (b *Box) watchSpans(stop <-chan struct{}) {
 	var look func()
 	look = func() {
 		select {
@@ -194,8 +194,14 @@ func (b *Box) alarmLEDs(stop <-chan struct{}) {
 		default:
 		}
 		for _, s := range b.spans {
-			if led := b.prof.AlarmLED(s.Config.ID); led != nil {
-				led.Set(s.Alarms() != 0)
+			a := s.Alarms()
+			if b.prof.AlarmLED != nil {
+				if led := b.prof.AlarmLED(s.Config.ID); led != nil {
+					led.Set(a != 0)
+				}
+			}
+			if st := b.pris[s.Config.ID]; st != nil {
+				st.Layer1(a&(hal.AlarmLOS|hal.AlarmLOF|hal.AlarmAIS) == 0)
 			}
 		}
 		b.clock.AfterFunc(time.Second, look)

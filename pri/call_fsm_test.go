@@ -452,3 +452,44 @@ func TestDataLinkFailure(t *testing.T) {
 		t.Errorf("after T309: B1 %s, cause %d", f.channelState(1), active.Cause())
 	}
 }
+
+// A span that loses its signal (LOS, AIS) has no D-channel: the link is
+// released at once, not after T203 + N200 × T200 as when frames are only
+// lost; a call being set up is cleared (cause 41) and an active call waits
+// T309 (Q.931 §5.8.8) then clears with cause 27. When the signal is back
+// the stack establishes the link again (SABME) and takes calls.
+func TestLayer1Loss(t *testing.T) {
+	f := newFar(t, true, nil)
+	active := f.active(1, 1)
+	setting := f.incoming(2, 2)
+	f.cut = true
+	f.s.Layer1(false)
+	f.s.do(func() {}) // the stack has taken it
+	if f.s.LinkUp() {
+		t.Fatal("link up after the span lost its signal")
+	}
+	if f.channelState(2) != "idle" || setting.Cause() != q931.CauseTemporaryFailure || f.channelState(1) != "Active" {
+		t.Fatalf("at once: B1 %s (want Active, T309), B2 %s cause %d (want idle, 41)", f.channelState(1), f.channelState(2), setting.Cause())
+	}
+	f.s.Layer1(false) // the alarm persists: no change
+	f.advance(T309 - time.Second)
+	if f.channelState(1) != "Active" {
+		t.Fatalf("B1 %s before T309", f.channelState(1))
+	}
+	f.advance(time.Second)
+	if f.channelState(1) != "idle" || active.Cause() != q931.CauseOutOfOrder {
+		t.Fatalf("after T309: B1 %s, cause %d", f.channelState(1), active.Cause())
+	}
+	f.cut = false
+	f.link.Stop()
+	f.link = q921.NewLink(q921.Config{Network: false, Clock: f.clk, Post: func(fn func()) { fn() },
+		Send: func(fr q921.Frame) { b, _ := q921.Append(nil, fr, false); f.d.in <- b },
+		Data: func(info []byte) { m, _ := q931.Decode(info); f.got = append(f.got, m) }})
+	f.s.Layer1(true)
+	f.sent() // SABME
+	if !f.s.LinkUp() || !f.link.Up() {
+		t.Fatal("the link did not come back with the signal")
+	}
+	f.take()
+	f.incoming(3, 3)
+}

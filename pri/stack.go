@@ -67,6 +67,7 @@ type Stack struct {
 
 	trace  atomic.Pointer[func(string)]
 	linkUp atomic.Bool
+	l1Down bool // the span has lost its signal (Layer1); the loop only
 	wbuf   []byte
 }
 
@@ -87,9 +88,39 @@ func New(cfg Config) *Stack {
 	s := &Stack{cfg: cfg, clk: cfg.Clock, log: cfg.Log, posts: make(chan func(), 256), quit: make(chan struct{}),
 		calls: map[callKey]*Call{}, chans: map[int]*Call{}, nextRef: 1}
 	s.restart = newTimer(s)
-	s.link = q921.NewLink(q921.Config{Network: cfg.Network, Clock: cfg.Clock, Post: s.post,
-		Send: s.sendFrame, Up: s.up, Down: s.down, Data: s.data, T203: cfg.T203})
+	s.link = s.newLink()
 	return s
+}
+
+func (s *Stack) newLink() *q921.Link {
+	return q921.NewLink(q921.Config{Network: s.cfg.Network, Clock: s.cfg.Clock, Post: s.post,
+		Send: s.sendFrame, Up: s.up, Down: s.down, Data: s.data, T203: s.cfg.T203})
+}
+
+// Layer1 tells the stack whether the span has its signal (no LOS, AIS
+// or loss of frame). Losing it is layer 1 deactivated (Q.921 §5.3.x,
+// MPH-DEACTIVATE): the data link is released at once rather than after
+// T200 × N200, calls not yet up are cleared (cause 41, temporary
+// failure) and calls up wait T309 for the link (Q.931 §5.8.8) before
+// clearing with cause 27, destination out of order. When the signal
+// returns, the link is established again and calls are taken.
+func (s *Stack) Layer1(up bool) {
+	s.post(func() {
+		switch {
+		case !up && !s.l1Down:
+			s.l1Down = true
+			s.log.Warn("pri: span lost its signal: D-channel released", "span", s.cfg.Span)
+			s.link.Stop()
+			if s.linkUp.Load() {
+				s.down()
+			}
+		case up && s.l1Down:
+			s.l1Down = false
+			s.log.Info("pri: span has its signal back: establishing the D-channel", "span", s.cfg.Span)
+			s.link = s.newLink()
+			s.link.Start()
+		}
+	})
 }
 
 // Start runs the stack: the link comes up as soon as the peer answers.
@@ -185,7 +216,9 @@ func (s *Stack) read() {
 		f.Info = append([]byte(nil), f.Info...)
 		s.post(func() {
 			s.traceFrame("<", f)
-			s.link.Receive(f)
+			if !s.l1Down { // without signal, what comes is noise
+				s.link.Receive(f)
+			}
 		})
 	}
 }
