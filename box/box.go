@@ -35,6 +35,7 @@ import (
 	"jinyin/internal/clock"
 	"jinyin/internal/fsutil"
 	"jinyin/ivr"
+	"jinyin/load"
 	"jinyin/media/prompt"
 	"jinyin/pri"
 	"jinyin/route"
@@ -67,6 +68,7 @@ type Box struct {
 	start     time.Time
 
 	plan      *route.Plan // where calls go
+	load      *load.Gate  // new calls wait while the box is short of CPU or memory
 	cdrs      *store.Recorder[store.CDR]
 	prompts   *prompt.Set // the default set with the prompts replaced at run time
 	ivr       *ivr.Engine
@@ -191,11 +193,14 @@ func (b *Box) open() (err error) {
 	if err != nil {
 		return err
 	}
+	b.load = load.New(load.Options{Clock: b.clock, Log: log, MemoryLimit: uint64(cfg.Box.MemoryLimitMB) << 20,
+		Media: func() float64 { return b.sip.MediaLoad() }})
 	b.sip, err = sip.Listen(sip.Options{
 		Config: cfg.SIP, Name: cfg.Box.Name, Log: log,
 		Guard: b.guard, ACL: acl.Allows, Bindings: b.keepBindings(),
 		TLS: tlsServer, TLSClient: tlsClient,
 		SRTP:        func(ext string) string { e, _ := b.plan.Extension(ext); return e.SRTP },
+		Overloaded:  b.load.Overloaded,
 		Password:    b.password,
 		MaxContacts: func(ext string) int { e, _ := b.plan.Extension(ext); return e.MaxContacts },
 		Router:      b.plan.Router,

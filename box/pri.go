@@ -46,7 +46,7 @@ func (b *Box) openPRI() error {
 			codec = media.PCMU
 		}
 		st := pri.New(pri.Config{Span: c.ID, Network: c.Signalling == "pri-net", Channels: chans, Codec: codec,
-			Clock: b.clock, Log: b.log, D: d, B: p.BChannel, Number: b.plan.PRINumber,
+			Clock: b.clock, Log: b.log, D: d, B: p.BChannel, Number: b.plan.PRINumber, Overloaded: b.load.Overloaded,
 			Incoming: func(call *pri.Call) {
 				b.plan.Inbound(call, call.Called, call.Calling, false, call.Answer, call.HangupCause)
 			},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -492,4 +493,23 @@ func TestLayer1Loss(t *testing.T) {
 	}
 	f.take()
 	f.incoming(3, 3)
+}
+
+// While the box is overloaded (short of CPU or memory) a new call is
+// refused with cause 42, switching equipment congestion (Q.850), before a
+// B-channel is taken; a call up is not touched, and once the load passes
+// calls are taken again.
+func TestOverloadedRefusesSetup(t *testing.T) {
+	f := newFar(t, true, nil)
+	up := f.active(1, 1)
+	var over atomic.Bool
+	over.Store(true)
+	f.s.cfg.Overloaded = over.Load
+	f.send(setup(2, q931.Channel{Exclusive: true, Number: 2}, "100", true))
+	f.expect("RELEASE COMPLETE cause=42")
+	if f.channelState(2) != "idle" || f.channelState(1) != "Active" || up.Cause() != 0 {
+		t.Errorf("B1 %s (want Active), B2 %s (want idle)", f.channelState(1), f.channelState(2))
+	}
+	over.Store(false)
+	f.incoming(3, 2)
 }

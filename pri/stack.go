@@ -43,6 +43,9 @@ type Config struct {
 	Incoming func(c *Call)
 	// OnEnd is told about every call that ended, for the call records.
 	OnEnd func(c *Call)
+	// Overloaded, when it reports true, refuses new incoming calls with
+	// cause 42 (switching equipment congestion).
+	Overloaded func() bool
 	// T203 overrides Q.921's idle link check (10 s), for tests of link
 	// loss that should not wait for it.
 	T203 time.Duration
@@ -349,6 +352,10 @@ func (s *Stack) setup(m q931.Message) {
 		}
 	} else if !s.cfg.Network {
 		refuse(q931.CauseMandatoryMissing) // the network always names the channel
+		return
+	}
+	if s.cfg.Overloaded != nil && s.cfg.Overloaded() {
+		refuse(q931.CauseCongestion) // the box is short of CPU or memory: calls up keep theirs
 		return
 	}
 	ch, v := s.pickChannel(want)

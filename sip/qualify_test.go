@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"jinyin/config"
 	"jinyin/internal/clock"
+	"jinyin/internal/siptest"
+	"jinyin/media"
 )
 
 // fakeCarrier answers OPTIONS with 200 while answering is set, and
@@ -119,4 +122,51 @@ func TestTrunkQualify(t *testing.T) {
 	carrier.answering.Store(true)
 	probe(4)
 	down(false, "answered again")
+}
+
+// TestOverloadedRefusesNewCalls: while the overload gate is closed, a new
+// call gets 503 with Retry-After, and its record says so; once it opens
+// calls are taken again.
+func TestOverloadedRefusesNewCalls(t *testing.T) {
+	var over atomic.Bool
+	over.Store(true)
+	recs := make(chan CallRecord, 4)
+	_, addr := startServer(t, func(o *Options) {
+		o.Overloaded = over.Load
+		o.OnCallEnd = func(r CallRecord) { recs <- r }
+		o.Router = func(to, from string) (Route, error) {
+			return Route{Open: true, App: func(media.Channel) {}}, nil
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	call, err := siptest.Invite(ctx, addr, "100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = call.Answered(ctx)
+	if err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("a call while overloaded: %v, want 503", err)
+	}
+	if res := call.Dialog.InviteResponse; res == nil || res.GetHeader("Retry-After") == nil {
+		t.Errorf("the 503 has no Retry-After: %v", res)
+	}
+	call.Close()
+	select {
+	case r := <-recs:
+		if r.Disposition != "refused" || r.Cause != "SIP 503 Service Unavailable" {
+			t.Errorf("record %+v", r)
+		}
+	case <-ctx.Done():
+		t.Fatal("no record of the refused call")
+	}
+	over.Store(false)
+	call, err = siptest.Invite(ctx, addr, "100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call.Answered(ctx); err != nil {
+		t.Fatalf("a call once the gate opened: %v", err)
+	}
+	call.Close()
 }

@@ -60,6 +60,9 @@ type Options struct {
 	// SRTP is an extension's media encryption setting ("", "optional",
 	// "required"); nil is none for every extension.
 	SRTP func(ext string) string
+	// Overloaded, when it reports true, refuses new calls with 503 and
+	// Retry-After (the box is short of CPU or memory); calls up go on.
+	Overloaded func() bool
 }
 
 // Server is the box's SIP endpoint.
@@ -88,14 +91,15 @@ type Server struct {
 
 	Rejected atomic.Uint64 // INVITEs answered 503 for overload
 
-	clock     clock.Clock
-	guard     *security.Guard
-	acl       func(string, netip.Addr) bool
-	srtp      func(string) string
-	onCallEnd func(CallRecord)
-	client    *sipgo.Client
-	port      int // SIP port, for Contact headers
-	trunks    []*Trunk
+	clock      clock.Clock
+	guard      *security.Guard
+	acl        func(string, netip.Addr) bool
+	srtp       func(string) string
+	overloaded func() bool
+	onCallEnd  func(CallRecord)
+	client     *sipgo.Client
+	port       int // SIP port, for Contact headers
+	trunks     []*Trunk
 }
 
 // Listen binds every configured transport at cfg.Listen, so that a port
@@ -109,7 +113,7 @@ func Listen(o Options) (*Server, error) {
 	if realm == "" {
 		realm = name
 	}
-	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd, guard: o.Guard, acl: o.ACL, srtp: o.SRTP}
+	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd, guard: o.Guard, acl: o.ACL, srtp: o.SRTP, overloaded: o.Overloaded}
 	if s.router == nil {
 		s.router = func(string, string) (Route, error) { return Route{}, ErrNotFound }
 	}
@@ -219,6 +223,10 @@ func (s *Server) Addrs() []string {
 	return out
 }
 
+// MediaLoad is the share of its 20 ms the media pacer's busiest shard
+// spends sending and receiving (see rtp.Pacer.Load).
+func (s *Server) MediaLoad() float64 { return s.pacer.Load() }
+
 // tlsListen is where the "tls" transport listens: sip.tls_listen, or the
 // port above sip.listen's (5061 for 5060).
 func tlsListen(cfg config.SIP) string {
@@ -318,7 +326,7 @@ func (s *Server) admit(transport string) bool {
 		s.Rejected.Add(1)
 		return false
 	}
-	if transport != "UDP" && !s.rate.allow() {
+	if (transport != "UDP" && !s.rate.allow()) || (s.overloaded != nil && s.overloaded()) {
 		s.active.Add(-1)
 		s.Rejected.Add(1)
 		return false

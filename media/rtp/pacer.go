@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,7 +26,8 @@ type shard struct {
 	mu       sync.Mutex
 	sessions []*Session
 	index    map[*Session]int
-	list     []*Session // reused snapshot
+	list     []*Session   // reused snapshot
+	busy     atomic.Int64 // the ticks' work, nanoseconds, smoothed (Load)
 }
 
 // Interval is the packet interval.
@@ -121,6 +123,7 @@ func (sh *shard) runRealtime(ctx context.Context) {
 }
 
 func (sh *shard) tick() {
+	start := time.Now() // real time: how long the work takes, against the 20 ms it must fit in
 	sh.mu.Lock()
 	sh.list = append(sh.list[:0], sh.sessions...)
 	sh.mu.Unlock()
@@ -129,4 +132,19 @@ func (sh *shard) tick() {
 			sh.remove(s)
 		}
 	}
+	// An exponential average over about 16 ticks (a third of a second).
+	took := int64(time.Since(start))
+	old := sh.busy.Load()
+	sh.busy.Store(old + (took-old)/16)
+}
+
+// Load is how much of its 20 ms the busiest shard spends ticking, 0 to 1
+// and beyond: near 1 the box can no longer send every call's frame on
+// time, and new calls must wait (the overload gate).
+func (p *Pacer) Load() float64 {
+	var most int64
+	for _, sh := range p.shards {
+		most = max(most, sh.busy.Load())
+	}
+	return float64(most) / float64(Interval)
 }

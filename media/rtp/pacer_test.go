@@ -3,6 +3,7 @@ package rtp
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"testing"
 	"time"
@@ -122,5 +123,28 @@ func TestRealtimeReportsItsThread(t *testing.T) {
 	}()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPacerLoad: the load is the busiest shard's smoothed tick work over
+// its 20 ms: a shard that ticks sessions reports more than nothing and,
+// with a handful, far less than the whole interval; an idle pacer none.
+func TestPacerLoad(t *testing.T) {
+	p := NewPacer(2)
+	if l := p.Load(); l != 0 {
+		t.Fatalf("idle load %v", l)
+	}
+	for range 4 {
+		s, _ := sinkSession(t, 33000, 33099)
+		s.Start(Params{Remote: netip.MustParseAddrPort("127.0.0.1:9"), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+		p.Add(s)
+	}
+	for range 64 {
+		for _, sh := range p.shards {
+			sh.tick()
+		}
+	}
+	if l := p.Load(); l <= 0 || l >= 0.5 {
+		t.Errorf("load of 4 sessions: %v", l)
 	}
 }

@@ -223,6 +223,7 @@ const (
 	CauseStatusEnquiry       = 30
 	CauseNormalUnspecified   = 31
 	CauseNoCircuit           = 34
+	CauseCongestion          = 42 // switching equipment congestion
 	CauseTemporaryFailure    = 41
 	CauseChannelUnavailable  = 44
 	CauseInvalidCallRef      = 81
@@ -240,7 +241,7 @@ var causeNames = map[uint8]string{
 	CauseBusy: "user busy", CauseAbsent: "subscriber absent", CauseNoResponse: "no user responding", CauseNoAnswer: "no answer",
 	CauseRejected: "call rejected", CauseOutOfOrder: "destination out of order",
 	CauseInvalidNumber: "invalid number format", CauseStatusEnquiry: "response to STATUS ENQUIRY",
-	CauseNormalUnspecified: "normal, unspecified", CauseNoCircuit: "no circuit/channel available",
+	CauseNormalUnspecified: "normal, unspecified", CauseNoCircuit: "no circuit/channel available", CauseCongestion: "switching equipment congestion",
 	CauseTemporaryFailure: "temporary failure", CauseChannelUnavailable: "requested channel not available",
 	CauseInvalidCallRef: "invalid call reference value", CauseIncompatible: "incompatible destination",
 	CauseMandatoryMissing: "mandatory information element missing",
