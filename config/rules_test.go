@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -244,6 +245,32 @@ func TestRules(t *testing.T) {
 		{[]string{`extension.0.pin="42x4"`}, `--set extension.0.pin: a PIN is 4 to 12 digits`},
 		{[]string{"extension.0.max_outbound=-1"}, `--set extension.0.max_outbound: max_outbound must be 0 (default 2) or up to 1000, not -1`},
 		{[]string{"extension.0.outbound_per_minute=1001"}, `--set extension.0.outbound_per_minute: outbound_per_minute must be 0 (default 5) or up to 1000, not 1001`},
+		// the upper bounds of the toll-fraud limits, as their messages state them
+		{[]string{`extension.0.pin="123456789012"`, "extension.0.max_outbound=1000", "extension.0.outbound_per_minute=1000"}, ""},
+		{[]string{`extension.0.pin="1234567890123"`}, `--set extension.0.pin: a PIN is 4 to 12 digits`},
+		{[]string{"extension.0.max_outbound=1001"}, `--set extension.0.max_outbound: max_outbound must be 0 (default 2) or up to 1000, not 1001`},
+		{[]string{`security.rates={local=0, international=10000}`, "security.extension_spend_per_hour=10000000", "security.trunk_spend_per_hour=10000000"}, ""},
+		{[]string{`security.rates={premium=10001}`}, `f.toml:1:1: a rate is per minute, from 0 to 10000, not 10001`},
+		{[]string{"security.trunk_spend_per_hour=10000001"}, `--set security.trunk_spend_per_hour: must be 0 (the default) or up to 10000000, not 1.0000001e+07`},
+		{[]string{"security.max_auth_failures=1000", "security.max_source_failures=10000", "security.flood_density=1000000", "security.events=1000000",
+			"security.outbound_per_minute=100000", "security.max_destinations=100000", "security.max_outbound=100000"}, ""},
+		{[]string{"security.max_auth_failures=1001"}, "--set security.max_auth_failures: max_auth_failures must be 0 (the default) or up to 1000, not 1001"},
+		{[]string{"security.max_outbound=100001"}, "--set security.max_outbound: max_outbound must be 0 (the default) or up to 100000, not 100001"},
+		// the duration bounds the messages give
+		{[]string{"security.failure_window=10s", "security.flood_ban_time=10s", "security.breaker_time=720h"}, ""},
+		{[]string{"security.failure_window=9s"}, `--set security.failure_window: failure_window "9s": want a duration from 10s to 24h0m0s`},
+		{[]string{"security.flood_ban_time=9s"}, `--set security.flood_ban_time: flood_ban_time "9s": want a duration from 10s to 24h0m0s`},
+		{[]string{"security.breaker_time=721h"}, `--set security.breaker_time: breaker_time "721h": want a duration from 1m0s to 720h0m0s`},
+		// SRTP (Extension.SRTP, Trunk.SRTP, default.toml: "over SIP TLS only")
+		{[]string{`sip.transports=["udp", "tls"]`, "extension.0.srtp=optional", "extension.1.srtp=required"}, ""},
+		{[]string{"extension.0.srtp=required"}, `--set extension.0.srtp: SRTP keys travel in the SDP, so only over TLS: add "tls" to sip.transports`},
+		{[]string{`sip.transports=["tls"]`, "extension.0.srtp=always"}, `--set extension.0.srtp: srtp "always": use "optional" or "required" (or leave it out)`},
+		{[]string{"trunk.0.transport=tls", "trunk.0.srtp=required"}, ""},
+		{[]string{"trunk.0.transport=tcp"}, ""},
+		{[]string{"trunk.0.transport=udp", "trunk.0.srtp=optional"}, `--set trunk.0.srtp: SRTP keys travel in the SDP: a trunk with srtp needs transport "tls"`},
+		{[]string{"trunk.0.srtp=optional"}, `--set trunk.0.srtp: SRTP keys travel in the SDP: a trunk with srtp needs transport "tls"`},
+		{[]string{"trunk.0.transport=tls", "trunk.0.srtp=yes"}, `--set trunk.0.srtp: srtp "yes": use "optional" or "required"`},
+		{[]string{"trunk.0.transport=sctp"}, `--set trunk.0.transport: transport must be one of "udp", "tcp", "tls", not "sctp"`},
 	} {
 		_, err := Load("f.toml", []byte(rich), c.set, richEnv)
 		if c.want == "" {
@@ -288,6 +315,10 @@ func TestRulesInFile(t *testing.T) {
 		{"an outbound route without trunks", "[[outbound]]\nprefix = \"9\"\n", "outbound]]", "an outbound route needs trunks"},
 		{"an outbound prefix not digits", "[[outbound]]\nprefix = \"x\"\ntrunks = [\"carrier\"]\n", `"x"`, "an outbound prefix is digits"},
 		{"an outbound prefix over an extension", "[[outbound]]\nprefix = \"2\"\ntrunks = [\"carrier\"]\n", `"2"`, `prefix "2" overlaps extension 200`},
+		{"an extension that begins an outbound prefix", "[[outbound]]\nprefix = \"3001\"\ntrunks = [\"carrier\"]\n", `"3001"`, `prefix "3001" overlaps extension 300`},
+		// A key left out of an inline table in an array is reported at that
+		// table, the nearest enclosing one that stands in the file.
+		{"office hours without days: at their table", "[security]\noffice_hours = [{ days = \"mon\", hours = \"08:00-20:00\" }, { hours = \"08:00-12:00\" }]\n", `{ hours`, `"" is not a day`},
 		{"an outbound prefix twice", "[[outbound]]\nprefix = \"9\"\ntrunks = [\"carrier\"]\n[[outbound]]\nprefix = '9'\ntrunks = [\"carrier\"]\n", "'9'", `prefix "9" is used twice`},
 		{"office hours", "[security]\noffice_hours = [{ days = \"mon-fri\", hours = \"08:00-20:00\" }, { days = \"sat\", hours = \"09:00-12:00\" }]\n", "", ""},
 		{"office hours on no day", "[security]\noffice_hours = [{ days = \"mon-fry\", hours = \"08:00-20:00\" }]\n", `"mon-fry"`, `"fry" is not a day`},
@@ -434,5 +465,48 @@ func TestExtensionLookup(t *testing.T) {
 		if ok != c.found || e.Kind != c.kind || e.Registers() != c.registers || (ok && e.Number != c.number) {
 			t.Errorf("Extension(%s) = %+v, %v; want kind %q found %v registers %v", c.number, e, ok, c.kind, c.found, c.registers)
 		}
+	}
+}
+
+// TestParseNetworks: each entry a CIDR prefix (its host bits cleared) or
+// a single address, a /32 or /128; an IPv4-mapped address is the IPv4
+// one.
+func TestParseNetworks(t *testing.T) {
+	got, err := ParseNetworks([]string{"192.0.2.7", "10.1.2.3/8", "2001:db8::1", "2001:db8:1:2::5/64", "::ffff:198.51.100.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"192.0.2.7/32", "10.0.0.0/8", "2001:db8::1/128", "2001:db8:1:2::/64", "198.51.100.1/32"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("entry %d: got %v, want %s", i, got[i], want[i])
+		}
+	}
+	if got, err := ParseNetworks(nil); err != nil || len(got) != 0 {
+		t.Errorf("no networks: %v, %v", got, err)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "nonsense", "192.0.2.300"} {
+		if got, err := ParseNetworks([]string{"192.0.2.0/24", bad}); err == nil || !strings.Contains(err.Error(), strconv.Quote(bad)) || got != nil {
+			t.Errorf("%q: got %v, %v; want an error naming it", bad, got, err)
+		}
+	}
+}
+
+// TestEmptyListAtKey: a list given empty is reported where it stands in
+// the file, on its line.
+func TestEmptyListAtKey(t *testing.T) {
+	src := strings.Replace(rich, `transports = ["udp", "tcp"]`, `transports = []`, 1)
+	line := strings.Count(src[:strings.Index(src, "transports = []")], "\n") + 1
+	_, err := Load("f.toml", []byte(src), nil, richEnv)
+	var issues Issues
+	if !errors.As(err, &issues) || len(issues) != 1 {
+		t.Fatalf("got %v, want one issue", err)
+	}
+	// At the key (col 1) or at the value (col 14): the line is what counts.
+	if is := issues[0]; is.Line != line || (is.Col != 1 && is.Col != 14) || !strings.Contains(is.Msg, "sip.transports needs at least one") {
+		t.Errorf("got %v, want f.toml:%d:1 or :14", is, line)
 	}
 }

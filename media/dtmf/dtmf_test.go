@@ -204,6 +204,15 @@ func TestOvertones(t *testing.T) {
 		{"row 3rd harmonic -15 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -25}}, "5"},
 		{"row 3rd harmonic -10 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -20}}, ""},
 		{"row 3rd harmonic -8 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -18}}, ""},
+		// Either side of the -12 dB limit.
+		{"row 3rd harmonic -14 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -24}}, "5"},
+		{"row 3rd harmonic -10.5 dB", [][2]float64{{770, -10}, {1336, -10}, {2310, -20.5}}, ""},
+		{"column 2nd harmonic -13.5 dB", [][2]float64{{770, -10}, {1336, -10}, {2672, -23.5}}, "5"},
+		{"column 2nd harmonic -10.5 dB", [][2]float64{{770, -10}, {1336, -10}, {2672, -20.5}}, ""},
+		{"row 3rd harmonic of '*' -13.5 dB", [][2]float64{{941, -10}, {1209, -10}, {2823, -23.5}}, "*"},
+		{"row 3rd harmonic of '*' -10.5 dB", [][2]float64{{941, -10}, {1209, -10}, {2823, -20.5}}, ""},
+		{"row 3rd harmonic of '3' -13.5 dB", [][2]float64{{697, -10}, {1477, -10}, {2091, -23.5}}, "3"},
+		{"row 3rd harmonic of '3' -10.5 dB", [][2]float64{{697, -10}, {1477, -10}, {2091, -20.5}}, ""},
 		// Overtones of tones 1.5 % off sit at multiples of where the tones
 		// are, 40-60 Hz from the multiples of the nominal frequencies.
 		{"row +1.5 %, its 3rd harmonic -9 dB", [][2]float64{{770 * 1.015, -10}, {1336, -10}, {3 * 770 * 1.015, -19}}, ""},
@@ -220,6 +229,10 @@ func TestOvertones(t *testing.T) {
 		{"'2' 1.5 % apart, not locked", [][2]float64{{697 * 0.985, -10}, {1336 * 1.015, -10}}, "2"},
 		{"'8' locked 3:2 (2.0 % and 2.4 % off, inside the 2.5 % tolerance)", [][2]float64{{869, -10}, {1303.5, -10}}, ""},
 		{"'8' 1.5 % apart, not locked", [][2]float64{{852 * 1.015, -10}, {1336 * 0.985, -10}}, "8"},
+		// Nearer the 2.5 % tolerance, where 3:2 is reachable with both
+		// tones inside it: locked fails, the same offsets out of lock pass.
+		{"'8' locked 3:2 (+2.25 % and -2.19 %)", [][2]float64{{852 * 1.0225, -10}, {852 * 1.0225 * 1.5, -10}}, ""},
+		{"'8' +2.25 % and +2.19 %, not locked", [][2]float64{{852 * 1.0225, -10}, {1336 * 1.0219, -10}}, "8"},
 	} {
 		for _, lead := range []int{0, 37, 71} {
 			if got, _ := detect(render(c.tones, lead), 160); got != c.want {
@@ -362,6 +375,86 @@ func TestTalkOffSpeech(t *testing.T) {
 			if got, _ := detect(pcm, 160); got != "" {
 				t.Errorf("%s p%d s%d %q: talk-off digits %q", s.Voice, v.pitch, v.rate, s.Text, got)
 			}
+		}
+	}
+}
+
+// TestStartOfStream: a digit that begins in the first block of the stream
+// is timed from the first sample (Event.Start), like any other.
+func TestStartOfStream(t *testing.T) {
+	for _, digit := range []byte{'1', '2', '3', 'A', '5'} {
+		pcm := append(make([]int16, 60), dtmftest.Signal(0, []dtmftest.Tone{{Digit: digit, RowDBm0: -10, ColDBm0: -10, DurationMs: 60, GapMs: 60}}, 0, 1)...)
+		got, ev := detect(pcm, 160)
+		if got != string(digit) || len(ev) != 2 || abs(ev[0].Start-60) > 16 || abs(ev[1].Duration-480) > 24 {
+			t.Errorf("%c 60 samples in: got %q, events %+v; want it from sample 60 (±2 ms), 480 samples long", digit, got, ev)
+		}
+	}
+}
+
+// TestReset: after Reset the receiver is as new (a new call): a digit
+// half heard before it is forgotten, and samples count from the reset.
+func TestReset(t *testing.T) {
+	var ev []Event
+	d := NewDetector(Config{}, func(e Event) { ev = append(ev, e) })
+	// 30 ms of a '5': too short yet to be reported.
+	d.Process(dtmftest.Signal(100, []dtmftest.Tone{{Digit: '5', RowDBm0: -10, ColDBm0: -10, DurationMs: 100, GapMs: 0}}, 0, 1)[:800+240])
+	d.Reset()
+	d.Process(append(make([]int16, 60), dtmftest.Signal(0, []dtmftest.Tone{{Digit: '2', RowDBm0: -10, ColDBm0: -10, DurationMs: 60, GapMs: 60}}, 0, 1)...))
+	d.Flush()
+	if len(ev) != 2 || ev[0].Digit != '2' || abs(ev[0].Start-60) > 16 || !ev[1].End || ev[1].Digit != '2' {
+		t.Errorf("events %+v; want '2' from sample 60 (±2 ms) of the new call, and its end", ev)
+	}
+}
+
+// TestSilenceGate: a block with less energy than a -42 dBm0 sine is
+// silence whatever MinLevelDBm0 allows. Two tones of -44 dBm0 each
+// (together -41 dBm0) pass the gate; two of -46 dBm0 (together -43)
+// do not.
+func TestSilenceGate(t *testing.T) {
+	for _, c := range []struct {
+		level float64
+		want  string
+	}{{-44, "5"}, {-46, ""}} {
+		pcm := dtmftest.Signal(100, []dtmftest.Tone{{Digit: '5', RowDBm0: c.level, ColDBm0: c.level, DurationMs: 60, GapMs: 60}}, 0, 1)
+		var got string
+		d := NewDetector(Config{MinLevelDBm0: -50}, func(e Event) {
+			if !e.End {
+				got += string(e.Digit)
+			}
+		})
+		d.Process(pcm)
+		d.Flush()
+		if got != c.want {
+			t.Errorf("min -50 dBm0, tones at %v dBm0: got %q, want %q", c.level, got, c.want)
+		}
+	}
+}
+
+// TestEventTimingAlignment: at every alignment to the block grid, each
+// digit of a string keyed with 40 ms pauses is reported once, timed from
+// the sample its tone began (±2 ms) and lasting as long as it sounded
+// (±3 ms), as TestEventTiming asks of two digits at one alignment.
+func TestEventTimingAlignment(t *testing.T) {
+	tones := []dtmftest.Tone{
+		{Digit: '2', RowDBm0: -10, ColDBm0: -10, DurationMs: 60, GapMs: 40},
+		{Digit: '5', RowDBm0: -10, ColDBm0: -10, DurationMs: 60, GapMs: 40},
+		{Digit: '2', RowDBm0: -6, ColDBm0: -13, DurationMs: 45, GapMs: 40},
+		{Digit: '2', RowDBm0: -13, ColDBm0: -10, DurationMs: 70, GapMs: 60},
+	}
+	for lead := 0; lead < blockSamples; lead += 5 {
+		pcm := append(make([]int16, 800+lead), dtmftest.Signal(0, tones, 0, 1)...)
+		got, ev := detect(pcm, 160)
+		if got != "2522" || len(ev) != 8 {
+			t.Errorf("lead %d: got %q, events %+v", lead, got, ev)
+			continue
+		}
+		at := int64(800 + lead)
+		for i, tn := range tones {
+			e := ev[2*i+1]
+			if !e.End || e.Digit != tn.Digit || abs(e.Start-at) > 16 || abs(e.Duration-int64(tn.DurationMs*8)) > 24 {
+				t.Errorf("lead %d, digit %d (%c): start %d duration %d, want %d and %d (±2-3 ms)", lead, i, tn.Digit, e.Start, e.Duration, at, tn.DurationMs*8)
+			}
+			at += int64((tn.DurationMs + tn.GapMs) * 8)
 		}
 	}
 }

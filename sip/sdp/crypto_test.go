@@ -39,6 +39,11 @@ func TestParseCrypto(t *testing.T) {
 		{"crypto:1 AES_CM_128_HMAC_SHA1_80 inline:!!!", "not base64", 0, ""},
 		{"crypto:1 AES_CM_128_HMAC_SHA1_80 " + rfcKey, "want one inline key", 0, ""},
 		{"crypto:x AES_CM_128_HMAC_SHA1_80 inline:" + rfcKey, "crypto tag", 0, ""},
+		// RFC 4568 §9.1: tag = 1*9DIGIT, so 0 to 999999999 and no more.
+		{"crypto:0 AES_CM_128_HMAC_SHA1_80 inline:" + rfcKey, "", 0, "AES_CM_128_HMAC_SHA1_80"},
+		{"crypto:999999999 AES_CM_128_HMAC_SHA1_80 inline:" + rfcKey, "", 999999999, "AES_CM_128_HMAC_SHA1_80"},
+		{"crypto:1000000000 AES_CM_128_HMAC_SHA1_80 inline:" + rfcKey, "crypto tag", 0, ""},
+		{"crypto:-1 AES_CM_128_HMAC_SHA1_80 inline:" + rfcKey, "crypto tag", 0, ""},
 		{"crypto:1 AES_CM_128_HMAC_SHA1_80", "want TAG SUITE inline:KEY", 0, ""},
 		{"rtcp:9", "not a crypto attribute", 0, ""},
 	} {
@@ -162,5 +167,16 @@ func TestOfferSRTP(t *testing.T) {
 	local.SRTP = "optional"
 	if ch, err := Accepted(offerSDP("RTP/AVP"), local); err != nil || ch.Crypto != nil {
 		t.Errorf("Accepted plain where optional: %+v, %v", ch.Crypto, err)
+	}
+}
+
+// TestOfferSRTPNoSuites: with SRTP on but no crypto suite to speak, the
+// box has no SDES attribute to offer (RFC 4568 §9.1 needs a suite), so
+// its optional-SRTP offer is plain RTP/AVP without one.
+func TestOfferSRTPNoSuites(t *testing.T) {
+	local := Local{Addr: netip.MustParseAddr("192.0.2.9"), Port: 5000, Codecs: []string{"PCMA"}, SRTP: "optional", Key: bytes.Repeat([]byte{0xA5}, 30)}
+	text := string(Offer(local, 101, SendRecv).Marshal())
+	if !strings.Contains(text, "m=audio 5000 RTP/AVP 8 101\r\n") || strings.Contains(text, "crypto") {
+		t.Errorf("offer\n%s", text)
 	}
 }
