@@ -370,6 +370,12 @@ func TestSpendBreaker(t *testing.T) {
 	if b := tp2.Breakers(); len(b) != 1 || b["trunk group pstn"].IsZero() {
 		t.Fatalf("breakers %v", b)
 	}
+	// Another trunk group does not pay for this one's calls.
+	if _, h, err := tp2.dial("1001", "13800138000", "backup"); err != nil {
+		t.Errorf("the backup trunk group was stopped too: %v", err)
+	} else {
+		h()
+	}
 }
 
 // TestUnansweredCallsCostNothing: a dial that fails costs nothing and
@@ -479,11 +485,18 @@ func TestPIN(t *testing.T) {
 	send(t, caller, media.Event{Kind: media.EventHangup})
 	await(t, "the call over", mobile)
 
-	// Wrong PINs: refused, told so; the fifth stops the extension.
+	// Wrong PINs: refused, told so (a key pressed meanwhile does not cut
+	// the refusal short); the fifth stops the extension.
 	for i := range 5 {
 		prompts.asked = nil
 		caller, done := phone("4712#")
 		id := await(t, "the refusal", caller.played)
+		send(t, caller, media.Event{Kind: media.EventDigit, Digit: '1'})
+		select {
+		case <-done:
+			t.Fatal("the refusal ended on a digit")
+		default:
+		}
 		send(t, caller, media.Event{Kind: media.EventPlayDone, Play: id})
 		await(t, "the refused call over", done)
 		if got := prompts.replies(); len(got) != 2 || got[1] != "zh call-not-allowed" {
@@ -591,4 +604,71 @@ func TestRelayClasses(t *testing.T) {
 			t.Errorf("events %q", ev)
 		}
 	}
+}
+
+// TestWrongPINWindow: wrong PINs count within destination_window (10
+// minutes): four, then one more exactly ten minutes later, is one in the
+// window, not five; five within it stop the extension.
+func TestWrongPINWindow(t *testing.T) {
+	tl := newToll(demoConfig(t))
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for range 4 {
+		if opened, _ := tl.wrongPIN(t0, "2001"); opened != "" {
+			t.Fatal("stopped before five")
+		}
+	}
+	if opened, _ := tl.wrongPIN(t0.Add(10*time.Minute), "2001"); opened != "" {
+		t.Fatal("PINs ten minutes old still counted")
+	}
+	for range 3 {
+		tl.wrongPIN(t0.Add(15*time.Minute), "2001")
+	}
+	if opened, err := tl.wrongPIN(t0.Add(19*time.Minute), "2001"); opened != "extension 2001" || err == nil {
+		t.Fatalf("the fifth within ten minutes: %q, %v", opened, err)
+	}
+}
+
+// TestOfficeMinutes: office hours count minutes, not only hours.
+func TestOfficeMinutes(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Security.OfficeHours = []config.Hours{{Days: "mon-sun", Hours: "08:30-17:45"}}
+	tl := newToll(cfg)
+	loc := cfg.Location()
+	for _, c := range []struct {
+		h, m int
+		open bool
+	}{{8, 29, false}, {8, 30, true}, {8, 45, true}, {17, 44, true}, {17, 45, false}, {17, 15, true}} {
+		if got := tl.inOffice(time.Date(2026, 12, 1, c.h, c.m, 0, 0, loc)); got != c.open {
+			t.Errorf("%02d:%02d: open %v", c.h, c.m, got)
+		}
+	}
+}
+
+// TestTwelveDigitPIN: a PIN of 12 digits, the longest, is taken at its
+// last digit without waiting for #.
+func TestTwelveDigitPIN(t *testing.T) {
+	tp := newTollPlan(t, func(c *config.Config) {
+		c.Security.PINClasses = []string{"mobile"}
+		for i := range c.Extensions {
+			if c.Extensions[i].Number == "2001" {
+				c.Extensions[i].PIN = "123456789012"
+			}
+		}
+	})
+	tp.Prompts = &fakePrompts{}
+	line := &answeringLine{calls: make(chan *answeredChannel, 1)}
+	tp.Lines["pstn"] = []Line{line}
+	tp.outbound = []config.Outbound{{Prefix: "9", Trunks: []string{"pstn"}}}
+	caller := newCall("2001")
+	caller.played = make(chan media.PlayID, 8)
+	done := make(chan struct{})
+	go func() { tp.answer(caller, tp.Lookup("913800138000", FromFXS), "2001", false); close(done) }()
+	id := await(t, "the enter-pin prompt", caller.played)
+	send(t, caller, media.Event{Kind: media.EventPlayDone, Play: id})
+	for _, d := range "123456789012" {
+		send(t, caller, media.Event{Kind: media.EventDigit, Digit: byte(d)})
+	}
+	await(t, "the call out after the twelfth digit", line.calls)
+	send(t, caller, media.Event{Kind: media.EventHangup})
+	await(t, "the call over", done)
 }
