@@ -283,13 +283,23 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	c.Hangup()
 }
 
+// refusedPerSecond bounds the records of refused calls: a flood of
+// INVITEs beyond the box's limits is counted (Server.Unrecorded), not
+// written call by call.
+const refusedPerSecond = 20
+
 // refuse answers an initial INVITE with a final refusal and leaves its
 // record (Disposition "refused", the status as its Cause), so that what
-// was turned away can be counted. Challenges (401, 407) and failed
-// authentications (403) are not calls refused but security events.
+// was turned away can be counted, up to refusedPerSecond. Challenges
+// (401, 407) and failed authentications (403) are not calls refused but
+// security events.
 func (s *Server) refuse(inv *invite, code int, reason string, hdrs ...gosip.Header) {
 	s.respond(inv.tx, inv.req, code, reason, hdrs...)
 	if s.onCallEnd == nil {
+		return
+	}
+	if !s.refusals.allow() {
+		s.Unrecorded.Add(1)
 		return
 	}
 	req := inv.req

@@ -170,3 +170,31 @@ func TestOverloadedRefusesNewCalls(t *testing.T) {
 	}
 	call.Close()
 }
+
+// TestRefusedRecordsBounded: a burst of refused calls (here 30 while the
+// box is overloaded, within one second of its clock) leaves
+// refusedPerSecond records; the rest are counted, not written.
+func TestRefusedRecordsBounded(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	var recorded atomic.Int32
+	s, addr := startServer(t, func(o *Options) {
+		o.Clock = clk
+		o.Overloaded = func() bool { return true }
+		o.OnCallEnd = func(CallRecord) { recorded.Add(1) }
+	})
+	for i := range 30 {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		call, err := siptest.Invite(ctx, addr, "100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := call.Answered(ctx); err == nil || !strings.Contains(err.Error(), "503") {
+			t.Fatalf("call %d: %v, want 503", i, err)
+		}
+		call.Close()
+		cancel()
+	}
+	if recorded.Load() != refusedPerSecond || s.Unrecorded.Load() != 30-refusedPerSecond {
+		t.Errorf("recorded %d, unrecorded %d; want %d and %d", recorded.Load(), s.Unrecorded.Load(), refusedPerSecond, 30-refusedPerSecond)
+	}
+}

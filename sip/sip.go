@@ -90,6 +90,10 @@ type Server struct {
 	rate          tokenBucket
 
 	Rejected atomic.Uint64 // INVITEs answered 503 for overload
+	// Unrecorded counts refused calls beyond refusedPerSecond, left
+	// without a record so that a flood cannot fill the disk with them.
+	Unrecorded atomic.Uint64
+	refusals   tokenBucket
 
 	clock      clock.Clock
 	guard      *security.Guard
@@ -131,6 +135,7 @@ func Listen(o Options) (*Server, error) {
 	s.ports = rtp.NewPortPool(s.mediaAddr, lo, hi)
 	s.pacer = rtp.NewPacer(runtime.GOMAXPROCS(0))
 	s.rate = tokenBucket{perSecond: float64(cfg.MaxCallsPerSecond), clock: o.Clock}
+	s.refusals = tokenBucket{perSecond: refusedPerSecond, clock: o.Clock}
 	p, _ := strconv.Atoi(port)
 	s.port = p
 	if err := s.openTrunks(o.Trunks); err != nil {
