@@ -60,6 +60,14 @@ func main() {
 		waitHTTP()
 		f(box.Process.Pid, rssKB(box.Process.Pid))
 	}
+	if *soakFor > 0 {
+		passed := true
+		withBox(func(pid, _ int) { passed = stepSoak(pid, dir, *soakFor) })
+		if !passed {
+			os.Exit(1)
+		}
+		return
+	}
 	var ratePerSec float64
 	if run("1") {
 		withBox(stepConcurrent)

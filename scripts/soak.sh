@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The soak: `jinyin run` under a steady mix for a set time (default 10
+# minutes; `bash scripts/soak.sh 2h` for longer): SIPp callers through the
+# IVR at 5 calls/s (10 s each, audio echoed so DTMF detection runs), a
+# callback booked over the API every 2 s, a password guesser on a source of
+# its own. Samples RSS, goroutines, open files and the database's size
+# every 10 s and prints each one's slope per hour with the calls completed
+# and failed; a leak (goroutines left after the calls drain, RSS growing
+# more than 30 MiB an hour) or a failed call fails it. Needs SIPp.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec bash scripts/bench-sip.sh --soak "${1:-10m}" "${@:2}"
