@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"jinyin/config"
-	"jinyin/internal/clock"
 )
 
 // TestClassify is the numbering of China as the MIIT plan and E.164 give
@@ -95,18 +94,14 @@ func TestDialOutClasses(t *testing.T) {
 // calls in any minute, and more than max_destinations distinct numbers in
 // destination_window stop it for breaker_time; other trunk groups go on.
 func TestDialOutLimits(t *testing.T) {
-	cfg := demoConfig(t)
-	cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 5, 8
-	cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "10m", "1h"
-	cfg.Security.MaxOutbound = 1000 // these calls never end: TestConcurrentCaps has that cap
-	p := New(cfg)
-	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	p.Clock = clk
-	p.Lines = map[string][]Line{"pstn": {&fakeLine{}}, "other": {&fakeLine{}}}
-	var events []string
-	p.Event = func(name, _ string, _ netip.AddrPort, _, detail string) { events = append(events, name+": "+detail) }
+	tp := newTollPlan(t, func(cfg *config.Config) {
+		cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 5, 8
+		cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "10m", "1h"
+		cfg.Security.MaxOutbound = 1000 // these calls never end: TestConcurrentCaps has that cap
+	})
+	clk := tp.clk
 	dial := func(trunk, number string) error {
-		_, err := p.DialOut(context.Background(), trunk, number, "")
+		_, err := tp.DialOut(context.Background(), trunk, number, "")
 		return err
 	}
 	// The same number five times in a minute: the sixth waits for the
@@ -120,7 +115,7 @@ func TestDialOutLimits(t *testing.T) {
 	if err := dial("pstn", "88880000"); err == nil {
 		t.Fatal("a sixth call within a minute went out")
 	}
-	if err := dial("other", "88880000"); err != nil {
+	if err := dial("backup", "88880000"); err != nil {
 		t.Errorf("another trunk group was stopped too: %v", err)
 	}
 	clk.Advance(10 * time.Second) // 60 s after the first
@@ -136,11 +131,12 @@ func TestDialOutLimits(t *testing.T) {
 		}
 	}
 	clk.Advance(13 * time.Second)
-	events = nil
+	tp.took()
 	// The breaker opening is an alarm (BreakerOpened), and the call a
 	// DialDenied.
-	if err := dial("pstn", "88889999"); err == nil || len(events) != 2 || !strings.HasPrefix(events[0], "BreakerOpened: trunk group \"pstn\" stopped for 1h0m0s") ||
-		!strings.HasPrefix(events[1], "DialDenied: 88889999 through pstn") {
+	err := dial("pstn", "88889999")
+	if events := tp.took(); err == nil || len(events) != 2 || !strings.HasPrefix(events[0], "BreakerOpened trunk group pstn: trunk group \"pstn\" stopped for 1h0m0s") ||
+		!strings.HasPrefix(events[1], "DialDenied : 88889999 through pstn") {
 		t.Fatalf("the ninth destination: %v, events %q", err, events)
 	}
 	clk.Advance(59 * time.Minute)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"jinyin/acd"
+	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/ivr"
 	"jinyin/media"
@@ -881,16 +882,14 @@ func TestFailuresAreLogged(t *testing.T) {
 // group, and more than 20 destinations within 10 minutes stop it for an
 // hour.
 func TestDefaultLimits(t *testing.T) {
-	cfg := demoConfig(t)
-	cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 0, 0
-	cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "", ""
-	cfg.Security.MaxOutbound = 1000 // these calls never end: TestConcurrentCaps has that cap
-	p := New(cfg)
-	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	p.Clock = clk
-	p.Lines = map[string][]Line{"pstn": {&fakeLine{}}}
+	tp := newTollPlan(t, func(cfg *config.Config) {
+		cfg.Security.OutboundPerMinute, cfg.Security.MaxDestinations = 0, 0
+		cfg.Security.DestinationWindow, cfg.Security.BreakerTime = "", ""
+		cfg.Security.MaxOutbound = 1000 // these calls never end: TestConcurrentCaps has that cap
+	})
+	clk := tp.clk
 	dial := func(number string) error {
-		_, err := p.DialOut(context.Background(), "pstn", number, "")
+		_, err := tp.DialOut(context.Background(), "pstn", number, "")
 		return err
 	}
 	for i := range 30 {
