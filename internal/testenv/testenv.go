@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -38,14 +40,24 @@ func Missing(t testing.TB, want string) {
 }
 
 // FreeAddr returns a loopback host:port free on both UDP and TCP right now.
+// The port is taken below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), where the ports the kernel hands to
+// outgoing connections and to ":0" listeners never land: a port asked of
+// the kernel and closed again could be given to another test's connection
+// before this one binds it (CI saw "address already in use" that way).
+// Each test process starts at its own place in the range and walks on in
+// steps of portStride, leaving the ports just above each one free for
+// peers that take port+1 for themselves (baresip's TLS, RTCP).
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	for i := 0; i < 20; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	lo, hi := portRange()
+	for i := 0; i < 200; i++ {
+		port := lo + int(nextPort.Add(portStride)%uint32(hi-lo))
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		addr := l.Addr().String()
 		u, err := net.ListenPacket("udp", addr)
 		l.Close()
 		if err == nil {
@@ -55,6 +67,29 @@ func FreeAddr(t testing.TB) string {
 	}
 	t.Fatal("no port free on both UDP and TCP")
 	return ""
+}
+
+// nextPort walks the range; it starts at a place set by the process id, so
+// that the test binaries go test runs side by side do not walk together.
+var nextPort atomic.Uint32
+
+const portStride = 17
+
+func init() { nextPort.Store(uint32(os.Getpid()) * 2477) }
+
+// portRange is [20000, the first ephemeral port) (the default RTP range ends at 19999), or a fixed range below
+// the Linux default (32768) when the kernel's setting cannot be read or
+// leaves too little room.
+func portRange() (lo, hi int) {
+	lo, hi = 20000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if first, err := strconv.Atoi(f[0]); err == nil && first > lo+2000 {
+				hi = first
+			}
+		}
+	}
+	return lo, hi
 }
 
 // BuildSpandsp compiles a test-only C program against the system's spandsp
