@@ -170,7 +170,7 @@ func (d *ACD) completed(e *entry, a *agent, talk time.Duration, by string) {
 	q.handles++
 	wrap := q.wrapUp
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: store.QueueComplete, Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Talk: talk, Reason: by})
+	d.event(store.QueueEvent{Kind: store.QueueComplete, Queue: q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Talk: talk, Wrap: wrap, Reason: by})
 	d.clk.AfterFunc(wrap, func() {
 		d.mu.Lock()
 		d.do(a, evWrapEnd, "")

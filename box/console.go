@@ -16,6 +16,7 @@ import (
 	"jinyin/console"
 	"jinyin/hal"
 	"jinyin/internal/fsutil"
+	"jinyin/kpi"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -34,7 +35,7 @@ func (b *Box) openConsole() error {
 		Breakers: b.plan.Breakers, LiftBreaker: b.plan.LiftBreaker,
 		Spans: b.consoleSpans, Ports: b.portRows, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
 		Loopback: b.loopback, ConfigFile: b.configFile, Sets: b.sets, Env: Env(board.Env()), Restart: b.Restart, FactoryReset: b.factoryReset,
-		SIPTrace: sip.Trace, PRITrace: b.priTrace, Restore: b.restore})
+		SIPTrace: sip.Trace, PRITrace: b.priTrace, Restore: b.restore, KPI: b.kpi, Location: b.cfg.Location()})
 	return nil
 }
 
@@ -207,4 +208,12 @@ func (b *Box) watchSpans(stop <-chan struct{}) {
 		b.clock.AfterFunc(time.Second, look)
 	}
 	look()
+}
+
+// kpi computes the call centre's figures over a range with the config's
+// rules, from the records committed so far.
+func (b *Box) kpi(from, to time.Time, interval time.Duration) (*kpi.Report, error) {
+	o := kpi.OptionsFor(b.cfg)
+	o.From, o.To, o.Interval = from, to, interval
+	return kpi.FromStore(b.db, o)
 }

@@ -11,7 +11,9 @@ package config
 
 import (
 	_ "embed"
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,6 +75,28 @@ type Box struct {
 	// Empty takes [ivr] timezone, where older configs set it, else the
 	// system's local time.
 	Timezone string `toml:"timezone"`
+}
+
+// Target is a queue's service level target (see Queue.ServiceLevel) as
+// a share and a time: 0.8 and 20 s for "80/20", the default.
+func (q Queue) Target() (goal float64, answer time.Duration) {
+	g, a, err := parseServiceLevel(q.ServiceLevel)
+	if err != nil || q.ServiceLevel == "" {
+		return 0.8, 20 * time.Second
+	}
+	return g, a
+}
+
+// parseServiceLevel reads "80/20": a percentage (1-100) and seconds
+// (1-3600).
+func parseServiceLevel(s string) (float64, time.Duration, error) {
+	p, t, ok := strings.Cut(s, "/")
+	pct, err1 := strconv.Atoi(strings.TrimSpace(p))
+	secs, err2 := strconv.Atoi(strings.TrimSpace(t))
+	if !ok || err1 != nil || err2 != nil || pct < 1 || pct > 100 || secs < 1 || secs > 3600 {
+		return 0, 0, fmt.Errorf("service_level %q is not a percentage and seconds like \"80/20\"", s)
+	}
+	return float64(pct) / 100, time.Duration(secs) * time.Second, nil
 }
 
 // Location is the box's time zone (see Box.Timezone) of a validated
@@ -246,6 +270,9 @@ type Queue struct {
 	CallbackRetryDelay string `toml:"callback_retry_delay"` // default 5m
 	CallbackPromise    string `toml:"callback_promise"`     // promised within, default 1h
 	Survey             bool   `toml:"survey"`               // 1-5 after the agent hangs up
+	// ServiceLevel is the queue's target, "80/20": 80 % of calls answered
+	// within 20 s (the KPIs' service level counts against it).
+	ServiceLevel string `toml:"service_level"`
 	Record             bool   `toml:"record"`               // stereo WAV of each call: caller left, agent right
 	// Music plays while callers wait, between the hold and position
 	// prompts: a WAV file (8 kHz mono, 16-bit PCM, A-law or µ-law), a
@@ -275,6 +302,12 @@ type ACD struct {
 	// Supervisors may listen (*15), whisper (*16) or barge (*17) on an
 	// agent's call: *15 and the agent's number.
 	Supervisors []string `toml:"supervisors"`
+	// The KPIs' rules: callers hanging up within ShortAbandon (default
+	// 5s) are short abandons, left out of the service level and abandon
+	// rate; a caller calling again within RepeatWindow (default 24h) of an
+	// answered call makes it not resolved at first contact.
+	ShortAbandon string `toml:"short_abandon"`
+	RepeatWindow string `toml:"repeat_window"`
 }
 
 // Trunk is a SIP trunk to a carrier or a peer PBX.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var testEnv = Env{Boards: map[string][]string{"sim": {"sim", "socket"}, "armbox": {"ds26521", "socket"}}}
@@ -262,6 +263,18 @@ func TestLocation(t *testing.T) {
 			}
 		case cfg.Location().String() != tc.want:
 			t.Errorf("box %q, ivr %q: zone %s, want %s", tc.box, tc.ivr, cfg.Location(), tc.want)
+		}
+	}
+}
+
+func TestQueueTarget(t *testing.T) {
+	for _, c := range []struct {
+		sl   string
+		goal float64
+		ans  time.Duration
+	}{{"", 0.8, 20 * time.Second}, {"90/30", 0.9, 30 * time.Second}, {"100/1", 1, time.Second}, {"bad", 0.8, 20 * time.Second}} {
+		if g, a := (Queue{ServiceLevel: c.sl}).Target(); g != c.goal || a != c.ans {
+			t.Errorf("%q: %v/%v, want %v/%v", c.sl, g, a, c.goal, c.ans)
 		}
 	}
 }

@@ -300,6 +300,8 @@ func (v *validator) validate(c *Config, env Env) {
 		}
 	}
 	v.duration("acd.direct_wait", c.ACD.DirectWait, time.Second, 10*time.Minute)
+	v.duration("acd.short_abandon", c.ACD.ShortAbandon, 0, time.Minute)
+	v.duration("acd.repeat_window", c.ACD.RepeatWindow, time.Hour, 30*24*time.Hour)
 	if c.ACD.RecordDays < 0 || c.ACD.RecordMaxMB < 0 || c.ACD.SampleShare < 0 || c.ACD.SampleShare > 1 {
 		v.report("acd", "record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1")
 	}
@@ -356,6 +358,11 @@ func (v *validator) queue(p string, q Queue) {
 	v.duration(p+".announce", q.Announce, 0, 10*time.Minute)
 	v.duration(p+".callback_retry_delay", q.CallbackRetryDelay, 10*time.Second, 24*time.Hour)
 	v.duration(p+".callback_promise", q.CallbackPromise, time.Minute, 7*24*time.Hour)
+	if q.ServiceLevel != "" {
+		if _, _, err := parseServiceLevel(q.ServiceLevel); err != nil {
+			v.report(p+".service_level", "%v", err)
+		}
+	}
 	if q.MaxLength < 0 {
 		v.report(p+".max_length", "max_length must be 0 (no limit) or more")
 	}

@@ -28,6 +28,7 @@ import (
 	"jinyin/config"
 	"jinyin/hal"
 	"jinyin/internal/clock"
+	"jinyin/kpi"
 	"jinyin/store"
 )
 
@@ -81,11 +82,15 @@ type Options struct {
 	Breakers    func() map[string]time.Time
 	LiftBreaker func(name string) bool
 	Name        string // the box's name, in the prompt
-	Spans       func() []SpanRow
-	Ports       func() []PortRow
-	Calls       func() []CallRow
-	Regs        func() []RegRow
-	Config      func() string // the running configuration, as TOML
+	// KPI computes the call centre's figures over a range (kpi.FromStore
+	// with the box's rules), in Location, the box's zone.
+	KPI      func(from, to time.Time, interval time.Duration) (*kpi.Report, error)
+	Location *time.Location
+	Spans    func() []SpanRow
+	Ports    func() []PortRow
+	Calls    func() []CallRow
+	Regs     func() []RegRow
+	Config   func() string // the running configuration, as TOML
 	// Loopback sets a span's loopback mode (off, local, network).
 	Loopback func(span int, mode string) error
 	// PRITrace sends a span's decoded Q.921/Q.931 trace to f, or stops it

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"jinyin/internal/clock"
+	"jinyin/kpi"
 	"jinyin/store"
 )
 
@@ -101,32 +103,28 @@ func TestEditor(t *testing.T) {
 	}
 }
 
-func TestKPIs(t *testing.T) {
-	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	evs := []store.QueueEvent{
-		{Time: t0.Add(-time.Hour), Kind: "enter", Queue: "general"}, // before the period
-		{Time: t0, Kind: "enter", Queue: "general"},
-		{Time: t0, Kind: "connect", Queue: "general", Wait: 10 * time.Second},
-		{Time: t0, Kind: "complete", Queue: "general", Talk: 3 * time.Minute},
-		{Time: t0, Kind: "enter", Queue: "general"},
-		{Time: t0, Kind: "connect", Queue: "general", Wait: 40 * time.Second},
-		{Time: t0, Kind: "complete", Queue: "general", Talk: time.Minute},
-		{Time: t0, Kind: "enter", Queue: "complaints"},
-		{Time: t0, Kind: "abandon", Queue: "complaints", Wait: time.Minute},
-		{Time: t0, Kind: "callback-requested", Queue: "general"},
-		{Time: t0, Kind: "callback-answered", Queue: "general", Value: 1},
-		{Time: t0, Kind: "survey", Queue: "general", Value: 4},
-		{Time: t0, Kind: "login", Agent: "1001"},
+// show kpi asks the KPI room for today (from the box's midnight) or the
+// last hour, and shows its text.
+func TestShowKPI(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 23, 9, 30, 0, 0, cst)
+	var from, to time.Time
+	c := &Console{o: Options{Clock: clock.NewFake(now), Location: cst,
+		KPI: func(f, t time.Time, _ time.Duration) (*kpi.Report, error) {
+			from, to = f, t
+			cl := kpi.NewCalc(kpi.Options{From: f, To: t, Loc: cst})
+			cl.Event(store.QueueEvent{Time: f, Kind: store.QueueEnter, Queue: "general", Call: "a"})
+			return cl.Report(), nil
+		}}}
+	out, err := c.showKPI(nil)
+	if err != nil || !from.Equal(time.Date(2026, 11, 23, 0, 0, 0, 0, cst)) || !to.Equal(now) ||
+		!strings.Contains(out, "Queues, today") || !strings.Contains(out, "general") {
+		t.Errorf("today %v..%v %v:\n%s", from, to, err, out)
 	}
-	k := kpis(evs, t0)
-	all, g := k[""], k["general"]
-	if all.offered != 3 || all.answered != 2 || all.abandoned != 1 || all.inTarget != 1 || g.offered != 2 {
-		t.Errorf("counts: all %+v general %+v", all, g)
+	if out, err = c.showKPI([]string{"h"}); err != nil || !from.Equal(now.Add(-time.Hour)) || !strings.Contains(out, "the last hour") {
+		t.Errorf("hour %v %v:\n%s", from, err, out)
 	}
-	if pct(all.inTarget, all.answered+all.abandoned) != "33%" || avg(g.talk, g.completes) != "2m0s" || avg(g.wait, g.answered) != "25s" {
-		t.Errorf("figures: SL %s AHT %s ASA %s", pct(all.inTarget, all.answered+all.abandoned), avg(g.talk, g.completes), avg(g.wait, g.answered))
-	}
-	if all.cbOnTime != 1 || all.surveys != 1 || all.scoreSum != 4 {
-		t.Errorf("callbacks and survey %+v", all)
+	if _, err = c.showKPI([]string{"week"}); err == nil {
+		t.Error("show kpi week taken")
 	}
 }

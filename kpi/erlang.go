@@ -1,10 +1,21 @@
 // Package kpi is the call centre's figures: the definitions a supervisor
 // runs the centre by, each with its formula and source, computed from the
-// records the box keeps. This file holds the traffic models: Erlang B for
-// trunk sizing and Erlang C for staffing.
+// records the box keeps:
 //
-// Layer: above store; imports only the standard library. Nothing here
-// knows about SIP, PRI or the console.
+//   - figures.go defines every figure with its formula (service level in
+//     three variants, abandon and answer rates, ASA and wait percentiles,
+//     AHT, occupancy, calls per hour, queue length, first-contact
+//     resolution, callbacks on time, survey scores, trunk use);
+//   - report.go computes them per queue, agent, skill group and trunk,
+//     per 15/30/60-minute or daily interval, from queue events and CDRs;
+//   - store.go reads them from a box's database with its config's rules;
+//   - erlang.go is the traffic models: Erlang B for trunk sizing and
+//     Erlang C for staffing;
+//   - text.go, mastercsv.go and queuelog.go write them out.
+//
+// Layer: above store and config. Nothing here knows about SIP, PRI or the
+// console; the console, the HTTP API and `jinyin report` show what it
+// computes.
 package kpi
 
 import (

@@ -16,7 +16,7 @@ const (
 	QueueEnter             QueueKind = "enter"              // a caller joined (Position)
 	QueueConnect           QueueKind = "connect"            // an agent answered (Wait, Ring)
 	QueueAbandon           QueueKind = "abandon"            // a caller left unserved (Position, Wait; Reason max-wait, no agents)
-	QueueComplete          QueueKind = "complete"           // a call ended (Talk; Reason: who hung up)
+	QueueComplete          QueueKind = "complete"           // a call ended (Talk, Wrap; Reason: who hung up)
 	QueueRingNoAnswer      QueueKind = "ring-no-answer"     // an agent rang out
 	QueueTransfer          QueueKind = "transfer"           // a caller moved to a queue (Reason)
 	QueueCallbackRequested QueueKind = "callback-requested" // a callback booked
@@ -48,6 +48,7 @@ type QueueEvent struct {
 	Wait     time.Duration `json:"wait,omitempty"`
 	Ring     time.Duration `json:"ring,omitempty"`
 	Talk     time.Duration `json:"talk,omitempty"`
+	Wrap     time.Duration `json:"wrap,omitempty"` // complete: the wrap-up the agent is given after it
 	Reason   string        `json:"reason,omitempty"` // pause reason, who hung up, why a callback failed
 	Value    int           `json:"value,omitempty"`  // survey score
 }

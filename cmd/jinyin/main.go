@@ -34,6 +34,7 @@ func init() {
 		"check":   {"check --config FILE [--set KEY=VALUE]...              validate a config", cmdCheck},
 		"config":  {"config default                                          print the embedded default config", cmdConfig},
 		"dtmf":    {"dtmf [--events] FILE.wav...                              detect DTMF digits in recordings", cmdDTMF},
+		"report":  {"report [--data DIR] [--from T] [--to T] [--interval 15m|30m|1h|1d] [--queue Q] [--json|--csv]  call-centre KPIs of a stopped box", cmdReport},
 		"version": {"version                                                 print version, commit and build target", cmdVersion},
 	}
 }

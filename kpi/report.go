@@ -1,0 +1,634 @@
+package kpi
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"jinyin/store"
+)
+
+// Target is a queue's service-level target: Goal of the calls answered
+// within Answer (80/20 is Goal 0.8, Answer 20 s).
+type Target struct {
+	Goal   float64
+	Answer time.Duration
+}
+
+// DefaultTarget is 80/20, the convention when a queue sets none.
+var DefaultTarget = Target{Goal: 0.8, Answer: 20 * time.Second}
+
+// Options say what a report covers and by which rules.
+type Options struct {
+	From, To time.Time
+	// Interval splits the range: 15m, 30m, 1h (on the clock in Loc) or
+	// 24h (Loc's calendar days); 0 keeps the range whole.
+	Interval time.Duration
+	Loc      *time.Location    // the box's zone; UTC when nil
+	Targets  map[string]Target // per queue; DefaultTarget for the others
+	// ShortAbandon: callers who hang up within it are counted apart and
+	// left out of the service level and abandon rate (0: none).
+	ShortAbandon time.Duration
+	// RepeatWindow: an inbound call from the same number within it after
+	// an answered one makes that one not resolved at first contact
+	// (24 h when 0).
+	RepeatWindow time.Duration
+	Skills       map[string][]string // skill group -> its agents
+	Channels     map[string]int      // trunk -> channels, for all-busy time
+	Groups       map[string][]string // trunk group -> its trunks
+	Blocking     float64             // Erlang B target, 0.01 when 0
+	// Wrap is the wrap-up of each queue, for complete events written
+	// before they carried theirs.
+	Wrap map[string]time.Duration
+}
+
+// Report is what a range of records says.
+type Report struct {
+	From      time.Time         `json:"from"`
+	To        time.Time         `json:"to"`
+	Interval  Seconds           `json:"interval"`
+	Total     *Period           `json:"total"`
+	Intervals []*Period         `json:"intervals,omitempty"`
+	Trunks    map[string]*Trunk `json:"trunks"`
+	IVR       []IVRNode         `json:"ivr,omitempty"`
+}
+
+// IVRNode is an IVR node's hits (since the counters began: they are not
+// kept per interval), in the ranking by visits.
+type IVRNode struct {
+	Flow   string            `json:"flow"`
+	Node   string            `json:"node"`
+	Visits uint64            `json:"visits"`
+	Exits  map[string]uint64 `json:"exits,omitempty"` // how callers left it: a key, timeout, ...
+}
+
+// Calc computes a report from records fed to it: Event with the queue
+// events in the order they were stored (from any time before the range
+// too, so that agents and callers already in the queue at its start are
+// known), CDR with the call records in any order, IVR with the node
+// counters; then Report. What it keeps grows with the calls in the range,
+// not with the records read.
+type Calc struct {
+	o       Options
+	bounds  []time.Time // period starts, then the range's end
+	periods []*Period
+	total   *Period
+
+	open   map[string]*inQueue // callers in a queue, by call
+	agents map[string]*staffing
+	lens   map[string]*length
+
+	inbound []contact             // for first-contact resolution
+	trunks  map[string][]busySpan // channels busy, per trunk
+	blocked map[string]int
+	calls   map[string]int
+	ivr     []store.IVRCount
+}
+
+type inQueue struct {
+	queue   string
+	offered int // the period it was offered in, -1 outside the range
+}
+
+type staffing struct {
+	in, paused bool
+	since      time.Time
+}
+
+type length struct {
+	n     int
+	since time.Time
+}
+
+type contact struct {
+	number   string
+	start    time.Time
+	answered bool
+}
+
+type busySpan struct{ start, end time.Time }
+
+// NewCalc starts a report over o's range.
+func NewCalc(o Options) *Calc {
+	if o.Loc == nil {
+		o.Loc = time.UTC
+	}
+	if o.RepeatWindow == 0 {
+		o.RepeatWindow = 24 * time.Hour
+	}
+	if o.Blocking == 0 {
+		o.Blocking = 0.01
+	}
+	c := &Calc{o: o, open: map[string]*inQueue{}, agents: map[string]*staffing{}, lens: map[string]*length{},
+		trunks: map[string][]busySpan{}, blocked: map[string]int{}, calls: map[string]int{}}
+	c.total = newPeriod(o.From, o.To)
+	if o.Interval > 0 {
+		for t := o.From; t.Before(o.To); {
+			next := c.next(t)
+			c.bounds = append(c.bounds, t)
+			c.periods = append(c.periods, newPeriod(t, minTime(next, o.To)))
+			t = next
+		}
+	}
+	c.bounds = append(c.bounds, o.To)
+	return c
+}
+
+func newPeriod(from, to time.Time) *Period {
+	return &Period{Start: from, End: to, All: &Queue{}, Queues: map[string]*Queue{}, Agents: map[string]*Agent{}}
+}
+
+// next is the start of the interval after the one holding t: the next
+// quarter, half hour or hour on Loc's clock, or Loc's next midnight.
+func (c *Calc) next(t time.Time) time.Time {
+	lt := t.In(c.o.Loc)
+	if c.o.Interval >= 24*time.Hour {
+		y, m, d := lt.Date()
+		return time.Date(y, m, d+1, 0, 0, 0, 0, c.o.Loc)
+	}
+	midnight := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, c.o.Loc)
+	into := lt.Sub(midnight)
+	return midnight.Add((into/c.o.Interval + 1) * c.o.Interval)
+}
+
+// period is the index of the interval holding t, -1 outside the range.
+// With no intervals, 0 is the whole range.
+func (c *Calc) period(t time.Time) int {
+	if t.Before(c.o.From) || !t.Before(c.o.To) {
+		return -1
+	}
+	if len(c.periods) == 0 {
+		return 0
+	}
+	return sort.Search(len(c.periods), func(i int) bool { return c.bounds[i+1].After(t) })
+}
+
+// each calls f for the interval i (when there are intervals) and for the
+// whole range; i < 0 calls nothing.
+func (c *Calc) each(i int, f func(p *Period)) {
+	if i < 0 {
+		return
+	}
+	if len(c.periods) > 0 {
+		f(c.periods[i])
+	}
+	f(c.total)
+}
+
+func (c *Calc) queue(p *Period, name string) *Queue {
+	q := p.Queues[name]
+	if q == nil {
+		t := c.target(name)
+		q = &Queue{ans: t.Answer, goal: t.Goal}
+		p.Queues[name] = q
+	}
+	return q
+}
+
+func (c *Calc) target(name string) Target {
+	if t, ok := c.o.Targets[name]; ok {
+		return t
+	}
+	return DefaultTarget
+}
+
+func agentOf(p *Period, ext string) *Agent {
+	a := p.Agents[ext]
+	if a == nil {
+		a = &Agent{}
+		p.Agents[ext] = a
+	}
+	return a
+}
+
+// spread calls f with the part of [from, to) inside each period (and the
+// whole range).
+func (c *Calc) spread(from, to time.Time, f func(p *Period, d time.Duration)) {
+	from, to = maxTime(from, c.o.From), minTime(to, c.o.To)
+	if !from.Before(to) {
+		return
+	}
+	f(c.total, to.Sub(from))
+	for i := max(c.period(from), 0); i < len(c.periods) && c.bounds[i].Before(to); i++ {
+		if d := minTime(to, c.bounds[i+1]).Sub(maxTime(from, c.bounds[i])); d > 0 {
+			f(c.periods[i], d)
+		}
+	}
+}
+
+// Event takes one queue event.
+func (c *Calc) Event(e store.QueueEvent) {
+	at := c.period(e.Time)
+	switch e.Kind {
+	case store.QueueEnter:
+		c.open[e.Call] = &inQueue{queue: e.Queue, offered: at}
+		c.each(at, func(p *Period) { c.queue(p, e.Queue).Offered++ })
+		c.waiting(e.Queue, e.Time, +1)
+	case store.QueueTransfer:
+		in := c.open[e.Call]
+		if in == nil || in.queue == e.Queue {
+			return // back to its own queue: not a move
+		}
+		c.each(in.offered, func(p *Period) { c.queue(p, in.queue).Overflowed++ })
+		c.waiting(in.queue, e.Time, -1)
+		c.open[e.Call] = &inQueue{queue: e.Queue, offered: at}
+		c.each(at, func(p *Period) { c.queue(p, e.Queue).Offered++ })
+		c.waiting(e.Queue, e.Time, +1)
+	case store.QueueConnect:
+		if in := c.leave(e); in != nil {
+			target := c.target(in.queue).Answer
+			c.each(in.offered, func(p *Period) {
+				q := c.queue(p, in.queue)
+				q.Answered++
+				q.wait += e.Wait
+				q.waits = append(q.waits, e.Wait)
+				q.LongestWait = max(q.LongestWait, Seconds(e.Wait))
+				if e.Wait <= target {
+					q.AnsweredInTarget++
+				}
+			})
+		}
+		c.each(at, func(p *Period) { agentOf(p, e.Agent).Answered++ })
+	case store.QueueAbandon:
+		if in := c.leave(e); in != nil {
+			target := c.target(in.queue).Answer
+			c.each(in.offered, func(p *Period) {
+				q := c.queue(p, in.queue)
+				switch {
+				case e.Reason == "max-wait":
+					q.TimedOut++
+				case e.Reason == "no agents":
+					q.NoAgents++
+				case e.Wait < c.o.ShortAbandon:
+					q.ShortAbandoned++
+					return
+				default:
+					q.Abandoned++
+					if e.Wait <= target {
+						q.AbandonedInTarget++
+					}
+				}
+				q.LongestWait = max(q.LongestWait, Seconds(e.Wait))
+			})
+		}
+	case store.QueueCallbackRequested:
+		if in := c.leave(e); in != nil {
+			c.each(in.offered, func(p *Period) { c.queue(p, in.queue).Callbacks++ })
+		}
+		c.each(at, func(p *Period) { c.queue(p, e.Queue).CallbacksAsked++ })
+	case store.QueueCallbackAnswered:
+		c.each(at, func(p *Period) {
+			q := c.queue(p, e.Queue)
+			q.CallbacksAnswered++
+			q.CallbacksOnTime += min(max(e.Value, 0), 1)
+		})
+	case store.QueueCallbackFailed:
+		if e.Agent == "" { // given up; a failed attempt names the agent who was to take it
+			c.each(at, func(p *Period) { c.queue(p, e.Queue).CallbacksGivenUp++ })
+		}
+	case store.QueueComplete:
+		wrap := e.Wrap
+		if wrap == 0 {
+			wrap = c.o.Wrap[e.Queue]
+		}
+		c.each(at, func(p *Period) {
+			q := c.queue(p, e.Queue)
+			q.Completed++
+			q.talk += e.Talk
+			q.wrap += wrap
+			a := agentOf(p, e.Agent)
+			a.Completed++
+			a.Talk += Seconds(e.Talk)
+			a.Wrap += Seconds(wrap)
+		})
+	case store.QueueRingNoAnswer:
+		c.each(at, func(p *Period) { agentOf(p, e.Agent).RingNoAnswer++ })
+	case store.QueueSurvey:
+		if e.Value >= 1 && e.Value <= 5 {
+			c.each(at, func(p *Period) {
+				q := c.queue(p, e.Queue)
+				q.Surveys++
+				q.Scores[e.Value-1]++
+			})
+		}
+	case store.QueueLogin, store.QueueLogout, store.QueuePause, store.QueueUnpause:
+		c.staff(e)
+	}
+}
+
+// leave takes a caller out of its queue (answered, abandoned, a
+// callback): nil when the caller was not seen entering (a callback's
+// customer, or an entry before the records begin).
+func (c *Calc) leave(e store.QueueEvent) *inQueue {
+	in := c.open[e.Call]
+	if in == nil {
+		return nil
+	}
+	delete(c.open, e.Call)
+	c.waiting(in.queue, e.Time, -1)
+	return in
+}
+
+// waiting changes a queue's length at t by d, integrating the length
+// until then.
+func (c *Calc) waiting(queue string, t time.Time, d int) {
+	l := c.lens[queue]
+	if l == nil {
+		l = &length{since: t}
+		c.lens[queue] = l
+	}
+	c.integrate(queue, l, t)
+	l.n = max(l.n+d, 0)
+	c.each(c.period(t), func(p *Period) {
+		q := c.queue(p, queue)
+		q.MaxLen = max(q.MaxLen, l.n)
+	})
+}
+
+func (c *Calc) integrate(queue string, l *length, t time.Time) {
+	if l.n > 0 {
+		c.spread(l.since, t, func(p *Period, d time.Duration) {
+			q := c.queue(p, queue)
+			q.lenNs += float64(l.n) * float64(d)
+			q.MaxLen = max(q.MaxLen, l.n)
+		})
+	}
+	l.since = t
+}
+
+// staff follows an agent's login and pause, adding the time in each
+// state to the periods it covers.
+func (c *Calc) staff(e store.QueueEvent) {
+	s := c.agents[e.Agent]
+	if s == nil {
+		s = &staffing{since: e.Time}
+		c.agents[e.Agent] = s
+	}
+	c.account(e.Agent, s, e.Time)
+	switch e.Kind {
+	case store.QueueLogin:
+		s.in = true
+	case store.QueueLogout:
+		s.in, s.paused = false, false
+	case store.QueuePause:
+		s.paused = s.in
+	case store.QueueUnpause:
+		s.paused = false
+	}
+}
+
+func (c *Calc) account(ext string, s *staffing, t time.Time) {
+	if s.in {
+		c.spread(s.since, t, func(p *Period, d time.Duration) {
+			a := agentOf(p, ext)
+			a.Staffed += Seconds(d)
+			if s.paused {
+				a.Paused += Seconds(d)
+			}
+		})
+	}
+	s.since = t
+}
+
+// CDR takes one call record.
+func (c *Calc) CDR(r store.CDR) {
+	if r.Direction == "in" && r.From != "" && r.Start.Before(c.o.To.Add(c.o.RepeatWindow)) && !r.Start.Before(c.o.From) {
+		c.inbound = append(c.inbound, contact{number: r.From, start: r.Start, answered: r.Disposition == "answered"})
+	}
+	if r.Trunk == "" || !r.Start.Before(c.o.To) || !r.End.After(c.o.From) && r.Disposition != "refused" {
+		return
+	}
+	started := c.period(r.Start) >= 0 // calls count where they began; channels are busy where they are
+	if r.Disposition == "refused" {
+		if started && blockedCause(r.Cause) {
+			c.blocked[r.Trunk]++
+		}
+		return
+	}
+	if started {
+		c.calls[r.Trunk]++
+	}
+	c.trunks[r.Trunk] = append(c.trunks[r.Trunk], busySpan{r.Start, r.End})
+}
+
+// blockedCause tells a call refused for want of a channel: Q.850 34 (no
+// circuit/channel available), 42 (switching equipment congestion), SIP 503.
+func blockedCause(cause string) bool {
+	for _, p := range []string{"Q.850 34 ", "Q.850 42 ", "SIP 503 "} {
+		if strings.HasPrefix(cause+" ", p) {
+			return true
+		}
+	}
+	return false
+}
+
+// IVR takes the IVR node counters.
+func (c *Calc) IVR(counts []store.IVRCount) { c.ivr = append(c.ivr, counts...) }
+
+// Report finishes the figures, counting agents still logged in and
+// callers still waiting up to the range's end.
+func (c *Calc) Report() *Report {
+	end := c.o.To
+	for ext, s := range c.agents {
+		c.account(ext, s, end)
+	}
+	for q, l := range c.lens {
+		c.integrate(q, l, end)
+	}
+	for _, in := range c.open {
+		c.each(in.offered, func(p *Period) { c.queue(p, in.queue).Waiting++ })
+	}
+	c.fcr()
+	r := &Report{From: c.o.From, To: c.o.To, Interval: Seconds(c.o.Interval), Total: c.total, Intervals: c.periods, Trunks: c.trunkFigures(), IVR: ranking(c.ivr)}
+	for _, p := range append([]*Period{c.total}, c.periods...) {
+		c.finish(p)
+	}
+	return r
+}
+
+func (c *Calc) finish(p *Period) {
+	span := p.End.Sub(p.Start)
+	names := make([]string, 0, len(p.Queues))
+	for name := range p.Queues {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	all := &Queue{ans: DefaultTarget.Answer, goal: DefaultTarget.Goal}
+	for _, name := range names {
+		q := p.Queues[name]
+		all.add(q)
+		q.finish(span)
+	}
+	all.finish(span)
+	all.AgentsNeeded = 0 // queues with their own targets: the sum of theirs is the figure
+	for _, name := range names {
+		all.AgentsNeeded += p.Queues[name].AgentsNeeded
+	}
+	p.All = all
+	for _, a := range p.Agents {
+		a.finish()
+	}
+	if len(c.o.Skills) > 0 {
+		p.Skills = map[string]*Agent{}
+		for skill, exts := range c.o.Skills {
+			g := &Agent{}
+			for _, ext := range exts {
+				if a := p.Agents[ext]; a != nil {
+					g.add(a)
+				}
+			}
+			g.finish()
+			p.Skills[skill] = g
+		}
+	}
+}
+
+// fcr finds, for each answered inbound call in the range, whether the
+// same number called in again within the repeat window.
+func (c *Calc) fcr() {
+	slices.SortFunc(c.inbound, func(a, b contact) int {
+		return cmp.Or(strings.Compare(a.number, b.number), a.start.Compare(b.start))
+	})
+	for i, k := range c.inbound {
+		if !k.answered {
+			continue
+		}
+		repeat := i+1 < len(c.inbound) && c.inbound[i+1].number == k.number && c.inbound[i+1].start.Sub(k.start) <= c.o.RepeatWindow
+		c.each(c.period(k.start), func(p *Period) {
+			p.FCR.Den++
+			if repeat {
+				p.Repeats++
+			} else {
+				p.FCR.Num++
+			}
+		})
+	}
+}
+
+// trunkFigures sweeps each trunk's (and group's) busy spans.
+func (c *Calc) trunkFigures() map[string]*Trunk {
+	out := map[string]*Trunk{}
+	for name, spans := range c.trunks {
+		out[name] = c.sweep(spans, c.o.Channels[name])
+		out[name].Calls, out[name].Blocked = c.calls[name], c.blocked[name]
+	}
+	for name := range c.blocked {
+		if out[name] == nil {
+			out[name] = &Trunk{Blocked: c.blocked[name], Channels: c.o.Channels[name]}
+		}
+	}
+	for group, members := range c.o.Groups {
+		var spans []busySpan
+		g := &Trunk{}
+		for _, m := range members {
+			spans = append(spans, c.trunks[m]...)
+			g.Calls += c.calls[m]
+			g.Blocked += c.blocked[m]
+			g.Channels += c.o.Channels[m]
+		}
+		t := c.sweep(spans, g.Channels)
+		t.Calls, t.Blocked = g.Calls, g.Blocked
+		out[group] = t
+	}
+	return out
+}
+
+// sweep measures channels busy over the range from the calls' spans:
+// the peak, the mean (erlangs), the busiest clock hour, the time with all
+// channels busy, and the channels Erlang B says the busy hour needs.
+func (c *Calc) sweep(spans []busySpan, channels int) *Trunk {
+	type edge struct {
+		at time.Time
+		d  int
+	}
+	edges := make([]edge, 0, 2*len(spans))
+	for _, s := range spans {
+		from, to := maxTime(s.start, c.o.From), minTime(s.end, c.o.To)
+		if from.Before(to) {
+			edges = append(edges, edge{from, +1}, edge{to, -1})
+		}
+	}
+	slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(a.at.Compare(b.at), a.d-b.d) }) // ends first at a tie
+	t := &Trunk{Channels: channels}
+	hours := map[time.Time]time.Duration{} // channel-time per clock hour
+	var busy time.Duration
+	n := 0
+	for i, e := range edges {
+		if i > 0 && n > 0 {
+			from, to := edges[i-1].at, e.at
+			busy += time.Duration(n) * to.Sub(from)
+			if channels > 0 && n >= channels {
+				t.AllBusy += Seconds(to.Sub(from))
+			}
+			for h := c.hourOf(from); h.Before(to); h = h.Add(time.Hour) {
+				hours[h] += time.Duration(n) * (minTime(to, h.Add(time.Hour)).Sub(maxTime(from, h)))
+			}
+		}
+		n += e.d
+		t.Peak = max(t.Peak, n)
+	}
+	if span := c.o.To.Sub(c.o.From); span > 0 {
+		t.Mean = float64(busy) / float64(span)
+	}
+	for h, d := range hours {
+		if e := d.Hours(); e > t.BusyHourErlangs || e == t.BusyHourErlangs && h.Before(t.BusyHour) {
+			t.BusyHour, t.BusyHourErlangs = h, e
+		}
+	}
+	t.Needed = ChannelsFor(t.BusyHourErlangs, c.o.Blocking)
+	return t
+}
+
+// hourOf is the start of t's hour on Loc's clock (zones half an hour off
+// UTC have their hours there too).
+func (c *Calc) hourOf(t time.Time) time.Time {
+	lt := t.In(c.o.Loc)
+	return time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.o.Loc)
+}
+
+// ranking orders IVR nodes by visits, most first.
+func ranking(counts []store.IVRCount) []IVRNode {
+	byNode := map[[2]string]*IVRNode{}
+	var out []*IVRNode
+	for _, n := range counts {
+		k := [2]string{n.Flow, n.Node}
+		node := byNode[k]
+		if node == nil {
+			node = &IVRNode{Flow: n.Flow, Node: n.Node}
+			byNode[k] = node
+			out = append(out, node)
+		}
+		if n.Exit == "visit" {
+			node.Visits += n.N
+		} else {
+			if node.Exits == nil {
+				node.Exits = map[string]uint64{}
+			}
+			node.Exits[n.Exit] += n.N
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *IVRNode) int {
+		return cmp.Or(cmp.Compare(b.Visits, a.Visits), strings.Compare(a.Flow+"/"+a.Node, b.Flow+"/"+b.Node))
+	})
+	res := make([]IVRNode, len(out))
+	for i, n := range out {
+		res[i] = *n
+	}
+	return res
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

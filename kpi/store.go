@@ -1,0 +1,117 @@
+package kpi
+
+import (
+	"fmt"
+	"time"
+
+	"jinyin/config"
+	"jinyin/store"
+)
+
+// OptionsFor is the rules a box's config sets for its reports: each
+// queue's service level target and wrap-up, the short-abandon time and
+// repeat window, the queues as skill groups, each trunk's channels and
+// the trunk groups, in the box's time zone. The range and interval are
+// the caller's to set.
+func OptionsFor(cfg *config.Config) Options {
+	o := Options{
+		Loc:          cfg.Location(),
+		Targets:      map[string]Target{},
+		Wrap:         map[string]time.Duration{},
+		ShortAbandon: config.DurationOr(cfg.ACD.ShortAbandon, 5*time.Second),
+		RepeatWindow: config.DurationOr(cfg.ACD.RepeatWindow, 24*time.Hour),
+		Skills:       map[string][]string{},
+		Channels:     map[string]int{},
+		Groups:       map[string][]string{},
+	}
+	for _, q := range cfg.Queues {
+		goal, answer := q.Target()
+		o.Targets[q.Name] = Target{Goal: goal, Answer: answer}
+		o.Wrap[q.Name] = config.DurationOr(q.WrapUp, 10*time.Second)
+		o.Skills[q.Name] = q.Agents
+	}
+	for _, s := range cfg.Spans {
+		name := fmt.Sprintf("span%d", s.ID) // as the CDRs name it
+		if chans, err := config.ParseChannels(s.Channels); err == nil {
+			o.Channels[name] = len(chans)
+		}
+		if s.Group != "" {
+			o.Groups[s.Group] = append(o.Groups[s.Group], name)
+		}
+	}
+	for _, p := range cfg.Ports {
+		if p.Kind == "fxo" {
+			name := fmt.Sprintf("port%d", p.ID)
+			o.Channels[name] = 1
+			if p.Group != "" {
+				o.Groups[p.Group] = append(o.Groups[p.Group], name)
+			}
+		}
+	}
+	for _, t := range cfg.Trunks {
+		if t.Channels > 0 {
+			o.Channels[t.Name] = t.Channels
+		}
+	}
+	return o
+}
+
+// horizon is how long after a range its calls may still end: the
+// longest max_wait a queue may set.
+const horizon = 24 * time.Hour
+
+// page is how many records are read from the store at a time.
+const page = 1000
+
+// FromStore computes the report of o's range from a box's records: the
+// queue events up to a day after the range (a caller offered in it may be
+// answered after), the CDRs, the IVR counters.
+func FromStore(db *store.DB, o Options) (*Report, error) {
+	c := NewCalc(o)
+	stop := o.To.Add(horizon)
+	if err := eachPage(db.QueueEvents, func(e store.QueueEvent) bool {
+		if e.Time.After(stop) {
+			return false
+		}
+		c.Event(e)
+		return true
+	}, func(e store.QueueEvent) uint64 { return e.Seq }); err != nil {
+		return nil, err
+	}
+	stop = o.To.Add(horizon + c.o.RepeatWindow)
+	if err := eachPage(db.CDRs, func(r store.CDR) bool {
+		if r.End.After(stop) {
+			return false
+		}
+		c.CDR(r)
+		return true
+	}, func(r store.CDR) uint64 { return r.Seq }); err != nil {
+		return nil, err
+	}
+	counts, err := db.IVRCounts()
+	if err != nil {
+		return nil, err
+	}
+	c.IVR(counts)
+	return c.Report(), nil
+}
+
+// eachPage reads a log of the store a page at a time until each says
+// stop or the log ends.
+func eachPage[T any](read func(since uint64, limit int) ([]T, error), each func(T) bool, seq func(T) uint64) error {
+	for since := uint64(0); ; {
+		recs, err := read(since, page)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if !each(r) {
+				return nil
+			}
+		}
+		if len(recs) < page {
+			return nil
+		}
+		since = seq(recs[len(recs)-1])
+	}
+}
