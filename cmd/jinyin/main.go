@@ -35,6 +35,7 @@ func init() {
 		"config":  {"config default                                          print the embedded default config", cmdConfig},
 		"dtmf":    {"dtmf [--events] FILE.wav...                              detect DTMF digits in recordings", cmdDTMF},
 		"report":  {"report [--data DIR] [--from T] [--to T] [--interval 15m|30m|1h|1d] [--queue Q] [--json|--csv]  call-centre KPIs of a stopped box", cmdReport},
+		"export":  {"export [--data DIR] [--from T] [--to T] FORMAT          a stopped box's CDRs as master.csv, queue events as queue_log", cmdExport},
 		"version": {"version                                                 print version, commit and build target", cmdVersion},
 	}
 }
