@@ -143,7 +143,7 @@ func run(t *testing.T, checks []check) {
 	}
 }
 
-func secs(s Seconds) float64 { return time.Duration(s).Seconds() }
+func asSecs(s Seconds) float64 { return time.Duration(s).Seconds() }
 
 var none = math.NaN()
 
@@ -162,10 +162,10 @@ func TestReportFirstHalfHour(t *testing.T) {
 		{"SL abandons ignored 2/3", s.SLIgnored.Value(), 2.0 / 3}, {"SL abandons against 2/5", s.SLAgainst.Value(), 0.4},
 		{"SL abandons in favour 3/5", s.SLFavour.Value(), 0.6}, {"abandon rate 2/5", s.AbandonRate.Value(), 0.4},
 		{"answer rate 3/5", s.AnswerRate.Value(), 0.6},
-		{"ASA (10+40+15)/3", secs(s.ASA), 65.0 / 3}, {"wait p50", secs(s.WaitP50), 15}, {"wait p90", secs(s.WaitP90), 40},
-		{"longest wait", secs(s.LongestWait), 40},
+		{"ASA (10+40+15)/3", asSecs(s.ASA), 65.0 / 3}, {"wait p50", asSecs(s.WaitP50), 15}, {"wait p90", asSecs(s.WaitP90), 40},
+		{"longest wait", asSecs(s.LongestWait), 40},
 		// c1 and c5 end here: (180+10 + 300+10)/2.
-		{"completed", float64(s.Completed), 2}, {"AHT", secs(s.AHT), 250}, {"talk", secs(s.Talk), 240},
+		{"completed", float64(s.Completed), 2}, {"AHT", asSecs(s.AHT), 250}, {"talk", asSecs(s.Talk), 240},
 		// 10+3+30+15+40+10 caller-seconds over 1800 s.
 		{"mean length", s.MeanLen, 108.0 / 1800}, {"max length", float64(s.MaxLen), 1},
 		{"surveys", float64(s.Surveys), 2}, {"score (5+3)/2", s.SurveyScore.Value(), 4},
@@ -178,9 +178,9 @@ func TestReportFirstHalfHour(t *testing.T) {
 	}
 	a1, a2 := a.Agents["1001"], a.Agents["1002"]
 	run(t, []check{
-		{"1001 staffed (logged in before 09:00)", secs(a1.Staffed), 1800}, {"1001 answered", float64(a1.Answered), 1},
+		{"1001 staffed (logged in before 09:00)", asSecs(a1.Staffed), 1800}, {"1001 answered", float64(a1.Answered), 1},
 		{"1001 occupancy 190/1800", a1.Occupancy.Value(), 190.0 / 1800}, {"1001 calls per hour", a1.CallsPerHour.Value(), 2},
-		{"1002 staffed from 09:10", secs(a2.Staffed), 1200}, {"1002 ring no answer", float64(a2.RingNoAnswer), 1},
+		{"1002 staffed from 09:10", asSecs(a2.Staffed), 1200}, {"1002 ring no answer", float64(a2.RingNoAnswer), 1},
 		{"1002 occupancy 310/1200", a2.Occupancy.Value(), 310.0 / 1200}, {"1002 calls per hour", a2.CallsPerHour.Value(), 3},
 		{"1002 AHT", a2.AHT.Value(), 310},
 	})
@@ -200,9 +200,9 @@ func TestReportSecondHalfHour(t *testing.T) {
 		{"overflowed", float64(s.Overflowed), 1}, {"waiting", float64(s.Waiting), 0},
 		{"SL 0/1", s.SLIgnored.Value(), 0}, {"SL against 0/1", s.SLAgainst.Value(), 0},
 		{"abandon rate 0/1", s.AbandonRate.Value(), 0}, {"answer rate 1/(4-1)", s.AnswerRate.Value(), 1.0 / 3},
-		{"ASA", secs(s.ASA), 150},
-		{"longest wait (the timeout)", secs(s.LongestWait), 300},
-		{"completed (c6)", float64(s.Completed), 1}, {"AHT", secs(s.AHT), 130},
+		{"ASA", asSecs(s.ASA), 150},
+		{"longest wait (the timeout)", asSecs(s.LongestWait), 300},
+		{"completed (c6)", float64(s.Completed), 1}, {"AHT", asSecs(s.AHT), 130},
 		// 5 (c6) + 20 (c7) + 300 (c8) + 60 (c9) + 120 (c10) over 1800 s.
 		{"mean length", s.MeanLen, 505.0 / 1800},
 		{"callbacks asked", float64(s.CallbacksAsked), 1}, {"callbacks answered", float64(s.CallbacksAnswered), 1},
@@ -213,7 +213,7 @@ func TestReportSecondHalfHour(t *testing.T) {
 	a1, a2 := b.Agents["1001"], b.Agents["1002"]
 	run(t, []check{
 		{"1001 answered c6 and c9", float64(a1.Answered), 2}, {"1001 occupancy 260/1800", a1.Occupancy.Value(), 260.0 / 1800},
-		{"1002 staffed 09:30-09:55", secs(a2.Staffed), 1500}, {"1002 paused 09:40-09:50", secs(a2.Paused), 600},
+		{"1002 staffed 09:30-09:55", asSecs(a2.Staffed), 1500}, {"1002 paused 09:40-09:50", asSecs(a2.Paused), 600},
 		{"1002 occupancy 0/900", a2.Occupancy.Value(), 0}, {"1002 AHT without calls", a2.AHT.Value(), none},
 	})
 }
@@ -224,12 +224,12 @@ func TestReportWholeRange(t *testing.T) {
 	run(t, []check{
 		{"sales offered", float64(s.Offered), 10}, {"all offered (the overflow counted in both)", float64(all.Offered), 11},
 		{"all answered", float64(all.Answered), 5}, {"all SL abandons ignored 2/5", all.SLIgnored.Value(), 0.4},
-		{"all ASA (10+40+15+65+150)/5", secs(all.ASA), 56}, {"all waiting", float64(all.Waiting), 0}, {"all AHT (190+310+130+130)/4", secs(all.AHT), 190},
+		{"all ASA (10+40+15+65+150)/5", asSecs(all.ASA), 56}, {"all waiting", float64(all.Waiting), 0}, {"all AHT (190+310+130+130)/4", asSecs(all.AHT), 190},
 		{"sales max length", float64(s.MaxLen), 1},
 	})
 	a1, a2, g := r.Total.Agents["1001"], r.Total.Agents["1002"], r.Total.Skills["everyone"]
 	run(t, []check{
-		{"1001 staffed", secs(a1.Staffed), 3600}, {"1001 occupancy 450/3600", a1.Occupancy.Value(), 0.125}, {"1001 calls/h", a1.CallsPerHour.Value(), 3},
+		{"1001 staffed", asSecs(a1.Staffed), 3600}, {"1001 occupancy 450/3600", a1.Occupancy.Value(), 0.125}, {"1001 calls/h", a1.CallsPerHour.Value(), 3},
 		{"1002 occupancy 310/2100", a2.Occupancy.Value(), 310.0 / 2100}, {"1002 calls/h 1/0.75", a2.CallsPerHour.Value(), 4.0 / 3},
 		{"skill occupancy 760/5700", g.Occupancy.Value(), 760.0 / 5700}, {"skill calls/h 4/1.75", g.CallsPerHour.Value(), 4 / 1.75},
 	})
@@ -239,7 +239,7 @@ func TestReportWholeRange(t *testing.T) {
 	run(t, []check{
 		{"span1 calls", float64(sp.Calls), 3}, {"span1 blocked (cause 34, not 17)", float64(sp.Blocked), 1},
 		{"span1 peak", float64(sp.Peak), 2}, {"span1 mean erlangs", sp.Mean, 3300.0 / 3600},
-		{"span1 all busy", secs(sp.AllBusy), 300}, {"span1 busy-hour erlangs", sp.BusyHourErlangs, 3300.0 / 3600},
+		{"span1 all busy", asSecs(sp.AllBusy), 300}, {"span1 busy-hour erlangs", sp.BusyHourErlangs, 3300.0 / 3600},
 		// Erlang B for 0.9167 E by hand: 4 channels block 1.18 %, 5 block 0.22 %.
 		{"span1 channels for 1 %", float64(sp.Needed), 5},
 		{"group pri = span1", pri.Mean, sp.Mean}, {"group pri channels", float64(pri.Channels), 2},

@@ -60,32 +60,29 @@ func OptionsFor(cfg *config.Config) Options {
 // longest max_wait a queue may set.
 const horizon = 24 * time.Hour
 
-// page is how many records are read from the store at a time.
-const page = 1000
-
 // FromStore computes the report of o's range from a box's records: the
 // queue events up to a day after the range (a caller offered in it may be
 // answered after), the CDRs, the IVR counters.
 func FromStore(db *store.DB, o Options) (*Report, error) {
 	c := NewCalc(o)
 	stop := o.To.Add(horizon)
-	if err := eachPage(db.QueueEvents, func(e store.QueueEvent) bool {
+	if err := db.EachQueueEvent(func(e store.QueueEvent) (bool, error) {
 		if e.Time.After(stop) {
-			return false
+			return false, nil
 		}
 		c.Event(e)
-		return true
-	}, func(e store.QueueEvent) uint64 { return e.Seq }); err != nil {
+		return true, nil
+	}); err != nil {
 		return nil, err
 	}
 	stop = o.To.Add(horizon + c.o.RepeatWindow)
-	if err := eachPage(db.CDRs, func(r store.CDR) bool {
+	if err := db.EachCDR(func(r store.CDR) (bool, error) {
 		if r.End.After(stop) {
-			return false
+			return false, nil
 		}
 		c.CDR(r)
-		return true
-	}, func(r store.CDR) uint64 { return r.Seq }); err != nil {
+		return true, nil
+	}); err != nil {
 		return nil, err
 	}
 	counts, err := db.IVRCounts()
@@ -94,24 +91,4 @@ func FromStore(db *store.DB, o Options) (*Report, error) {
 	}
 	c.IVR(counts)
 	return c.Report(), nil
-}
-
-// eachPage reads a log of the store a page at a time until each says
-// stop or the log ends.
-func eachPage[T any](read func(since uint64, limit int) ([]T, error), each func(T) bool, seq func(T) uint64) error {
-	for since := uint64(0); ; {
-		recs, err := read(since, page)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			if !each(r) {
-				return nil
-			}
-		}
-		if len(recs) < page {
-			return nil
-		}
-		since = seq(recs[len(recs)-1])
-	}
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// ParseTime reads a report's --from or --to: "2006-01-02" (midnight),
+// ParseTime reads a --from or --to of a report or export: "2006-01-02" (midnight),
 // "2006-01-02 15:04", "2006-01-02T15:04:05" in loc, or RFC 3339 with its
 // own offset.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {

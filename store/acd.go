@@ -63,6 +63,12 @@ func (db *DB) QueueEvents(since uint64, limit int) ([]QueueEvent, error) {
 	return readLog[QueueEvent](db, bucketQueueEvents, since, limit, "queue event")
 }
 
+// EachQueueEvent gives every queue event to f in the order stored, until
+// f returns false or an error (which EachQueueEvent returns).
+func (db *DB) EachQueueEvent(f func(QueueEvent) (bool, error)) error {
+	return eachLog(db, bucketQueueEvents, "queue event", func(e *QueueEvent) uint64 { return e.Seq }, f)
+}
+
 // NewQueueRecorder starts a batching writer of queue events.
 func NewQueueRecorder(db *DB, interval time.Duration, onErr func(error)) *Recorder[QueueEvent] {
 	return newRecorder(db.AppendQueueEvents, "queue event", interval, onErr)

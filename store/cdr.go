@@ -35,6 +35,12 @@ func (db *DB) CDRs(since uint64, limit int) ([]CDR, error) {
 	return readLog[CDR](db, bucketCDR, since, limit, "CDR")
 }
 
+// EachCDR gives every CDR to f in the order stored, until f returns
+// false or an error (which EachCDR returns).
+func (db *DB) EachCDR(f func(CDR) (bool, error)) error {
+	return eachLog(db, bucketCDR, "CDR", func(r *CDR) uint64 { return r.Seq }, f)
+}
+
 // Recorder writes records (CDRs, queue events) in batches off the
 // caller's path: Record queues and returns at once; a writer goroutine
 // commits what has queued every interval, or sooner when a batch fills. A

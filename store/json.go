@@ -109,3 +109,25 @@ func listJSON[T any](db *DB, bucket, prefix []byte, what string) ([]T, error) {
 	err := scanJSON(db, bucket, prefix, what, func(_ []byte, v T) { out = append(out, v) })
 	return out, err
 }
+
+// eachLog gives the records of a log to f in order, reading a page at a
+// time (each in its own read transaction, so a long export does not hold
+// one), until f says stop or fails.
+func eachLog[T any](db *DB, bucket []byte, what string, seq func(*T) uint64, f func(T) (bool, error)) error {
+	const page = 1000
+	for since := uint64(0); ; {
+		recs, err := readLog[T](db, bucket, since, page, what)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if more, err := f(r); err != nil || !more {
+				return err
+			}
+		}
+		if len(recs) < page {
+			return nil
+		}
+		since = seq(&recs[len(recs)-1])
+	}
+}

@@ -13,10 +13,6 @@ import (
 	"jinyin/store"
 )
 
-// exportPage is how many records are read from the store at a time: the
-// export holds one page, whatever the store's size.
-const exportPage = 1000
-
 // cmdExport writes a stopped box's CDRs as Asterisk's Master.csv, or its
 // queue events as Asterisk's queue_log, to stdout, for the reporting
 // tools that read Asterisk's files. --from and --to keep the records
@@ -87,11 +83,11 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 
 	if format == "master.csv" {
 		w := kpi.NewMasterCSV(stdout, loc)
-		err := pages(db.CDRs, func(c store.CDR) uint64 { return c.Seq }, func(c store.CDR) error {
+		err := db.EachCDR(func(c store.CDR) (bool, error) {
 			if !in(c.Start) {
-				return nil
+				return true, nil
 			}
-			return w.Write(c)
+			return true, w.Write(c)
 		})
 		if err != nil {
 			return err
@@ -99,11 +95,11 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 		return w.Flush()
 	}
 	w := kpi.NewQueueLog(stdout)
-	err = pages(db.QueueEvents, func(e store.QueueEvent) uint64 { return e.Seq }, func(e store.QueueEvent) error {
+	err = db.EachQueueEvent(func(e store.QueueEvent) (bool, error) {
 		if !in(e.Time) {
-			return nil
+			return true, nil
 		}
-		return w.Write(e)
+		return true, w.Write(e)
 	})
 	if err != nil {
 		return err
@@ -111,40 +107,15 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	return w.Flush()
 }
 
-// pages reads a log of the store a page at a time, in order, and gives
-// each record to each.
-func pages[T any](read func(since uint64, limit int) ([]T, error), seq func(T) uint64, each func(T) error) error {
-	for since := uint64(0); ; {
-		recs, err := read(since, exportPage)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			if err := each(r); err != nil {
-				return err
-			}
-		}
-		if len(recs) < exportPage {
-			return nil
-		}
-		since = seq(recs[len(recs)-1])
-	}
-}
-
-// parseExportTime reads a --from or --to: a date (its midnight), a date
-// and time to the minute or second, in loc, or RFC 3339 with its offset.
-// "" is no bound.
+// parseExportTime reads a --from or --to as kpi.ParseTime does; "" is no
+// bound.
 func parseExportTime(flag, s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	t, err := kpi.ParseTime(s, loc)
+	if err != nil {
+		return t, fmt.Errorf("%s: %w", flag, err)
 	}
-	for _, layout := range []string{time.DateOnly, "2006-01-02 15:04", time.DateTime, "2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%s %q: want 2006-01-02, 2006-01-02 15:04[:05] or RFC 3339", flag, s)
+	return t, nil
 }

@@ -148,7 +148,7 @@ func TestExportFailsClearly(t *testing.T) {
 		{"no format", []string{"--data", dir}, "usage: jinyin export"},
 		{"unknown format", []string{"--data", dir, "cdr.json"}, "usage: jinyin export"},
 		{"two formats", []string{"--data", dir, "queue_log", "master.csv"}, "usage: jinyin export"},
-		{"bad --from", []string{"--data", dir, "--from", "yesterday", "queue_log"}, `--from "yesterday"`},
+		{"bad --from", []string{"--data", dir, "--from", "yesterday", "queue_log"}, `--from: time "yesterday"`},
 		{"bad --tz", []string{"--data", dir, "--tz", "Mars/Olympus", "queue_log"}, "--tz"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
