@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -42,8 +43,9 @@ func TestStatusCounts(t *testing.T) {
 		t.Fatalf("no general queue in %+v", st.Queues)
 	}
 	g := st.Queues[i]
-	want := QueueStatus{Name: "general", Waiting: 2, Callbacks: 0, LongestWait: 11 * time.Second, Busy: 1, Paused: 1, NoPhone: 1}
-	if g != want {
+	want := QueueStatus{Name: "general", Waiting: 2, Callbacks: 0, LongestWait: 11 * time.Second, Busy: 1, WrapUp: 1, Paused: 1,
+		PausedFor: map[string]int{"break": 1}, NoPhone: 1}
+	if !reflect.DeepEqual(g, want) {
 		t.Errorf("general %+v, want %+v", g, want)
 	}
 	if names := []string{st.Queues[0].Name, st.Queues[1].Name, st.Queues[2].Name, st.Queues[3].Name}; !slices.IsSorted(names) {

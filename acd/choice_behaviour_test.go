@@ -3,6 +3,7 @@ package acd
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -320,7 +321,7 @@ func TestStatusCountsAvailable(t *testing.T) {
 	h.d.Login("1002")
 	st := h.d.Status()
 	g := st.Queues[slices.IndexFunc(st.Queues, func(q QueueStatus) bool { return q.Name == "general" })]
-	if want := (QueueStatus{Name: "general", Available: 2, LoggedOut: 1}); g != want {
+	if want := (QueueStatus{Name: "general", Available: 2, LoggedOut: 1}); !reflect.DeepEqual(g, want) {
 		t.Errorf("general %+v, want %+v", g, want)
 	}
 }

@@ -12,10 +12,13 @@ type QueueStatus struct {
 	Callbacks   int           `json:"callbacks"`
 	LongestWait time.Duration `json:"longest_wait"`
 	Available   int           `json:"available"`
-	Busy        int           `json:"busy"` // ringing, talking or in wrap-up
+	Busy        int           `json:"busy"`    // ringing, talking or in wrap-up
+	WrapUp      int           `json:"wrap_up"` // of Busy, in wrap-up
 	Paused      int           `json:"paused"`
-	LoggedOut   int           `json:"logged_out"`
-	NoPhone     int           `json:"no_phone"` // logged in, but their phone is not registered
+	// PausedFor counts the paused agents by their reason ("" when none).
+	PausedFor map[string]int `json:"paused_for,omitempty"`
+	LoggedOut int            `json:"logged_out"`
+	NoPhone   int            `json:"no_phone"` // logged in, but their phone is not registered
 }
 
 // AgentStatus is an agent as the API and the console show it.
@@ -56,10 +59,17 @@ func (d *ACD) Status() Status {
 				qs.LoggedOut++
 			case a.state.presence == paused:
 				qs.Paused++
+				if qs.PausedFor == nil {
+					qs.PausedFor = map[string]int{}
+				}
+				qs.PausedFor[a.reason]++
 			case !d.dial.Registered(a.ext):
 				qs.NoPhone++
 			case a.state.activity != idle:
 				qs.Busy++
+				if a.state.activity == wrapUp {
+					qs.WrapUp++
+				}
 			default:
 				qs.Available++
 			}

@@ -29,7 +29,7 @@ func FuzzAPIBodies(f *testing.F) {
 			{"POST", "/callbacks"}, {"POST", "/agents/1001/pause"}, {"PUT", "/prompts/zh/thanks"}, {"PUT", "/tiers/13800138000"},
 		} {
 			req, _ := http.NewRequest(w.method, base+w.path, bytes.NewReader([]byte(body)))
-			res, err := http.DefaultClient.Do(req)
+			res, err := supervisor.Do(req)
 			if err != nil {
 				t.Fatalf("%s %s: %v", w.method, w.path, err)
 			}

@@ -231,6 +231,8 @@ func (b *Box) open() (err error) {
 			return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
 		}
 		mux := http.NewServeMux()
+		ws := b.webSide()
+		ws.Routes(mux)
 		mux.HandleFunc("GET /status", b.serveStatus)
 		b.ivrAPI(mux)
 		b.acdAPI(mux)
@@ -240,7 +242,7 @@ func (b *Box) open() (err error) {
 		// unless the config says otherwise.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		b.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		b.http = &http.Server{Handler: ws.Protect(mux), ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
 }

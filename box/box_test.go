@@ -23,6 +23,7 @@ import (
 	"jinyin/media/dtmf/dtmftest"
 	"jinyin/media/wav"
 	"jinyin/store"
+	"jinyin/web"
 )
 
 // startBox runs the embedded default (the demo) on free loopback ports;
@@ -38,6 +39,7 @@ func startConfig(t testing.TB, dir string, toml []byte, opts ...box.Option) (sip
 	if err != nil {
 		t.Fatal(err)
 	}
+	addSupervisor(t, dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -52,6 +54,36 @@ func startConfig(t testing.TB, dir string, toml []byte, opts ...box.Option) (sip
 	stop = func() { cancel(); <-done }
 	t.Cleanup(stop)
 	return sipAddr, httpAddr, stop
+}
+
+// The supervisor account every test box has (there is no default one),
+// and a client that sends its credentials: the API's writes need them.
+const testSupervisor, testSupervisorPassword = "test-supervisor", "test-password"
+
+var supervisor = &http.Client{Transport: basicAuth{}}
+
+type basicAuth struct{}
+
+func (basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(testSupervisor, testSupervisorPassword)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// addSupervisor gives a stopped box's data the test supervisor account.
+func addSupervisor(t testing.TB, dir string) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.GetWebUser(testSupervisor); err == nil {
+		return
+	}
+	if err := web.SetPassword(db, testSupervisor, web.Supervisor, testSupervisorPassword); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // openStore opens the store of a stopped box.

@@ -312,12 +312,12 @@ func TestPromptUploadedOverHTTP(t *testing.T) {
 	var buf bytes.Buffer
 	wav.Encode(&buf, wav.PCM, news)
 	req, _ := http.NewRequest(http.MethodPut, "http://"+httpAddr+"/prompts/zh/info-today", &buf)
-	res, err := http.DefaultClient.Do(req)
+	res, err := supervisor.Do(req)
 	if err != nil || res.StatusCode != http.StatusNoContent {
 		t.Fatalf("upload: %v %v", err, res.Status)
 	}
 	req, _ = http.NewRequest(http.MethodPut, "http://"+httpAddr+"/prompts/zh/info-today", strings.NewReader("not a wav"))
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusBadRequest {
+	if res, err := supervisor.Do(req); err != nil || res.StatusCode != http.StatusBadRequest {
 		t.Errorf("a bad upload was not refused: %v", res.Status)
 	}
 	call := dial(t, sipAddr, "100", "1", "")
@@ -404,7 +404,7 @@ func TestDemoZeroReachesAnAgent(t *testing.T) {
 	dir := t.TempDir()
 	sipAddr, httpAddr, _ := startBox(t, dir)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
-	res, err := http.Post("http://"+httpAddr+"/agents/1002/login", "", nil)
+	res, err := supervisor.Post("http://"+httpAddr+"/agents/1002/login", "", nil)
 	if err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("login over the API: %v %v", err, res.Status)
 	}
@@ -517,7 +517,7 @@ func TestQueueAgentThatDoesNotAnswer(t *testing.T) {
 	registerPhone(t, sipAddr, dir, "1001", phonePort)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
 	for _, a := range []string{"1001", "1002"} { // 1001 first: the longest idle
-		if res, err := http.Post("http://"+httpAddr+"/agents/"+a+"/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
+		if res, err := supervisor.Post("http://"+httpAddr+"/agents/"+a+"/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
 			t.Fatalf("login %s: %v", a, err)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -587,7 +587,7 @@ func TestCallbackOverSIPAcrossRestart(t *testing.T) {
 	customer := startSIPp(t, "customer-answers.xml", host, phonePort)
 	registerPhone(t, sipAddr, dir, "1003", phonePort)
 	out := startBaresip(t, dir, sipAddr, httpAddr, "1002")
-	if res, err := http.Post("http://"+httpAddr+"/agents/1002/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
+	if res, err := supervisor.Post("http://"+httpAddr+"/agents/1002/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("login: %v", err)
 	}
 	if err := customer.wait(30 * time.Second); err != nil {

@@ -273,7 +273,7 @@ type Queue struct {
 	// ServiceLevel is the queue's target, "80/20": 80 % of calls answered
 	// within 20 s (the KPIs' service level counts against it).
 	ServiceLevel string `toml:"service_level"`
-	Record             bool   `toml:"record"`               // stereo WAV of each call: caller left, agent right
+	Record       bool   `toml:"record"` // stereo WAV of each call: caller left, agent right
 	// Music plays while callers wait, between the hold and position
 	// prompts: a WAV file (8 kHz mono, 16-bit PCM, A-law or µ-law), a
 	// folder of them played in name order, or "builtin:hold", the demo's.

@@ -54,6 +54,7 @@ func init() {
 		{words: []string{"reboot"}, help: "restart the box (asks first)", run: nil},
 		{words: []string{"factory-reset"}, help: "erase all data and restart (asks first)", run: nil},
 		{words: []string{"passwd"}, help: "change the admin password", run: nil},
+		{words: []string{"web", "passwd"}, args: "USER [supervisor|viewer]", help: "set a wallboard/API account's password (supervisor when no role)", run: nil},
 		{words: []string{"exit"}, help: "log out", run: nil},
 	}
 }
@@ -228,6 +229,11 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 		return true
 	case "passwd":
 		if err := c.passwd(stop); err != nil {
+			c.write("% " + err.Error() + "\n")
+		}
+		return false
+	case "web":
+		if err := c.webPasswd(stop, strings.Join(args, " ")); err != nil {
 			c.write("% " + err.Error() + "\n")
 		}
 		return false

@@ -86,11 +86,13 @@ type Options struct {
 	// with the box's rules), in Location, the box's zone.
 	KPI      func(from, to time.Time, interval time.Duration) (*kpi.Report, error)
 	Location *time.Location
-	Spans    func() []SpanRow
-	Ports    func() []PortRow
-	Calls    func() []CallRow
-	Regs     func() []RegRow
-	Config   func() string // the running configuration, as TOML
+	// SetWebPassword makes or changes a wallboard/API account.
+	SetWebPassword func(user, role, password string) error
+	Spans          func() []SpanRow
+	Ports          func() []PortRow
+	Calls          func() []CallRow
+	Regs           func() []RegRow
+	Config         func() string // the running configuration, as TOML
 	// Loopback sets a span's loopback mode (off, local, network).
 	Loopback func(span int, mode string) error
 	// PRITrace sends a span's decoded Q.921/Q.931 trace to f, or stops it
@@ -365,6 +367,31 @@ func (c *Console) firstPassword(stop <-chan struct{}) error {
 		c.write("Password set.\n")
 		return nil
 	}
+}
+
+// webPasswd sets a web account's password: web passwd USER [ROLE].
+func (c *Console) webPasswd(stop <-chan struct{}, args string) error {
+	f := strings.Fields(args)
+	if len(f) == 0 || len(f) > 2 || c.o.SetWebPassword == nil {
+		return errors.New("web passwd USER [supervisor|viewer]")
+	}
+	role := "supervisor"
+	if len(f) == 2 {
+		role = f[1]
+	}
+	pw, problem, err := c.newPassword(stop)
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		return errors.New(problem)
+	}
+	if err := c.o.SetWebPassword(f[0], role, pw); err != nil {
+		return err
+	}
+	c.o.Log.Info("console: web password set", "user", f[0], "role", role)
+	c.write("Password of " + f[0] + " (" + role + ") set.\n")
+	return nil
 }
 
 // newPassword asks for a new password twice; problem says why it cannot

@@ -48,7 +48,7 @@ type QueueEvent struct {
 	Wait     time.Duration `json:"wait,omitempty"`
 	Ring     time.Duration `json:"ring,omitempty"`
 	Talk     time.Duration `json:"talk,omitempty"`
-	Wrap     time.Duration `json:"wrap,omitempty"` // complete: the wrap-up the agent is given after it
+	Wrap     time.Duration `json:"wrap,omitempty"`   // complete: the wrap-up the agent is given after it
 	Reason   string        `json:"reason,omitempty"` // pause reason, who hung up, why a callback failed
 	Value    int           `json:"value,omitempty"`  // survey score
 }

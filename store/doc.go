@@ -18,7 +18,8 @@
 //	callbacks    callback id -> Callback as JSON, while it waits (schema 4)
 //	agents       extension -> AgentState as JSON (schema 4)
 //	recordings   recording id (sortable by time) -> Recording as JSON (schema 4)
-//	console      "admin" -> bcrypt hash of the console password (schema 4)
+//	console      "admin" -> bcrypt hash of the console password (schema 4);
+//	             "web:"+user -> JSON WebUser, a wallboard/API account
 //	bans         IP address -> Ban as JSON (schema 5)
 //	security_events big-endian uint64 sequence -> SecurityEvent as JSON, the newest kept (schema 5)
 //	registrations  extension -> its []Binding as JSON (schema 5)

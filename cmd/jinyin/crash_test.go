@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,6 +38,11 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
+	passwd := exec.Command(bin, "passwd", "--data", data, "crash-test")
+	passwd.Stdin = strings.NewReader("crash-test-password\n")
+	if out, err := passwd.CombinedOutput(); err != nil {
+		t.Fatalf("jinyin passwd: %v %s", err, out)
+	}
 	acked := map[string]bool{} // callback numbers the box acknowledged
 	inFlight := map[string]bool{}
 	booked, changes := 0, 0
@@ -45,6 +53,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		p := startBox(t, dir, "--data", data, "--set", "sip.listen="+sipAddr, "--set", "http.listen="+httpAddr, "--set", "sip.rtp_ports=37000-37999")
 		base := "http://" + httpAddr
 		waitHTTP(t, p, base)
+		login(t, base, "crash-test", "crash-test-password")
 
 		// What earlier lives acknowledged is all there, once, and waiting.
 		var cbs []store.Callback
@@ -183,10 +192,29 @@ func waitHTTP(t *testing.T, p *proc, base string) {
 	}
 }
 
+// client keeps the session cookie of the supervisor login the API's
+// writes need.
+var client = func() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Timeout: 2 * time.Second, Jar: jar}
+}()
+
+// login opens a supervisor session on the box at base.
+func login(t *testing.T, base, user, password string) {
+	t.Helper()
+	res, err := client.PostForm(base+"/login", url.Values{"user": {user}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if u, _ := url.Parse(base); len(client.Jar.Cookies(u)) == 0 {
+		t.Fatalf("login as %s: %s, no session", user, res.Status)
+	}
+}
+
 // post sends a POST with an optional JSON body; 0 when it got no answer.
 func post(url string, body ...string) int {
-	c := http.Client{Timeout: 2 * time.Second}
-	res, err := c.Post(url, "application/json", strings.NewReader(strings.Join(body, "")))
+	res, err := client.Post(url, "application/json", strings.NewReader(strings.Join(body, "")))
 	if err != nil {
 		return 0
 	}

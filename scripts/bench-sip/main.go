@@ -53,6 +53,13 @@ func main() {
 	fmt.Printf("%-34s %9s %7s %8s %11s %9s %8s %9s\n", "step", "completed", "failed", "refused", "CPU/call-s", "per call", "RSS max", "p99 gap")
 	// Each step gets a freshly started box: transactions of one step are
 	// kept 32 s (Timer J/L) and would be measured in the next.
+	// The soak's callbacks are API writes: they need a supervisor.
+	passwd := exec.Command(*jinyin, "passwd", "--data", filepath.Join(dir, "data"), benchUser)
+	passwd.Stdin = strings.NewReader(benchPassword + "\n")
+	out, err := passwd.CombinedOutput()
+	if err != nil {
+		check(fmt.Errorf("jinyin passwd: %v %s", err, out))
+	}
 	withBox := func(f func(pid, idleRSS int)) {
 		box := start(dir, *jinyin, "run", "--data", filepath.Join(dir, "data"), "--set", "sip.listen="+boxSIP, "--set", "http.listen="+boxHTTP,
 			"--set", "sip.rtp_ports=20000-39999", "--set", fmt.Sprintf("sip.max_calls=%d", *calls+500), "--set", "log.level=error")
