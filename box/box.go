@@ -42,6 +42,7 @@ import (
 	"jinyin/security"
 	"jinyin/sip"
 	"jinyin/store"
+	"jinyin/web"
 )
 
 // Box is one running appliance.
@@ -234,8 +235,8 @@ func (b *Box) open() (err error) {
 		ws := b.webSide()
 		ws.Routes(mux)
 		mux.HandleFunc("GET /status", b.serveStatus)
-		b.ivrAPI(mux)
-		b.acdAPI(mux)
+		ws.APIRoutes(mux, web.API{ACD: b.acd, DB: b.db, Data: b.data, Prompt: b.prompts.Get, PutPrompt: b.putPrompt,
+			FlushIVR: func() error { return b.ivr.Stats.Flush(b.db) }, Location: cfg.Location()})
 		b.guard.Routes(mux)
 		b.plan.Routes(mux)
 		// Profiles for an engineer on site; the API listens on loopback

@@ -16,7 +16,6 @@ import (
 	"jinyin/console"
 	"jinyin/hal"
 	"jinyin/internal/fsutil"
-	"jinyin/kpi"
 	"jinyin/sip"
 	"jinyin/store"
 )
@@ -209,12 +208,4 @@ func (b *Box) watchSpans(stop <-chan struct{}) {
 		b.clock.AfterFunc(time.Second, look)
 	}
 	look()
-}
-
-// kpi computes the call centre's figures over a range with the config's
-// rules, from the records committed so far.
-func (b *Box) kpi(from, to time.Time, interval time.Duration) (*kpi.Report, error) {
-	o := kpi.OptionsFor(b.cfg)
-	o.From, o.To, o.Interval = from, to, interval
-	return kpi.FromStore(b.db, o)
 }

@@ -2,13 +2,9 @@ package box
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -19,7 +15,7 @@ import (
 	"jinyin/media/music"
 	"jinyin/media/prompt"
 	"jinyin/media/wav"
-	"jinyin/store"
+	"jinyin/web"
 )
 
 // Env is what validation checks a config against in this firmware: the
@@ -149,7 +145,7 @@ func decodePrompt(data []byte) (*wav.Audio, error) {
 // put back.
 func (b *Box) savePrompt(lang, id string, pcm []int16) error {
 	if !b.prompts.Has(lang, id) {
-		return fmt.Errorf("no prompt %q in %s to replace", id, lang)
+		return fmt.Errorf("%w: no prompt %q in %s to replace", web.ErrNotFound, id, lang)
 	}
 	path := b.promptPath(lang, id)
 	if err := os.MkdirAll(filepath.Join(filepath.Dir(path), "old"), 0o750); err != nil {
@@ -178,120 +174,4 @@ func (b *Box) savePrompt(lang, id string, pcm []int16) error {
 	}
 	b.log.Info("prompt replaced", "lang", lang, "id", id, "seconds", len(pcm)/media.RateHz)
 	return b.prompts.Replace(lang, id, pcm)
-}
-
-// The IVR's part of the local API.
-func (b *Box) ivrAPI(mux *http.ServeMux) {
-	mux.HandleFunc("PUT /prompts/{lang}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		data, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		a, err := decodePrompt(data)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		lang, id := r.PathValue("lang"), r.PathValue("id")
-		if err := b.savePrompt(lang, id, a.Samples); err != nil {
-			http.Error(w, err.Error(), http.StatusNotFound)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("GET /prompts/{lang}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		pcm, err := b.prompts.Get(r.PathValue("lang"), r.PathValue("id"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusNotFound)
-			return
-		}
-		w.Header().Set("Content-Type", "audio/wav")
-		wav.Encode(w, wav.ALaw, pcm)
-	})
-	mux.HandleFunc("GET /voicemail", func(w http.ResponseWriter, r *http.Request) {
-		vms, err := b.db.Voicemails(r.URL.Query().Get("mailbox"))
-		writeJSON(w, vms, err)
-	})
-	mux.HandleFunc("GET /voicemail/{mailbox}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		vm, err := b.db.Voicemail(r.PathValue("mailbox"), r.PathValue("id"))
-		if err != nil {
-			http.Error(w, "no such message", http.StatusNotFound)
-			return
-		}
-		b.serveWAV(w, r, vm.File)
-	})
-	mux.HandleFunc("GET /ivr/stats", func(w http.ResponseWriter, r *http.Request) {
-		if err := b.ivr.Stats.Flush(b.db); err != nil {
-			b.log.Error("ivr counters", "err", err)
-		}
-		counts, err := b.db.IVRCounts()
-		writeJSON(w, ivrReport(counts), err)
-	})
-	mux.HandleFunc("PUT /tiers/{number}", func(w http.ResponseWriter, r *http.Request) {
-		tier, _ := io.ReadAll(io.LimitReader(r.Body, 64))
-		writeJSON(w, nil, b.db.SetTier(r.PathValue("number"), strings.TrimSpace(string(tier))))
-	})
-	mux.HandleFunc("GET /subscriptions/{list}", func(w http.ResponseWriter, r *http.Request) {
-		subs, err := b.db.Subscribers(r.PathValue("list"))
-		writeJSON(w, subs, err)
-	})
-}
-
-// serveWAV answers with a WAV file of the data directory.
-func (b *Box) serveWAV(w http.ResponseWriter, r *http.Request, file string) {
-	w.Header().Set("Content-Type", "audio/wav")
-	http.ServeFile(w, r, filepath.Join(b.data, file))
-}
-
-func writeJSON(w http.ResponseWriter, v any, err error) {
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-// NodeReport is one node in GET /ivr/stats: how often it was visited and
-// how callers left it, the nodes most visited first; Hangups is where
-// callers gave up.
-type NodeReport struct {
-	Flow    string            `json:"flow"`
-	Node    string            `json:"node"`
-	Visits  uint64            `json:"visits"`
-	Hangups uint64            `json:"hangups"`
-	Exits   map[string]uint64 `json:"exits"`
-}
-
-func ivrReport(counts []store.IVRCount) []NodeReport {
-	byNode := map[[2]string]*NodeReport{}
-	for _, c := range counts {
-		k := [2]string{c.Flow, c.Node}
-		r := byNode[k]
-		if r == nil {
-			r = &NodeReport{Flow: c.Flow, Node: c.Node, Exits: map[string]uint64{}}
-			byNode[k] = r
-		}
-		switch c.Exit {
-		case "visit":
-			r.Visits = c.N
-		case "hangup":
-			r.Hangups = c.N
-			r.Exits[c.Exit] = c.N
-		default:
-			r.Exits[c.Exit] = c.N
-		}
-	}
-	out := make([]NodeReport, 0, len(byNode))
-	for _, r := range byNode {
-		out = append(out, *r)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Visits != out[j].Visits {
-			return out[i].Visits > out[j].Visits
-		}
-		return out[i].Flow+out[i].Node < out[j].Flow+out[j].Node
-	})
-	return out
 }

@@ -21,6 +21,7 @@ import (
 	"jinyin/internal/clock"
 	"jinyin/internal/siptest"
 	"jinyin/internal/testenv"
+	"jinyin/kpi"
 	"jinyin/media"
 	"jinyin/media/dtmf"
 	"jinyin/media/prompt"
@@ -178,10 +179,10 @@ func TestDemoOrderStatusOverSIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var report []box.NodeReport
+	var report []kpi.IVRNode
 	json.NewDecoder(res.Body).Decode(&report)
 	res.Body.Close()
-	found := map[string]box.NodeReport{}
+	found := map[string]kpi.IVRNode{}
 	for _, r := range report {
 		found[r.Flow+"/"+r.Node] = r
 	}

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"jinyin/box"
 	"jinyin/config"
 	"jinyin/internal/ptytest"
+	"jinyin/kpi"
 	"jinyin/pri/libpritest"
 )
 
@@ -63,14 +63,14 @@ func heard(t *testing.T, peer *libpritest.Peer, ch int) float64 {
 }
 
 // ivrStats is GET /ivr/stats.
-func ivrStats(t *testing.T, httpAddr string) []box.NodeReport {
+func ivrStats(t *testing.T, httpAddr string) []kpi.IVRNode {
 	t.Helper()
 	res, err := http.Get("http://" + httpAddr + "/ivr/stats")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var nodes []box.NodeReport
+	var nodes []kpi.IVRNode
 	if err := json.NewDecoder(res.Body).Decode(&nodes); err != nil {
 		t.Fatalf("GET /ivr/stats: %v", err)
 	}
@@ -79,14 +79,14 @@ func ivrStats(t *testing.T, httpAddr string) []box.NodeReport {
 
 // node is a node's counters in GET /ivr/stats (zero before its first
 // visit).
-func node(t *testing.T, httpAddr, flow, node string) box.NodeReport {
+func node(t *testing.T, httpAddr, flow, node string) kpi.IVRNode {
 	t.Helper()
 	for _, n := range ivrStats(t, httpAddr) {
 		if n.Flow == flow && n.Node == node {
 			return n
 		}
 	}
-	return box.NodeReport{Flow: flow, Node: node}
+	return kpi.IVRNode{Flow: flow, Node: node}
 }
 
 // An inbound PRI call from libpri (the exchange) reaches the demo IVR: the

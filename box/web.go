@@ -41,7 +41,27 @@ func (b *Box) alarms() []string {
 	return out
 }
 
+// putPrompt replaces a prompt from an uploaded WAV (PUT /prompts).
+func (b *Box) putPrompt(lang, id string, data []byte) error {
+	a, err := decodePrompt(data)
+	if err != nil {
+		return err
+	}
+	return b.savePrompt(lang, id, a.Samples)
+}
+
 // setWebPassword is the console's `web passwd`.
 func (b *Box) setWebPassword(user, role, password string) error {
 	return web.SetPassword(b.db, user, role, password)
+}
+
+// kpi computes the call centre's figures over a range with the config's
+// rules, from the records committed so far.
+func (b *Box) kpi(from, to time.Time, interval time.Duration) (*kpi.Report, error) {
+	if err := b.ivr.Stats.Flush(b.db); err != nil { // the IVR ranking as of now
+		b.log.Error("ivr counters", "err", err)
+	}
+	o := kpi.OptionsFor(b.cfg)
+	o.From, o.To, o.Interval = from, to, interval
+	return kpi.FromStore(b.db, o)
 }

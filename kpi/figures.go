@@ -33,6 +33,20 @@ func (r Rate) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, r.Num/r.Den, 'g', 6, 64), nil
 }
 
+// UnmarshalJSON reads what MarshalJSON writes: the quotient as Num over
+// a Den of 1, or null as no figure.
+func (r *Rate) UnmarshalJSON(b []byte) error {
+	var v *float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = Rate{}
+	if v != nil {
+		*r = Rate{Num: *v, Den: 1}
+	}
+	return nil
+}
+
 func ratio[N int | float64](num, den N) Rate { return Rate{float64(num), float64(den)} }
 
 // Seconds is a duration that reads as seconds in JSON.

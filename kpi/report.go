@@ -56,12 +56,14 @@ type Report struct {
 }
 
 // IVRNode is an IVR node's hits (since the counters began: they are not
-// kept per interval), in the ranking by visits.
+// kept per interval), in the ranking by visits; Hangups is how many
+// callers gave up there (also among the exits). GET /ivr/stats serves it.
 type IVRNode struct {
-	Flow   string            `json:"flow"`
-	Node   string            `json:"node"`
-	Visits uint64            `json:"visits"`
-	Exits  map[string]uint64 `json:"exits,omitempty"` // how callers left it: a key, timeout, ...
+	Flow    string            `json:"flow"`
+	Node    string            `json:"node"`
+	Visits  uint64            `json:"visits"`
+	Hangups uint64            `json:"hangups"`
+	Exits   map[string]uint64 `json:"exits"` // how callers left it: a key, timeout, hangup, ...
 }
 
 // Calc computes a report from records fed to it: Event with the queue
@@ -441,7 +443,7 @@ func (c *Calc) Report() *Report {
 		c.each(in.offered, func(p *Period) { c.queue(p, in.queue).Waiting++ })
 	}
 	c.fcr()
-	r := &Report{From: c.o.From, To: c.o.To, Interval: Seconds(c.o.Interval), Total: c.total, Intervals: c.periods, Trunks: c.trunkFigures(), IVR: ranking(c.ivr)}
+	r := &Report{From: c.o.From, To: c.o.To, Interval: Seconds(c.o.Interval), Total: c.total, Intervals: c.periods, Trunks: c.trunkFigures(), IVR: Ranking(c.ivr)}
 	for _, p := range append([]*Period{c.total}, c.periods...) {
 		c.finish(p)
 	}
@@ -588,24 +590,25 @@ func (c *Calc) hourOf(t time.Time) time.Time {
 	return time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.o.Loc)
 }
 
-// ranking orders IVR nodes by visits, most first.
-func ranking(counts []store.IVRCount) []IVRNode {
+// Ranking orders IVR nodes by visits, most first (then by name).
+func Ranking(counts []store.IVRCount) []IVRNode {
 	byNode := map[[2]string]*IVRNode{}
 	var out []*IVRNode
 	for _, n := range counts {
 		k := [2]string{n.Flow, n.Node}
 		node := byNode[k]
 		if node == nil {
-			node = &IVRNode{Flow: n.Flow, Node: n.Node}
+			node = &IVRNode{Flow: n.Flow, Node: n.Node, Exits: map[string]uint64{}}
 			byNode[k] = node
 			out = append(out, node)
 		}
-		if n.Exit == "visit" {
+		switch n.Exit {
+		case "visit":
 			node.Visits += n.N
-		} else {
-			if node.Exits == nil {
-				node.Exits = map[string]uint64{}
-			}
+		case "hangup":
+			node.Hangups += n.N
+			node.Exits[n.Exit] += n.N
+		default:
 			node.Exits[n.Exit] += n.N
 		}
 	}

@@ -298,3 +298,23 @@ func TestIntervalsOnTheClock(t *testing.T) {
 		t.Errorf("days: %+v", r.Intervals)
 	}
 }
+
+// A report read back from its JSON has the same figures (a client of GET
+// /kpi decodes it into these types).
+func TestReportJSONRoundTrip(t *testing.T) {
+	b, err := json.Marshal(fixtureReport(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	s := r.Intervals[0].Queues["sales"]
+	if math.Abs(s.SLIgnored.Value()-2.0/3) > 1e-5 || asSecs(s.ASA) != 65.0/3 && math.Abs(asSecs(s.ASA)-65.0/3) > 1e-3 || s.Offered != 6 {
+		t.Errorf("read back %+v", s)
+	}
+	if r.Intervals[1].Queues["sales"].SurveyScore.Defined() {
+		t.Error("a null rate read back as a figure")
+	}
+}

@@ -26,6 +26,12 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("time %q: want 2006-01-02, 2006-01-02 15:04 or RFC 3339", s)
 }
 
+// Within is from <= t < to, a zero bound being none: the range of an
+// export.
+func Within(t, from, to time.Time) bool {
+	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to))
+}
+
 // ParseInterval reads 15m, 30m, 1h or 1d ("" is the whole range).
 func ParseInterval(s string) (time.Duration, error) {
 	switch s {

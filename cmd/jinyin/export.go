@@ -64,9 +64,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	in := func(t time.Time) bool {
-		return (start.IsZero() || !t.Before(start)) && (end.IsZero() || t.Before(end))
-	}
+	in := func(t time.Time) bool { return kpi.Within(t, start, end) }
 
 	path := filepath.Join(*data, "jinyin.db")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
