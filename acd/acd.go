@@ -112,6 +112,7 @@ type ACD struct {
 	log     *slog.Logger
 	db      *store.DB
 	rec     *store.Recorder[store.QueueEvent]
+	onEvent func(store.QueueEvent)
 	dial    Dialer
 	prompts *prompt.Set
 	lang    string
@@ -154,12 +155,16 @@ type Options struct {
 	// Location is where callers' chosen callback hours are read; the
 	// box's local time when nil.
 	Location *time.Location
+	// OnEvent, when set, is told each event as it goes to Events (the
+	// box's metrics take waits and talk times from it); it must not
+	// block, and may run with the queue's lock held.
+	OnEvent func(store.QueueEvent)
 }
 
 // New builds the queues of a validated config, restores the agents' login
 // and pause, and puts back the callbacks that were waiting.
 func New(cfg *config.Config, o Options) (*ACD, error) {
-	d := &ACD{clk: o.Clock, log: o.Log, db: o.DB, rec: o.Events, dial: o.Dialer, prompts: o.Prompts, lang: o.Lang,
+	d := &ACD{clk: o.Clock, log: o.Log, db: o.DB, rec: o.Events, onEvent: o.OnEvent, dial: o.Dialer, prompts: o.Prompts, lang: o.Lang,
 		queues: map[string]*queue{}, agents: map[string]*agent{}, direct: map[*agent][]*entry{}, tiers: cfg.ACD.Tiers,
 		dwait: config.DurationOr(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1)),
 		data: o.Data, talks: map[*agent]*talk{}, sample: cfg.ACD.SampleShare, samples: map[string]*[2]int{}, keepDays: cfg.ACD.RecordDays,
@@ -276,6 +281,9 @@ func (d *ACD) event(e store.QueueEvent) {
 	}
 	if d.rec != nil {
 		d.rec.Record(e)
+	}
+	if d.onEvent != nil {
+		d.onEvent(e)
 	}
 }
 

@@ -1,5 +1,7 @@
 package media
 
+import "sync/atomic"
+
 // Source is audio to play: Fill writes up to len(dst) samples and returns
 // how many; fewer than asked means it has ended. prompt.Player is one.
 type Source interface {
@@ -38,6 +40,14 @@ type Event struct {
 	Digit  byte   // for EventDigit: 0-9 * # A-D
 	InBand bool   // for EventDigit: heard in the audio, not signalled
 	Play   PlayID // for EventPlayDone: the Play whose source ended
+}
+
+// Digits counts the DTMF digits heard on every channel of the process
+// since it started: Signalled as RFC 4733 events, InBand detected in the
+// audio (RTP or a timeslot). One atomic add a digit where it is reported,
+// never per sample or packet; the box's metrics read it.
+var Digits struct {
+	Signalled, InBand atomic.Uint64
 }
 
 // Channel is one call's audio as the IVR and the queue see it: whatever

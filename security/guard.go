@@ -104,6 +104,7 @@ type Guard struct {
 	lastSweep time.Time
 	ring      []store.SecurityEvent // the events, when there is no DB
 	seq       uint64
+	issued    uint64 // bans made since New (BansIssued)
 }
 
 // rate is a source's requests in the current and the previous window.
@@ -307,6 +308,7 @@ func (g *Guard) bannedLocked(src netip.Addr, now time.Time) bool {
 func (g *Guard) banLocked(src netip.Addr, now time.Time, d time.Duration, reason string) {
 	b := store.Ban{Addr: src.String(), Since: now, Until: now.Add(d), Reason: reason}
 	g.bans[src] = b
+	g.issued++
 	delete(g.flood, src)
 	delete(g.fails, src)
 	g.store(func(db *store.DB) error { return db.SaveBan(b) })
@@ -403,6 +405,14 @@ func (g *Guard) Bans() []store.Ban {
 		return netip.MustParseAddr(x.Addr).Compare(netip.MustParseAddr(y.Addr))
 	})
 	return out
+}
+
+// BansIssued is how many bans the guard has made since it started (not
+// those it loaded from the store).
+func (g *Guard) BansIssued() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.issued
 }
 
 // ErrNotBanned is Lift's answer for an address that is not banned.

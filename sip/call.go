@@ -64,6 +64,7 @@ type CallRecord struct {
 	Direction   string // "in" or "out"
 	From, To    string
 	Trunk       string
+	Transport   string // what its signalling went over: "udp", "tcp" or "tls"
 	Start       time.Time
 	Answer      time.Time // zero when never answered
 	End         time.Time
@@ -201,6 +202,11 @@ func (c *Call) end(remote bool) {
 	}
 	c.sess.Close()
 	c.srv.calls.Delete(c.id)
+	// Out of the calls up, then into the ended: a reading of RTP between
+	// the two misses the call for a moment rather than counting it twice.
+	received, lost := c.sess.Totals()
+	c.srv.rtpReceived.Add(received)
+	c.srv.rtpLost.Add(lost)
 	c.srv.release(c.trunk)
 	c.dlg.Close()
 }
@@ -434,7 +440,7 @@ func (s *Server) acceptInvite(inv *invite) *Call {
 	}
 	c := &Call{id: inv.dlg.ID, srv: s, dlg: inv.dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: inv.trunk,
 		outside: inv.trunk != nil || !inv.authed}
-	c.rec = CallRecord{ID: c.id, Direction: "in", From: inv.from, To: req.Recipient.User, Start: s.clock.Now()}
+	c.rec = CallRecord{ID: c.id, Direction: "in", From: inv.from, To: req.Recipient.User, Transport: strings.ToLower(req.Transport()), Start: s.clock.Now()}
 	if inv.trunk != nil {
 		c.rec.Trunk = inv.trunk.cfg.Name
 	}
@@ -1041,7 +1047,7 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, t
 	}
 	c := &Call{id: dlg.ID, srv: s, dlg: dlg, sess: sess, local: local, choice: choice, origin: origin, events: make(chan media.Event, 64), trunk: trunk}
 	now := s.clock.Now()
-	c.rec = CallRecord{ID: c.id, Direction: "out", From: fromUser, To: to.User, Start: now, Answer: now}
+	c.rec = CallRecord{ID: c.id, Direction: "out", From: fromUser, To: to.User, Transport: strings.ToLower(dlg.InviteRequest.Transport()), Start: now, Answer: now}
 	if trunk != nil {
 		c.rec.Trunk = trunk.cfg.Name
 	}
@@ -1090,6 +1096,32 @@ func (s *Server) Calls() []CallRecord {
 		return true
 	})
 	return out
+}
+
+// RTPStats is what the media of the box's SIP calls have received: the
+// packets received and lost on the calls ended and, so far, on the calls
+// up, and the highest interarrival jitter among the calls up now.
+type RTPStats struct {
+	Received, Lost uint64
+	Jitter         time.Duration
+}
+
+// RTP reads the media statistics of every call, for the box's metrics.
+// Loss is net of duplicates (RFC 3550 A.3): a reading may be a little
+// below the one before.
+func (s *Server) RTP() RTPStats {
+	st := RTPStats{Received: s.rtpReceived.Load(), Lost: s.rtpLost.Load()}
+	s.calls.Range(func(_, v any) bool {
+		sess := v.(*Call).sess
+		received, lost := sess.Totals()
+		st.Received += received
+		st.Lost += lost
+		if _, _, ms := sess.Stats(); ms > 0 {
+			st.Jitter = max(st.Jitter, time.Duration(ms*float64(time.Millisecond)))
+		}
+		return true
+	})
+	return st
 }
 
 // Refused reports whether a dial's error is the callee's own answer (busy,

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,21 @@ func (r *Registrar) Registered() map[string]int {
 		r.expire(ext)
 		if n := len(r.bindings[ext]); n > 0 {
 			out[ext] = n
+		}
+	}
+	return out
+}
+
+// ByTransport counts the live contacts of every extension by the
+// transport they registered over ("udp", "tcp", "tls").
+func (r *Registrar) ByTransport() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for ext := range r.bindings {
+		r.expire(ext)
+		for _, b := range r.bindings[ext] {
+			out[strings.ToLower(b.Transport)]++
 		}
 	}
 	return out

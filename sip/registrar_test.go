@@ -216,3 +216,19 @@ func TestRegistrationsSurviveARestart(t *testing.T) {
 		t.Errorf("an old CSeq after the restart: %d", res.StatusCode)
 	}
 }
+
+// ByTransport counts the live contacts by transport, lower case; an
+// expired contact leaves the count.
+func TestByTransport(t *testing.T) {
+	r, clk := newTestRegistrar("MD5")
+	roundTrip(t, r, "1001", passwords["1001"], 1, "a", "Contact: <sip:1001@10.0.0.1>", "Expires: 120")
+	roundTrip(t, r, "1001", passwords["1001"], 1, "b", "Contact: <sip:1001@10.0.0.2>", "Expires: 3600")
+	roundTrip(t, r, "1002", passwords["1002"], 1, "c", "Contact: <sip:1002@10.0.0.3>", "Expires: 3600")
+	if got := r.ByTransport(); len(got) != 1 || got["udp"] != 3 {
+		t.Fatalf("by transport: %v, want udp 3", got)
+	}
+	clk.Advance(121 * time.Second)
+	if got := r.ByTransport(); got["udp"] != 2 {
+		t.Fatalf("after one expired: %v, want udp 2", got)
+	}
+}

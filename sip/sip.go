@@ -94,6 +94,8 @@ type Server struct {
 	// without a record so that a flood cannot fill the disk with them.
 	Unrecorded atomic.Uint64
 	refusals   tokenBucket
+	// rtpReceived and rtpLost add up the RTP of the calls ended (RTP).
+	rtpReceived, rtpLost atomic.Uint64
 
 	clock      clock.Clock
 	guard      *security.Guard

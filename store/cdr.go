@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"jinyin/internal/clock"
@@ -58,6 +59,27 @@ type Recorder[T any] struct {
 	mu      sync.Mutex
 	closed  bool
 	dropped int
+
+	commit atomic.Pointer[func(time.Duration)] // OnCommit's observer
+}
+
+// OnCommit has f told how long each batch's commit took (the write and
+// its fsync), on the writer goroutine, once a batch: the box's metrics
+// keep it as a histogram. f must not block; nil stops telling.
+func (r *Recorder[T]) OnCommit(f func(time.Duration)) {
+	if f == nil {
+		r.commit.Store(nil)
+		return
+	}
+	r.commit.Store(&f)
+}
+
+// Dropped is how many records were dropped since the recorder started
+// (the queue full, or after Close).
+func (r *Recorder[T]) Dropped() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dropped
 }
 
 // NewRecorder starts a CDR recorder committing every interval (50 ms is
@@ -107,7 +129,12 @@ func (r *Recorder[T]) run() {
 		if len(batch) == 0 {
 			return
 		}
-		if err := r.write(batch); err != nil {
+		start := time.Now() // real time: how long the disk took, whatever clock ticks the batches
+		err := r.write(batch)
+		if f := r.commit.Load(); f != nil {
+			(*f)(time.Since(start))
+		}
+		if err != nil {
 			r.onErr(fmt.Errorf("store: writing %d %ss: %w", len(batch), r.what, err))
 		}
 		batch = batch[:0]

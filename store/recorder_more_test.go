@@ -180,3 +180,30 @@ func TestSecurityRecorderKeepsNewest(t *testing.T) {
 		t.Fatalf("after Close %+v", got)
 	}
 }
+
+// OnCommit is told each batch's commit, once a batch; Dropped counts what
+// was dropped (here a record after Close).
+func TestRecorderOnCommitAndDropped(t *testing.T) {
+	var b batches
+	var errs int
+	rec := startRecorder(clock.NewFake(t0), b.write, "int", time.Minute, func(error) { errs++ })
+	var mu sync.Mutex
+	var commits []time.Duration
+	rec.OnCommit(func(d time.Duration) { mu.Lock(); commits = append(commits, d); mu.Unlock() })
+	for i := 0; i < 300; i++ {
+		rec.Record(i)
+	}
+	rec.Close()
+	mu.Lock()
+	if len(commits) != 2 || commits[0] < 0 || commits[1] < 0 {
+		t.Errorf("commits %v, want one for each of the 2 batches (%v)", commits, b.get())
+	}
+	mu.Unlock()
+	if rec.Dropped() != 0 {
+		t.Errorf("dropped %d before any drop", rec.Dropped())
+	}
+	rec.Record(1)
+	if rec.Dropped() != 1 || errs != 1 {
+		t.Errorf("after a record past Close: dropped %d, reported %d", rec.Dropped(), errs)
+	}
+}

@@ -108,6 +108,10 @@ type Session struct {
 	rpcm       [media.FrameSamples * 4]int16
 	rbuf       [512]byte // G.711 at 20 ms is 172 bytes; anything longer is dropped
 	lastEvt    time.Time
+	// priorRecv and priorLost are what the stream's earlier sources (a
+	// phone changes its SSRC on resume) received and lost, under mu, so
+	// that Totals keeps them when stats starts again for the new one.
+	priorRecv, priorLost uint64
 
 	shard *shard // the pacer shard that ticks it
 
@@ -147,6 +151,7 @@ func (p *PortPool) Open() (*Session, error) {
 		// the audio too: an in-band digit within inbandQuiet of an event
 		// is the same key.
 		if !e.End && time.Since(s.lastEvt) > inbandQuiet { // real time: the packets' arrival, as lastEvt
+			media.Digits.InBand.Add(1)
 			s.emit(media.Event{Kind: media.EventDigit, Digit: e.Digit, InBand: true})
 		}
 	})
@@ -393,6 +398,7 @@ func (s *Session) packet(buf []byte, from netip.AddrPort) {
 		if e, err := ParseEvent(payload); err == nil {
 			s.events.Packet(h, e, func(d DigitEvent) {
 				if !d.End {
+					media.Digits.Signalled.Add(1)
 					s.emit(media.Event{Kind: media.EventDigit, Digit: d.Digit})
 				}
 			})
@@ -430,6 +436,8 @@ func (s *Session) accept(from netip.AddrPort, h Header) bool {
 			return false
 		}
 		if h.SSRC != s.remoteSSRC {
+			s.priorRecv += uint64(s.stats.Received())
+			s.priorLost += uint64(max(s.stats.Lost(), 0))
 			s.remoteSSRC, s.stats = h.SSRC, Stats{}
 		}
 		return true
@@ -546,6 +554,15 @@ func (s *Session) Stats() (received uint32, lost int32, jitterMs float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stats.Received(), s.stats.Lost(), float64(s.stats.Jitter()) / 8
+}
+
+// Totals are the packets the session has received and lost over its
+// life, its stream's every source added up (Stats is the current
+// source's); loss net of duplicates counts 0 where it is negative.
+func (s *Session) Totals() (received, lost uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.priorRecv + uint64(s.stats.Received()), s.priorLost + uint64(max(s.stats.Lost(), 0))
 }
 
 // Close says BYE to the peer and releases the sockets; the pacer drops

@@ -409,3 +409,38 @@ func TestPromptBytesOnTheWire(t *testing.T) {
 		sink.Close()
 	}
 }
+
+// TestTotalsKeepEarlierSources: when the peer changes its SSRC (a phone
+// on resume) Stats starts again for the new source, and Totals still has
+// what the first one received; a sequence gap of the new source is lost.
+func TestTotalsKeepEarlierSources(t *testing.T) {
+	pool, _, _ := newPair(t)
+	s, err := pool.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	peer, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	defer peer.Close()
+	var c collector
+	s.Start(Params{Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: media.PCMA, CodecPT: 8, Send: true}, c.on)
+	pkt := make([]byte, HeaderLen+160)
+	send := func(ssrc uint32, seqs ...int) {
+		for _, seq := range seqs {
+			Header{PayloadType: 8, Seq: uint16(seq), Timestamp: uint32(seq * 160), SSRC: ssrc}.Put(pkt)
+			peer.WriteToUDP(pkt, net.UDPAddrFromAddrPort(s.Local()))
+		}
+		time.Sleep(50 * time.Millisecond)
+		s.Tick()
+	}
+	send(5, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109)
+	first, _, _ := s.Stats()
+	if got, lost := s.Totals(); got != uint64(first) || first < 8 || lost != 0 {
+		t.Fatalf("first source: totals %d lost %d, stats %d", got, lost, first)
+	}
+	send(6, 500, 501, 502, 503, 505, 506, 507, 508)
+	second, lost, _ := s.Stats()
+	if got, tl := s.Totals(); got != uint64(first)+uint64(second) || second > 8 || tl != 1 || lost != 1 {
+		t.Errorf("after the SSRC change: totals %d lost %d; stats %d lost %d; the first source had %d", got, tl, second, lost, first)
+	}
+}

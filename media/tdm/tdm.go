@@ -57,6 +57,7 @@ func New(id string, ts hal.Timeslot, codec media.Codec, hangup func() error) *Ch
 		if e.End {
 			return
 		}
+		media.Digits.InBand.Add(1) // a digit dialled to the port too: it was heard
 		c.mu.Lock()
 		digit := c.digit
 		c.mu.Unlock()
