@@ -37,6 +37,7 @@ import (
 	"jinyin/ivr"
 	"jinyin/load"
 	"jinyin/media/prompt"
+	"jinyin/metrics"
 	"jinyin/pri"
 	"jinyin/route"
 	"jinyin/security"
@@ -75,6 +76,7 @@ type Box struct {
 	ivr       *ivr.Engine
 	acd       *acd.ACD
 	qevents   *store.Recorder[store.QueueEvent]
+	metrics   *metrics.Metrics // GET /metrics
 	stopStats chan struct{}
 	clock     clock.Clock
 
@@ -159,7 +161,9 @@ func (b *Box) open() (err error) {
 	if err := b.writeCredentials(); err != nil {
 		return err
 	}
+	b.metrics = b.newMetrics()
 	cdrs := store.NewRecorder(b.db, 50*time.Millisecond, func(err error) { log.Error("call records", "err", err) })
+	cdrs.OnCommit(b.metrics.CommitObserver("cdr"))
 	b.cdrs = cdrs
 	prof, err := board.Lookup(cfg.Box.Board)
 	if err != nil {
@@ -180,7 +184,7 @@ func (b *Box) open() (err error) {
 	b.plan.IVR, b.plan.Prompts = b.ivr, b.prompts
 	b.qevents = b.newQueueRecorder()
 	seed := uint64(time.Now().UnixNano()) // real time only as a random seed, not a timer
-	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, Dialer: b.plan.Dialer(),
+	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, OnEvent: b.queueEvent, Dialer: b.plan.Dialer(),
 		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: seed, Data: dataDir, Location: cfg.Location()}); err != nil {
 		return err
 	}
@@ -237,6 +241,7 @@ func (b *Box) open() (err error) {
 		mux.HandleFunc("GET /status", b.serveStatus)
 		ws.APIRoutes(mux, web.API{ACD: b.acd, DB: b.db, Data: b.data, Prompt: b.prompts.Get, PutPrompt: b.putPrompt,
 			FlushIVR: func() error { return b.ivr.Stats.Flush(b.db) }, Location: cfg.Location()})
+		mux.Handle("GET /metrics", b.metrics.Handler())
 		b.guard.Routes(mux)
 		b.plan.Routes(mux)
 		// Profiles for an engineer on site; the API listens on loopback
