@@ -60,13 +60,21 @@ func OptionsFor(cfg *config.Config) Options {
 // longest max_wait a queue may set.
 const horizon = 24 * time.Hour
 
+// lookback is how far before a range the queue events are read, for the
+// agents logged in and the callers waiting when it begins: an agent
+// logged in longer than that without a change counts from the range's
+// first event of theirs.
+const lookback = 7 * 24 * time.Hour
+
 // FromStore computes the report of o's range from a box's records: the
-// queue events up to a day after the range (a caller offered in it may be
-// answered after), the CDRs, the IVR counters.
+// queue events from a week before the range (agents logged in, callers
+// waiting) to a day after (a caller offered in it may be answered after),
+// the CDRs of calls ending from the range's start, the IVR counters. The
+// records before are skipped by a search, not read.
 func FromStore(db *store.DB, o Options) (*Report, error) {
 	c := NewCalc(o)
 	stop := o.To.Add(horizon)
-	if err := db.EachQueueEvent(func(e store.QueueEvent) (bool, error) {
+	if err := db.EachQueueEventFrom(o.From.Add(-lookback), func(e store.QueueEvent) (bool, error) {
 		if e.Time.After(stop) {
 			return false, nil
 		}
@@ -76,7 +84,7 @@ func FromStore(db *store.DB, o Options) (*Report, error) {
 		return nil, err
 	}
 	stop = o.To.Add(horizon + c.o.RepeatWindow)
-	if err := db.EachCDR(func(r store.CDR) (bool, error) {
+	if err := db.EachCDREndingFrom(o.From, func(r store.CDR) (bool, error) {
 		if r.End.After(stop) {
 			return false, nil
 		}

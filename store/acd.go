@@ -66,7 +66,17 @@ func (db *DB) QueueEvents(since uint64, limit int) ([]QueueEvent, error) {
 // EachQueueEvent gives every queue event to f in the order stored, until
 // f returns false or an error (which EachQueueEvent returns).
 func (db *DB) EachQueueEvent(f func(QueueEvent) (bool, error)) error {
-	return eachLog(db, bucketQueueEvents, "queue event", func(e *QueueEvent) uint64 { return e.Seq }, f)
+	return eachLog(db, bucketQueueEvents, "queue event", 0, func(e *QueueEvent) uint64 { return e.Seq }, f)
+}
+
+// EachQueueEventFrom is EachQueueEvent from the first event at or after
+// t, found without reading the ones before.
+func (db *DB) EachQueueEventFrom(t time.Time, f func(QueueEvent) (bool, error)) error {
+	since, err := seqBefore(db, bucketQueueEvents, "time", t)
+	if err != nil {
+		return err
+	}
+	return eachLog(db, bucketQueueEvents, "queue event", since, func(e *QueueEvent) uint64 { return e.Seq }, f)
 }
 
 // NewQueueRecorder starts a batching writer of queue events.

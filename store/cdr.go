@@ -39,7 +39,18 @@ func (db *DB) CDRs(since uint64, limit int) ([]CDR, error) {
 // EachCDR gives every CDR to f in the order stored, until f returns
 // false or an error (which EachCDR returns).
 func (db *DB) EachCDR(f func(CDR) (bool, error)) error {
-	return eachLog(db, bucketCDR, "CDR", func(r *CDR) uint64 { return r.Seq }, f)
+	return eachLog(db, bucketCDR, "CDR", 0, func(r *CDR) uint64 { return r.Seq }, f)
+}
+
+// EachCDREndingFrom is EachCDR from the first record of a call that ended
+// at or after t (CDRs are stored as calls end), found without reading
+// the ones before.
+func (db *DB) EachCDREndingFrom(t time.Time, f func(CDR) (bool, error)) error {
+	since, err := seqBefore(db, bucketCDR, "end", t)
+	if err != nil {
+		return err
+	}
+	return eachLog(db, bucketCDR, "CDR", since, func(r *CDR) uint64 { return r.Seq }, f)
 }
 
 // Recorder writes records (CDRs, queue events) in batches off the

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -110,12 +111,12 @@ func listJSON[T any](db *DB, bucket, prefix []byte, what string) ([]T, error) {
 	return out, err
 }
 
-// eachLog gives the records of a log to f in order, reading a page at a
-// time (each in its own read transaction, so a long export does not hold
-// one), until f says stop or fails.
-func eachLog[T any](db *DB, bucket []byte, what string, seq func(*T) uint64, f func(T) (bool, error)) error {
+// eachLog gives the records of a log to f in order from the one after
+// since, reading a page at a time (each in its own read transaction, so a
+// long export does not hold one), until f says stop or fails.
+func eachLog[T any](db *DB, bucket []byte, what string, since uint64, seq func(*T) uint64, f func(T) (bool, error)) error {
 	const page = 1000
-	for since := uint64(0); ; {
+	for {
 		recs, err := readLog[T](db, bucket, since, page, what)
 		if err != nil {
 			return err
@@ -130,4 +131,49 @@ func eachLog[T any](db *DB, bucket []byte, what string, seq func(*T) uint64, f f
 		}
 		since = seq(&recs[len(recs)-1])
 	}
+}
+
+// seqBefore is the sequence number just before the first record of a log
+// whose time (the JSON field field) is not before t, by binary search: the
+// records of a log are appended in about the order of that time, so a
+// reader of a day need not decode the years before it. 0 when the first
+// record is already at or after t.
+func seqBefore(db *DB, bucket []byte, field string, t time.Time) (uint64, error) {
+	var lo, hi uint64 // the answer lies in [lo, hi]
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		first, _ := c.First()
+		last, _ := c.Last()
+		if first == nil {
+			return nil
+		}
+		lo, hi = binary.BigEndian.Uint64(first)-1, binary.BigEndian.Uint64(last)
+		timeAt := func(seq uint64) (uint64, time.Time, error) {
+			k, v := c.Seek(binary.BigEndian.AppendUint64(nil, seq))
+			if k == nil {
+				return 0, time.Time{}, nil
+			}
+			var rec map[string]json.RawMessage
+			var at time.Time
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return 0, at, fmt.Errorf("store: %x: %w", k, err)
+			}
+			err := json.Unmarshal(rec[field], &at)
+			return binary.BigEndian.Uint64(k), at, err
+		}
+		for lo < hi {
+			mid := lo + (hi-lo+1)/2
+			k, at, err := timeAt(mid)
+			if err != nil {
+				return err
+			}
+			if k == 0 || !at.Before(t) {
+				hi = mid - 1
+			} else {
+				lo = k
+			}
+		}
+		return nil
+	})
+	return lo, err
 }
