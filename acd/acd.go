@@ -138,6 +138,9 @@ type ACD struct {
 	keepDays  int
 	keepBytes int64
 	sups      map[string]bool
+	// callbacks are the entries of the callbacks booked and not yet
+	// answered or given up, by callback ID (under mu).
+	callbacks map[string]*entry
 	loc       *time.Location
 }
 
@@ -168,7 +171,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 		queues: map[string]*queue{}, agents: map[string]*agent{}, direct: map[*agent][]*entry{}, tiers: cfg.ACD.Tiers,
 		dwait: config.DurationOr(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1)),
 		data: o.Data, talks: map[*agent]*talk{}, sample: cfg.ACD.SampleShare, samples: map[string]*[2]int{}, keepDays: cfg.ACD.RecordDays,
-		keepBytes: int64(cfg.ACD.RecordMaxMB) << 20, sups: map[string]bool{}}
+		keepBytes: int64(cfg.ACD.RecordMaxMB) << 20, sups: map[string]bool{}, callbacks: map[string]*entry{}}
 	for _, s := range cfg.ACD.Supervisors {
 		d.sups[s] = true
 	}
@@ -233,6 +236,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 			d.mu.Lock()
 			e := d.newEntry(q, "callback-"+cb.ID, cb.Number, cb.Tier, cb.Joined)
 			e.cb = &cb
+			d.callbacks[cb.ID] = e
 			d.schedule(e, cb.NotBefore)
 			d.mu.Unlock()
 		}

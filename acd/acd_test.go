@@ -877,3 +877,46 @@ func TestCallbackAtTheHourChosen(t *testing.T) {
 		t.Errorf("at 14:00 rang for %s", r.from)
 	}
 }
+
+// A supervisor lifts a waiting callback and one booked for later: neither
+// rings an agent, both leave the store, and each is a given-up event
+// saying who; a second lift, or one of a callback that is not there, is
+// refused.
+func TestLiftCallback(t *testing.T) {
+	h := newHarness(t, "", "")
+	now, err := h.d.Book("general", "13800000002", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := h.d.Book("general", "13800000003", "", h.clk.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{now.ID, later.ID} {
+		if err := h.d.Lift(id, "boss"); err != nil {
+			t.Fatalf("lift %s: %v", id, err)
+		}
+	}
+	if err := h.d.Lift(now.ID, "boss"); !errors.Is(err, ErrNoCallback) {
+		t.Errorf("second lift: %v", err)
+	}
+	if err := h.d.Lift("nonsense", "boss"); !errors.Is(err, ErrNoCallback) {
+		t.Errorf("unknown callback: %v", err)
+	}
+	if cbs, _ := h.db.Callbacks(); len(cbs) != 0 {
+		t.Errorf("stored after the lift: %+v", cbs)
+	}
+	if st := h.d.Status(); st.Queues[slices.IndexFunc(st.Queues, func(q QueueStatus) bool { return q.Name == "general" })].Callbacks != 0 {
+		t.Errorf("still waiting: %+v", st.Queues)
+	}
+	h.login(t, "1001")
+	h.clk.Advance(time.Hour)
+	h.d.match()
+	h.noRing(t, "after both were lifted")
+	evs := h.waitEvents(t, store.QueueCallbackFailed, 2)
+	for _, e := range evs {
+		if e.Reason != "lifted by boss" || e.Agent != "" {
+			t.Errorf("event %+v", e)
+		}
+	}
+}

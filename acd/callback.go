@@ -2,6 +2,7 @@ package acd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -87,6 +88,9 @@ func (d *ACD) callback(e *entry, o offer) {
 	}
 	d.event(store.QueueEvent{Time: now, Kind: store.QueueCallbackAnswered, Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext,
 		Wait: now.Sub(e.cb.Requested), Value: onTime})
+	d.mu.Lock()
+	delete(d.callbacks, e.cb.ID)
+	d.mu.Unlock()
 	if d.db != nil {
 		if err := d.db.DeleteCallback(e.cb.ID); err != nil {
 			d.log.Error("acd: answered callback not removed", "err", err)
@@ -121,11 +125,41 @@ func (d *ACD) agentIdle(a *agent) {
 func (d *ACD) giveUp(e *entry, why string) {
 	d.mu.Lock()
 	e.gone = true
+	delete(d.callbacks, e.cb.ID)
 	d.mu.Unlock()
 	if d.db != nil {
 		d.db.DeleteCallback(e.cb.ID)
 	}
 	d.event(store.QueueEvent{Kind: store.QueueCallbackFailed, Queue: e.q.cfg.Name, Call: e.call, Caller: e.cb.Number, Reason: why, Value: e.cb.Attempts})
+}
+
+// ErrNoCallback is Lift's answer for a callback that is not waiting (it
+// was answered, given up, lifted, or is being dialled now).
+var ErrNoCallback = errors.New("acd: no such callback waiting")
+
+// Lift takes back a callback that is waiting (a supervisor's action): it
+// leaves its queue and the store, and is recorded as given up, "lifted by"
+// who.
+func (d *ACD) Lift(id, by string) error {
+	d.mu.Lock()
+	e := d.callbacks[id]
+	if e == nil || e.gone || e.offered {
+		d.mu.Unlock()
+		return fmt.Errorf("%w: %q", ErrNoCallback, id)
+	}
+	e.gone = true
+	if e.idx >= 0 {
+		e.q.waiting.remove(e)
+	}
+	delete(d.callbacks, id)
+	d.mu.Unlock()
+	if d.db != nil {
+		if err := d.db.DeleteCallback(id); err != nil {
+			return err
+		}
+	}
+	d.event(store.QueueEvent{Kind: store.QueueCallbackFailed, Queue: e.q.cfg.Name, Call: e.call, Caller: e.cb.Number, Reason: "lifted by " + by, Value: e.cb.Attempts})
+	return nil
 }
 
 // Book asks for a callback outside a waiting call (the API, a web form, an
@@ -156,6 +190,7 @@ func (d *ACD) Book(queue, number, tier string, notBefore time.Time) (store.Callb
 	d.mu.Lock()
 	e := d.newEntry(q, "callback-"+cb.ID, number, tier, joined)
 	e.cb = &cb
+	d.callbacks[cb.ID] = e
 	d.schedule(e, notBefore)
 	d.mu.Unlock()
 	d.event(store.QueueEvent{Kind: store.QueueCallbackRequested, Queue: queue, Caller: number, Tier: tier})

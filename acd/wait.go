@@ -582,6 +582,7 @@ func (w *waiter) bookCallback(at time.Time) error {
 	d.mu.Lock()
 	ne := d.newEntry(e.q, "callback-"+cb.ID, cb.Number, cb.Tier, cb.Joined)
 	ne.cb = &cb
+	d.callbacks[cb.ID] = ne
 	d.schedule(ne, at)
 	d.mu.Unlock()
 	d.event(store.QueueEvent{Kind: store.QueueCallbackRequested, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Wait: now.Sub(e.joined)})

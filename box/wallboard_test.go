@@ -15,6 +15,7 @@ import (
 	"jinyin/config"
 	"jinyin/hal"
 	"jinyin/internal/testenv"
+	"jinyin/store"
 )
 
 // TestWallboardInChromium drives Debian's chromium, headless, through the
@@ -126,6 +127,30 @@ func TestWallboardInChromium(t *testing.T) {
 	}
 	waitText("paused-general", "lunch", 3*time.Second)
 	waitText("agent-1001", "paused", 3*time.Second)
+
+	// A callback booked over the API is listed; the supervisor lifts it
+	// with its button, and it is gone from the page and the store.
+	res, err := supervisor.Post(base+"/callbacks", "application/json", strings.NewReader(`{"queue":"general","number":"13900000001"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("booking: %v %v", err, res)
+	}
+	res.Body.Close()
+	waitText("callback-13900000001", "general", 3*time.Second)
+	if err := chromedp.Run(ctx, chromedp.Click("#callback-13900000001 button", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var cbs []store.Callback
+		testenv.GetJSON(t, base+"/callbacks", &cbs)
+		var rows int
+		chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#callbacks tbody tr").length`, &rows))
+		if len(cbs) == 0 && rows == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after lift: stored %+v, %d rows shown", cbs, rows)
+		}
+	}
 
 	// A span losing its signal raises the alarm banner.
 	boardsim.Opened(1).InjectAlarms(hal.AlarmLOS)

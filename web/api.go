@@ -82,6 +82,18 @@ func (s *Server) APIRoutes(mux *http.ServeMux, a API) {
 		}
 		writeJSON(w, cb, nil)
 	})
+	mux.HandleFunc("DELETE /callbacks/{id}", func(w http.ResponseWriter, r *http.Request) {
+		err := a.ACD.Lift(r.PathValue("id"), userOf(r))
+		if errors.Is(err, acd.ErrNoCallback) {
+			httpError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		if err != nil {
+			writeJSON(w, nil, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /callbacks", func(w http.ResponseWriter, r *http.Request) {
 		cbs, err := a.DB.Callbacks()
 		writeJSON(w, cbs, err)

@@ -14,6 +14,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -117,7 +118,7 @@ func (s *Server) Protect(h http.Handler) http.Handler {
 				return
 			}
 		}
-		_, role, ok := s.auth.Who(r)
+		user, role, ok := s.auth.Who(r)
 		switch {
 		case !ok:
 			w.Header().Set("WWW-Authenticate", `Basic realm="jinyin"`)
@@ -125,9 +126,17 @@ func (s *Server) Protect(h http.Handler) http.Handler {
 		case role != Supervisor:
 			httpError(w, http.StatusForbidden, "a viewer may not change anything")
 		default:
-			h.ServeHTTP(w, r)
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
 		}
 	})
+}
+
+type userKey struct{}
+
+// userOf is the supervisor a request that Protect let through acts as.
+func userOf(r *http.Request) string {
+	u, _ := r.Context().Value(userKey{}).(string)
+	return u
 }
 
 // httpError is the API's one error convention: the status and a line of
@@ -265,7 +274,12 @@ type Board struct {
 	Queues []Tile            `json:"queues"`
 	Agents []acd.AgentStatus `json:"agents"`
 	Alarms []string          `json:"alarms"`
+	// Callbacks are the first maxListed booked, soonest promised first.
+	Callbacks []store.Callback `json:"callbacks"`
 }
+
+// maxListed bounds the callbacks the board lists.
+const maxListed = 20
 
 // Board is the wallboard now: the queues' live state, today's service
 // level and abandon rate, the callbacks booked, the alarms.
@@ -273,12 +287,17 @@ func (s *Server) Board() Board {
 	st := s.o.Queues()
 	today := s.todays()
 	booked := map[string]int{}
-	if cbs, err := s.o.DB.Callbacks(); err == nil {
-		for _, c := range cbs {
-			booked[c.Queue]++
-		}
+	cbs, err := s.o.DB.Callbacks()
+	if err != nil {
+		s.o.Log.Error("web: callbacks", "err", err)
 	}
-	b := Board{Name: s.o.Name, Agents: st.Agents, Alarms: []string{}}
+	for _, c := range cbs {
+		booked[c.Queue]++
+	}
+	slices.SortFunc(cbs, func(a, b store.Callback) int { return a.Promised.Compare(b.Promised) })
+	// Lists are never null in the JSON: the page maps over them.
+	b := Board{Name: s.o.Name, Queues: []Tile{}, Agents: append([]acd.AgentStatus{}, st.Agents...), Alarms: []string{},
+		Callbacks: append([]store.Callback{}, cbs[:min(len(cbs), maxListed)]...)}
 	if s.o.Alarms != nil {
 		b.Alarms = append(b.Alarms, s.o.Alarms()...)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -245,6 +246,9 @@ func TestBoard(t *testing.T) {
 	b := s.Board()
 	if len(b.Queues) != 1 {
 		t.Fatalf("%+v", b)
+	}
+	if j, _ := json.Marshal(b); !strings.Contains(string(j), `"agents":[]`) || !strings.Contains(string(j), `"callbacks":[]`) || !strings.Contains(string(j), `"alarms":[]`) {
+		t.Errorf("the page maps over the lists; none may be null: %s", j)
 	}
 	q := b.Queues[0]
 	if q.Waiting != 2 || q.CallbacksDue != 1 || q.OnCall != 1 || q.WrapUp != 1 || q.Target != "90/30" || q.SL.Value() != 1 || q.Offered != 1 {
