@@ -1,6 +1,7 @@
 package box_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestConsoleOverPty(t *testing.T) {
 	dev, term := ptytest.Pair(t, dir)
 	clk := clock.NewFake(time.Now())
 	cfg := strings.Replace(string(config.Default()), `device = ""`, `device = "`+dev+`"`, 1)
-	sipAddr, _, _ := startConfig(t, dir, []byte(cfg), box.WithClock(clk))
+	sipAddr, httpAddr, _ := startConfig(t, dir, []byte(cfg), box.WithClock(clk))
 
 	term.Expect("No admin password is set")
 	term.Expect("New password: ")
@@ -106,6 +107,19 @@ func TestConsoleOverPty(t *testing.T) {
 	}
 	if out := term.Command("sh rec samp", demoPrompt); !strings.Contains(out, "no recordings") {
 		t.Errorf("show recordings sampled:\n%s", out)
+	}
+	// The first wallboard account, made on the console, acts on the API.
+	term.Type("web passwd boss\r")
+	term.Expect("New password: ")
+	term.Type("boss-secret\rboss-secret\r")
+	if got := term.Expect("Password of boss (supervisor) set."); strings.Contains(got, "boss-secret") {
+		t.Error("the web password was echoed")
+	}
+	term.Expect(demoPrompt)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/agents/1002/login", nil)
+	req.SetBasicAuth("boss", "boss-secret")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("the console's web account: %v %v", err, res)
 	}
 	if out := term.Command("sh kpi", demoPrompt); !strings.Contains(out, "Queues, today") || !strings.Contains(out, "First-contact resolution -") {
 		t.Errorf("show kpi:\n%s", out)
