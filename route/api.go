@@ -1,7 +1,7 @@
 package route
 
 import (
-	"encoding/json"
+	"jinyin/internal/httpapi"
 	"net/http"
 )
 
@@ -12,12 +12,11 @@ import (
 //	                                   "trunk group pstn"); 404 when it is not open
 func (p *Plan) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /security/breakers", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(p.Breakers())
+		httpapi.JSON(w, p.Breakers(), nil)
 	})
 	mux.HandleFunc("DELETE /security/breakers/{name}", func(w http.ResponseWriter, r *http.Request) {
 		if !p.LiftBreaker(r.PathValue("name")) {
-			http.Error(w, "no such breaker is open", http.StatusNotFound)
+			httpapi.Error(w, http.StatusNotFound, "no such breaker is open")
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -1,8 +1,8 @@
 package security
 
 import (
-	"encoding/json"
 	"errors"
+	"jinyin/internal/httpapi"
 	"net/http"
 	"strconv"
 )
@@ -19,9 +19,9 @@ func (g *Guard) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /security/bans/{addr}", func(w http.ResponseWriter, r *http.Request) {
 		switch err := g.Lift(r.PathValue("addr"), "api"); {
 		case errors.Is(err, ErrNotBanned):
-			http.Error(w, err.Error(), http.StatusNotFound)
+			httpapi.Error(w, http.StatusNotFound, err.Error())
 		case err != nil:
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			httpapi.Error(w, http.StatusBadRequest, err.Error())
 		default:
 			w.WriteHeader(http.StatusNoContent)
 		}
@@ -31,26 +31,23 @@ func (g *Guard) Routes(mux *http.ServeMux) {
 		var err error
 		if v := r.URL.Query().Get("since"); v != "" {
 			if since, err = strconv.ParseUint(v, 10, 64); err != nil {
-				http.Error(w, "since: a sequence number", http.StatusBadRequest)
+				httpapi.Error(w, http.StatusBadRequest, "since: a sequence number")
 				return
 			}
 		}
 		if v := r.URL.Query().Get("limit"); v != "" {
 			if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-				http.Error(w, "limit: 1 to 1000", http.StatusBadRequest)
+				httpapi.Error(w, http.StatusBadRequest, "limit: 1 to 1000")
 				return
 			}
 		}
 		evs, err := g.Events(since, limit)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			httpapi.Error(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		writeJSON(w, evs)
 	})
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, v any) { httpapi.JSON(w, v, nil) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"jinyin/acd"
+	"jinyin/internal/httpapi"
 	"jinyin/kpi"
 	"jinyin/media/wav"
 	"jinyin/store"
@@ -234,12 +235,5 @@ func (a API) serveWAV(w http.ResponseWriter, r *http.Request, file string) {
 	http.ServeFile(w, r, filepath.Join(a.Data, file))
 }
 
-// writeJSON answers v as JSON, or err as a 500.
-func writeJSON(w http.ResponseWriter, v any, err error) {
-	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
+// writeJSON answers v as JSON, or err as a 500 (httpapi.JSON).
+var writeJSON = httpapi.JSON

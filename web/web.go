@@ -29,6 +29,7 @@ import (
 
 	"jinyin/acd"
 	"jinyin/internal/clock"
+	"jinyin/internal/httpapi"
 	"jinyin/kpi"
 	"jinyin/security"
 	"jinyin/store"
@@ -139,13 +140,8 @@ func userOf(r *http.Request) string {
 	return u
 }
 
-// httpError is the API's one error convention: the status and a line of
-// JSON saying why.
-func httpError(w http.ResponseWriter, code int, why string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"error": why})
-}
+// httpError is the API's one error convention (httpapi.Error).
+var httpError = httpapi.Error
 
 // page requires a login of any role, sending a browser to the login page.
 func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, user, role string)) http.HandlerFunc {
