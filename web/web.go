@@ -376,9 +376,10 @@ func (s *Server) kpiJSON(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(rep)
 }
 
-// history is the page of today's intervals (or ?from&to&interval):
-// offered, answered and abandoned per interval, and the service level
-// against each queue's target, drawn as SVG on the box.
+// history is the page of today's intervals (or ?from&to&interval), for
+// every queue or ?queue=: offered, answered and abandoned per interval,
+// and the service level against the goal (the queue's own, or the
+// default for all), drawn as SVG on the box.
 func (s *Server) history(w http.ResponseWriter, r *http.Request, user, _ string) {
 	q := r.URL.Query()
 	from, to := kpi.Today(s.o.Clock.Now(), s.o.Location)
@@ -397,37 +398,51 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, user, _ string)
 	}
 	rep, err := s.o.KPI(from, to, interval)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	s.render(w, "history.html", historyData(s.o.Name, user, rep, s.o.Location))
+	queue := q.Get("queue")
+	goal := kpi.DefaultTarget.Goal
+	if t, ok := s.o.Targets[queue]; ok {
+		goal = t.Goal
+	}
+	s.render(w, "history.html", historyData(s.o.Name, user, rep, queue, goal, s.o.Location))
 }
 
 // bar is one interval of the history chart, in SVG units.
 type bar struct {
 	Label                         string
 	X, Offered, Answered, Abandon float64
-	SLY                           float64 // the SL line's point; -1 when undefined
 	Counts                        string
 }
 
-func historyData(name, user string, r *kpi.Report, loc *time.Location) map[string]any {
-	const height = 200.0
+// historyData lays out the chart: a bar group per interval, the SL line
+// over them and the goal's; one queue's figures, or all when queue is "".
+func historyData(name, user string, r *kpi.Report, queue string, goal float64, loc *time.Location) map[string]any {
+	const height, step = 200.0, 40.0
+	figures := func(p *kpi.Period) *kpi.Queue {
+		if queue == "" {
+			return p.All
+		}
+		if q := p.Queues[queue]; q != nil {
+			return q
+		}
+		return &kpi.Queue{}
+	}
 	peak := 1
 	for _, p := range r.Intervals {
-		peak = max(peak, p.All.Offered)
+		peak = max(peak, figures(p).Offered)
 	}
+	scale := func(n int) float64 { return height * float64(n) / float64(peak) }
 	var bars []bar
 	var line []string
 	for i, p := range r.Intervals {
-		a := p.All
-		b := bar{Label: p.Start.In(loc).Format("15:04"), X: float64(i) * 40,
-			Offered: height * float64(a.Offered) / float64(peak), Answered: height * float64(a.Answered) / float64(peak),
-			Abandon: height * float64(a.Abandoned) / float64(peak), SLY: -1,
+		a := figures(p)
+		b := bar{Label: p.Start.In(loc).Format("15:04"), X: float64(i) * step,
+			Offered: scale(a.Offered), Answered: scale(a.Answered), Abandon: scale(a.Abandoned),
 			Counts: fmt.Sprintf("%d offered, %d answered, %d abandoned, SL %s", a.Offered, a.Answered, a.Abandoned, pctText(a.SLAgainst))}
 		if a.SLAgainst.Defined() {
-			b.SLY = height * (1 - a.SLAgainst.Value())
-			line = append(line, fmt.Sprintf("%.1f,%.1f", b.X+15, b.SLY))
+			line = append(line, fmt.Sprintf("%.1f,%.1f", b.X+15, height*(1-a.SLAgainst.Value())))
 		}
 		bars = append(bars, b)
 	}
@@ -436,8 +451,13 @@ func historyData(name, user string, r *kpi.Report, loc *time.Location) map[strin
 		queues = append(queues, q)
 	}
 	slices.Sort(queues)
-	return map[string]any{"Name": name, "User": user, "Bars": bars, "Width": max(len(bars)*40, 40), "Height": height,
-		"SLLine": strings.Join(line, " "), "Goal": height * (1 - kpi.DefaultTarget.Goal), "Total": r.Total, "Queues": queues,
+	shown := queue
+	if shown == "" {
+		shown = "all queues"
+	}
+	return map[string]any{"Name": name, "User": user, "Bars": bars, "Width": max(float64(len(bars))*step, step), "Height": height,
+		"SLLine": strings.Join(line, " "), "Goal": height * (1 - goal), "GoalPct": fmt.Sprintf("%.0f %%", 100*goal),
+		"Total": r.Total, "Queues": queues, "Queue": shown,
 		"From": r.From.In(loc).Format("2006-01-02 15:04"), "To": r.To.In(loc).Format("2006-01-02 15:04")}
 }
 

@@ -51,6 +51,7 @@ func newFixture(t *testing.T) *fixture {
 		KPI: func(from, to time.Time, iv time.Duration) (*kpi.Report, error) {
 			c := kpi.NewCalc(kpi.Options{From: from, To: to, Interval: iv})
 			c.Event(store.QueueEvent{Time: from, Kind: store.QueueEnter, Queue: "general", Call: "a"})
+			c.Event(store.QueueEvent{Time: from.Add(time.Second), Kind: store.QueueConnect, Queue: "general", Call: "a", Wait: time.Second})
 			return c.Report(), nil
 		},
 		Targets: map[string]kpi.Target{"general": {Goal: 0.9, Answer: 30 * time.Second}},
@@ -263,4 +264,28 @@ func mustDB(t *testing.T) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// The history page draws a bar group per interval and the SL line, for
+// all queues or one.
+func TestHistoryPage(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	f.login(t, c, "tv", "tv-password")
+	for _, q := range []string{"", "general"} {
+		res, err := c.Get(f.srv.URL + "/history?from=2026-12-01&to=2026-12-01T03:00:00Z&interval=1h&queue=" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		page := string(b)
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, `data-bars="3"`) || strings.Count(page, `class="off"`) != 3 ||
+			!strings.Contains(page, "<polyline") {
+			t.Errorf("queue %q: %s\n%s", q, res.Status, page)
+		}
+		if q == "general" && !strings.Contains(page, "against 90 %") {
+			t.Errorf("general's own goal not shown:\n%s", page)
+		}
+	}
 }
