@@ -309,7 +309,7 @@ func TestMetricsQueueCall(t *testing.T) {
 	dir := t.TempDir()
 	sipAddr, httpAddr, _ := startBox(t, dir)
 	out, ctl := startBaresipCtl(t, dir, sipAddr, httpAddr, "1002", nil)
-	if res, err := http.Post("http://"+httpAddr+"/agents/1002/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
+	if res, err := supervisor.Post("http://"+httpAddr+"/agents/1002/login", "", nil); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("login over the API: %v %v", err, res)
 	}
 	fams := scrape(t, httpAddr)
