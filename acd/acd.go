@@ -138,6 +138,7 @@ type ACD struct {
 	keepDays  int
 	keepBytes int64
 	sups      map[string]bool
+	short     func() bool // the data directory is short of space
 	// callbacks are the entries of the callbacks booked and not yet
 	// answered or given up, by callback ID (under mu).
 	callbacks map[string]*entry
@@ -155,6 +156,9 @@ type Options struct {
 	Lang    string
 	Seed    uint64 // for the random strategy and the sampling of recordings
 	Data    string // the data directory, for recordings
+	// Short reports that the data directory is short of space: calls are
+	// then not recorded (they go on). Nil never is.
+	Short func() bool
 	// Location is where callers' chosen callback hours are read; the
 	// box's local time when nil.
 	Location *time.Location
@@ -171,7 +175,7 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 		queues: map[string]*queue{}, agents: map[string]*agent{}, direct: map[*agent][]*entry{}, tiers: cfg.ACD.Tiers,
 		dwait: config.DurationOr(cfg.ACD.DirectWait, 20*time.Second), dqueue: cfg.ACD.DirectQueue, rng: rand.New(rand.NewPCG(o.Seed, 1)),
 		data: o.Data, talks: map[*agent]*talk{}, sample: cfg.ACD.SampleShare, samples: map[string]*[2]int{}, keepDays: cfg.ACD.RecordDays,
-		keepBytes: int64(cfg.ACD.RecordMaxMB) << 20, sups: map[string]bool{}, callbacks: map[string]*entry{}}
+		keepBytes: int64(cfg.ACD.RecordMaxMB) << 20, sups: map[string]bool{}, callbacks: map[string]*entry{}, short: o.Short}
 	for _, s := range cfg.ACD.Supervisors {
 		d.sups[s] = true
 	}

@@ -185,6 +185,9 @@ type recording struct {
 const recordBuffer = 5 * media.RateHz
 
 func (d *ACD) startRecording(e *entry, a *agent) (*recording, error) {
+	if d.short != nil && d.short() {
+		return nil, store.ErrShort
+	}
 	now := d.clk.Now()
 	id := now.UTC().Format("20060102T150405.000") + "-" + a.ext
 	rel := filepath.Join("recordings", now.Format("2006-01-02"), id+".wav")

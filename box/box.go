@@ -52,6 +52,7 @@ type Box struct {
 	log   *slog.Logger
 	data  string
 	db    *store.DB
+	space *store.Space // the data directory's free space and reserve
 	spans []board.Span
 	sip   *sip.Server
 	guard *security.Guard
@@ -156,6 +157,8 @@ func (b *Box) open() (err error) {
 	if b.db, err = store.Open(filepath.Join(dataDir, "jinyin.db")); err != nil {
 		return err
 	}
+	b.space = store.NewSpace(dataDir, uint64(orDefault(cfg.Box.DiskReserveMB, 16))<<20, uint64(orDefault(cfg.Box.DiskLowMB, 64))<<20)
+	b.checkSpace()
 	b.plan = route.New(cfg)
 	b.plan.Log, b.plan.Clock, b.plan.Phones = log, b.clock, phones{b}
 	if err := b.writeCredentials(); err != nil {
@@ -184,7 +187,7 @@ func (b *Box) open() (err error) {
 	b.plan.IVR, b.plan.Prompts = b.ivr, b.prompts
 	b.qevents = b.newQueueRecorder()
 	seed := uint64(time.Now().UnixNano()) // real time only as a random seed, not a timer
-	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Events: b.qevents, OnEvent: b.queueEvent, Dialer: b.plan.Dialer(),
+	if b.acd, err = acd.New(cfg, acd.Options{Clock: b.clock, Log: log, DB: b.db, Short: b.space.Short, Events: b.qevents, OnEvent: b.queueEvent, Dialer: b.plan.Dialer(),
 		Prompts: b.prompts, Lang: cfg.Box.Language, Seed: seed, Data: dataDir, Location: cfg.Location()}); err != nil {
 		return err
 	}
@@ -323,6 +326,7 @@ func (b *Box) Run(ctx context.Context) error {
 	}
 	defer wd.Stop() // before close: a clean stop must not reset the board
 	b.watchSpans(ctx.Done())
+	b.watchSpace(ctx.Done())
 	if b.console != nil {
 		b.consoleDone = make(chan struct{})
 		go func() { b.console.Serve(ctx.Done()); close(b.consoleDone) }()
@@ -469,6 +473,15 @@ type Status struct {
 	// Breakers are the toll-fraud breakers open: extensions and trunk
 	// groups whose calls out are stopped, until when.
 	Breakers map[string]time.Time `json:"breakers"`
+	// Disk is the data directory's filesystem: free space, and whether it
+	// is short (recordings and voicemail refused).
+	Disk DiskStatus `json:"disk"`
+}
+
+// DiskStatus is the data directory's free space in Status.
+type DiskStatus struct {
+	FreeMB uint64 `json:"free_mb"`
+	Short  bool   `json:"short"`
 }
 
 // SpanStatus is one span in Status.
@@ -485,7 +498,10 @@ var Version = "dev"
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: b.clock.Now().Sub(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
 		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered(), Trunks: b.sip.Trunks(),
-		Breakers: b.plan.Breakers()}
+		Breakers: b.plan.Breakers(), Disk: DiskStatus{Short: b.space.Short()}}
+	if free, err := b.space.Free(); err == nil {
+		st.Disk.FreeMB = free >> 20
+	}
 	for _, s := range b.spans {
 		st.Spans = append(st.Spans, SpanStatus{ID: s.Config.ID, Type: s.Config.Type, Group: s.Config.Group, Alarms: s.Alarms().String()})
 	}

@@ -35,7 +35,7 @@ func (b *Box) openConsole() error {
 		Spans: b.consoleSpans, Ports: b.portRows, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
 		Loopback: b.loopback, ConfigFile: b.configFile, Sets: b.sets, Env: Env(board.Env()), Restart: b.Restart, FactoryReset: b.factoryReset,
 		SIPTrace: sip.Trace, PRITrace: b.priTrace, Restore: b.restore, KPI: b.kpi, Location: b.cfg.Location(),
-		SetWebPassword: b.setWebPassword})
+		SetWebPassword: b.setWebPassword, DiskAlarm: b.diskAlarm})
 	return nil
 }
 

@@ -51,6 +51,7 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 		Flows: b.cfg.Flows, IVR: b.cfg.IVR, Lang: b.cfg.Box.Language, Prompts: b.prompts, DB: b.db, Data: b.data,
 		Transfer:   b.plan.Transfer,
 		SavePrompt: b.savePrompt,
+		Short:      b.space.Short,
 		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(b.clock.Now)}),
 		Location:   b.cfg.Location(), // the box's one zone
 		Clock:      b.clock,

@@ -19,6 +19,9 @@ func (b *Box) webSide() *web.Server {
 // SIP trunks not answering, toll-fraud breakers open.
 func (b *Box) alarms() []string {
 	var out []string
+	if a := b.diskAlarm(); a != "" {
+		out = append(out, "data disk: "+a)
+	}
 	for _, s := range b.spans {
 		if a := s.Alarms(); a != 0 {
 			out = append(out, fmt.Sprintf("span %d: %s", s.Config.ID, a))

@@ -75,6 +75,13 @@ type Box struct {
 	// Empty takes [ivr] timezone, where older configs set it, else the
 	// system's local time.
 	Timezone string `toml:"timezone"`
+	// DiskLowMB: below this much free space on the data directory's
+	// filesystem, recordings and voicemail are refused, an alarm is
+	// raised and the reserve (DiskReserveMB, held in DATA/reserve while
+	// there is room) is given back for the records. 0 takes the defaults,
+	// 64 and 16.
+	DiskLowMB     int `toml:"disk_low_mb"`
+	DiskReserveMB int `toml:"disk_reserve_mb"`
 }
 
 // Target is a queue's service level target (see Queue.ServiceLevel) as

@@ -299,6 +299,12 @@ func (v *validator) validate(c *Config, env Env) {
 			v.report("acd.tiers."+tier, "tier %q: name it with lower-case letters, digits, - and _; weigh it from -86400 to 86400 seconds", tier)
 		}
 	}
+	if c.Box.DiskLowMB < 0 || c.Box.DiskLowMB > 1<<20 {
+		v.report("box.disk_low_mb", "disk_low_mb is in MB, from 0 (the default, 64) to 1048576, not %d", c.Box.DiskLowMB)
+	}
+	if c.Box.DiskReserveMB < 0 || c.Box.DiskReserveMB > 1<<16 {
+		v.report("box.disk_reserve_mb", "disk_reserve_mb is in MB, from 0 (the default, 16) to 65536, not %d", c.Box.DiskReserveMB)
+	}
 	v.duration("acd.direct_wait", c.ACD.DirectWait, time.Second, 10*time.Minute)
 	v.duration("acd.short_abandon", c.ACD.ShortAbandon, 0, time.Minute)
 	v.duration("acd.repeat_window", c.ACD.RepeatWindow, time.Hour, 30*24*time.Hour)

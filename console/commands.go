@@ -432,6 +432,11 @@ func (c *Console) showAlarms(args []string) (string, error) {
 		}
 	}
 	rows = append(rows, c.breakers()...)
+	if c.o.DiskAlarm != nil {
+		if a := c.o.DiskAlarm(); a != "" {
+			rows = append(rows, []string{"data disk", a})
+		}
+	}
 	if len(rows) == 0 {
 		return "no alarms\n", nil
 	}

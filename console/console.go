@@ -86,6 +86,8 @@ type Options struct {
 	// with the box's rules), in Location, the box's zone.
 	KPI      func(from, to time.Time, interval time.Duration) (*kpi.Report, error)
 	Location *time.Location
+	// DiskAlarm is the data disk's alarm ("" when it has room).
+	DiskAlarm func() string
 	// SetWebPassword makes or changes a wallboard/API account.
 	SetWebPassword func(user, role, password string) error
 	Spans          func() []SpanRow

@@ -533,6 +533,12 @@ func (c *call) record(n config.Node) (string, string, error) {
 		return n.Next, "fail", nil
 	}
 	c.pending = c.pending[:0]
+	if c.e.Short != nil && c.e.Short() {
+		if err := c.say("recording-unavailable"); err != nil {
+			return "", "", err
+		}
+		return n.Next, "short", nil
+	}
 	if err := c.say(n.Prompts...); err != nil { // a key skips the prompt
 		return "", "", err
 	}

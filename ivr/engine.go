@@ -32,6 +32,11 @@ type Options struct {
 	// SavePrompt keeps a prompt recorded by phone (the record node) and
 	// puts it in Prompts; nil refuses such recordings.
 	SavePrompt func(lang, id string, pcm []int16) error
+	// Short reports that the data directory is short of space
+	// (store.Space): a voicemail or record node then says
+	// recording-unavailable and goes on at its next, exit "short". Nil
+	// never is.
+	Short func() bool
 	// HTTP posts lookups; its transport serves builtin: URLs (Builtin).
 	// Nil is a plain client.
 	HTTP *http.Client

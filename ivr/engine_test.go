@@ -898,3 +898,18 @@ func FuzzReadBack(f *testing.F) {
 		}
 	})
 }
+
+// With the data directory short of space the voicemail node says it
+// cannot record and goes on to its next (heard right after: no intro,
+// no beep); nothing is kept.
+func TestVoicemailRefusedWhenShortOfSpace(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	h.e.Short = func() bool { return true }
+	l, done := h.call(t, "vm", "13800000007")
+	l.waitHeard("zh", "recording-unavailable", "voicemail-saved")
+	l.waitHangup()
+	<-done
+	if vms, _ := h.db.Voicemails("main"); len(vms) != 0 {
+		t.Fatalf("voicemail kept: %+v", vms)
+	}
+}

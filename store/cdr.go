@@ -135,7 +135,8 @@ func (r *Recorder[T]) run() {
 	defer close(r.done)
 	t := r.clk.NewTicker(r.interval)
 	defer t.Stop()
-	batch := make([]T, 0, 256)
+	batch := make([]T, 0, batchSize)
+	failures := 0 // commits failed in a row (a full disk, an I/O error)
 	flush := func() {
 		if len(batch) == 0 {
 			return
@@ -145,10 +146,24 @@ func (r *Recorder[T]) run() {
 		if f := r.commit.Load(); f != nil {
 			(*f)(time.Since(start))
 		}
-		if err != nil {
-			r.onErr(fmt.Errorf("store: writing %d %ss: %w", len(batch), r.what, err))
+		if err == nil {
+			failures = 0
+			batch = batch[:0]
+			return
 		}
-		batch = batch[:0]
+		// Kept and tried again each interval: a full disk frees up, and
+		// nothing acknowledged is lost to it. Beyond maxPending the oldest
+		// go, counted as dropped; the failure is reported at its first
+		// try and then about once a minute.
+		if over := len(batch) - maxPending; over > 0 {
+			batch = append(batch[:0], batch[over:]...)
+			r.mu.Lock()
+			r.dropped += over
+			r.mu.Unlock()
+		}
+		if failures++; failures == 1 || failures%(int(time.Minute/max(r.interval, time.Millisecond))) == 0 {
+			r.onErr(fmt.Errorf("store: writing %d %ss (try %d; kept to try again): %w", len(batch), r.what, failures, err))
+		}
 	}
 	for {
 		select {
@@ -157,7 +172,7 @@ func (r *Recorder[T]) run() {
 				flush()
 				return
 			}
-			if batch = append(batch, c); len(batch) == cap(batch) {
+			if batch = append(batch, c); len(batch)%batchSize == 0 && failures == 0 {
 				flush()
 			}
 		case <-t.C():
@@ -165,6 +180,13 @@ func (r *Recorder[T]) run() {
 		}
 	}
 }
+
+// A batch commits when it holds batchSize records (or each interval);
+// while commits fail, at most maxPending wait to be tried again.
+const (
+	batchSize  = 256
+	maxPending = 100_000
+)
 
 // Close commits what is queued and stops the writer; a record after
 // Close is dropped and reported.

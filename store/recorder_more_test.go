@@ -135,7 +135,8 @@ func TestRecorderReportsDropsWhenFull(t *testing.T) {
 	}
 }
 
-// A failed write is reported with its size, and the writer goes on.
+// A failed write is reported with its size and its try, and its records
+// are kept for the next (here the one at Close, with the record after).
 func TestRecorderReportsWriteErrors(t *testing.T) {
 	clk := clock.NewFake(t0)
 	b := batches{err: errors.New("disk gone")}
@@ -151,7 +152,8 @@ func TestRecorderReportsWriteErrors(t *testing.T) {
 	rec.Close()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(errs) != 2 || !errors.Is(errs[0], b.err) || errs[0].Error() != "store: writing 2 ints: disk gone" || !strings.Contains(errs[1].Error(), "writing 1 ints") {
+	if len(errs) != 2 || !errors.Is(errs[0], b.err) || errs[0].Error() != "store: writing 2 ints (try 1; kept to try again): disk gone" ||
+		!strings.Contains(errs[1].Error(), "writing 3 ints (try 2;") {
 		t.Fatalf("errors %v", errs)
 	}
 }
