@@ -74,8 +74,9 @@ type Server struct {
 	auth *Auth
 
 	mu      sync.Mutex
-	today   *kpi.Report // today's figures, computed at most every KPIEvery
-	todayAt time.Time
+	today     *kpi.Report // today's figures, computed at most every KPIEvery
+	todayAt   time.Time
+	todayCost time.Duration // what computing them took last
 }
 
 // New makes the web side of a box.
@@ -320,14 +321,18 @@ func (s *Server) target(queue string) string {
 	return fmt.Sprintf("%.0f/%.0f", 100*t.Goal, t.Answer.Seconds())
 }
 
-// todays is today's figures, computed again when older than KPIEvery.
+// todays is today's figures, computed again when older than KPIEvery, or
+// than ten times what computing them took (a day of a million calls takes
+// seconds: the wallboard then spends at most a tenth of a core on them).
 func (s *Server) todays() *kpi.Report {
 	now := s.o.Clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.today == nil || now.Sub(s.todayAt) >= s.o.KPIEvery {
+	if s.today == nil || now.Sub(s.todayAt) >= max(s.o.KPIEvery, 10*s.todayCost) {
 		from, to := kpi.Today(now, s.o.Location)
+		start := time.Now() // real time: what the computation cost, whatever the clock
 		r, err := s.o.KPI(from, to, 0)
+		s.todayCost = time.Since(start)
 		if err != nil {
 			s.o.Log.Error("web: today's KPIs", "err", err)
 			return s.today
