@@ -178,12 +178,24 @@ func TestFXSDialsOut(t *testing.T) {
 	until(t, clk, time.Second, "idle", func() bool { return f.State() == FXSIdle })
 }
 
+// A number that matches nothing gets busy at once, and is told to
+// Refused (the box's record of it).
 func TestFXSUnknownNumberGetsBusy(t *testing.T) {
 	f, port, clk, _ := newFXS(t)
+	refused := make(chan string, 1)
+	f.cfg.Refused = func(n string) { refused <- n }
 	port.Lift()
 	until(t, clk, time.Second, "dial tone", func() bool { return f.State() == FXSDialling })
 	slottest.Play(port.Phone(), slottest.DTMF(t, "7"))
 	until(t, clk, 2*time.Second, "busy", func() bool { return f.State() == FXSBusy })
+	select {
+	case n := <-refused:
+		if n != "7" {
+			t.Errorf("refused %q", n)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("the refusal was not told")
+	}
 }
 
 // A number out (Open) is routed when the dialling pauses for InterDigit,

@@ -54,6 +54,9 @@ type FXSConfig struct {
 	Number   func(digits string) Match
 	// Originate runs a call the phone dialled, on a goroutine of its own.
 	Originate func(ch *Channel, number string)
+	// Refused, when set, is told of a number Number matched nothing (the
+	// phone hears busy), on a goroutine of its own, for its record.
+	Refused func(number string)
 }
 
 // ErrBusy is a port that cannot take a call now.
@@ -211,6 +214,9 @@ func (f *FXS) digit(d byte) bool {
 		f.route()
 	case NoMatch:
 		f.busy()
+		if f.cfg.Refused != nil {
+			go f.cfg.Refused(f.digits)
+		}
 	}
 	return true
 }

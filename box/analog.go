@@ -11,6 +11,7 @@ import (
 	"jinyin/hal"
 	"jinyin/media"
 	"jinyin/media/tone"
+	"jinyin/pri/q931"
 	"jinyin/route"
 	"jinyin/store"
 )
@@ -45,8 +46,12 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 				Originate: func(ch *analog.Channel, number string) {
 					// The phone on the port is its extension: the wire is its identity.
 					start := b.clock.Now()
-					taken := b.plan.Inbound(ch, number, ext, true, nil, func(uint8) { ch.Hangup() })
-					b.recordPort(ch.ID(), pc.ID, "in", ext, number, start, disposition(taken))
+					var cause uint8
+					taken := b.plan.Inbound(ch, number, ext, true, nil, func(c uint8) { cause = c; ch.Hangup() })
+					b.recordPort(ch.ID(), pc.ID, "in", ext, number, start, disposition(taken), cause)
+				},
+				Refused: func(number string) {
+					b.recordPort(fmt.Sprintf("fxs%d-%d", pc.ID, b.clock.Now().UnixNano()), pc.ID, "in", ext, number, b.clock.Now(), "refused", q931.CauseUnallocated)
 				}})
 		case "fxo":
 			dest := pc.Destination
@@ -54,8 +59,9 @@ func (b *Box) openAnalog(prof *board.Profile) error {
 				Codec: media.PCMA, CallerID: pc.CallerID, Rings: pc.Rings, Busy: lookup("busy"),
 				Incoming: func(ch *analog.Channel, cid string) {
 					start := b.clock.Now()
-					taken := b.plan.Inbound(ch, dest, cid, false, nil, func(uint8) { ch.Hangup() })
-					b.recordPort(ch.ID(), pc.ID, "in", cid, dest, start, disposition(taken))
+					var cause uint8
+					taken := b.plan.Inbound(ch, dest, cid, false, nil, func(c uint8) { cause = c; ch.Hangup() })
+					b.recordPort(ch.ID(), pc.ID, "in", cid, dest, start, disposition(taken), cause)
 				}})
 			lines[pc.Group] = append(lines[pc.Group], fxoLine{b, pc.ID})
 		}
@@ -95,7 +101,7 @@ func (l fxoLine) Dial(ctx context.Context, number string) (media.Channel, error)
 		l.b.recordEnd(ch, l.port, "out", "", number, start)
 		return ch, nil
 	case ctx.Err() != nil: // the caller gave up while the line was dialled
-		l.b.recordPort(fmt.Sprintf("fxo%d", l.port), l.port, "out", "", number, start, "cancelled")
+		l.b.recordPort(fmt.Sprintf("fxo%d", l.port), l.port, "out", "", number, start, "cancelled", 0)
 	}
 	return nil, err
 }
@@ -106,9 +112,10 @@ var (
 )
 
 // recordPort writes the record of a call on an analog port that has
-// ended; disposition is answered, refused or cancelled.
-func (b *Box) recordPort(id string, port int, dir, from, to string, start time.Time, disposition string) {
-	b.recordTo(b.cdrs, id, port, dir, from, to, start, disposition)
+// ended; disposition is answered, refused or cancelled, cause the Q.850
+// cause the dial plan refused it with (0: none), as on a PRI span.
+func (b *Box) recordPort(id string, port int, dir, from, to string, start time.Time, disposition string, cause uint8) {
+	b.recordTo(b.cdrs, id, port, dir, from, to, start, disposition, cause)
 }
 
 // recordEnd records an answered call when its channel ends. It takes the
@@ -119,13 +126,16 @@ func (b *Box) recordEnd(ch *analog.Channel, port int, dir, from, to string, star
 	go func() {
 		defer b.portCalls.Done()
 		<-ch.Done()
-		b.recordTo(cdrs, ch.ID(), port, dir, from, to, start, "answered")
+		b.recordTo(cdrs, ch.ID(), port, dir, from, to, start, "answered", 0)
 	}()
 }
 
-func (b *Box) recordTo(cdrs *store.Recorder[store.CDR], id string, port int, dir, from, to string, start time.Time, disposition string) {
+func (b *Box) recordTo(cdrs *store.Recorder[store.CDR], id string, port int, dir, from, to string, start time.Time, disposition string, cause uint8) {
 	r := store.CDR{Call: id, Direction: dir, From: from, To: to, Trunk: fmt.Sprintf("port%d", port),
 		Start: start, End: b.clock.Now(), Disposition: disposition}
+	if cause != 0 {
+		r.Cause = "Q.850 " + q931.Cause{Value: cause}.String()
+	}
 	if disposition == "answered" {
 		r.Answer = start
 	}

@@ -2,7 +2,10 @@ package box_test
 
 import (
 	"context"
+	"io"
 	"jinyin/internal/slottest"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +135,22 @@ func TestAnalogPorts(t *testing.T) {
 		}
 	})
 
+	t.Run("a number the box does not have is refused, on record with its cause", func(t *testing.T) {
+		phone.Lift()
+		defer phone.Hang()
+		waitLevel(t, "dial tone", phone.Phone(), 1000)
+		slottest.Play(phone.Phone(), slottest.DTMF(t, "555"))
+		waitUntil(t, "the refusal's record", func() bool {
+			res, err := http.Get("http://" + httpAddr + "/export/master.csv")
+			if err != nil {
+				return false
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return strings.Contains(string(b), `"2001","5"`) // no number begins with 5: refused at the first digit
+		})
+	})
+
 	stop()
 	// Every call on a port has its record, named by the port.
 	cdrs, err := openStore(t, dir).CDRs(0, 100)
@@ -141,8 +160,10 @@ func TestAnalogPorts(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range cdrs {
 		seen[c.Trunk+" "+c.Direction+" "+c.From+" "+c.To] = true
+		seen[c.Trunk+" "+c.From+" "+c.To+" "+c.Disposition+" "+c.Cause] = true
 	}
-	for _, want := range []string{"port1 in 2001 100", "port1 out 1001 2001", "port2 in 13800138000 100", "port2 out  4008"} {
+	for _, want := range []string{"port1 in 2001 100", "port1 out 1001 2001", "port2 in 13800138000 100", "port2 out  4008",
+		"port1 2001 5 refused Q.850 1 (unallocated number)"} {
 		if !seen[want] {
 			t.Errorf("no call record %q in %v", want, seen)
 		}
