@@ -73,7 +73,7 @@ type Server struct {
 	o    Options
 	auth *Auth
 
-	mu      sync.Mutex
+	mu        sync.Mutex
 	today     *kpi.Report // today's figures, computed at most every KPIEvery
 	todayAt   time.Time
 	todayCost time.Duration // what computing them took last
