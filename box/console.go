@@ -187,13 +187,7 @@ func (b *Box) consoleRegs() []console.RegRow {
 // signal (LOS, LOF or AIS: the D-channel cannot work) and gets it back.
 // RAI alone is the far end's fault report: the line still carries.
 func (b *Box) watchSpans(stop <-chan struct{}) {
-	var look func()
-	look = func() {
-		select {
-		case <-stop:
-			return
-		default:
-		}
+	b.every(stop, time.Second, func() {
 		for _, s := range b.spans {
 			a := s.Alarms()
 			if b.prof.AlarmLED != nil {
@@ -205,7 +199,5 @@ func (b *Box) watchSpans(stop <-chan struct{}) {
 				st.Layer1(a&(hal.AlarmLOS|hal.AlarmLOF|hal.AlarmAIS) == 0)
 			}
 		}
-		b.clock.AfterFunc(time.Second, look)
-	}
-	look()
+	})
 }

@@ -8,7 +8,10 @@ import (
 // watchSpace looks at the data directory's free space every second
 // (store.Space): short of it, recordings and voicemail are refused and
 // the reserve goes to the records, until there is room again.
-func (b *Box) watchSpace(stop <-chan struct{}) {
+func (b *Box) watchSpace(stop <-chan struct{}) { b.every(stop, time.Second, b.checkSpace) }
+
+// every runs f now and then every d on the box's clock until stop.
+func (b *Box) every(stop <-chan struct{}, d time.Duration, f func()) {
 	var look func()
 	look = func() {
 		select {
@@ -16,10 +19,10 @@ func (b *Box) watchSpace(stop <-chan struct{}) {
 			return
 		default:
 		}
-		b.checkSpace()
-		b.clock.AfterFunc(time.Second, look)
+		f()
+		b.clock.AfterFunc(d, look)
 	}
-	b.clock.AfterFunc(time.Second, look)
+	look()
 }
 
 func (b *Box) checkSpace() {

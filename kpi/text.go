@@ -90,24 +90,20 @@ func queueNames(p *Period, queue string) []string {
 	return names
 }
 
-// Text writes a report for a person: per period, a line per queue and
-// one for all; then the agents, the trunks and the IVR ranking of the
-// whole range. Only queue's lines when it is set.
-func Text(w io.Writer, r *Report, queue string, loc *time.Location) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+// eachRow calls f for each period of the report (its intervals, or the
+// whole range when it has none) and each of its queues (only queue, when
+// set, and then all queues as "all").
+func eachRow(r *Report, queue string, f func(p *Period, shown string, q *Queue)) {
 	periods := r.Intervals
 	if len(periods) == 0 {
 		periods = []*Period{r.Total}
 	}
-	fmt.Fprintf(tw, "From %s to %s\n", r.From.In(loc).Format("2006-01-02 15:04"), r.To.In(loc).Format("2006-01-02 15:04"))
-	fmt.Fprintln(tw, "PERIOD\tQUEUE\tOFFERED\tANSWERED\tABANDONED\tSHORT\tTIMEOUT\tCALLBACK\tOVERFLOW\tSL\tABANDON\tASA\tAHT\tLONGEST\tSCORE")
 	for _, p := range periods {
-		label := p.Start.In(loc).Format("01-02 15:04")
-		rows := queueNames(p, queue)
+		names := queueNames(p, queue)
 		if queue == "" {
-			rows = append(rows, "")
+			names = append(names, "")
 		}
-		for _, name := range rows {
+		for _, name := range names {
 			q, shown := p.Queues[name], name
 			if name == "" {
 				q, shown = p.All, "all"
@@ -115,11 +111,23 @@ func Text(w io.Writer, r *Report, queue string, loc *time.Location) error {
 			if q == nil {
 				q = &Queue{}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", label, shown, q.Offered, q.Answered, q.Abandoned,
-				q.ShortAbandoned, q.TimedOut, q.Callbacks, q.Overflowed, pct(q.SLAgainst), pct(q.AbandonRate), secsText(q.ASA), secsText(q.AHT),
-				secsText(q.LongestWait), num(q.SurveyScore, 1))
+			f(p, shown, q)
 		}
 	}
+}
+
+// Text writes a report for a person: per period, a line per queue and
+// one for all; then the agents, the trunks and the IVR ranking of the
+// whole range. Only queue's lines when it is set.
+func Text(w io.Writer, r *Report, queue string, loc *time.Location) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "From %s to %s\n", r.From.In(loc).Format("2006-01-02 15:04"), r.To.In(loc).Format("2006-01-02 15:04"))
+	fmt.Fprintln(tw, "PERIOD\tQUEUE\tOFFERED\tANSWERED\tABANDONED\tSHORT\tTIMEOUT\tCALLBACK\tOVERFLOW\tSL\tABANDON\tASA\tAHT\tLONGEST\tSCORE")
+	eachRow(r, queue, func(p *Period, shown string, q *Queue) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Start.In(loc).Format("01-02 15:04"), shown,
+			q.Offered, q.Answered, q.Abandoned, q.ShortAbandoned, q.TimedOut, q.Callbacks, q.Overflowed, pct(q.SLAgainst), pct(q.AbandonRate),
+			secsText(q.ASA), secsText(q.AHT), secsText(q.LongestWait), num(q.SurveyScore, 1))
+	})
 	t := r.Total
 	fmt.Fprintf(tw, "\nFirst-contact resolution %s (%d repeat calls).", pct(t.FCR), t.Repeats)
 	if a := t.All; a.CallbacksAsked+a.CallbacksAnswered > 0 {
@@ -183,10 +191,6 @@ var CSVColumns = []string{"start", "end", "queue", "offered", "answered", "aband
 func CSV(w io.Writer, r *Report, queue string, loc *time.Location) error {
 	cw := csv.NewWriter(w)
 	cw.Write(CSVColumns)
-	periods := r.Intervals
-	if len(periods) == 0 {
-		periods = []*Period{r.Total}
-	}
 	rate := func(r Rate) string {
 		if !r.Defined() {
 			return ""
@@ -194,27 +198,14 @@ func CSV(w io.Writer, r *Report, queue string, loc *time.Location) error {
 		return strconv.FormatFloat(r.Value(), 'f', 4, 64)
 	}
 	s := func(d Seconds) string { return strconv.FormatFloat(time.Duration(d).Seconds(), 'f', 1, 64) }
-	for _, p := range periods {
-		rows := queueNames(p, queue)
-		if queue == "" {
-			rows = append(rows, "")
-		}
-		for _, name := range rows {
-			q, shown := p.Queues[name], name
-			if name == "" {
-				q, shown = p.All, "all"
-			}
-			if q == nil {
-				q = &Queue{}
-			}
-			cw.Write([]string{p.Start.In(loc).Format(time.RFC3339), p.End.In(loc).Format(time.RFC3339), shown,
-				strconv.Itoa(q.Offered), strconv.Itoa(q.Answered), strconv.Itoa(q.Abandoned), strconv.Itoa(q.ShortAbandoned),
-				strconv.Itoa(q.TimedOut), strconv.Itoa(q.NoAgents), strconv.Itoa(q.Callbacks), strconv.Itoa(q.Overflowed), strconv.Itoa(q.Waiting),
-				rate(q.SLIgnored), rate(q.SLAgainst), rate(q.SLFavour), rate(q.AbandonRate), rate(q.AnswerRate),
-				s(q.ASA), s(q.WaitP90), s(q.AHT), s(q.LongestWait), strconv.FormatFloat(round(q.MeanLen, 4), 'f', -1, 64),
-				strconv.Itoa(q.MaxLen), rate(q.SurveyScore), strconv.Itoa(q.AgentsNeeded)})
-		}
-	}
+	eachRow(r, queue, func(p *Period, shown string, q *Queue) {
+		cw.Write([]string{p.Start.In(loc).Format(time.RFC3339), p.End.In(loc).Format(time.RFC3339), shown,
+			strconv.Itoa(q.Offered), strconv.Itoa(q.Answered), strconv.Itoa(q.Abandoned), strconv.Itoa(q.ShortAbandoned),
+			strconv.Itoa(q.TimedOut), strconv.Itoa(q.NoAgents), strconv.Itoa(q.Callbacks), strconv.Itoa(q.Overflowed), strconv.Itoa(q.Waiting),
+			rate(q.SLIgnored), rate(q.SLAgainst), rate(q.SLFavour), rate(q.AbandonRate), rate(q.AnswerRate),
+			s(q.ASA), s(q.WaitP90), s(q.AHT), s(q.LongestWait), strconv.FormatFloat(round(q.MeanLen, 4), 'f', -1, 64),
+			strconv.Itoa(q.MaxLen), rate(q.SurveyScore), strconv.Itoa(q.AgentsNeeded)})
+	})
 	cw.Flush()
 	return cw.Error()
 }
