@@ -53,6 +53,7 @@ type Box struct {
 	data  string
 	db    *store.DB
 	space *store.Space // the data directory's free space and reserve
+	web   *web.Server  // the wallboard and the API's guard; nil without [http] listen
 	spans []board.Span
 	sip   *sip.Server
 	guard *security.Guard
@@ -240,6 +241,7 @@ func (b *Box) open() (err error) {
 		}
 		mux := http.NewServeMux()
 		ws := b.webSide()
+		b.web = ws
 		ws.Routes(mux)
 		mux.HandleFunc("GET /status", b.serveStatus)
 		ws.APIRoutes(mux, web.API{ACD: b.acd, DB: b.db, Data: b.data, Prompt: b.prompts.Get, PutPrompt: b.putPrompt,

@@ -55,6 +55,9 @@ func (b *Box) putPrompt(lang, id string, data []byte) error {
 
 // setWebPassword is the console's `web passwd`.
 func (b *Box) setWebPassword(user, role, password string) error {
+	if b.web != nil {
+		return b.web.SetPassword(user, role, password) // and its sessions end
+	}
 	return web.SetPassword(b.db, user, role, password)
 }
 

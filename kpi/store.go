@@ -60,6 +60,27 @@ func OptionsFor(cfg *config.Config) Options {
 // longest max_wait a queue may set.
 const horizon = 24 * time.Hour
 
+// A report covers at most MaxRange, in at most MaxIntervals intervals (a
+// month of quarter hours): each interval holds its figures in memory.
+const (
+	MaxRange     = 400 * 24 * time.Hour
+	MaxIntervals = 3000
+)
+
+// CheckRange refuses a range a report should not take: backwards, longer
+// than MaxRange, or cut into more than MaxIntervals.
+func CheckRange(from, to time.Time, interval time.Duration) error {
+	switch {
+	case !from.Before(to):
+		return fmt.Errorf("kpi: the range's start %s is not before its end %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	case to.Sub(from) > MaxRange:
+		return fmt.Errorf("kpi: a range of %v is longer than %v", to.Sub(from).Round(time.Hour), MaxRange)
+	case interval > 0 && to.Sub(from)/interval > MaxIntervals:
+		return fmt.Errorf("kpi: %v in %v intervals is more than %d; take a longer interval", to.Sub(from).Round(time.Hour), interval, MaxIntervals)
+	}
+	return nil
+}
+
 // lookback is how far before a range the queue events are read, for the
 // agents logged in and the callers waiting when it begins: an agent
 // logged in longer than that without a change counts from the range's
@@ -72,6 +93,9 @@ const lookback = 7 * 24 * time.Hour
 // the CDRs of calls ending from the range's start, the IVR counters. The
 // records before are skipped by a search, not read.
 func FromStore(db *store.DB, o Options) (*Report, error) {
+	if err := CheckRange(o.From, o.To, o.Interval); err != nil {
+		return nil, err
+	}
 	c := NewCalc(o)
 	stop := o.To.Add(horizon)
 	if err := db.EachQueueEventFrom(o.From.Add(-lookback), func(e store.QueueEvent) (bool, error) {

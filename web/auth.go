@@ -84,6 +84,12 @@ func (a *Auth) check(src netip.AddrPort, user, password string) (string, error) 
 	if a.guard != nil && a.guard.Banned(src.Addr()) {
 		return "", errLogin
 	}
+	select { // bcrypt takes a core for tens of ms: a flood of logins must not take both
+	case checking <- struct{}{}:
+		defer func() { <-checking }()
+	case <-time.After(2 * time.Second): // real time: how long a request may wait for its turn
+		return "", errBusy
+	}
 	u, err := a.db.GetWebUser(user)
 	hash := u.Hash
 	if err != nil {
@@ -105,6 +111,11 @@ func (a *Auth) check(src netip.AddrPort, user, password string) (string, error) 
 	}
 	return u.Role, nil
 }
+
+// checking bounds the password checks running at once.
+var checking = make(chan struct{}, 1)
+
+var errBusy = errors.New("too many logins at once; try again")
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
 
@@ -142,6 +153,32 @@ func (a *Auth) logout(token string) {
 	a.mu.Lock()
 	delete(a.sessions, token)
 	a.mu.Unlock()
+}
+
+// alive reports whether a session is still open, keeping it so (a
+// wallboard's stream is its use).
+func (a *Auth) alive(token string) bool {
+	now := a.clk.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sessions[token]
+	if s == nil || now.Sub(s.lastSeen) > IdleTimeout || now.Sub(s.start) > MaxAge {
+		delete(a.sessions, token)
+		return false
+	}
+	s.lastSeen = now
+	return true
+}
+
+// Revoke ends every session of user (its password or role changed).
+func (a *Auth) Revoke(user string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for t, s := range a.sessions {
+		if s.user == user {
+			delete(a.sessions, t)
+		}
+	}
 }
 
 // Who is the account a request comes from: its session cookie, or HTTP

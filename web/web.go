@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"jinyin/acd"
@@ -73,6 +74,14 @@ type Server struct {
 	o    Options
 	auth *Auth
 
+	streams atomic.Int32 // wallboard streams open
+
+	boardMu sync.Mutex // boardJSON's
+	board   []byte     // the board's JSON, as of boardAt
+	boardAt time.Time
+
+	reports chan struct{} // reports computed at once (kpiJSON, history)
+
 	mu        sync.Mutex
 	today     *kpi.Report // today's figures, computed at most every KPIEvery
 	todayAt   time.Time
@@ -90,7 +99,7 @@ func New(o Options) *Server {
 	if o.Location == nil {
 		o.Location = time.Local
 	}
-	return &Server{o: o, auth: NewAuth(o.DB, o.Clock, o.Guard)}
+	return &Server{o: o, auth: NewAuth(o.DB, o.Clock, o.Guard), reports: make(chan struct{}, maxReports)}
 }
 
 // Routes adds the pages to mux.
@@ -105,12 +114,22 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /kpi", s.kpiJSON)
 }
 
+// SetPassword makes or changes a web account on the running box and ends
+// the sessions it had.
+func (s *Server) SetPassword(user, role, password string) error {
+	if err := SetPassword(s.o.DB, user, role, password); err != nil {
+		return err
+	}
+	s.auth.Revoke(user)
+	return nil
+}
+
 // Protect guards h: a request that changes something needs a supervisor
 // (401 without a login, 403 for a viewer), and one carrying a browser's
 // Origin must come from the box's own pages.
 func (s *Server) Protect(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.URL.Path == "/login" {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -120,10 +139,16 @@ func (s *Server) Protect(h http.Handler) http.Handler {
 				return
 			}
 		}
+		if r.URL.Path == "/login" || r.URL.Path == "/logout" { // anyone may log in, any role out
+			h.ServeHTTP(w, r)
+			return
+		}
 		user, role, ok := s.auth.Who(r)
 		switch {
 		case !ok:
-			w.Header().Set("WWW-Authenticate", `Basic realm="jinyin"`)
+			if r.Header.Get("Sec-Fetch-Mode") == "" { // a script may answer Basic; a browser (it sends Sec-Fetch-*) would pop a dialog
+				w.Header().Set("WWW-Authenticate", `Basic realm="jinyin"`)
+			}
 			httpError(w, http.StatusUnauthorized, "log in as a supervisor to change anything")
 		case role != Supervisor:
 			httpError(w, http.StatusForbidden, "a viewer may not change anything")
@@ -173,12 +198,14 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "login.html", map[string]any{"Name": s.o.Name, "Next": safeNext(r.URL.Query().Get("next")), "Error": ""})
 }
 
-// safeNext keeps a redirect after login on the box.
+// safeNext keeps a redirect after login on the box: only the box's own
+// pages (browsers read "/\\host" and "/\t/host" as another site's).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		return "/wallboard"
+	switch next {
+	case "/wallboard", "/history":
+		return next
 	}
-	return next
+	return "/wallboard"
 }
 
 func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
@@ -217,25 +244,38 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _, _ string) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	if n := s.streams.Add(1); n > maxStreams {
+		s.streams.Add(-1)
+		httpError(w, http.StatusServiceUnavailable, "too many wallboards open")
+		return
+	}
+	defer s.streams.Add(-1)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
+	rc := http.NewResponseController(w)
 	tick := s.o.Clock.NewTicker(s.o.Push)
 	defer tick.Stop()
+	cookie, _ := r.Cookie(cookieName)
 	var last []byte
 	quiet := 0
 	for {
-		b, err := json.Marshal(s.Board())
-		if err != nil {
+		// The session is looked at each tick: a logout, an expiry or a
+		// changed password ends the stream (the page then goes to the
+		// login); a stream open keeps its session alive.
+		if cookie != nil && !s.auth.alive(cookie.Value) {
 			return
 		}
+		b := s.boardJSON()
+		rc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // real time: a client that stops reading is let go
 		if !bytes.Equal(b, last) {
 			fmt.Fprintf(w, "data: %s\n\n", b)
-			fl.Flush()
 			last, quiet = b, 0
 		} else if quiet++; time.Duration(quiet)*s.o.Push >= 15*time.Second {
 			fmt.Fprint(w, ": still here\n\n")
-			fl.Flush()
 			quiet = 0
+		}
+		if fl.Flush(); r.Context().Err() != nil {
+			return
 		}
 		select {
 		case <-r.Context().Done():
@@ -243,6 +283,24 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _, _ string) {
 		case <-tick.C():
 		}
 	}
+}
+
+// maxStreams bounds the wallboards open at once.
+const maxStreams = 64
+
+// boardJSON is the board as JSON, made at most once a Push for all the
+// streams open.
+func (s *Server) boardJSON() []byte {
+	s.boardMu.Lock()
+	defer s.boardMu.Unlock()
+	if now := s.o.Clock.Now(); s.board == nil || now.Sub(s.boardAt) >= s.o.Push || now.Before(s.boardAt) {
+		b, err := json.Marshal(s.Board())
+		if err != nil {
+			s.o.Log.Error("web: board", "err", err)
+		}
+		s.board, s.boardAt = b, now
+	}
+	return s.board
 }
 
 // Tile is one queue on the wallboard.
@@ -299,7 +357,8 @@ func (s *Server) Board() Board {
 		b.Alarms = append(b.Alarms, s.o.Alarms()...)
 	}
 	for _, q := range st.Queues {
-		t := Tile{Queue: q.Name, Waiting: q.Waiting - q.Callbacks, LongestWait: kpi.Seconds(q.LongestWait.Truncate(time.Second)), // a push a second, not a tick Available: q.Available,
+		// The longest wait in whole seconds: a push a second, not a tick.
+		t := Tile{Queue: q.Name, Waiting: q.Waiting - q.Callbacks, LongestWait: kpi.Seconds(q.LongestWait.Truncate(time.Second)), Available: q.Available,
 			OnCall: q.Busy - q.WrapUp, WrapUp: q.WrapUp, Paused: q.Paused, PausedFor: q.PausedFor, NoPhone: q.NoPhone,
 			CallbacksDue: q.Callbacks, Callbacks: booked[q.Name]}
 		if today != nil {
@@ -332,12 +391,12 @@ func (s *Server) todays() *kpi.Report {
 		from, to := kpi.Today(now, s.o.Location)
 		start := time.Now() // real time: what the computation cost, whatever the clock
 		r, err := s.o.KPI(from, to, 0)
-		s.todayCost = time.Since(start)
+		s.todayCost, s.todayAt = time.Since(start), now // a failure waits its turn too
 		if err != nil {
 			s.o.Log.Error("web: today's KPIs", "err", err)
 			return s.today
 		}
-		s.today, s.todayAt = r, now
+		s.today = r
 	}
 	return s.today
 }
@@ -369,6 +428,15 @@ func (s *Server) kpiJSON(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if err := kpi.CheckRange(from, to, interval); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !s.report() {
+		httpError(w, http.StatusServiceUnavailable, "reports are being computed; try again in a moment")
+		return
+	}
+	defer s.reported()
 	rep, err := s.o.KPI(from, to, interval)
 	if err == nil {
 		err = rep.Only(q.Get("queue"))
@@ -380,6 +448,23 @@ func (s *Server) kpiJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(rep)
 }
+
+// maxReports bounds the reports the API computes at once (each may take
+// seconds of a core and a few hundred MiB on a busy day).
+const maxReports = 2
+
+// report takes a report's turn, false when none is free; reported gives
+// it back.
+func (s *Server) report() bool {
+	select {
+	case s.reports <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) reported() { <-s.reports }
 
 // history is the page of today's intervals (or ?from&to&interval), for
 // every queue or ?queue=: offered, answered and abandoned per interval,
@@ -401,6 +486,15 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, user, _ string)
 	if !from.Before(to) {
 		from = to.Add(-interval)
 	}
+	if err := kpi.CheckRange(from, to, interval); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !s.report() {
+		httpError(w, http.StatusServiceUnavailable, "reports are being computed; try again in a moment")
+		return
+	}
+	defer s.reported()
 	rep, err := s.o.KPI(from, to, interval)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())

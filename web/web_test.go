@@ -21,6 +21,7 @@ import (
 )
 
 type fixture struct {
+	s     *Server
 	srv   *httptest.Server
 	clk   *clock.Fake
 	guard *security.Guard
@@ -56,6 +57,7 @@ func newFixture(t *testing.T) *fixture {
 		},
 		Targets: map[string]kpi.Target{"general": {Goal: 0.9, Answer: 30 * time.Second}},
 		Alarms:  func() []string { return []string{"span 1: LOS"} }})
+	f.s = s
 	mux := http.NewServeMux()
 	s.Routes(mux)
 	mux.HandleFunc("POST /agents/{ext}/{action}", func(w http.ResponseWriter, r *http.Request) { f.acted++ })
@@ -208,8 +210,13 @@ func TestLoginRefusesAndSessionsExpire(t *testing.T) {
 		t.Errorf("after %v: %d", MaxAge, got)
 	}
 	// Redirects stay on the box.
-	if safeNext("//evil.example/x") != "/wallboard" || safeNext("http://evil.example") != "/wallboard" || safeNext("/history") != "/history" {
-		t.Error("safeNext lets a redirect leave the box")
+	for _, next := range []string{"//evil.example/x", "http://evil.example", "/\\evil.example", "/\t/evil.example", "/wallboard/../x", ""} {
+		if got := safeNext(next); got != "/wallboard" {
+			t.Errorf("safeNext(%q) = %q: a redirect may leave the box", next, got)
+		}
+	}
+	if safeNext("/history") != "/history" {
+		t.Error("safeNext refuses the history page")
 	}
 }
 
@@ -237,7 +244,7 @@ func TestBoard(t *testing.T) {
 	f := newFixture(t)
 	_ = f
 	s := New(Options{Clock: f.clk, DB: mustDB(t), Queues: func() acd.Status {
-		return acd.Status{Queues: []acd.QueueStatus{{Name: "general", Waiting: 3, Callbacks: 1, Busy: 2, WrapUp: 1}}}
+		return acd.Status{Queues: []acd.QueueStatus{{Name: "general", Waiting: 3, Callbacks: 1, Available: 4, Busy: 2, WrapUp: 1}}}
 	}, KPI: func(from, to time.Time, iv time.Duration) (*kpi.Report, error) {
 		c := kpi.NewCalc(kpi.Options{From: from, To: to})
 		c.Event(store.QueueEvent{Time: from, Kind: store.QueueEnter, Queue: "general", Call: "a"})
@@ -252,7 +259,7 @@ func TestBoard(t *testing.T) {
 		t.Errorf("the page maps over the lists; none may be null: %s", j)
 	}
 	q := b.Queues[0]
-	if q.Waiting != 2 || q.CallbacksDue != 1 || q.OnCall != 1 || q.WrapUp != 1 || q.Target != "90/30" || q.SL.Value() != 1 || q.Offered != 1 {
+	if q.Waiting != 2 || q.CallbacksDue != 1 || q.Available != 4 || q.OnCall != 1 || q.WrapUp != 1 || q.Target != "90/30" || q.SL.Value() != 1 || q.Offered != 1 {
 		t.Errorf("tile %+v", q)
 	}
 }
@@ -287,5 +294,69 @@ func TestHistoryPage(t *testing.T) {
 		if q == "general" && !strings.Contains(page, "against 90 %") {
 			t.Errorf("general's own goal not shown:\n%s", page)
 		}
+	}
+}
+
+// A viewer may log out; a browser whose session is gone is not asked for
+// Basic credentials (it would pop a dialog); a password changed on the
+// running box ends the account's sessions, and its wallboard stream.
+func TestLogoutRevokeAndStream(t *testing.T) {
+	f := newFixture(t)
+	tv := f.client()
+	f.login(t, tv, "tv", "tv-password")
+	res, err := tv.Post(f.srv.URL+"/logout", "", nil)
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a viewer's logout: %v %v", err, res.Status)
+	}
+	req, _ := http.NewRequest("POST", f.srv.URL+"/agents/1001/pause", nil)
+	req.Header.Set("Sec-Fetch-Mode", "cors") // as the wallboard's fetch sends it
+	res, _ = tv.Do(req)
+	if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != "" {
+		t.Errorf("a browser with an ended session: %s, WWW-Authenticate %q", res.Status, res.Header.Get("WWW-Authenticate"))
+	}
+	res, _ = http.Post(f.srv.URL+"/agents/1001/pause", "", nil)
+	if res.Header.Get("WWW-Authenticate") == "" {
+		t.Error("a script is not told it may answer Basic")
+	}
+
+	boss := f.client()
+	f.login(t, boss, "boss", "boss-password")
+	stream, err := boss.Get(f.srv.URL + "/wallboard/events")
+	if err != nil || stream.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %v %v", err, stream.Status)
+	}
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, stream.Body); close(ended) }()
+	if err := f.s.SetPassword("boss", Supervisor, "a new password"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; f.clk.Advance(250 * time.Millisecond) {
+		select {
+		case <-ended:
+		default:
+			if time.Now().After(deadline) {
+				t.Fatal("the stream outlived the session")
+			}
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	if got := status(t, boss, "GET", f.srv.URL+"/wallboard"); got != http.StatusSeeOther {
+		t.Errorf("the old session after the password changed: %d", got)
+	}
+}
+
+// A report's range is bounded: an unbounded one would hold millions of
+// intervals.
+func TestKPIRangeBounded(t *testing.T) {
+	f := newFixture(t)
+	for _, q := range []string{"from=1000-01-01&to=9999-12-31", "from=2026-01-01&to=2026-12-01&interval=15m", "from=2026-12-02&to=2026-12-01"} {
+		if got := status(t, http.DefaultClient, "GET", f.srv.URL+"/kpi?"+q); got != http.StatusBadRequest {
+			t.Errorf("%s: %d", q, got)
+		}
+	}
+	if got := status(t, http.DefaultClient, "GET", f.srv.URL+"/kpi?from=2026-11-01&to=2026-12-01&interval=15m"); got != http.StatusOK {
+		t.Errorf("a month of quarter hours: %d", got)
 	}
 }
