@@ -53,10 +53,12 @@ type Box struct {
 	data  string
 	db    *store.DB
 	space *store.Space // the data directory's free space and reserve
-	web   *web.Server  // the wallboard and the API's guard; nil without [http] listen
-	spans []board.Span
-	sip   *sip.Server
-	guard *security.Guard
+	// spaceErr is the last error of space's checks, logged when it changes.
+	spaceErr error
+	web      *web.Server // the wallboard and the API's guard; nil without [http] listen
+	spans    []board.Span
+	sip      *sip.Server
+	guard    *security.Guard
 	// bindings carries registrations to the store (keepBindings).
 	bindings     chan extBindings
 	bindingsDone chan struct{}

@@ -27,9 +27,10 @@ func (b *Box) every(stop <-chan struct{}, d time.Duration, f func()) {
 
 func (b *Box) checkSpace() {
 	short, changed, err := b.space.Check()
-	if err != nil {
+	if err != nil && (b.spaceErr == nil || err.Error() != b.spaceErr.Error()) { // once, not every second
 		b.log.Error("data directory space", "err", err)
 	}
+	b.spaceErr = err
 	if !changed {
 		return
 	}

@@ -94,13 +94,14 @@ func (q Queue) Target() (goal float64, answer time.Duration) {
 	return g, a
 }
 
-// parseServiceLevel reads "80/20": a percentage (1-100) and seconds
+// parseServiceLevel reads "80/20": a percentage (1-99: Erlang C never
+// promises all calls) and seconds
 // (1-3600).
 func parseServiceLevel(s string) (float64, time.Duration, error) {
 	p, t, ok := strings.Cut(s, "/")
 	pct, err1 := strconv.Atoi(strings.TrimSpace(p))
 	secs, err2 := strconv.Atoi(strings.TrimSpace(t))
-	if !ok || err1 != nil || err2 != nil || pct < 1 || pct > 100 || secs < 1 || secs > 3600 {
+	if !ok || err1 != nil || err2 != nil || pct < 1 || pct > 99 || secs < 1 || secs > 3600 {
 		return 0, 0, fmt.Errorf("service_level %q is not a percentage and seconds like \"80/20\"", s)
 	}
 	return float64(pct) / 100, time.Duration(secs) * time.Second, nil

@@ -272,7 +272,7 @@ func TestQueueTarget(t *testing.T) {
 		sl   string
 		goal float64
 		ans  time.Duration
-	}{{"", 0.8, 20 * time.Second}, {"90/30", 0.9, 30 * time.Second}, {"100/1", 1, time.Second}, {"bad", 0.8, 20 * time.Second}} {
+	}{{"", 0.8, 20 * time.Second}, {"90/30", 0.9, 30 * time.Second}, {"99/1", 0.99, time.Second}, {"100/1", 0.8, 20 * time.Second}, {"bad", 0.8, 20 * time.Second}} {
 		if g, a := (Queue{ServiceLevel: c.sl}).Target(); g != c.goal || a != c.ans {
 			t.Errorf("%q: %v/%v, want %v/%v", c.sl, g, a, c.goal, c.ans)
 		}

@@ -240,3 +240,43 @@ func TestQueueLogBounds(t *testing.T) {
 		t.Errorf("a long line: %d bytes, valid %v", len(line), utf8.ValidString(line))
 	}
 }
+
+// Found by review: on the night the clock goes back the repeated hour is
+// two hours, not one of two hours' traffic; a 40-minute call's talk is
+// spread over the quarter hours it took, so no quarter is over 100 %
+// occupied; an agent heard of first pausing (logged in before the events
+// read) is staffed from the range's start; withheld numbers are no one's
+// first contact.
+func TestReviewFindings(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no zone data:", err)
+	}
+	day := time.Date(2026, 10, 25, 0, 0, 0, 0, berlin) // 25 hours: 02:00-03:00 twice
+	c := NewCalc(Options{From: day, To: day.Add(25 * time.Hour), Loc: berlin})
+	c.CDR(store.CDR{Direction: "out", From: "1001", Trunk: "span1", Start: day, End: day.Add(25 * time.Hour), Disposition: "answered"})
+	if sp := c.Report().Trunks["span1"]; sp.BusyHourErlangs != 1 || sp.Peak != 1 {
+		t.Errorf("one channel busy all the long day: busy hour %v erlangs", sp.BusyHourErlangs)
+	}
+
+	c = NewCalc(Options{From: at("09:00:00"), To: at("10:00:00"), Interval: 15 * time.Minute, Loc: cst})
+	c.Event(store.QueueEvent{Time: at("08:00:00"), Kind: store.QueueLogin, Agent: "1001"})
+	c.Event(store.QueueEvent{Time: at("09:45:00"), Kind: store.QueueComplete, Queue: "q", Call: "a", Agent: "1001", Talk: 40 * time.Minute, Wrap: 10 * time.Second})
+	c.Event(store.QueueEvent{Time: at("09:10:00"), Kind: store.QueuePause, Agent: "2002", Reason: "lunch"})
+	c.CDR(store.CDR{Direction: "in", From: "anonymous", Start: at("09:00:00"), End: at("09:01:00"), Disposition: "answered"})
+	c.CDR(store.CDR{Direction: "in", From: "anonymous", Start: at("09:02:00"), End: at("09:03:00"), Disposition: "answered"})
+	c.CDR(store.CDR{Direction: "in", From: "+8613800000001", Start: at("09:04:00"), End: at("09:05:00"), Disposition: "answered"})
+	r := c.Report()
+	for i, want := range []float64{900 - 300, 900, 900, 10} { // talk 09:05-09:45, wrap 09:45:00-10
+		a := r.Intervals[i].Agents["1001"]
+		if got := asSecs(a.Talk + a.Wrap); got != want || a.Occupancy.Value() > 1 {
+			t.Errorf("quarter %d: talk+wrap %v s, want %v; occupancy %v", i, got, want, a.Occupancy.Value())
+		}
+	}
+	if a := r.Total.Agents["2002"]; a == nil || asSecs(a.Staffed) != 3600 || asSecs(a.Paused) != 3000 {
+		t.Errorf("an agent first heard of pausing: %+v", a)
+	}
+	if r.Total.FCR.Den != 1 || r.Total.Repeats != 0 {
+		t.Errorf("withheld numbers counted: FCR %+v, repeats %d", r.Total.FCR, r.Total.Repeats)
+	}
+}

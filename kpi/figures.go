@@ -101,6 +101,12 @@ func (w Waits) Percentile(p float64) time.Duration {
 //	        + Callbacks + Overflowed + Waiting
 //
 // (Waiting: still in the queue when the period's figures were taken).
+//
+// A call moved on (overflow) counts as offered in both queues, in the
+// second with its wait since it first joined (the box keeps its place in
+// time, so that is how long the caller has waited); in the first it is
+// neither answered nor abandoned, so its service level does not see it:
+// read Overflowed and TimedOut beside it.
 type Queue struct {
 	Offered        int `json:"offered"`         // entered the queue, or moved into it from another
 	Answered       int `json:"answered"`        // an agent took the call

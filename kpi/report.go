@@ -312,11 +312,12 @@ func (c *Calc) Event(e store.QueueEvent) {
 			q.Completed++
 			q.talk += e.Talk
 			q.wrap += wrap
-			a := agentOf(p, e.Agent)
-			a.Completed++
-			a.Talk += Seconds(e.Talk)
-			a.Wrap += Seconds(wrap)
+			agentOf(p, e.Agent).Completed++
 		})
+		// An agent's talk and wrap-up count in the intervals they took
+		// place in, as the time staffed does: occupancy stays a share.
+		c.spread(e.Time.Add(-e.Talk), e.Time, func(p *Period, d time.Duration) { agentOf(p, e.Agent).Talk += Seconds(d) })
+		c.spread(e.Time, e.Time.Add(wrap), func(p *Period, d time.Duration) { agentOf(p, e.Agent).Wrap += Seconds(d) })
 	case store.QueueRingNoAnswer:
 		c.each(at, func(p *Period) { agentOf(p, e.Agent).RingNoAnswer++ })
 	case store.QueueSurvey:
@@ -377,7 +378,12 @@ func (c *Calc) integrate(queue string, l *length, t time.Time) {
 func (c *Calc) staff(e store.QueueEvent) {
 	s := c.agents[e.Agent]
 	if s == nil {
-		s = &staffing{since: e.Time}
+		// First heard of pausing, coming back or logging out: logged in
+		// before the records read (the lookback), so since the range began.
+		s = &staffing{since: e.Time, in: e.Kind != store.QueueLogin}
+		if s.in && e.Time.After(c.o.From) {
+			s.since = c.o.From
+		}
 		c.agents[e.Agent] = s
 	}
 	c.account(e.Agent, s, e.Time)
@@ -408,7 +414,7 @@ func (c *Calc) account(ext string, s *staffing, t time.Time) {
 
 // CDR takes one call record.
 func (c *Calc) CDR(r store.CDR) {
-	if r.Direction == "in" && r.From != "" && r.Start.Before(c.o.To.Add(c.o.RepeatWindow)) && !r.Start.Before(c.o.From) {
+	if r.Direction == "in" && knownNumber(r.From) && r.Start.Before(c.o.To.Add(c.o.RepeatWindow)) && !r.Start.Before(c.o.From) {
 		c.inbound = append(c.inbound, contact{number: numberHash(r.From), start: r.Start.UnixNano(), answered: r.Disposition == "answered"})
 	}
 	if r.Trunk == "" || !r.Start.Before(c.o.To) || !r.End.After(c.o.From) && r.Disposition != "refused" {
@@ -432,6 +438,13 @@ func (c *Calc) CDR(r store.CDR) {
 	if from, to := maxTime(r.Start, c.o.From), minTime(r.End, c.o.To); from.Before(to) {
 		b.starts, b.ends = append(b.starts, from.UnixNano()), append(b.ends, to.UnixNano())
 	}
+}
+
+// knownNumber is a caller's number that names one caller: digits, with a
+// leading +; "anonymous", "restricted" and the like name none.
+func knownNumber(n string) bool {
+	n = strings.TrimPrefix(n, "+")
+	return n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // blockedCause tells a call refused for want of a channel: Q.850 34 (no
@@ -617,23 +630,19 @@ func (c *Calc) sweep(b *busy, channels int) *Trunk {
 // touches, in Unix nanoseconds; the first is the range's start's hour.
 func (c *Calc) hours() []int64 {
 	var out []int64
-	for h := c.hourOf(c.o.From); h.Before(c.o.To); {
+	for h := c.hourOf(c.o.From); h.Before(c.o.To); h = c.hourOf(h.Add(time.Hour)) {
 		out = append(out, h.UnixNano())
-		lt := h.In(c.o.Loc)
-		next := time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour()+1, 0, 0, 0, c.o.Loc)
-		if !next.After(h) { // a clock set back: the hour repeats
-			next = h.Add(time.Hour)
-		}
-		h = next
 	}
 	return out
 }
 
-// hourOf is the start of t's hour on Loc's clock (zones half an hour off
-// UTC have their hours there too).
+// hourOf is the start of t's hour on Loc's clock, found by taking off the
+// clock's minutes and seconds (not by time.Date, which cannot tell the
+// two 01:00s of the night the clock goes back apart). Zones half an hour
+// off UTC have their hours there too.
 func (c *Calc) hourOf(t time.Time) time.Time {
 	lt := t.In(c.o.Loc)
-	return time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.o.Loc)
+	return lt.Add(-time.Duration(lt.Minute())*time.Minute - time.Duration(lt.Second())*time.Second - time.Duration(lt.Nanosecond()))
 }
 
 // Ranking orders IVR nodes by visits, most first (then by name).

@@ -82,9 +82,9 @@ func CheckRange(from, to time.Time, interval time.Duration) error {
 }
 
 // lookback is how far before a range the queue events are read, for the
-// agents logged in and the callers waiting when it begins: an agent
-// logged in longer than that without a change counts from the range's
-// first event of theirs.
+// agents logged in and the callers waiting when it begins: an agent whose
+// last login is older than that is taken as logged in since the range's
+// start from their first pause, return or logout in what is read.
 const lookback = 7 * 24 * time.Hour
 
 // FromStore computes the report of o's range from a box's records: the

@@ -26,8 +26,9 @@ type Space struct {
 	reserve, low     uint64
 	free             func() (uint64, error)
 
-	mu    sync.Mutex // Check
-	short atomic.Bool
+	mu     sync.Mutex // Check
+	cannot bool       // the reserve could not be made (not for want of space)
+	short  atomic.Bool
 }
 
 // ReserveFile is the reserve's name in the data directory.
@@ -45,7 +46,7 @@ func freeBytes(dir string) (uint64, error) {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, fmt.Errorf("store: free space of %s: %w", dir, err)
 	}
-	return st.Bavail * uint64(st.Bsize), nil
+	return st.Bavail * uint64(st.Frsize), nil // statfs counts blocks in fragment units
 }
 
 // Short reports whether the data's filesystem is short of space.
@@ -71,13 +72,21 @@ func (s *Space) Check() (short, changed bool, err error) {
 		if held > 0 {
 			err = os.Remove(s.reservePath)
 		}
+	case s.cannot:
+		s.short.Store(false) // no reserve to take: room is room
 	case was && free >= s.low+s.reserve || !was && held < s.reserve && free >= s.low+s.reserve-held:
-		if err = s.take(); err != nil {
+		err = s.take()
+		switch {
+		case errors.Is(err, syscall.ENOSPC): // the space went while it was taken
 			os.Remove(s.reservePath) // a reserve half made holds what the database needs
 			s.short.Store(true)
-			break
+		default:
+			// Taken, or it cannot be (a read-only or refusing
+			// filesystem, err says which, once: it is not tried again):
+			// either way the space is there.
+			s.cannot = err != nil
+			s.short.Store(false)
 		}
-		s.short.Store(false)
 	}
 	return s.short.Load(), s.short.Load() != was, err
 }

@@ -54,3 +54,24 @@ func TestSpaceFreeBytes(t *testing.T) {
 		t.Error("no error for a missing directory")
 	}
 }
+
+// A reserve that cannot be made for another reason than space (a
+// read-only directory) does not make the box short, and is not tried
+// again every second.
+func TestSpaceReserveRefused(t *testing.T) {
+	dir := t.TempDir()
+	const mib = 1 << 20
+	s := NewSpace(filepath.Join(dir, "missing"), 2*mib, 10*mib) // its reserve cannot be created
+	s.free = func() (uint64, error) { return 100 * mib, nil }
+	short, _, err := s.Check()
+	if short || err == nil {
+		t.Fatalf("short %v, err %v", short, err)
+	}
+	if short, _, err = s.Check(); short || err != nil {
+		t.Errorf("second look: short %v, err %v (tried again)", short, err)
+	}
+	s.free = func() (uint64, error) { return mib, nil }
+	if short, _, _ = s.Check(); !short {
+		t.Error("below low, not short")
+	}
+}
