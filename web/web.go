@@ -428,25 +428,36 @@ func (s *Server) kpiJSON(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := kpi.CheckRange(from, to, interval); err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	rep, ok := s.compute(w, from, to, interval)
+	if !ok {
 		return
 	}
-	if !s.report() {
-		httpError(w, http.StatusServiceUnavailable, "reports are being computed; try again in a moment")
-		return
-	}
-	defer s.reported()
-	rep, err := s.o.KPI(from, to, interval)
-	if err == nil {
-		err = rep.Only(q.Get("queue"))
-	}
-	if err != nil {
+	if err := rep.Only(q.Get("queue")); err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(rep)
+}
+
+// compute is a report for the API or a page, answering the error itself
+// (ok false): a range refused, or no turn free.
+func (s *Server) compute(w http.ResponseWriter, from, to time.Time, interval time.Duration) (*kpi.Report, bool) {
+	if err := kpi.CheckRange(from, to, interval); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	if !s.report() {
+		httpError(w, http.StatusServiceUnavailable, "reports are being computed; try again in a moment")
+		return nil, false
+	}
+	defer s.reported()
+	rep, err := s.o.KPI(from, to, interval)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return nil, false
+	}
+	return rep, true
 }
 
 // maxReports bounds the reports the API computes at once (each may take
@@ -486,18 +497,8 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, user, _ string)
 	if !from.Before(to) {
 		from = to.Add(-interval)
 	}
-	if err := kpi.CheckRange(from, to, interval); err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if !s.report() {
-		httpError(w, http.StatusServiceUnavailable, "reports are being computed; try again in a moment")
-		return
-	}
-	defer s.reported()
-	rep, err := s.o.KPI(from, to, interval)
-	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
+	rep, ok := s.compute(w, from, to, interval)
+	if !ok {
 		return
 	}
 	queue := q.Get("queue")
