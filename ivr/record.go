@@ -63,7 +63,7 @@ func (r *recorder) Fill(dst []int16) int {
 	for _, s := range got[:n] {
 		peak = max(peak, s, -max(s, -32767))
 	}
-	if peak < silencePeak {
+	if peak <= silencePeak {
 		r.silent += n
 	} else {
 		r.silent, r.heard = 0, true
