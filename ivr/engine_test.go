@@ -48,11 +48,15 @@ type line struct {
 	heard  []byte
 	speech []int16 // the caller's audio, consumed by Listen
 	hungUp bool
-	polled uint64 // h.wakes when the engine last asked for the events
+	polled uint64 // h.wakes when the engine last asked for the events; notYet before
 }
 
+// notYet is line.polled until the engine first asks for the events: a
+// step before then would move the clock on before the flow has begun.
+const notYet = ^uint64(0)
+
 func newLine(t *testing.T, h *harness) *line {
-	return &line{t: t, h: h, events: make(chan media.Event, 16)}
+	return &line{t: t, h: h, events: make(chan media.Event, 16), polled: notYet}
 }
 
 func (l *line) ID() string { return "line" }
