@@ -23,6 +23,7 @@ import (
 	"jinyin/media"
 	"jinyin/media/prompt"
 	"jinyin/media/tone"
+	"jinyin/media/wav"
 	"jinyin/store"
 )
 
@@ -746,6 +747,9 @@ func TestTimeRouting(t *testing.T) {
 		{"2026-11-22 10:00", "night"},   // Sunday
 		{"2026-11-23 08:00", "welcome"}, // opening minute
 		{"2026-11-23 19:59", "welcome"},
+		{"2026-11-23 07:59", "night"},
+		{"2026-11-23 20:00", "night"}, // the closing minute: hours end exclusive
+		{"2026-11-23 20:30", "night"},
 	} {
 		h := newHarness(t, c.at, nil)
 		l, done := h.call(t, "menu", "1")
@@ -803,7 +807,10 @@ func TestVoicemailRecordedAndPlayedBack(t *testing.T) {
 		t.Error("message not marked heard")
 	}
 	l, done = h.call(t, "listen", "1001")
-	l.waitHeard("zh", "no-new-messages", "goodbye")
+	l.waitHeard("zh", "no-new-messages")
+	if gap := l.waitHeard("zh", "goodbye"); bytes.Contains(gap, clipOf(t, "zh", "end-of-messages")) {
+		t.Error("end-of-messages after no new messages")
+	}
 	l.waitHangup()
 	<-done
 }
@@ -915,5 +922,336 @@ func TestVoicemailRefusedWhenShortOfSpace(t *testing.T) {
 	<-done
 	if vms, _ := h.db.Voicemails("main"); len(vms) != 0 {
 		t.Fatalf("voicemail kept: %+v", vms)
+	}
+}
+
+// fullClip is the A-law of a whole prompt.
+func fullClip(t *testing.T, lang, id string) []byte {
+	set, _ := prompt.Default()
+	p, err := set.Player(lang, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, p.Samples())
+	p.FillALaw(b)
+	return b
+}
+
+// logBuf keeps what the engine logs, for tests of what it reports.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// captureLog makes the engine log (info and above) into the returned
+// buffer; call it before the call starts.
+func (h *harness) captureLog() *logBuf {
+	var l logBuf
+	h.e.Log = slog.New(slog.NewTextHandler(&l, nil))
+	return &l
+}
+
+// A hangup node's prompts are heard to their end, keys or not; then the
+// call ends.
+func TestHangupPromptPlaysThroughKeys(t *testing.T) {
+	h := newHarness(t, "2026-11-23 21:30", nil)
+	l, done := h.call(t, "menu", "1")
+	l.waitHeard("zh", "night")
+	l.press("1")
+	l.run(100 * time.Millisecond)
+	l.press("#")
+	l.waitHangup()
+	<-done
+	full := fullClip(t, "zh", "night")
+	l.mu.Lock()
+	heard := l.heard
+	l.mu.Unlock()
+	if !bytes.Contains(heard, full[len(full)-1600:]) {
+		t.Error("a key cut the night prompt short")
+	}
+	if c := h.counts(t); c["menu/night/end"] != 1 {
+		t.Errorf("counts %v", c)
+	}
+}
+
+// Read-backs of the documented forms: a duration in seconds or as Go
+// writes one, amounts in yuan with up to two decimals, under one yuan too.
+func TestReadBackKinds(t *testing.T) {
+	for _, lang := range []string{"zh", "en"} {
+		say := func(ids []string, err error) string {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Join(ids, " ")
+		}
+		for _, c := range []struct{ item, want string }{
+			{"duration:90", say(prompt.Duration(lang, 90*time.Second))},
+			{"duration:1m30s", say(prompt.Duration(lang, 90*time.Second))},
+			{"duration:0", say(prompt.Duration(lang, 0))},
+			{"amount:129.50", say(prompt.Amount(lang, 12950))},
+			{"amount:129.5", say(prompt.Amount(lang, 12950))},
+			{"amount:0.5", say(prompt.Amount(lang, 50))},
+			{"amount:0", say(prompt.Amount(lang, 0))},
+		} {
+			kind, val, _ := strings.Cut(c.item, ":")
+			ids, err := readBack(lang, kind, val)
+			if got := strings.Join(ids, " "); err != nil || got != c.want {
+				t.Errorf("%s %s: %q %v, want %q", lang, c.item, got, err, c.want)
+			}
+		}
+		for _, item := range []string{"duration:soon", "amount:-1", "amount:1.234", "amount:x"} {
+			kind, val, _ := strings.Cut(item, ":")
+			if ids, err := readBack(lang, kind, val); err == nil {
+				t.Errorf("%s %s read back as %v", lang, item, ids)
+			}
+		}
+	}
+}
+
+// A collect waits its timeout (3 s here) for the first digit, not the
+// digit timeout (2 s) that runs between digits.
+func TestCollectFirstDigitWaitsTheTimeout(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	l, done := h.call(t, "menu", "1")
+	l.waitHeard("zh", "main-menu")
+	l.press("2")
+	l.waitHeard("zh", "enter-order")
+	l.runUntil("enter-order heard to its end", func() bool { return l.playing(func(s media.Source) bool { return s == nil }) })
+	l.run(2500 * time.Millisecond)
+	l.press("4567#")
+	if req := <-h.lookups; req.Vars["order"] != "4567" {
+		t.Errorf("collected %q", req.Vars["order"])
+	}
+	l.waitHeard("zh", "order-status-is")
+	l.hangUpCaller()
+	<-done
+	if c := h.counts(t); c["menu/order/timeout"] != 0 || c["menu/order/collected"] != 1 {
+		t.Errorf("counts %v: the first digit came 2.5 s after the prompt, within its 3 s", c)
+	}
+}
+
+// A store that cannot say the caller's tier is logged, and the caller
+// goes on as "other".
+func TestTierStoreFailure(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	logs := h.captureLog()
+	h.db.Close()
+	_, done := h.call(t, "tiered", "13900000000")
+	if tg := <-h.transfers; tg.Tier != "other" {
+		t.Errorf("transfer %+v, want tier other", tg)
+	}
+	<-done
+	if !strings.Contains(logs.String(), "ivr: tier") {
+		t.Errorf("the tier's store error was not logged: %s", logs)
+	}
+}
+
+// A lookup answer's tier is the caller's from then on: a transfer
+// carries it.
+func TestLookupAnswerSetsTier(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"next": "order-missing", "tier": "key-account"}`)
+	}))
+	l, done := h.call(t, "menu", "1")
+	l.press("21234#")
+	h.waitPosted(t, 1)
+	l.waitHeard("zh", "order-not-found", "main-menu")
+	l.press("0")
+	l.runUntil("transferred", func() bool { return len(h.transfers) > 0 })
+	if tg := <-h.transfers; tg.Tier != "key-account" {
+		t.Errorf("transfer %+v, want the lookup's tier key-account", tg)
+	}
+	<-done
+}
+
+// Keys pressed while a lookup is answered are kept for the next node
+// that reads keys: here they barge in on the result's prompt and are the
+// menu's choice.
+func TestLookupKeepsKeysTypedDuringIt(t *testing.T) {
+	release := make(chan struct{})
+	h := newHarness(t, "2026-11-23 10:00", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		fmt.Fprint(w, `{"next": "order-missing"}`)
+	}))
+	h.lookupsHang = true
+	l, done := h.call(t, "menu", "1")
+	l.press("21234#")
+	h.waitPosted(t, 1)
+	l.press("1")
+	l.step()
+	close(release)
+	l.waitHeard("zh", "information")
+	l.hangUpCaller()
+	<-done
+	if c := h.counts(t); c["menu/lookup/result:order-missing"] != 1 || c["menu/order-missing/barge-in"] != 1 || c["menu/menu/key:1"] != 1 {
+		t.Errorf("counts %v", c)
+	}
+}
+
+// A transfer to trunk:NAME/N dials N (here ${caller}) through NAME.
+func TestTransferToTrunk(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	n := h.e.Flows["tiered"].Nodes["person"]
+	n.Target = "trunk:pri/${caller}"
+	h.e.Flows["tiered"].Nodes["person"] = n
+	_, done := h.call(t, "tiered", "13900000000")
+	if tg := <-h.transfers; tg.Kind != "trunk" || tg.What != "pri" || tg.Number != "13900000000" {
+		t.Errorf("transfer %+v, want trunk pri, number 13900000000", tg)
+	}
+	<-done
+}
+
+// startSpeaking waits for the recording to begin (the beep over) and has
+// the caller say what: every sample of it is recorded.
+func (l *line) startSpeaking(what []int16) {
+	l.t.Helper()
+	l.runUntil("recording", func() bool { return l.playing(recording) })
+	l.mu.Lock()
+	l.speech = what
+	l.mu.Unlock()
+}
+
+// A second of speech, then the second of silence that ends the message:
+// what is kept is the speech and half a second of the silence after it.
+// The message's id is the time, then the caller.
+func TestVoicemailKeepsHalfASecondOfSilence(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	l, done := h.call(t, "vm", "+8613900000009")
+	l.startSpeaking(speech())
+	l.waitHeard("zh", "voicemail-saved")
+	l.waitHangup()
+	<-done
+	vms, _ := h.db.Voicemails("main")
+	if len(vms) != 1 || vms[0].Duration != 1500*time.Millisecond {
+		t.Fatalf("voicemails %+v, want one of 1.5 s", vms)
+	}
+	if !strings.HasSuffix(vms[0].ID, "-+8613900000009") || vms[0].File != filepath.Join("voicemail", "main", vms[0].ID+".wav") {
+		t.Errorf("voicemail id %q, file %q: want the time, then the caller", vms[0].ID, vms[0].File)
+	}
+}
+
+// Keys other than # do not end a recording.
+func TestVoicemailOtherKeysDoNotEndIt(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	l, done := h.call(t, "vm", "1")
+	l.startSpeaking(speech())
+	l.run(300 * time.Millisecond)
+	l.press("5")
+	l.run(300 * time.Millisecond)
+	l.press("*")
+	l.waitHeard("zh", "voicemail-saved")
+	l.waitHangup()
+	<-done
+	if vms, _ := h.db.Voicemails("main"); len(vms) != 1 || vms[0].Duration != 1500*time.Millisecond {
+		t.Fatalf("voicemails %+v, want the second of speech and half a second of silence", vms)
+	}
+}
+
+// A caller who hangs up while recording leaves what was said; the flow
+// ends there.
+func TestVoicemailHangUpKeepsTheMessage(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	l, done := h.call(t, "vm", "1")
+	l.startSpeaking(speech())
+	l.run(800 * time.Millisecond)
+	l.hangUpCaller()
+	<-done
+	if vms, _ := h.db.Voicemails("main"); len(vms) != 1 || vms[0].Duration != 800*time.Millisecond {
+		t.Fatalf("voicemails %+v, want the 0.8 s said before the hang-up", vms)
+	}
+	if c := h.counts(t); c["vm/record/hangup"] != 1 || c["vm/saved/visit"] != 0 {
+		t.Errorf("counts %v", c)
+	}
+}
+
+// max_length ends a recording at that length, to the sample, even in the
+// middle of a frame (1.25 s is 62.5 frames).
+func TestVoicemailStopsAtMaxLength(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	n := h.e.Flows["vm"].Nodes["record"]
+	n.MaxLength = "1.25s"
+	h.e.Flows["vm"].Nodes["record"] = n
+	l, done := h.call(t, "vm", "1")
+	l.startSpeaking(append(append(speech(), speech()...), speech()...))
+	l.waitHeard("zh", "voicemail-saved")
+	l.waitHangup()
+	<-done
+	if vms, _ := h.db.Voicemails("main"); len(vms) != 1 || vms[0].Duration != 1250*time.Millisecond {
+		t.Fatalf("voicemails %+v, want one of max_length, 1.25 s", vms)
+	}
+}
+
+// leaveVoicemail stores a message in mailbox main as the vm flow would,
+// with audio (a file under the data directory) unless file is "".
+func (h *harness) leaveVoicemail(t *testing.T, id, caller string, at time.Time, audio []int16) store.Voicemail {
+	t.Helper()
+	v := store.Voicemail{Mailbox: "main", ID: id, Caller: caller, Time: at, File: filepath.Join("voicemail", "main", id+".wav"),
+		Duration: time.Duration(len(audio)) * time.Second / media.RateHz}
+	if audio != nil {
+		var buf bytes.Buffer
+		if err := wav.Encode(&buf, wav.ALaw, audio); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(h.e.voicemailDir("main"), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(h.e.Data, v.File), buf.Bytes(), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.db.AddVoicemail(v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A message whose audio is gone is passed over (and stays new: it was
+// not played); the others are played and marked heard.
+func TestMailboxSkipsMessageWithoutAudio(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	at := h.clk.Now().Add(-time.Hour)
+	h.leaveVoicemail(t, "a-gone", "1", at, nil)
+	h.leaveVoicemail(t, "b-kept", "2", at.Add(time.Minute), speech())
+	l, done := h.call(t, "listen", "1001")
+	l.waitHeard("zh", "you-have", "d2", "new-messages", "message-from", "d1", "message-time", "message-from", "d2", "message-time")
+	l.waitHeard("zh", "end-of-messages", "goodbye")
+	l.waitHangup()
+	<-done
+	vms, _ := h.db.Voicemails("main")
+	heard := map[string]bool{}
+	for _, v := range vms {
+		heard[v.ID] = v.Heard
+	}
+	if len(vms) != 2 || heard["a-gone"] || !heard["b-kept"] {
+		t.Errorf("voicemails %+v: want the one played heard, the one without audio new", vms)
+	}
+}
+
+// A message that cannot be marked heard is logged; the caller hears the
+// rest of the mailbox all the same.
+func TestMailboxMarkHeardFailureLogged(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	h.leaveVoicemail(t, "a", "1", h.clk.Now().Add(-time.Hour), speech())
+	logs := h.captureLog()
+	l, done := h.call(t, "listen", "1001")
+	l.waitHeard("zh", "message-from", "d1", "message-time")
+	h.db.Close()
+	l.waitHeard("zh", "end-of-messages", "goodbye")
+	l.waitHangup()
+	<-done
+	if !strings.Contains(logs.String(), "ivr: voicemail heard") {
+		t.Errorf("the store error was not logged: %s", logs)
 	}
 }
