@@ -69,13 +69,17 @@ func (l *line) Play(src media.Source) media.PlayID {
 	return l.plays
 }
 
-// Events is what the engine selects on whenever it waits: the line notes
-// that the engine has seen every wake-up so far.
+// Events is what the engine selects on whenever it waits: asked with no
+// event pending, the line notes that the engine has seen every wake-up so
+// far. Asked with one pending, it notes nothing: the engine takes that
+// event and may work on it a while (a store write) before it waits again,
+// and asks again then.
 func (l *line) Events() <-chan media.Event {
-	w := l.h.wakes.Load()
 	l.mu.Lock()
-	l.polled = w
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	if len(l.events) == 0 {
+		l.polled = l.h.wakes.Load()
+	}
 	return l.events
 }
 
@@ -98,10 +102,18 @@ func (s speechSource) Fill(dst []int16) int {
 	return len(dst)
 }
 
-// send gives the engine an event; it is a wake-up.
+// send gives the engine an event; it is a wake-up. The wake-up and the
+// event go together as Events sees them (under mu), so that the engine
+// cannot note the one without seeing the other pending.
 func (l *line) send(e media.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.h.wakes.Add(1)
-	l.events <- e
+	select {
+	case l.events <- e:
+	default:
+		l.t.Fatal("the line's events are full: the engine is not taking them")
+	}
 }
 
 // settled reports whether the engine waits for the line or the clock
