@@ -49,6 +49,8 @@ type line struct {
 	heard  []byte
 	speech []int16 // the caller's audio, consumed by Listen
 	hungUp bool
+	over   bool   // Run has returned
+	gone   bool   // the caller hung up (hangUpCaller)
 	polled uint64 // h.wakes when the engine last asked for the events; notYet before
 }
 
@@ -119,7 +121,7 @@ func (l *line) send(e media.Event) {
 // settled reports whether the engine waits for the line or the clock
 // alone: it has asked for the events since the last wake-up and taken
 // them all, and no lookup is being answered (unless the test said
-// lookups wait for their timeout), or the flow has hung up.
+// lookups wait for their timeout), or the flow has hung up or ended.
 func (l *line) settled() bool {
 	// inflight before wakes: a lookup's answer counts its wake-up before
 	// it leaves inflight, so an answer seen gone is a wake-up seen.
@@ -127,7 +129,7 @@ func (l *line) settled() bool {
 	w := l.h.wakes.Load()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.hungUp || !answering && l.polled == w && len(l.events) == 0
+	return l.hungUp || l.over || !answering && l.polled == w && len(l.events) == 0
 }
 
 // step is one 20 ms frame, once the engine has settled.
@@ -173,12 +175,14 @@ func (l *line) run(d time.Duration) {
 	}
 }
 
-// runUntil steps until cond holds, for at most ten simulated minutes.
+// runUntil steps until cond holds, for at most two simulated minutes
+// (the longest wait of a test that passes is under 30 s): a test that
+// fails, fails fast.
 func (l *line) runUntil(what string, cond func() bool) {
 	l.t.Helper()
 	for i := 0; !cond(); i++ {
-		if i == 30000 {
-			l.t.Fatalf("ten simulated minutes and still not %s", what)
+		if i == 6000 {
+			l.t.Fatalf("two simulated minutes and still not %s", what)
 		}
 		l.step()
 	}
@@ -210,6 +214,9 @@ func (l *line) press(digits string) {
 
 func (l *line) hangUpCaller() {
 	l.send(media.Event{Kind: media.EventHangup})
+	l.mu.Lock()
+	l.gone = true
+	l.mu.Unlock()
 	close(l.events)
 }
 
@@ -409,6 +416,7 @@ type harness struct {
 	clk      *clock.Fake
 	wakes    atomic.Uint64 // events sent, timers fired, lookups answered: what wakes the engine
 	inflight atomic.Int32  // lookups posted and not yet answered
+	running  atomic.Int32  // calls whose flow has not ended
 	posted   atomic.Int32  // lookups posted
 	// lookupsHang says the lookup service answers only when the lookup
 	// times out: steps go on while one is in flight.
@@ -508,8 +516,26 @@ func (c counted) RoundTrip(r *http.Request) (*http.Response, error) {
 func (h *harness) waitPosted(t *testing.T, n int32) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); h.posted.Load() < n; time.Sleep(50 * time.Microsecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d lookups posted, want %d", h.posted.Load(), n)
+		if ended := h.running.Load() == 0 && h.posted.Load() < n; ended || time.Now().After(deadline) {
+			t.Fatalf("%d lookups posted, want %d (flows ended: %v)", h.posted.Load(), n, ended)
+		}
+	}
+}
+
+// await takes the next of what the engine hands the test on ch (a
+// lookup's request, a transfer), waiting in real time, bounded, and
+// failing at once when every call's flow has ended without it.
+func await[T any](t *testing.T, h *harness, what string, ch chan T) T {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Microsecond) {
+		ended := h.running.Load() == 0 // before the last look: what came first is seen
+		select {
+		case v := <-ch:
+			return v
+		default:
+		}
+		if ended || time.Now().After(deadline) {
+			t.Fatalf("no %s (flows ended: %v)", what, ended)
 		}
 	}
 }
@@ -517,11 +543,22 @@ func (h *harness) waitPosted(t *testing.T, n int32) {
 func (h *harness) call(t *testing.T, flow, caller string) (*line, chan struct{}) {
 	l := newLine(t, h)
 	done := make(chan struct{})
+	h.running.Add(1)
 	go func() {
 		h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100", Outside: h.outside})
+		l.mu.Lock()
+		l.over = true
+		l.mu.Unlock()
+		h.running.Add(-1)
 		close(done)
 	}()
 	t.Cleanup(func() {
+		l.mu.Lock()
+		gone, over := l.gone, l.over
+		l.mu.Unlock()
+		if t.Failed() && !gone && !over {
+			l.hangUpCaller() // a failed test leaves the flow waiting: end it
+		}
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
@@ -552,7 +589,7 @@ func TestOrderLookupReadsBack(t *testing.T) {
 	l.press("2")
 	l.waitHeard("zh", "enter-order")
 	l.press("4567#")
-	req := <-h.lookups
+	req := await(t, h, "lookup posted", h.lookups)
 	if req.Vars["order"] != "4567" || req.Caller != "13800000001" || req.Flow != "menu" || req.Node != "lookup" || req.Language != "zh" {
 		t.Errorf("lookup posted %+v", req)
 	}
@@ -631,7 +668,7 @@ func TestOperatorFromAnywhere(t *testing.T) {
 	l.press("0")
 	l.waitHeard("en", "transfer")
 	l.runUntil("transferred", func() bool { return len(h.transfers) > 0 })
-	tg := <-h.transfers
+	tg := await(t, h, "transfer", h.transfers)
 	if tg.Kind != "queue" || tg.What != "general" || tg.Caller != "555" || tg.Lang != "en" || !tg.Outside {
 		t.Errorf("transfer %+v", tg)
 	}
@@ -644,7 +681,7 @@ func TestTransferFailure(t *testing.T) {
 	h.transfer = errors.New("agent not registered")
 	h.db.SetTier("13900000000", "key-account")
 	l, done := h.call(t, "tiered", "13900000000")
-	tg := <-h.transfers
+	tg := await(t, h, "transfer", h.transfers)
 	if tg.Kind != "agent" || tg.What != "1001" || tg.Tier != "key-account" || tg.Outside {
 		t.Errorf("transfer %+v", tg)
 	}
@@ -682,7 +719,7 @@ func TestCollectMaxAndInterDigit(t *testing.T) {
 	h := newHarness(t, "2026-11-23 10:00", nil)
 	l, done := h.call(t, "menu", "1")
 	l.press("212345678") // type-ahead through the welcome: 2, then 8 digits
-	if req := <-h.lookups; req.Vars["order"] != "12345678" {
+	if req := await(t, h, "lookup posted", h.lookups); req.Vars["order"] != "12345678" {
 		t.Errorf("collected %q", req.Vars["order"])
 	}
 	l.waitHeard("zh", "order-status-is")
@@ -694,7 +731,7 @@ func TestCollectMaxAndInterDigit(t *testing.T) {
 		t.Fatalf("%d lookups before the inter-digit timeout, want 1", n)
 	}
 	l.step()
-	if req := <-h.lookups; req.Vars["order"] != "98765" {
+	if req := await(t, h, "lookup posted", h.lookups); req.Vars["order"] != "98765" {
 		t.Errorf("collected %q", req.Vars["order"])
 	}
 	l.hangUpCaller()
@@ -1043,7 +1080,7 @@ func TestCollectFirstDigitWaitsTheTimeout(t *testing.T) {
 	l.runUntil("enter-order heard to its end", func() bool { return l.playing(func(s media.Source) bool { return s == nil }) })
 	l.run(2500 * time.Millisecond)
 	l.press("4567#")
-	if req := <-h.lookups; req.Vars["order"] != "4567" {
+	if req := await(t, h, "lookup posted", h.lookups); req.Vars["order"] != "4567" {
 		t.Errorf("collected %q", req.Vars["order"])
 	}
 	l.waitHeard("zh", "order-status-is")
@@ -1061,7 +1098,7 @@ func TestTierStoreFailure(t *testing.T) {
 	logs := h.captureLog()
 	h.db.Close()
 	_, done := h.call(t, "tiered", "13900000000")
-	if tg := <-h.transfers; tg.Tier != "other" {
+	if tg := await(t, h, "transfer", h.transfers); tg.Tier != "other" {
 		t.Errorf("transfer %+v, want tier other", tg)
 	}
 	<-done
@@ -1082,7 +1119,7 @@ func TestLookupAnswerSetsTier(t *testing.T) {
 	l.waitHeard("zh", "order-not-found", "main-menu")
 	l.press("0")
 	l.runUntil("transferred", func() bool { return len(h.transfers) > 0 })
-	if tg := <-h.transfers; tg.Tier != "key-account" {
+	if tg := await(t, h, "transfer", h.transfers); tg.Tier != "key-account" {
 		t.Errorf("transfer %+v, want the lookup's tier key-account", tg)
 	}
 	<-done
@@ -1119,7 +1156,7 @@ func TestTransferToTrunk(t *testing.T) {
 	n.Target = "trunk:pri/${caller}"
 	h.e.Flows["tiered"].Nodes["person"] = n
 	_, done := h.call(t, "tiered", "13900000000")
-	if tg := <-h.transfers; tg.Kind != "trunk" || tg.What != "pri" || tg.Number != "13900000000" {
+	if tg := await(t, h, "transfer", h.transfers); tg.Kind != "trunk" || tg.What != "pri" || tg.Number != "13900000000" {
 		t.Errorf("transfer %+v, want trunk pri, number 13900000000", tg)
 	}
 	<-done

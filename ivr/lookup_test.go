@@ -82,7 +82,11 @@ func TestLookupErrorsSayWhich(t *testing.T) {
 				errc <- err
 			}()
 			if c.timed {
-				<-called
+				select {
+				case <-called:
+				case err := <-errc:
+					t.Fatalf("the lookup ended before it was posted: %v", err)
+				}
 				clk.Advance(timeout)
 			}
 			select {
