@@ -1304,3 +1304,26 @@ func TestMailboxMarkHeardFailureLogged(t *testing.T) {
 		t.Errorf("the store error was not logged: %s", logs)
 	}
 }
+
+// A call passes at most maxSteps nodes, then is hung up: here a loop
+// without input (which the config's check refuses, and a flow changed
+// here bypasses) is cut off after that many visits.
+func TestCallPassesAtMostMaxSteps(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	f := h.e.Flows["menu"]
+	f.Start = "english"
+	n := f.Nodes["english"]
+	n.Next = "english"
+	f.Nodes["english"] = n
+	h.e.Flows["menu"] = f
+	l, done := h.call(t, "menu", "1")
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the loop was not cut off")
+	}
+	l.waitHangup()
+	if c := h.counts(t); c["menu/english/visit"] != maxSteps || c["menu/english/next"] != maxSteps {
+		t.Errorf("counts %v, want %d visits", c, maxSteps)
+	}
+}
