@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -82,12 +83,7 @@ func queueNames(p *Period, queue string) []string {
 	if queue != "" {
 		return []string{queue}
 	}
-	var names []string
-	for n := range p.Queues {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(p.Queues))
 }
 
 // eachRow calls f for each period of the report (its intervals, or the
@@ -136,12 +132,7 @@ func Text(w io.Writer, r *Report, queue string, loc *time.Location) error {
 	fmt.Fprintln(tw)
 	if len(t.Agents) > 0 {
 		fmt.Fprintln(tw, "\nAGENT\tANSWERED\tNO ANSWER\tSTAFFED\tPAUSED\tOCCUPANCY\tCALLS/H\tAHT")
-		var exts []string
-		for ext := range t.Agents {
-			exts = append(exts, ext)
-		}
-		slices.Sort(exts)
-		for _, ext := range exts {
+		for _, ext := range slices.Sorted(maps.Keys(t.Agents)) {
 			a := t.Agents[ext]
 			aht := "-"
 			if a.AHT.Defined() {
@@ -153,12 +144,7 @@ func Text(w io.Writer, r *Report, queue string, loc *time.Location) error {
 	}
 	if len(r.Trunks) > 0 {
 		fmt.Fprintln(tw, "\nTRUNK\tCALLS\tBLOCKED\tCHANNELS\tPEAK\tMEAN (E)\tBUSY HOUR\tBUSY-HOUR E\tALL BUSY\tNEEDED AT 1%")
-		var names []string
-		for n := range r.Trunks {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(r.Trunks)) {
 			tr := r.Trunks[n]
 			bh := "-"
 			if !tr.BusyHour.IsZero() {

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -419,10 +420,6 @@ func (s *Server) kpiJSON(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !from.Before(to) {
-		httpError(w, http.StatusBadRequest, "from is not before to")
-		return
-	}
 	interval, err := kpi.ParseInterval(q.Get("interval"))
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
@@ -546,11 +543,7 @@ func historyData(name, user string, r *kpi.Report, queue string, goal float64, l
 		}
 		bars = append(bars, b)
 	}
-	var queues []string
-	for q := range r.Total.Queues {
-		queues = append(queues, q)
-	}
-	slices.Sort(queues)
+	queues := slices.Sorted(maps.Keys(r.Total.Queues))
 	shown := queue
 	if shown == "" {
 		shown = "all queues"

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"jinyin/kpi"
@@ -66,14 +62,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	}
 	in := func(t time.Time) bool { return kpi.Within(t, start, end) }
 
-	path := filepath.Join(*data, "jinyin.db")
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no database at %s: --data is the box's data directory", path)
-	}
-	db, err := store.Open(path)
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%s is held by the running box: stop the box, then export", path)
-	}
+	db, err := openStopped(*data, "stop the box, then export")
 	if err != nil {
 		return err
 	}

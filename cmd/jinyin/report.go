@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,20 +53,13 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--to: %w", err)
 		}
 	}
-	if !o.From.Before(o.To) {
-		return fmt.Errorf("--from %s is not before --to %s", o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
-	}
 	if o.Interval, err = kpi.ParseInterval(*interval); err != nil {
 		return fmt.Errorf("--interval: %w", err)
 	}
-	path := filepath.Join(*data, "jinyin.db")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no database to report on: %w", err)
+	if err := kpi.CheckRange(o.From, o.To, o.Interval); err != nil {
+		return err
 	}
-	db, err := store.Open(path)
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%w: the box is running; ask it instead (GET /kpi on its HTTP API, or `show kpi` on its console)", err)
-	}
+	db, err := openStopped(*data, "ask it instead (GET /kpi on its HTTP API, or `show kpi` on its console)")
 	if err != nil {
 		return err
 	}
@@ -86,4 +80,19 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		return kpi.CSV(stdout, r, *queue, o.Loc)
 	}
 	return kpi.Text(stdout, r, *queue, o.Loc)
+}
+
+// openStopped opens the database of a stopped box's data directory (or of
+// a copy): it makes none where there is none, and says what to do instead
+// (whenRunning) when the box holds it.
+func openStopped(data, whenRunning string) (*store.DB, error) {
+	path := filepath.Join(data, "jinyin.db")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no database at %s: --data is the box's data directory", path)
+	}
+	db, err := store.Open(path)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%s is held by the running box: %s", path, whenRunning)
+	}
+	return db, err
 }

@@ -100,7 +100,7 @@ func TestReportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if out, err := exec.Command(bin, append(args, "--json")...).CombinedOutput(); err == nil || !strings.Contains(string(out), "the box is running") {
+	if out, err := exec.Command(bin, append(args, "--json")...).CombinedOutput(); err == nil || !strings.Contains(string(out), "held by the running box: ask it instead") {
 		t.Errorf("locked: %v %s", err, out)
 	}
 }
