@@ -69,10 +69,11 @@ func TestWallboardInChromium(t *testing.T) {
 		start := time.Now()
 		var got string
 		for time.Since(start) < within {
+			// The page replaces its tiles on each push: a node found and
+			// gone before it is read is read again.
 			if err := chromedp.Run(ctx, chromedp.Text(sel, &got, chromedp.ByID)); err != nil {
-				t.Fatalf("%s: %v", sel, err)
-			}
-			if strings.Contains(got, want) {
+				got = err.Error()
+			} else if strings.Contains(got, want) {
 				return time.Since(start)
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -105,7 +106,7 @@ func TestWallboardInChromium(t *testing.T) {
 		}
 		var got string
 		if err := chromedp.Run(ctx, chromedp.Text("waiting-general", &got, chromedp.ByID)); err != nil {
-			t.Fatal(err)
+			continue // the tile replaced as it was read: read it again
 		}
 		if strings.HasPrefix(got, "1") {
 			shown = time.Now()
