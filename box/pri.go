@@ -47,6 +47,7 @@ func (b *Box) openPRI() error {
 		}
 		st := pri.New(pri.Config{Span: c.ID, Network: c.Signalling == "pri-net", Channels: chans, Codec: codec,
 			Clock: b.clock, Log: b.log, D: d, B: p.BChannel, Number: b.plan.PRINumber, Overloaded: b.load.Overloaded,
+			T309: config.DurationOr(c.T309, 0),
 			Incoming: func(call *pri.Call) {
 				b.plan.Inbound(call, call.Called, call.Calling, false, call.Answer, call.HangupCause)
 			},

@@ -180,6 +180,9 @@ type Span struct {
 	Clock      string `toml:"clock"`      // line or internal
 	Channels   string `toml:"channels"`   // B-channels in service, "1-15,17-31"
 	Group      string `toml:"group"`      // trunk group name
+	// T309 is how long a call up survives the span losing its signal or
+	// its D-channel before it is cleared (cause 27); default 90s.
+	T309 string `toml:"t309"`
 }
 
 // Port is one analog port of a line card.

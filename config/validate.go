@@ -403,6 +403,7 @@ func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, bo
 	v.enum(p+".signalling", s.Signalling, "pri-cpe", "pri-net")
 	v.enum(p+".switchtype", s.SwitchType, "euroisdn", "qsig", "ni2")
 	v.enum(p+".clock", s.Clock, "line", "internal")
+	v.duration(p+".t309", s.T309, time.Second, 10*time.Minute)
 	switch s.Type {
 	case "e1":
 		v.enum(p+".framing", s.Framing, "crc4", "no-crc4")

@@ -361,7 +361,11 @@ func (c *Call) linkDown() {
 		return
 	}
 	if !c.t309.Running() {
-		c.t309.Start(T309, func() { c.clear(q931.CauseOutOfOrder) })
+		d := c.s.cfg.T309
+		if d == 0 {
+			d = T309
+		}
+		c.t309.Start(d, func() { c.clear(q931.CauseOutOfOrder) })
 	}
 }
 

@@ -49,6 +49,10 @@ type Config struct {
 	// T203 overrides Q.921's idle link check (10 s), for tests of link
 	// loss that should not wait for it.
 	T203 time.Duration
+	// T309 is how long an active call waits for a lost data link before
+	// it is cleared with cause 27; T309 (90 s, Q.931 Table 9-1) when 0.
+	// libpri's pritimer t309 is the same knob.
+	T309 time.Duration
 }
 
 // Stack is one span's Q.921 link and Q.931 call control. Its state is

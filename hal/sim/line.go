@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"jinyin/hal"
@@ -12,10 +13,11 @@ import (
 var ErrClosed = errors.New("sim: closed")
 
 // Frames is one end of a simulated D-channel: what one end writes, the
-// other reads, frame by frame.
+// other reads, frame by frame, except while the line is cut.
 type Frames struct {
 	in     chan []byte
 	peer   *Frames
+	cut    *atomic.Bool // shared by both ends
 	once   sync.Once
 	closed chan struct{}
 }
@@ -24,8 +26,9 @@ var _ hal.DChannel = (*Frames)(nil)
 
 // FramePipe returns the two ends of a D-channel.
 func FramePipe() (a, b *Frames) {
-	a = &Frames{in: make(chan []byte, 64), closed: make(chan struct{})}
-	b = &Frames{in: make(chan []byte, 64), closed: make(chan struct{})}
+	cut := new(atomic.Bool)
+	a = &Frames{in: make(chan []byte, 64), cut: cut, closed: make(chan struct{})}
+	b = &Frames{in: make(chan []byte, 64), cut: cut, closed: make(chan struct{})}
 	a.peer, b.peer = b, a
 	return a, b
 }
@@ -41,12 +44,16 @@ func (f *Frames) ReadFrame(p []byte) (int, error) {
 }
 
 // WriteFrame passes a copy of b to the other end; a frame the other end
-// has no room for is lost, as on a congested HDLC controller.
+// has no room for is lost, as on a congested HDLC controller, and so is
+// every frame while the line is cut.
 func (f *Frames) WriteFrame(b []byte) error {
 	select {
 	case <-f.closed:
 		return ErrClosed
 	default:
+	}
+	if f.cut.Load() {
+		return nil
 	}
 	select {
 	case f.peer.in <- append([]byte(nil), b...):
@@ -54,6 +61,10 @@ func (f *Frames) WriteFrame(b []byte) error {
 	}
 	return nil
 }
+
+// Cut loses every frame written at either end until Cut(false): a line
+// without signal carries nothing.
+func (f *Frames) Cut(lost bool) { f.cut.Store(lost) }
 
 // Close ends this end's reads and writes.
 func (f *Frames) Close() error {

@@ -163,11 +163,15 @@ func (s *Span) Alarms() hal.Alarms {
 	return s.alarms
 }
 
-// InjectAlarms sets the alarms the span reports, as a fault on the line would.
+// InjectAlarms sets the alarms the span reports, as a fault on the line
+// would. With LOS, LOF or AIS the D-channel carries nothing either way
+// until they clear; RAI alone (the far end reporting a fault) leaves it.
 func (s *Span) InjectAlarms(a hal.Alarms) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.alarms = a
+	s.pipes()
+	s.dNear.Cut(a&(hal.AlarmLOS|hal.AlarmLOF|hal.AlarmAIS) != 0)
 }
 
 // Close marks the span closed.

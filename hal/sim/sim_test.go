@@ -65,3 +65,37 @@ func TestPRILine(t *testing.T) {
 		t.Errorf("read after close: %v", err)
 	}
 }
+
+// A span with LOS, LOF or AIS carries no D-channel frame either way; RAI
+// alone leaves the line working.
+func TestAlarmCutsDChannel(t *testing.T) {
+	for _, tc := range []struct {
+		alarms  hal.Alarms
+		carries bool
+	}{
+		{0, true}, {hal.AlarmLOS, false}, {hal.AlarmLOF, false}, {hal.AlarmAIS, false},
+		{hal.AlarmRAI, true}, {hal.AlarmAIS | hal.AlarmRAI, false},
+	} {
+		s := NewSpan()
+		d, _ := s.DChannel()
+		far := s.FarDChannel()
+		s.InjectAlarms(tc.alarms)
+		d.WriteFrame([]byte{1})
+		far.WriteFrame([]byte{2})
+		if got := len(d.(*Frames).in) == 1 && len(far.in) == 1; got != tc.carries {
+			t.Errorf("%v: frames carried %v, want %v", tc.alarms, got, tc.carries)
+		}
+		s.InjectAlarms(0)
+		d.WriteFrame([]byte{3})
+		if len(far.in) != 1+boolInt(tc.carries) {
+			t.Errorf("%v cleared: the line does not carry again", tc.alarms)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
