@@ -19,4 +19,12 @@ trap 'rm -rf "$work"; pkill -P $$ sipp 2>/dev/null || true' EXIT
 go build -o "$work/jinyin" ./cmd/jinyin
 go build -o "$work/bareuas" ./scripts/bench-sip/bareuas
 go build -o "$work/bench-sip" ./scripts/bench-sip
-"$work/bench-sip" -jinyin "$work/jinyin" -bareuas "$work/bareuas" "$@"
+peer=()
+if [[ " $* " == *" --soak "* || " $* " == *" -soak "* ]]; then
+  # The soak's PRI calls come from libpri (the tests' peer program).
+  pkg-config --exists libpri 2>/dev/null && [ -e /usr/include/spandsp.h ] ||
+    { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get update -qq && $sudo apt-get install -y -qq libpri-dev libspandsp-dev gcc >/dev/null; }
+  gcc -O1 -o "$work/pri-peer" pri/libpritest/csrc/peer.c -lpri -lspandsp -lm
+  peer=(-pri-peer "$work/pri-peer")
+fi
+"$work/bench-sip" -jinyin "$work/jinyin" -bareuas "$work/bareuas" "${peer[@]}" "$@"

@@ -60,16 +60,19 @@ func main() {
 	if err != nil {
 		check(fmt.Errorf("jinyin passwd: %v %s", err, out))
 	}
-	withBox := func(f func(pid, idleRSS int)) {
-		box := start(dir, *jinyin, "run", "--data", filepath.Join(dir, "data"), "--set", "sip.listen="+boxSIP, "--set", "http.listen="+boxHTTP,
-			"--set", "sip.rtp_ports=20000-39999", "--set", fmt.Sprintf("sip.max_calls=%d", *calls+500), "--set", "log.level=error")
+	withBox := func(f func(pid, idleRSS int), extra ...string) {
+		box := start(dir, *jinyin, append([]string{"run", "--data", filepath.Join(dir, "data"), "--set", "sip.listen=" + boxSIP, "--set", "http.listen=" + boxHTTP,
+			"--set", "sip.rtp_ports=20000-39999", "--set", fmt.Sprintf("sip.max_calls=%d", *calls+500), "--set", "log.level=error"}, extra...)...)
 		defer func() { box.Process.Signal(os.Interrupt); box.Wait() }()
 		waitHTTP()
 		f(box.Process.Pid, rssKB(box.Process.Pid))
 	}
 	if *soakFor > 0 {
 		passed := true
-		withBox(func(pid, _ int) { passed = stepSoak(pid, dir, *soakFor) })
+		dpath, bpath := filepath.Join(dir, "d"), filepath.Join(dir, "b")
+		peer := startPRIPeer(*priPeerBin, dpath, bpath)
+		defer peer.close()
+		withBox(func(pid, _ int) { passed = stepSoak(pid, dir, *soakFor, peer) }, "--config", soakConfig(dir, *jinyin, dpath, bpath))
 		if !passed {
 			os.Exit(1)
 		}
@@ -170,9 +173,14 @@ type sippRun struct {
 var sippPort = 25300
 
 func sippStart(target string, args ...string) *sippRun {
+	return sippCall(target, *scenario, "100", args...)
+}
+
+// sippCall starts SIPp calling service at target with a UAC scenario.
+func sippCall(target, scenario, service string, args ...string) *sippRun {
 	sippPort += 10
 	stat := filepath.Join(os.TempDir(), fmt.Sprintf("bench-sip-%d.csv", sippPort))
-	base := []string{target, "-sf", *scenario, "-s", "100", "-i", "127.0.0.1", "-p", strconv.Itoa(sippPort), "-mi", "127.0.0.1",
+	base := []string{target, "-sf", scenario, "-s", service, "-i", "127.0.0.1", "-p", strconv.Itoa(sippPort), "-mi", "127.0.0.1",
 		"-nostdin", "-trace_stat", "-stf", stat, "-fd", "1", "-max_socket", "60000", "-timeout", "180s"}
 	cmd := exec.Command("sipp", append(base, args...)...)
 	check(cmd.Start())

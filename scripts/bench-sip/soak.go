@@ -11,12 +11,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 var (
-	soakFor = flag.Duration("soak", 0, "run the soak (step 5) for this long instead of the benchmark steps")
-	soakCPS = flag.Int("soak-cps", 5, "IVR calls started a second in the soak (10 s each)")
+	soakFor    = flag.Duration("soak", 0, "run the soak (step 5) for this long instead of the benchmark steps")
+	soakCPS    = flag.Int("soak-cps", 5, "IVR calls started a second in the soak (10 s each)")
+	priPeerBin = flag.String("pri-peer", "", "the libpri peer (pri/libpritest/csrc/peer.c, built) the soak calls over the PRI span from")
 )
 
 // sample is one look at the box during the soak.
@@ -28,33 +30,49 @@ type sample struct {
 }
 
 // stepSoak drives a steady mix for d: SIPp callers through the IVR
-// (10 s each, their audio echoed, so DTMF detection runs), a callback
-// booked over the API every 2 s, and a password guesser from a source of
-// its own (banned within its first second, then dropped). Every 10 s it
+// (10 s each, their audio echoed, so DTMF detection runs); SIPp callers
+// into the general queue (one every 8 s) answered by four SIPp agents
+// who talk 8 s; SIPp callers leaving a voicemail (one every 15 s, 9 s
+// each); libpri calling the IVR over the PRI span, one call after another
+// held 10 s; a callback booked over the API every 20 s (the agent's
+// phone rings, then the customer is dialled out over the span, where
+// libpri answers); and a password guesser from a source of its own
+// (banned within its first second, then dropped). Every 10 s it
 // samples RSS, goroutines, open files and the database's size, and at
 // the end prints each one's slope per hour over the run's second half,
 // with the calls completed and failed. Growth that does not level off is
 // a leak: the soak fails when, after the calls have drained, goroutines
 // stay over their start by more than 50, or (in a soak of 10 minutes or
 // more: a shorter one is still warming up) RSS grew more than 30 MiB an
-// hour over the second half.
-func stepSoak(pid int, dir string, d time.Duration) bool {
+// hour over the second half; any failed call fails it too.
+func stepSoak(pid int, dir string, d time.Duration, peer *priPeer) bool {
 	total := int(d.Seconds()) * *soakCPS
-	calls := sippStart(boxSIP, "-r", strconv.Itoa(*soakCPS), "-m", strconv.Itoa(total), "-d", "10000", "-rtp_echo", "-mp", "26400",
-		"-timeout", fmt.Sprintf("%ds", int((d+time.Minute).Seconds()))) // the benchmark's 180 s would end it early
+	timeout := fmt.Sprintf("%ds", int((d + 4*time.Minute).Seconds())) // the benchmark's 180 s would end it early
 	stop := make(chan struct{})
+	agentsRun := startAgents(dir, stop)
+	calls := sippStart(boxSIP, "-r", strconv.Itoa(*soakCPS), "-m", strconv.Itoa(total), "-d", "10000", "-rtp_echo", "-mp", "26400", "-timeout", timeout)
+	queued := sippCall(boxSIP, "scripts/bench-sip/queue-call.xml", "600", "-r", "1", "-rp", "8000", "-m", strconv.Itoa(max(1, int(d/(8*time.Second)))),
+		"-rtp_echo", "-mp", "26500", "-timeout", timeout)
+	messages := sippCall(boxSIP, *scenario, "601", "-r", "1", "-rp", "15000", "-m", strconv.Itoa(max(1, int(d/(15*time.Second)))),
+		"-d", "9000", "-rtp_echo", "-mp", "26600", "-timeout", timeout)
+	priDone := make(chan struct{})
+	go func() { peer.run(stop); close(priDone) }()
 	go guesser(stop)
+	var booked atomic.Int64
 	go func() {
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
 				return
-			case <-time.After(2 * time.Second):
+			case <-time.After(20 * time.Second):
 			}
 			body := fmt.Sprintf(`{"queue":"general","number":"139%08d"}`, i)
 			req, _ := http.NewRequest(http.MethodPost, "http://"+boxHTTP+"/callbacks", strings.NewReader(body))
 			req.SetBasicAuth(benchUser, benchPassword)
 			if res, err := http.DefaultClient.Do(req); err == nil {
+				if res.StatusCode/100 == 2 {
+					booked.Add(1)
+				}
 				res.Body.Close()
 			}
 		}
@@ -74,10 +92,16 @@ func stepSoak(pid int, dir string, d time.Duration) bool {
 		}
 	}
 drained:
-	close(stop)
 	ok, failed := calls.wait()
+	qOK, qFailed := queued.wait()
+	vmOK, vmFailed := messages.wait()
+	close(stop)
+	<-priDone
 	waitCalls(0, 30*time.Second)
 	time.Sleep(2 * time.Second)
+	agentsRun.cmd.Process.Signal(os.Interrupt)
+	aOK, aFailed := agentsRun.wait()
+	priOK, priFailed, priOut := peer.counts()
 	end := look(pid, dir, time.Since(start))
 	half := samples[len(samples)/2:]
 	slope := func(f func(sample) float64) float64 {
@@ -92,7 +116,11 @@ drained:
 		return (n*sxy - sx*sy) / (n*sxx - sx*sx)
 	}
 	rssSlope := slope(func(s sample) float64 { return float64(s.rssKB) / 1024 })
-	fmt.Printf("\nsoak %v at %d calls/s: %d calls completed, %d failed; %d samples\n", d.Round(time.Second), *soakCPS, ok, failed, len(samples))
+	fmt.Printf("\nsoak %v, %d samples:\n", d.Round(time.Second), len(samples))
+	fmt.Printf("  IVR callers (%d/s, 10 s): %d completed, %d failed\n", *soakCPS, ok, failed)
+	fmt.Printf("  queue callers: %d completed, %d failed; the agents' phones: %d calls completed, %d failed\n", qOK, qFailed, aOK, aFailed)
+	fmt.Printf("  voicemail callers: %d completed, %d failed; %d messages in the mailbox\n", vmOK, vmFailed, voicemails())
+	fmt.Printf("  PRI calls from libpri: %d completed, %d failed; callbacks booked %d, calls out over the span answered %d\n", priOK, priFailed, booked.Load(), priOut)
 	fmt.Printf("  slopes over the second half, per hour: RSS %+.1f MiB, goroutines %+.0f, open files %+.0f, database %+.0f KiB, calls up %+.0f\n",
 		rssSlope, slope(func(s sample) float64 { return float64(s.goroutines) }), slope(func(s sample) float64 { return float64(s.fds) }),
 		slope(func(s sample) float64 { return float64(s.dbKB) }), slope(func(s sample) float64 { return float64(s.calls) }))
@@ -110,6 +138,7 @@ drained:
 		fmt.Printf("  LEAK: RSS grows %.1f MiB an hour\n", rssSlope)
 		leak = true
 	}
+	failed += qFailed + vmFailed + aFailed + priFailed
 	if failed > 0 {
 		fmt.Printf("  %d calls failed\n", failed)
 	}

@@ -10,9 +10,13 @@
  *
  * Commands: call NUMBER CHANNEL [overlap] | info DIGIT | answer | alert |
  * proceed | hangup CAUSE | reset CHANNEL | restart | dtmf CHANNEL DIGITS |
- * heard CHANNEL | mute MS | debug | quit
+ * heard CHANNEL | mute MS | debug | quit | ch CHANNEL COMMAND
+ * The call commands act on the last call set up or received, or, after
+ * "ch CHANNEL", on the call on that B-channel (several calls at once;
+ * not "call").
  * Events: UP, DOWN, RING ch=N called=X calling=Y complete=C, PROCEEDING,
- * RINGING, ANSWER ch=N, HANGUP_REQ cause=N, HANGUP cause=N, HANGUP_ACK,
+ * RINGING, ANSWER ch=N, HANGUP_REQ ch=N cause=N, HANGUP ch=N cause=N,
+ * HANGUP_ACK ch=N (ch=0: a call on no known channel),
  * RESTART ch=N, RESTART_ACK ch=N, SETUP_ACK, INFO digits=X, HEARD ch=N
  * rms=R, ERR text.
  *
@@ -36,6 +40,8 @@ static struct pri *pri;
 static q931_call *call;
 static int call_chan;          /* the channel of an incoming call */
 static int acked;              /* the incoming call has had CALL PROCEEDING */
+static q931_call *chans[32];   /* the call on each B-channel */
+static int chan_acked[32];
 static long long mute_until;   /* ms: drop D-channel frames both ways */
 static dtmf_tx_state_t *dtmf;
 static int dtmf_chan;
@@ -90,6 +96,18 @@ static void say(const char *fmt, ...) {
 
 static void lib_message(struct pri *p, char *s) { (void)p; fprintf(stderr, "libpri: %s", s); }
 
+/* forget_call drops a call that ended from the channel table and
+ * returns the channel it was on, 0 when none. */
+static int forget_call(q931_call *c) {
+	int ch = 0;
+	for (int i = 1; i < 32; i++)
+		if (chans[i] == c) {
+			chans[i] = NULL;
+			ch = i;
+		}
+	return ch;
+}
+
 static void event(pri_event *e) {
 	switch (e->e) {
 	case PRI_EVENT_DCHAN_UP: say("UP"); break;
@@ -98,6 +116,10 @@ static void event(pri_event *e) {
 		call = e->ring.call;
 		call_chan = e->ring.channel;
 		acked = 0;
+		if (call_chan > 0 && call_chan < 32) {
+			chans[call_chan] = call;
+			chan_acked[call_chan] = 0;
+		}
 		say("RING ch=%d called=%s calling=%s complete=%d", e->ring.channel, e->ring.callednum,
 		    e->ring.callingnum, e->ring.complete);
 		break;
@@ -108,17 +130,17 @@ static void event(pri_event *e) {
 	case PRI_EVENT_ANSWER: say("ANSWER ch=%d", e->answer.channel); break;
 	case PRI_EVENT_PROGRESS: say("PROGRESS"); break;
 	case PRI_EVENT_HANGUP_REQ:
-		say("HANGUP_REQ cause=%d", e->hangup.cause);
+		say("HANGUP_REQ ch=%d cause=%d", forget_call(e->hangup.call), e->hangup.cause);
 		pri_hangup(pri, e->hangup.call, e->hangup.cause);
 		break;
 	case PRI_EVENT_HANGUP:
-		say("HANGUP cause=%d", e->hangup.cause);
+		say("HANGUP ch=%d cause=%d", forget_call(e->hangup.call), e->hangup.cause);
 		pri_hangup(pri, e->hangup.call, e->hangup.cause);
 		if (e->hangup.call == call)
 			call = NULL;
 		break;
 	case PRI_EVENT_HANGUP_ACK:
-		say("HANGUP_ACK");
+		say("HANGUP_ACK ch=%d", forget_call(e->hangup.call));
 		if (e->hangup.call == call)
 			call = NULL;
 		break;
@@ -131,11 +153,29 @@ static void event(pri_event *e) {
 
 static void command(char *line) {
 	char num[64] = "";
-	int a = 0, b = 0;
-	if (sscanf(line, "call %63s %d %d", num, &a, &b) >= 2) {
+	int a = 0, b = 0, n = 0;
+	if (sscanf(line, "ch %d %n", &a, &n) == 1 && n > 0 && a > 0 && a < 32) {
+		q931_call *was = call;
+		int was_chan = call_chan, was_acked = acked;
+		call = chans[a];
+		call_chan = a;
+		acked = chan_acked[a];
+		if (call && strncmp(line + n, "call ", 5))
+			command(line + n);
+		else
+			say("ERR no call on ch %d", a);
+		chan_acked[a] = acked;
+		call = was;
+		call_chan = was_chan;
+		acked = was_acked;
+	} else if (sscanf(line, "call %63s %d %d", num, &a, &b) >= 2) {
 		struct pri_sr *sr = pri_sr_new();
 		call = pri_new_call(pri);
 		call_chan = 0;
+		if (a > 0 && a < 32) {
+			chans[a] = call;
+			chan_acked[a] = 1;
+		}
 		pri_sr_set_channel(sr, a, 1, 0);
 		pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
 		pri_sr_set_called(sr, num, PRI_UNKNOWN, !strstr(line, "overlap"));
