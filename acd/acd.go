@@ -561,6 +561,22 @@ var (
 	ErrNoAgent  = errors.New("acd: no such agent")
 )
 
+// ErrCallbacksFull refuses a callback while maxCallbacks wait: a box
+// whose agents never log in must not grow its store and memory without
+// end (a caller keying 1 then keeps their place in the queue instead).
+var ErrCallbacksFull = errors.New("acd: the box has the most callbacks it keeps waiting")
+
+// maxCallbacks is how many callbacks may wait at once, all queues
+// together: days of a busy centre's callbacks.
+var maxCallbacks = 10000
+
+// callbacksFull reports whether no more callbacks may be booked.
+func (d *ACD) callbacksFull() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.callbacks) >= maxCallbacks
+}
+
 // setAgent stores an agent's state and records the queue event of its
 // change. The state is taken under d.mu, and the writes of agent states
 // are serialised, so that the last one stored is the state as it is.

@@ -302,7 +302,7 @@ func TestCallbackGivenUpAfterRetries(t *testing.T) {
 
 // Book stores the callback with its place and promise: now, or the
 // window's opening; a number with anything but digits and + is refused,
-// as is an unknown queue.
+// as is an unknown queue, and any beyond the most the box keeps waiting.
 func TestBookStoresPlaceAndPromise(t *testing.T) {
 	h := newHarness(t, "", "")
 	now := h.clk.Now()
@@ -331,6 +331,15 @@ func TestBookStoresPlaceAndPromise(t *testing.T) {
 	h.d.mu.Unlock()
 	if n != 1 {
 		t.Errorf("%d waiting, want 1 (the other waits for its window)", n)
+	}
+	// Two wait now; with room for three, one more is booked, then none.
+	defer func(n int) { maxCallbacks = n }(maxCallbacks)
+	maxCallbacks = 3
+	if _, err := h.d.Book("general", "13800000007", "", at); err != nil {
+		t.Errorf("the third callback: %v", err)
+	}
+	if _, err := h.d.Book("general", "13800000008", "", at); !errors.Is(err, ErrCallbacksFull) {
+		t.Errorf("a fourth callback with room for three: %v", err)
 	}
 }
 

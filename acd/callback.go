@@ -175,6 +175,9 @@ func (d *ACD) Book(queue, number, tier string, notBefore time.Time) (store.Callb
 	if number == "" || strings.Trim(number, "+0123456789") != "" {
 		return store.Callback{}, fmt.Errorf("acd: %q is not a number to call back", number)
 	}
+	if d.callbacksFull() {
+		return store.Callback{}, ErrCallbacksFull
+	}
 	now := d.clk.Now()
 	joined := now
 	if notBefore.After(now) {

@@ -352,7 +352,7 @@ func (w *waiter) run() error {
 				if err := w.bookCallback(at); err == nil {
 					return nil
 				}
-				w.music(q) // an agent took the call meanwhile: wait for the ring
+				w.music(q) // an agent took the call meanwhile, or callbacks are full: wait on
 			}
 			if ev.Kind == media.EventPlayDone {
 				w.ended(q, ev.Play)
@@ -559,6 +559,9 @@ const callbackKeyWait = 5 * time.Second
 // the queue, or entering the queue at the hour chosen.
 func (w *waiter) bookCallback(at time.Time) error {
 	d, e := w.d, w.e
+	if d.callbacksFull() {
+		return ErrCallbacksFull
+	}
 	if !d.leave(e) {
 		return errors.New("already offered")
 	}

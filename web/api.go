@@ -77,7 +77,11 @@ func (s *Server) APIRoutes(mux *http.ServeMux, a API) {
 			return
 		}
 		cb, err := a.ACD.Book(req.Queue, req.Number, req.Tier, req.NotBefore)
-		if err != nil {
+		switch {
+		case errors.Is(err, acd.ErrCallbacksFull):
+			httpError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		case err != nil:
 			httpError(w, http.StatusBadRequest, err.Error())
 			return
 		}
