@@ -270,6 +270,9 @@ func (r *recording) writer(d *ACD) {
 func (r *recording) finish(d *ACD) {
 	close(r.stop)
 	<-r.done
+	r.mu.Lock()
+	r.pending = [2][]int16{} // 160 KB a call: not kept by a tap that outlives the call
+	r.mu.Unlock()
 	err := r.w.Close()
 	if err == nil {
 		err = r.f.Sync()

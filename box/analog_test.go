@@ -3,11 +3,18 @@ package box_test
 import (
 	"context"
 	"io"
-	"jinyin/internal/slottest"
+	"math"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"jinyin/hal/socket"
+	"jinyin/internal/slottest"
 
 	boardsim "jinyin/board/sim"
 	"jinyin/config"
@@ -167,5 +174,79 @@ func TestAnalogPorts(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("no call record %q in %v", want, seen)
 		}
+	}
+}
+
+// The demo's exchange line on the socket port driver (hal/socket), the
+// test at the exchange's end: the line rings, the box answers with the
+// IVR's greeting and goes back on hook when the exchange drops loop
+// current; a CDR records the call.
+func TestExchangeLineOverASocket(t *testing.T) {
+	sock, err := os.MkdirTemp("", "fxo") // short: a socket path has at most 108 octets
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(sock)
+	path := filepath.Join(sock, "line")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	toml := strings.Replace(string(config.Default()), "driver = \"sim\"\ndestination = \"100\"", "driver = \"socket\"\nline = \""+path+"\"\ndestination = \"100\"", 1)
+	dir := t.TempDir()
+	_, httpAddr, stop := startConfig(t, dir, []byte(toml))
+	l.SetDeadline(time.Now().Add(10 * time.Second))
+	c, err := l.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var offHook atomic.Bool
+	var sumSq, n atomic.Int64
+	go func() {
+		buf := make([]byte, 256)
+		pcm := make([]int16, hal.BlockSize)
+		for {
+			k, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			switch {
+			case k == 2 && buf[0] == 0x01:
+				offHook.Store(buf[1]&socket.StateOffHook != 0)
+			case k == 1+hal.BlockSize && buf[0] == 0x00:
+				media.PCMA.Decode(pcm, buf[1:k])
+				for _, v := range pcm {
+					sumSq.Add(int64(v) * int64(v))
+				}
+				n.Add(int64(len(pcm)))
+			}
+		}
+	}()
+	state := func(s byte) {
+		if _, err := c.Write([]byte{0x01, s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state(socket.PeerLoop | socket.PeerRinging)
+	waitUntil(t, "the box to answer", offHook.Load)
+	state(socket.PeerLoop)
+	sumSq.Store(0)
+	n.Store(0)
+	time.Sleep(2 * time.Second)
+	if k := n.Load(); k < 8000 || math.Sqrt(float64(sumSq.Load())/float64(k)) < 300 {
+		t.Errorf("the exchange heard %d samples at RMS %.0f, not the greeting", k, math.Sqrt(float64(sumSq.Load())/float64(max(k, 1))))
+	}
+	state(0) // the exchange clears
+	waitUntil(t, "the box on hook", func() bool { return !offHook.Load() })
+	waitUntil(t, "the call to end", func() bool { return status(t, httpAddr).Calls == 0 })
+	stop()
+	cdrs, err := openStore(t, dir).CDRs(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cdrs) != 1 || cdrs[0].Trunk != "port2" || cdrs[0].Direction != "in" || cdrs[0].To != "100" || cdrs[0].Disposition != "answered" {
+		t.Errorf("call records %+v, want the one answered exchange call on port2", cdrs)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/icholy/digest"
 
 	"jinyin/config"
+	"jinyin/internal/siptest"
 	"jinyin/internal/testenv"
 	"jinyin/store"
 )
@@ -41,16 +42,27 @@ func TestAttackersBanned(t *testing.T) {
 	callStart := time.Now()
 	h := listen(t, call)
 	sipp, pw := testenv.LookPath(t, "sipp", "sip-tester"), password(t, dir, "1002")
+	// The phone registers again and again until the attacks are over (5
+	// times at least), as a phone whose registration is refreshed often.
 	registered := make(chan error, 1)
+	attacksOver := make(chan struct{})
+	regs := 0
 	go func() {
-		for i := range 5 {
+		for i := 0; ; i++ {
 			if err := sippRegister(sipp, sipAddr, "1002", pw); err != nil {
 				registered <- fmt.Errorf("registration %d: %w", i+1, err)
 				return
 			}
-			time.Sleep(500 * time.Millisecond)
+			regs++
+			select {
+			case <-attacksOver:
+				if i >= 4 {
+					registered <- nil
+					return
+				}
+			case <-time.After(500 * time.Millisecond):
+			}
 		}
-		registered <- nil
 	}()
 
 	vicious := func(source, tool string, args ...string) string {
@@ -85,7 +97,25 @@ func TestAttackersBanned(t *testing.T) {
 	t.Logf("svcrack ran %v: %s", time.Since(start).Round(time.Millisecond), lastLine(out))
 	// A faster guesser: 100 guesses a second, each a REGISTER answered
 	// with a wrong password, for 3 s.
+	// A new call from the legitimate side while the guesser runs.
+	type placed struct {
+		c   *siptest.Call
+		err error
+	}
+	during := make(chan placed, 1)
+	pw1001 := password(t, dir, "1001")
+	go func() {
+		time.Sleep(time.Second)
+		c, err := invite(sipAddr, "100", "1001", pw1001)
+		during <- placed{c, err}
+	}()
 	answered, first, last := guesser(t, "127.0.0.69", sipAddr, "1001", 100, 3*time.Second)
+	close(attacksOver)
+	if p := <-during; p.err != nil {
+		t.Errorf("a call placed during the attacks: %v", p.err)
+	} else {
+		listen(t, hangUpAtCleanup(t, p.c)).hear("zh", "welcome")
+	}
 
 	evs := securityEvents(t, httpAddr)
 	for _, c := range []struct {
@@ -126,6 +156,7 @@ func TestAttackersBanned(t *testing.T) {
 	if err := <-registered; err != nil {
 		t.Errorf("agent 1002's phone, during the attacks: %v", err)
 	}
+	t.Logf("agent 1002's phone registered %d times during the attacks", regs)
 
 	// The bans outlive a restart: the banned get nothing, others an answer.
 	stop()

@@ -195,6 +195,7 @@ type Port struct {
 	Group       string `toml:"group"`       // fxo: the trunk group that dials out through it
 	CallerID    string `toml:"callerid"`    // fsk-v23, fsk-bell202, dtmf or none
 	Rings       int    `toml:"rings"`       // fxo: answer on this ring; 0 chooses by callerid
+	Line        string `toml:"line"`        // socket driver: path of the SEQPACKET socket the phone or exchange is at
 }
 
 // Extension is a number callers and the routing can reach.
@@ -219,6 +220,12 @@ type Extension struct {
 	PIN               string `toml:"pin"`
 	MaxOutbound       int    `toml:"max_outbound"`        // concurrent calls out, default 2
 	OutboundPerMinute int    `toml:"outbound_per_minute"` // calls out started in any minute, default 5
+	// MaxDestinations stops the extension (its breaker, for
+	// security.breaker_time) when it dials more distinct numbers than
+	// this within security.destination_window; default 10, under the
+	// trunk group's, so a hijacked phone is stopped before it stops the
+	// office's trunks.
+	MaxDestinations int `toml:"max_destinations"`
 	// SRTP is the extension's media encryption (SDES, RFC 4568, over
 	// TLS only: the keys travel in the SDP): "" none, "optional" when its
 	// phone offers or accepts it, "required" (its calls without are

@@ -222,6 +222,9 @@ func (v *validator) outbound(c *Config) {
 		if e.OutboundPerMinute < 0 || e.OutboundPerMinute > 1000 {
 			v.report(p+".outbound_per_minute", "outbound_per_minute must be 0 (default 5) or up to 1000, not %d", e.OutboundPerMinute)
 		}
+		if e.MaxDestinations < 0 || e.MaxDestinations > 100000 {
+			v.report(p+".max_destinations", "max_destinations must be 0 (default 10) or up to 100000, not %d", e.MaxDestinations)
+		}
 	}
 }
 

@@ -1327,3 +1327,24 @@ func TestCallPassesAtMostMaxSteps(t *testing.T) {
 		t.Errorf("counts %v, want %d visits", c, maxSteps)
 	}
 }
+
+// A caller's number is the caller's to choose (a SIP From user): only its
+// digits and '+' reach the message's file name, which stays in the
+// mailbox's folder; the record keeps the caller as given.
+func TestVoicemailFileNameFromDigitsOnly(t *testing.T) {
+	h := newHarness(t, "2026-11-23 10:00", nil)
+	const caller = "../../+86 138/..\\x00*1"
+	l, done := h.call(t, "vm", caller)
+	l.startSpeaking(speech())
+	l.run(800 * time.Millisecond)
+	l.hangUpCaller()
+	<-done
+	vms, _ := h.db.Voicemails("main")
+	if len(vms) != 1 {
+		t.Fatalf("voicemails %+v", vms)
+	}
+	f := vms[0].File
+	if filepath.Dir(f) != filepath.Join("voicemail", "main") || !strings.HasSuffix(f, "-+86138001.wav") || vms[0].Caller != caller {
+		t.Errorf("file %q caller %q, want voicemail/main/TIME-+86138001.wav and the caller as given", f, vms[0].Caller)
+	}
+}

@@ -22,10 +22,10 @@ import (
 //     PIN (needsPIN);
 //   - how many: per extension and per trunk group, calls up at once and
 //     calls started in any minute;
-//   - how much: a circuit breaker stops a trunk group that dials more
-//     than newDests distinct numbers within destWindow (toll fraud dials
-//     many destinations; a call centre's callbacks a few an hour per
-//     trunk), and an extension or trunk group whose spend in the last
+//   - how much: a circuit breaker stops an extension, and a trunk group,
+//     that dials more than its newDests distinct numbers within
+//     destWindow (toll fraud dials many destinations; a call centre's
+//     callbacks a few an hour per trunk), and an extension or trunk group whose spend in the last
 //     hour (rates per class, from the dial until the call ends) crosses
 //     its threshold. A stopped extension or trunk group dials nothing for
 //     breakTime, and Spend hangs up its calls.
@@ -46,10 +46,11 @@ type toll struct {
 
 	mu      sync.Mutex
 	trunks  map[string]*trunkUse
-	extUse  map[string][]time.Time // calls started in the last minute, per extension
-	calls   map[*outCall]bool      // calls up, and those ended within the hour
-	stopped map[string]time.Time   // "trunk group X", "extension N" -> stopped until
-	wrong   map[string][]time.Time // wrong PINs keyed, per extension
+	extUse  map[string][]time.Time          // calls started in the last minute, per extension
+	extDest map[string]map[string]time.Time // number -> last dialled within destWindow, per extension
+	calls   map[*outCall]bool               // calls up, and those ended within the hour
+	stopped map[string]time.Time            // "trunk group X", "extension N" -> stopped until
+	wrong   map[string][]time.Time          // wrong PINs keyed, per extension
 }
 
 type office struct {
@@ -62,6 +63,7 @@ type extRules struct {
 	pin       string
 	max       int
 	perMinute int
+	newDests  int
 }
 
 type trunkUse struct {
@@ -91,7 +93,7 @@ func newToll(cfg *config.Config) *toll {
 		extSpend: orF(sc.ExtensionSpend, 100), trunkSpend: orF(sc.TrunkSpend, 1000),
 		trunkMax: or(sc.MaxOutbound, 30), perMinute: or(sc.OutboundPerMinute, 30), newDests: or(sc.MaxDestinations, 20),
 		destWindow: config.DurationOr(sc.DestinationWindow, 10*time.Minute), breakTime: config.DurationOr(sc.BreakerTime, time.Hour),
-		trunks: map[string]*trunkUse{}, extUse: map[string][]time.Time{}, calls: map[*outCall]bool{}, stopped: map[string]time.Time{},
+		trunks: map[string]*trunkUse{}, extUse: map[string][]time.Time{}, extDest: map[string]map[string]time.Time{}, calls: map[*outCall]bool{}, stopped: map[string]time.Time{},
 		wrong: map[string][]time.Time{}}
 	for _, h := range sc.OfficeHours {
 		days, _ := config.ParseDays(h.Days)
@@ -108,7 +110,7 @@ func newToll(cfg *config.Config) *toll {
 		t.rates[Class(c)] = r
 	}
 	for _, e := range cfg.Extensions {
-		r := extRules{pin: e.PIN, max: or(e.MaxOutbound, 2), perMinute: or(e.OutboundPerMinute, 5)}
+		r := extRules{pin: e.PIN, max: or(e.MaxOutbound, 2), perMinute: or(e.OutboundPerMinute, 5), newDests: or(e.MaxDestinations, 10)}
 		if len(e.DialClasses) > 0 {
 			r.classes = classSet(e.DialClasses, nil)
 		}
@@ -188,6 +190,14 @@ func (t *toll) admit(now time.Time, ext, trunk, number string, c Class) (call *o
 		if starts := t.extUse[ext]; len(starts) >= r.perMinute {
 			return nil, "", &errLimit{fmt.Sprintf("extension %s: %d calls out in the last minute", ext, len(starts))}
 		}
+		// The extension's own destinations breaker trips before the trunk
+		// group's: the hijacked phone stops, the office's trunks stay up.
+		if d := t.extDest[ext]; r.newDests > 0 && len(d) >= r.newDests {
+			if _, seen := d[number]; !seen {
+				t.stopped[extName(ext)] = now.Add(t.breakTime)
+				return nil, extName(ext), &errLimit{fmt.Sprintf("extension %s stopped for %v: more than %d destinations in %v", ext, t.breakTime, r.newDests, t.destWindow)}
+			}
+		}
 	}
 	u := t.trunks[trunk]
 	if u == nil {
@@ -221,6 +231,10 @@ func (t *toll) admit(now time.Time, ext, trunk, number string, c Class) (call *o
 	u.dests[number] = now
 	if ext != "" {
 		t.extUse[ext] = append(t.extUse[ext], now)
+		if t.extDest[ext] == nil {
+			t.extDest[ext] = map[string]time.Time{}
+		}
+		t.extDest[ext][number] = now
 	}
 	call = &outCall{ext: ext, trunk: trunk, rate: t.rates[c], start: now}
 	t.calls[call] = true
@@ -364,6 +378,16 @@ func (t *toll) prune(now time.Time) {
 			if now.Sub(at) >= t.destWindow {
 				delete(u.dests, n)
 			}
+		}
+	}
+	for ext, d := range t.extDest {
+		for n, at := range d {
+			if now.Sub(at) >= t.destWindow {
+				delete(d, n)
+			}
+		}
+		if len(d) == 0 {
+			delete(t.extDest, ext)
 		}
 	}
 	for ext, s := range t.extUse {

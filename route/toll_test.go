@@ -3,6 +3,7 @@ package route
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -671,4 +672,58 @@ func TestTwelveDigitPIN(t *testing.T) {
 	await(t, "the call out after the twelfth digit", line.calls)
 	send(t, caller, media.Event{Kind: media.EventHangup})
 	await(t, "the call over", done)
+}
+
+// TestExtensionDestinations: an extension dialling more distinct numbers
+// than its max_destinations (default 10) within destination_window is
+// stopped, before the trunk group's breaker (20) would stop the office:
+// a number it dialled already still is not new, another extension still
+// dials out through the same group, and the window forgets.
+func TestExtensionDestinations(t *testing.T) {
+	tp := newTollPlan(t, func(c *config.Config) {
+		c.Security.DestinationWindow = "10m"
+		c.Security.BreakerTime = "1h"
+		for i := range c.Extensions {
+			if c.Extensions[i].Number == "1001" {
+				c.Extensions[i].OutboundPerMinute = 100
+			}
+		}
+	})
+	for i := range 10 {
+		_, h, err := tp.dial("1001", fmt.Sprintf("8888%04d", i))
+		if err != nil {
+			t.Fatalf("destination %d: %v", i+1, err)
+		}
+		h()
+	}
+	if _, h, err := tp.dial("1001", "88880003"); err != nil {
+		t.Fatalf("a number dialled already: %v", err)
+	} else {
+		h()
+	}
+	tp.took()
+	if _, _, err := tp.dial("1001", "88880010"); err == nil || !strings.Contains(err.Error(), "extension 1001 stopped for 1h0m0s: more than 10 destinations in 10m0s") {
+		t.Fatalf("an 11th destination: %v", err)
+	}
+	if ev := strings.Join(tp.took(), "\n"); !strings.Contains(ev, "BreakerOpened") {
+		t.Errorf("no alarm for the breaker: %q", ev)
+	}
+	if _, _, err := tp.dial("1001", "88880003"); err == nil || !strings.Contains(err.Error(), "extension 1001 is stopped") {
+		t.Fatalf("a stopped extension dialled: %v", err)
+	}
+	if _, h, err := tp.dial("1002", "88880011"); err != nil {
+		t.Fatalf("another extension through the same group: %v", err)
+	} else {
+		h()
+	}
+	// Ten minutes on, the destinations are forgotten, but the breaker
+	// holds for its hour; after it, the extension dials again.
+	tp.clk.Advance(time.Hour)
+	for i := range 10 {
+		_, h, err := tp.dial("1001", fmt.Sprintf("8889%04d", i))
+		if err != nil {
+			t.Fatalf("an hour on, destination %d: %v", i+1, err)
+		}
+		h()
+	}
 }

@@ -5,11 +5,13 @@
 # callers into the general queue answered by four SIPp agents, SIPp
 # callers leaving voicemail, libpri calling the IVR over the PRI span, a
 # callback booked over the API every 20 s (dialled out over the span to
-# libpri), a password guesser on a source of its own. Samples RSS,
+# libpri), the analog phone on the FXS port dialling the IVR and the
+# exchange calling in over the FXO port (both ports on the socket driver),
+# a password guesser on a source of its own. Samples RSS,
 # goroutines, open files and the database's size every 10 s and prints
 # each one's slope per hour with the calls completed and failed; a leak
-# (goroutines left after the calls drain, RSS growing more than 30 MiB an
-# hour) or a failed call fails it. Needs SIPp, libpri and spandsp.
+# (goroutines left after the calls drain, the live heap growing more than
+# 10 MiB an hour) or a failed call fails it. Needs SIPp, libpri and spandsp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec bash scripts/bench-sip.sh --soak "${1:-10m}" "${@:2}"

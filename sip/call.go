@@ -1011,7 +1011,7 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, t
 	}
 	local, origin := s.localSDP(sess, mode)
 	offer := origin.Marshal(sdp.Offer(local, eventPT, sdp.SendRecv))
-	from := &gosip.FromHeader{DisplayName: fromUser, Address: gosip.Uri{Scheme: "sip", User: fromUser, Host: s.mediaAddr.String()}}
+	from := &gosip.FromHeader{DisplayName: quotedText(fromUser), Address: gosip.Uri{Scheme: "sip", User: uriUser(fromUser), Host: s.mediaAddr.String()}}
 	from.Params.Add("tag", gosip.GenerateTagN(16))
 	dlg, err := s.clientDialogs.Invite(ctx, to, offer, gosip.NewHeader("Content-Type", "application/sdp"), from, s.contactFor(transport))
 	if err != nil {
@@ -1137,4 +1137,41 @@ func Refused(err error) bool {
 		return true
 	}
 	return false
+}
+
+// The calling number of a call the box places is often a caller's: a
+// From user an outside caller chose, which sipgo writes as it is. So it
+// goes out as RFC 3261 allows (§25.1): in the URI, everything but
+// alphanumerics and the unreserved and user-unreserved marks is
+// %-escaped (';', '?' and '/' too, which are legal there but open
+// parameters and headers to a careless peer); in the display name, a
+// quoted-string, '"' and '\' are backslash-escaped and control
+// characters dropped. A caller cannot add a parameter, a header or a
+// second URI to the box's INVITE.
+func uriUser(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()&=+$,", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+func quotedText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f:
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -111,3 +111,51 @@ func TestDialTrunkRefusals(t *testing.T) {
 		t.Errorf("%d calls counted after refusals", s.ActiveCalls())
 	}
 }
+
+// TestDialEscapesTheCaller: a calling number an outside caller chose goes
+// into the box's INVITE escaped (RFC 3261 §25.1), so it cannot add a
+// parameter, a header or a URI of its own: the phone parses From back to
+// the caller's exact string.
+func TestDialEscapesTheCaller(t *testing.T) {
+	s, _ := startServer(t)
+	phone, err := net.ListenPacket("udp", testenv.FreeAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	var to gosip.Uri
+	if err := gosip.ParseUri("sip:2001@"+phone.LocalAddr().String(), &to); err != nil {
+		t.Fatal(err)
+	}
+	const caller = `1001"x;lr?Route=<sip:evil>\` + "\x01"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	go s.Dial(ctx, to, caller)
+	phone.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, _, err := phone.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := gosip.ParseMessage(buf[:n])
+	if err != nil {
+		t.Fatalf("the INVITE does not parse: %v\n%s", err, buf[:n])
+	}
+	req := msg.(*gosip.Request)
+	from := req.From()
+	var line string
+	for _, l := range strings.Split(string(buf[:n]), "\r\n") {
+		if strings.HasPrefix(l, "From:") {
+			line = l
+		}
+	}
+	if want := `From: "1001\"x;lr?Route=<sip:evil>\\" <sip:1001%22x%3Blr%3FRoute=%3Csip%3Aevil%3E%5C%01@`; !strings.HasPrefix(line, want) {
+		t.Errorf("%s\nwant it to begin %s", line, want)
+	}
+	if from.Params.Length() != 1 || from.Address.UriParams.Length() != 0 || from.Address.Headers.Length() != 0 {
+		t.Errorf("the caller's string added parameters or headers: %s", line)
+	}
+	if len(req.GetHeaders("Route")) != 0 {
+		t.Errorf("the INVITE carries a Route: %s", buf[:n])
+	}
+}

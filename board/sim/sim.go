@@ -51,6 +51,14 @@ func init() {
 				mu.Unlock()
 				return p, true, nil
 			},
+			// A port whose phone or exchange line is a program at the
+			// other end of a Unix socket (the soak drives them so).
+			"socket": func(c config.Port) (hal.Port, bool, error) {
+				if c.Kind == "fxs" {
+					return socket.OpenFXS(c.Line), true, nil
+				}
+				return socket.OpenFXO(c.Line), true, nil
+			},
 		},
 	})
 }

@@ -1,7 +1,9 @@
-// Package socket is the `socket` span driver: a span whose D-channel is a
-// Unix SEQPACKET socket, in the DAHDI/libpri convention, so the PRI stack
-// can be run against any peer (libpri in the tests, a DAHDI bridge, a
-// protocol tester) without a line card.
+// Package socket is the `socket` span and port drivers: a span whose
+// D-channel is a Unix SEQPACKET socket, in the DAHDI/libpri convention, so
+// the PRI stack can be run against any peer (libpri in the tests, a DAHDI
+// bridge, a protocol tester) without a line card; and analog ports whose
+// phone or exchange line is a program at the other end of a socket (see
+// port.go), so a running box's analog side can be driven from outside it.
 //
 // Each packet on the D-channel socket is one HDLC frame (address, control,
 // information) followed by 2 FCS octets, which the receiver ignores: DAHDI

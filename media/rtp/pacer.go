@@ -62,6 +62,7 @@ func (sh *shard) remove(s *Session) {
 	if i, ok := sh.index[s]; ok {
 		last := sh.sessions[len(sh.sessions)-1]
 		sh.sessions[i], sh.index[last] = last, i
+		sh.sessions[len(sh.sessions)-1] = nil // the array beyond the length would keep a closed session (and what it played) alive
 		sh.sessions = sh.sessions[:len(sh.sessions)-1]
 		delete(sh.index, s)
 	}
@@ -132,6 +133,7 @@ func (sh *shard) tick() {
 			sh.remove(s)
 		}
 	}
+	clear(sh.list) // nor may the snapshot keep the sessions removed
 	// An exponential average over about 16 ticks (a third of a second).
 	took := int64(time.Since(start))
 	old := sh.busy.Load()

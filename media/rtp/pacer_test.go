@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
+	"weak"
 
 	"golang.org/x/sys/unix"
 
@@ -148,3 +150,65 @@ func TestPacerLoad(t *testing.T) {
 		t.Errorf("load of 4 sessions: %v", l)
 	}
 }
+
+// TestPacerForgetsClosedSessions: a session the pacer has dropped, and the
+// source it last played, are garbage once the call lets go of them; the
+// shard's array and its tick's snapshot keep no pointer to them. (In the
+// soak, a queue call's recording buffers, reached through the source
+// played, outlived the call this way.)
+func TestPacerForgetsClosedSessions(t *testing.T) {
+	p := NewPacer(1)
+	sh := p.shards[0]
+	var gone []weak.Pointer[Session]
+	var played []weak.Pointer[[4096]int16]
+	keep := make([]*Session, 0, 8)
+	pool := NewPortPool(netip.MustParseAddr("127.0.0.1"), 36300, 36399)
+	for i := 0; i < 8; i++ {
+		s, err := pool.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := new([4096]int16)
+		s.Play(heldSource{buf})
+		played = append(played, weak.Make(buf))
+		p.Add(s)
+		if i%2 == 1 {
+			keep = append(keep, s)
+			continue
+		}
+		gone = append(gone, weak.Make(s))
+	}
+	sh.tick()
+	// Close every other session, the last added first: its place is
+	// the array's end.
+	for i := len(sh.sessions) - 1; i >= 0; i-- {
+		if s := sh.sessions[i]; !slices.Contains(keep, s) {
+			s.Close()
+		}
+	}
+	sh.tick()
+	if len(sh.sessions) != len(keep) {
+		t.Fatalf("%d sessions ticking, want %d", len(sh.sessions), len(keep))
+	}
+	keep[0].Close() // closed but still referenced: its source is let go
+	runtime.GC()
+	runtime.GC()
+	for i, w := range gone {
+		if w.Value() != nil {
+			t.Errorf("closed session %d is still reachable", i)
+		}
+	}
+	if played[1].Value() != nil {
+		t.Error("a closed session keeps the source it last played")
+	}
+	if played[3].Value() == nil {
+		t.Error("a session up lost its source")
+	}
+	runtime.KeepAlive(keep)
+}
+
+// heldSource plays silence and holds buf, so a test can see whether the
+// source is still reachable.
+type heldSource struct{ buf *[4096]int16 }
+
+func (h heldSource) Fill(dst []int16) int { clear(dst); return len(dst) }

@@ -78,6 +78,7 @@ type Session struct {
 	src    media.Source
 	play   media.PlayID // the Play src came from
 	plays  media.PlayID // the last Play's id
+	ended  bool         // closed: Play keeps nothing
 	onEvt  func(media.Event)
 
 	digits []byte      // queued to send, under mu
@@ -184,6 +185,9 @@ func (s *Session) Play(src media.Source) media.PlayID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.plays++
+	if s.ended {
+		src = nil
+	}
 	s.src, s.play = src, s.plays
 	return s.plays
 }
@@ -577,4 +581,7 @@ func (s *Session) Close() {
 	closeFD(s.fd)
 	closeFD(s.rtcpFD)
 	s.fd, s.rtcpFD = -1, -1
+	s.mu.Lock()
+	s.src, s.ended = nil, true // what was playing (a queue call's recording taps among it) goes with the call
+	s.mu.Unlock()
 }

@@ -72,7 +72,8 @@ func main() {
 		dpath, bpath := filepath.Join(dir, "d"), filepath.Join(dir, "b")
 		peer := startPRIPeer(*priPeerBin, dpath, bpath)
 		defer peer.close()
-		withBox(func(pid, _ int) { passed = stepSoak(pid, dir, *soakFor, peer) }, "--config", soakConfig(dir, *jinyin, dpath, bpath))
+		lines := startAnalog(fxsPath(dir), fxoPath(dir))
+		withBox(func(pid, _ int) { passed = stepSoak(pid, dir, *soakFor, peer, lines) }, "--config", soakConfig(dir, *jinyin, dpath, bpath))
 		if !passed {
 			os.Exit(1)
 		}

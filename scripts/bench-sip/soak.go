@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,12 +20,14 @@ var (
 	soakFor    = flag.Duration("soak", 0, "run the soak (step 5) for this long instead of the benchmark steps")
 	soakCPS    = flag.Int("soak-cps", 5, "IVR calls started a second in the soak (10 s each)")
 	priPeerBin = flag.String("pri-peer", "", "the libpri peer (pri/libpritest/csrc/peer.c, built) the soak calls over the PRI span from")
+	soakHeaps  = flag.String("soak-heaps", "", "write the box's heap profiles (after a collection) at the soak's half-way point, its end and once the calls have drained to this folder, as heap-half.pprof, heap-end.pprof and heap-drained.pprof, for go tool pprof -base (GODEBUG=memprofilerate=4096 makes them finer)")
 )
 
 // sample is one look at the box during the soak.
 type sample struct {
 	at                    time.Duration
 	rssKB, anonKB, heapKB int // RSS, its anonymous part (not the database's mmap), Go's heap in use
+	liveKB                int // the Go heap's live objects, after a forced collection
 	goroutines, fds       int
 	dbKB                  int64
 	calls                 int
@@ -37,17 +40,20 @@ type sample struct {
 // each); libpri calling the IVR over the PRI span, one call after another
 // held 10 s; a callback booked over the API every 20 s (the agent's
 // phone rings, then the customer is dialled out over the span, where
-// libpri answers); and a password guesser from a source of its own
+// libpri answers); an analog phone on the FXS port dialling the IVR and
+// the exchange calling in over the FXO port, one each every 30 s, held
+// 10 s (analog.go); and a password guesser from a source of its own
 // (banned within its first second, then dropped). Every 10 s it
 // samples RSS, goroutines, open files and the database's size, and at
 // the end prints each one's slope per hour over the run's second half,
 // with the calls completed and failed. Growth that does not level off is
 // a leak: the soak fails when, after the calls have drained, goroutines
 // stay over their start by more than 50, or (in a soak of 10 minutes or
-// more: a shorter one is still warming up) anonymous RSS grew more than
-// 30 MiB an hour over the second half (the rest is the database's mmap,
-// growing with its records); any failed call fails it too.
-func stepSoak(pid int, dir string, d time.Duration, peer *priPeer) bool {
+// more: a shorter one is still warming up) the live heap, sampled after
+// a forced collection, grew more than 10 MiB an hour over the second half
+// (1 KiB kept per call at this mix's 5 calls a second is 18 MiB an hour);
+// any failed call fails it too.
+func stepSoak(pid int, dir string, d time.Duration, peer *priPeer, lines *analogPeer) bool {
 	total := int(d.Seconds()) * *soakCPS
 	timeout := fmt.Sprintf("%ds", int((d + 4*time.Minute).Seconds())) // the benchmark's 180 s would end it early
 	stop := make(chan struct{})
@@ -59,6 +65,8 @@ func stepSoak(pid int, dir string, d time.Duration, peer *priPeer) bool {
 		"-d", "9000", "-rtp_echo", "-mp", "26600", "-timeout", timeout)
 	priDone := make(chan struct{})
 	go func() { peer.run(stop); close(priDone) }()
+	analogDone := make(chan struct{})
+	go func() { lines.run(stop); close(analogDone) }()
 	go guesser(stop)
 	var booked atomic.Int64
 	go func() {
@@ -82,6 +90,7 @@ func stepSoak(pid int, dir string, d time.Duration, peer *priPeer) bool {
 	start := time.Now()
 	base := look(pid, dir, 0)
 	samples := []sample{base}
+	halfSaved := false
 	for tick := time.NewTicker(10 * time.Second); ; {
 		select {
 		case <-calls.done:
@@ -90,6 +99,13 @@ func stepSoak(pid int, dir string, d time.Duration, peer *priPeer) bool {
 		case <-tick.C:
 			if at := time.Since(start); at <= d { // not the last calls' ramp-down
 				samples = append(samples, look(pid, dir, at))
+				if *soakHeaps != "" && at > d/2 {
+					name := "heap-end.pprof"
+					if !halfSaved {
+						name, halfSaved = "heap-half.pprof", true
+					}
+					liveHeapKB(filepath.Join(*soakHeaps, name))
+				}
 			}
 		}
 	}
@@ -99,12 +115,17 @@ drained:
 	vmOK, vmFailed := messages.wait()
 	close(stop)
 	<-priDone
+	<-analogDone
 	waitCalls(0, 30*time.Second)
 	time.Sleep(2 * time.Second)
 	agentsRun.cmd.Process.Signal(os.Interrupt)
 	aOK, aFailed := agentsRun.wait()
 	priOK, priFailed, priOut := peer.counts()
+	fxsOK, fxsFailed, fxoOK, fxoFailed := lines.counts()
 	end := look(pid, dir, time.Since(start))
+	if *soakHeaps != "" {
+		liveHeapKB(filepath.Join(*soakHeaps, "heap-drained.pprof"))
+	}
 	half := samples[len(samples)/2:]
 	slope := func(f func(sample) float64) float64 {
 		var n, sx, sy, sxx, sxy float64
@@ -120,16 +141,18 @@ drained:
 	rssSlope := slope(func(s sample) float64 { return float64(s.rssKB) / 1024 })
 	anonSlope := slope(func(s sample) float64 { return float64(s.anonKB) / 1024 })
 	heapSlope := slope(func(s sample) float64 { return float64(s.heapKB) / 1024 })
+	liveSlope := slope(func(s sample) float64 { return float64(s.liveKB) / 1024 })
 	fmt.Printf("\nsoak %v, %d samples:\n", d.Round(time.Second), len(samples))
 	fmt.Printf("  IVR callers (%d/s, 10 s): %d completed, %d failed\n", *soakCPS, ok, failed)
 	fmt.Printf("  queue callers: %d completed, %d failed; the agents' phones: %d calls completed, %d failed\n", qOK, qFailed, aOK, aFailed)
 	fmt.Printf("  voicemail callers: %d completed, %d failed; %d messages in the mailbox\n", vmOK, vmFailed, voicemails())
 	fmt.Printf("  PRI calls from libpri: %d completed, %d failed; callbacks booked %d, calls out over the span answered %d\n", priOK, priFailed, booked.Load(), priOut)
-	fmt.Printf("  slopes over the second half, per hour: RSS %+.1f MiB (anonymous %+.1f, Go heap in use %+.1f), goroutines %+.0f, open files %+.0f, database %+.0f KiB, calls up %+.0f\n",
-		rssSlope, anonSlope, heapSlope, slope(func(s sample) float64 { return float64(s.goroutines) }), slope(func(s sample) float64 { return float64(s.fds) }),
+	fmt.Printf("  analog: the FXS phone dialled the IVR %d times, %d failed; the exchange called in over FXO %d times, %d failed\n", fxsOK, fxsFailed, fxoOK, fxoFailed)
+	fmt.Printf("  slopes over the second half, per hour: RSS %+.1f MiB (anonymous %+.1f, Go heap in use %+.1f, live heap %+.1f), goroutines %+.0f, open files %+.0f, database %+.0f KiB, calls up %+.0f\n",
+		rssSlope, anonSlope, heapSlope, liveSlope, slope(func(s sample) float64 { return float64(s.goroutines) }), slope(func(s sample) float64 { return float64(s.fds) }),
 		slope(func(s sample) float64 { return float64(s.dbKB) }), slope(func(s sample) float64 { return float64(s.calls) }))
-	fmt.Printf("  start: RSS %d MiB (anonymous %d, heap %d), %d goroutines, %d files; drained: RSS %d MiB (anonymous %d, heap %d), %d goroutines, %d files, database %d KiB\n",
-		base.rssKB/1024, base.anonKB/1024, base.heapKB/1024, base.goroutines, base.fds, end.rssKB/1024, end.anonKB/1024, end.heapKB/1024, end.goroutines, end.fds, end.dbKB)
+	fmt.Printf("  start: RSS %d MiB (anonymous %d, heap %d, live %d), %d goroutines, %d files; drained: RSS %d MiB (anonymous %d, heap %d, live %d), %d goroutines, %d files, database %d KiB\n",
+		base.rssKB/1024, base.anonKB/1024, base.heapKB/1024, base.liveKB/1024, base.goroutines, base.fds, end.rssKB/1024, end.anonKB/1024, end.heapKB/1024, end.liveKB/1024, end.goroutines, end.fds, end.dbKB)
 	leak := false
 	if end.goroutines > base.goroutines+50 {
 		fmt.Printf("  LEAK: %d goroutines after the calls drained, %d at the start\n", end.goroutines, base.goroutines)
@@ -138,13 +161,15 @@ drained:
 	switch {
 	case d < 10*time.Minute:
 		fmt.Printf("  (RSS is still warming up in a soak shorter than 10 minutes: its slope is not judged)\n")
-	case anonSlope > 30:
-		// The file-backed rest of RSS is the database's mmap, which grows
-		// with the records by design (its size is the database's slope).
-		fmt.Printf("  LEAK: anonymous RSS grows %.1f MiB an hour\n", anonSlope)
+	case liveSlope > 10:
+		// Judged on the live heap: RSS moves with garbage not yet
+		// collected and with pages the runtime has not yet returned, and
+		// its file-backed part is the database's mmap, growing with the
+		// records by design (its size is the database's slope).
+		fmt.Printf("  LEAK: the live heap grows %.1f MiB an hour\n", liveSlope)
 		leak = true
 	}
-	failed += qFailed + vmFailed + aFailed + priFailed
+	failed += qFailed + vmFailed + aFailed + priFailed + fxsFailed + fxoFailed
 	if failed > 0 {
 		fmt.Printf("  %d calls failed\n", failed)
 	}
@@ -152,7 +177,7 @@ drained:
 }
 
 func look(pid int, dir string, at time.Duration) sample {
-	s := sample{at: at, rssKB: rssKB(pid), anonKB: procStatusKB(pid, "RssAnon:"), heapKB: heapInUseKB(), calls: status().Calls}
+	s := sample{at: at, rssKB: rssKB(pid), anonKB: procStatusKB(pid, "RssAnon:"), heapKB: heapInUseKB(), liveKB: liveHeapKB(""), calls: status().Calls}
 	if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 		s.fds = len(ents)
 	}
@@ -201,6 +226,37 @@ func procStatusKB(pid int, field string) int {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
 			n, _ := strconv.Atoi(f[1])
 			return n
+		}
+	}
+	return 0
+}
+
+// liveHeapKB is the box's live heap after a forced collection (the
+// HeapAlloc line of /debug/pprof/heap?gc=1&debug=1), the one memory
+// figure that neither garbage nor the runtime's lag in returning pages
+// to the kernel moves. With save set, it also writes the heap profile
+// (gc=1, binary) there, for go tool pprof -base.
+func liveHeapKB(save string) int {
+	if save != "" {
+		if res, err := http.Get("http://" + boxHTTP + "/debug/pprof/heap?gc=1"); err == nil {
+			if f, err := os.Create(save); err == nil {
+				io.Copy(f, res.Body)
+				f.Close()
+			}
+			res.Body.Close()
+		}
+	}
+	res, err := http.Get("http://" + boxHTTP + "/debug/pprof/heap?gc=1&debug=1")
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<16), 1<<22)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "# HeapAlloc = "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n / 1024
 		}
 	}
 	return 0

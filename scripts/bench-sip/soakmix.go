@@ -16,10 +16,12 @@ import (
 )
 
 // The soak's mix beyond the IVR callers: agents answering a queue, queue
-// callers, voicemail callers and PRI calls from libpri. Its box runs a
-// config of its own: the embedded default with span 1 on the socket
-// driver to the libpri peer, callbacks dialled out over it, and two extensions, 600 (straight into the
-// general queue) and 601 (straight to the main mailbox).
+// callers, voicemail callers and PRI calls from libpri (the analog calls
+// are analog.go's). Its box runs a config of its own: the embedded default
+// with span 1 on the socket driver to the libpri peer, callbacks dialled
+// out over it, the analog ports on the socket driver, and two extensions,
+// 600 (straight into the general queue) and 601 (straight to the main
+// mailbox).
 
 var agents = []string{"1001", "1002", "1003", "1004"}
 
@@ -79,11 +81,22 @@ func soakConfig(dir, jinyinBin, dpath, bpath string) string {
 	if dests == cb {
 		check(fmt.Errorf("the default config's max_destinations is not where the soak expects it"))
 	}
-	s = dests
+	// The analog ports on the socket driver, this program at their far
+	// ends (analog.go).
+	s = strings.Replace(dests, "driver = \"sim\"\nextension = \"2001\"", "driver = \"socket\"\nline = \""+fxsPath(dir)+"\"\nextension = \"2001\"", 1)
+	s2 := strings.Replace(s, "driver = \"sim\"\ndestination = \"100\"", "driver = \"socket\"\nline = \""+fxoPath(dir)+"\"\ndestination = \"100\"", 1)
+	if s == dests || s2 == s {
+		check(fmt.Errorf("the default config's analog ports are not where the soak expects them"))
+	}
+	s = s2
 	path := filepath.Join(dir, "soak.toml")
 	check(os.WriteFile(path, []byte(s+soakExtra), 0o644))
 	return path
 }
+
+// fxsPath and fxoPath are where the analog ports' far ends listen.
+func fxsPath(dir string) string { return filepath.Join(dir, "fxs1") }
+func fxoPath(dir string) string { return filepath.Join(dir, "fxo2") }
 
 // startAgents starts the agents' SIPp, registers every agent's phone at
 // it (again every 4 minutes: registrations last 5) and logs them in,
