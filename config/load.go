@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -64,12 +63,24 @@ func Load(name string, data []byte, sets []string, env Env) (*Config, error) {
 	if name != DefaultName {
 		cfg.dir = filepath.Dir(name)
 	}
-	d := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := d.Decode(&cfg); err != nil {
+	var tree map[string]any
+	if err := toml.Unmarshal(data, &tree); err != nil {
 		return nil, decodeIssues(name, err)
 	}
 	idx := indexPositions(data)
 	v := &validator{file: name, pos: idx, set: map[string]bool{}}
+	checkTree(tree, reflect.TypeOf(cfg), "", func(path string, key bool, format string, args ...any) {
+		v.reportAt(path, !key, format, args...)
+	})
+	if name != DefaultName {
+		def, didx := theDefault()
+		tree = withDefault(def, tree)
+		v.def = didx
+	}
+	v.tree = tree
+	if err := decodeTree(tree, &cfg); err != nil {
+		return nil, append(v.issues, decodeIssues(name, err)...)
+	}
 	for _, s := range sets {
 		key, val, ok := strings.Cut(s, "=")
 		if !ok || key == "" {
@@ -82,13 +93,24 @@ func Load(name string, data []byte, sets []string, env Env) (*Config, error) {
 		}
 		v.set[key] = true
 	}
-	if len(v.issues) > 0 {
-		return nil, v.issues
-	}
 	v.validate(&cfg, env)
 	if len(v.issues) > 0 {
+		// The file's problems in its order, then the --set ones, then
+		// those in what the file took from the default.
+		rank := func(i Issue) int {
+			switch {
+			case i.Set != "":
+				return 1
+			case i.File != name:
+				return 2
+			}
+			return 0
+		}
 		sort.SliceStable(v.issues, func(i, j int) bool {
 			a, b := v.issues[i], v.issues[j]
+			if rank(a) != rank(b) {
+				return rank(a) < rank(b)
+			}
 			if a.Line != b.Line {
 				return a.Line < b.Line
 			}
@@ -218,34 +240,69 @@ func indexValue(idx map[string]pos, path string, val *unstable.Node, at func(*un
 	}
 }
 
-// setPath assigns the text val to the field named by the dotted path key.
-// String fields take the text as it is (quotes optional); other fields take
-// it as a TOML value of their type.
+// setPath assigns the text val to the field named by the dotted path key,
+// through tables, arrays of tables (by 0-based index) and named tables
+// ("flow.main.node.menu.timeout"). String fields take the text as it is
+// (quotes optional); other fields take it as a TOML value of their type.
 func setPath(cfg *Config, key, val string) error {
-	v := reflect.ValueOf(cfg).Elem()
-	parts := strings.Split(key, ".")
-	for i, part := range parts {
-		switch v.Kind() {
-		case reflect.Struct:
-			f, ok := fieldByTag(v, part)
-			if !ok {
-				return fmt.Errorf("unknown key %q", strings.Join(parts[:i+1], "."))
-			}
-			v = f
-		case reflect.Slice:
-			if v.Type().Elem().Kind() != reflect.Struct {
-				return fmt.Errorf("%s is a list: set it whole, e.g. %s=[\"a\", \"b\"]", strings.Join(parts[:i], "."), strings.Join(parts[:i], "."))
-			}
-			n, err := strconv.Atoi(part)
-			if err != nil || n < 0 || n >= v.Len() {
-				return fmt.Errorf("%s has %d entries; want an index from 0 to %d, not %q", strings.Join(parts[:i], "."), v.Len(), v.Len()-1, part)
-			}
-			v = v.Index(n)
-		default:
+	return setIn(reflect.ValueOf(cfg).Elem(), strings.Split(key, "."), 0, val)
+}
+
+func setIn(v reflect.Value, parts []string, i int, val string) error {
+	if i == len(parts) {
+		return setValue(v, strings.Join(parts, "."), val)
+	}
+	part, at := parts[i], strings.Join(parts[:i], ".")
+	switch v.Kind() {
+	case reflect.Struct:
+		f, ok := fieldByTag(v, part)
+		if !ok {
 			return fmt.Errorf("unknown key %q", strings.Join(parts[:i+1], "."))
 		}
+		return setIn(f, parts, i+1, val)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.Struct {
+			return fmt.Errorf("%s is a list: set it whole, e.g. %s=[\"a\", \"b\"]", at, at)
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 0 || n >= v.Len() {
+			return fmt.Errorf("%s has %d entries; want an index from 0 to %d, not %q", at, v.Len(), v.Len()-1, part)
+		}
+		return setIn(v.Index(n), parts, i+1, val)
+	case reflect.Map:
+		k := reflect.ValueOf(part).Convert(v.Type().Key())
+		cur := v.MapIndex(k)
+		if !cur.IsValid() && v.Type().Elem().Kind() == reflect.Struct {
+			return fmt.Errorf("%s has no %q; it has %s", at, part, strings.Join(quoteAll(mapKeys(v)), ", "))
+		}
+		// A map's values cannot be set in place: set a copy, put it back.
+		elem := reflect.New(v.Type().Elem()).Elem()
+		if cur.IsValid() {
+			elem.Set(cur)
+		}
+		if err := setIn(elem, parts, i+1, val); err != nil {
+			return err
+		}
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(v.Type()))
+		}
+		v.SetMapIndex(k, elem)
+		return nil
 	}
-	if v.Kind() == reflect.Struct || (v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct) {
+	return fmt.Errorf("unknown key %q", strings.Join(parts[:i+1], "."))
+}
+
+func mapKeys(m reflect.Value) []string {
+	var ks []string
+	for _, k := range m.MapKeys() {
+		ks = append(ks, k.String())
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func setValue(v reflect.Value, key, val string) error {
+	if v.Kind() == reflect.Struct || (v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct) || v.Kind() == reflect.Map && v.Type().Elem().Kind() == reflect.Struct {
 		return fmt.Errorf("%s is a table; set one of its keys", key)
 	}
 	if v.Kind() == reflect.String {

@@ -12,8 +12,8 @@ func TestDecodePositions(t *testing.T) {
 	for _, c := range []struct {
 		name, old, new, want string
 	}{
-		{"an unknown key in the second element of an array of tables", "[[extension]]\nnumber = \"100\"", "[[extension]]\nnumber = \"100\"\nnmber = \"1\"", `f.toml:32:1: unknown key "extension.nmber"`},
-		{"a string where a whole number goes", "baud = 115200", "baud = \"fast\"", `f.toml:18:8: console.baud: cannot decode TOML string into struct field config.Console.Baud of type int`},
+		{"an unknown key in the second element of an array of tables", "[[extension]]\nnumber = \"100\"", "[[extension]]\nnumber = \"100\"\nnmber = \"1\"", `f.toml:32:1: unknown key "extension.0.nmber": did you mean "number"?`},
+		{"a string where a whole number goes", "baud = 115200", "baud = \"fast\"", `f.toml:18:8: console.baud: want a whole number, got the string "fast"`},
 		{"a comment inside an array does not count as an element", `transports = ["udp", "tcp"]`, "transports = [\n  # the usual two\n  \"udp\",\n  \"sctp\",\n]", `f.toml:14:3: transport "sctp" is not supported; use "udp", "tcp" or "tls"`},
 	} {
 		if !strings.Contains(base, c.old) {

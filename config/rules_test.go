@@ -44,7 +44,7 @@ driver = "sim"
 destination = "100"
 `
 
-var richEnv = Env{Boards: testEnv.Boards, Ports: map[string][]string{"sim": {"sim"}}}
+var richEnv = Env{Boards: testEnv.Boards, Ports: map[string][]string{"sim": {"sim", "socket"}}}
 
 // TestRules: each documented rule of default.toml, the README and the
 // field comments of Config, at its bounds: a --set on rich either passes
@@ -63,7 +63,7 @@ func TestRules(t *testing.T) {
 		{[]string{"box.memory_limit_mb=-1"}, "--set box.memory_limit_mb: memory_limit_mb must be 0"},
 		{[]string{"box.country=itu", "box.language=en"}, ""},
 		{[]string{"box.language=fr"}, `--set box.language: language must be one of "zh", "en", not "fr"`},
-		{[]string{"ivr.timezone=Mars/Olympus"}, `--set ivr.timezone: unknown time zone "Mars/Olympus"`},
+		{[]string{"box.timezone=", "ivr.timezone=Mars/Olympus"}, `--set ivr.timezone: unknown time zone "Mars/Olympus"`},
 		// [log]
 		{[]string{"log.level=debug", "log.format=json"}, ""},
 		{[]string{"log.level=error"}, ""},
@@ -140,7 +140,10 @@ func TestRules(t *testing.T) {
 		{[]string{"port.0.id=0"}, "--set port.0.id: port id must be 1 or more and unique, not 0"},
 		{[]string{"port.1.id=1"}, "--set port.1.id: port id must be 1 or more and unique, not 1"},
 		{[]string{"port.0.kind=fxx"}, `--set port.0.kind: kind must be one of "fxs", "fxo", not "fxx"`},
-		{[]string{"port.0.driver=si3215"}, `--set port.0.driver: board "sim" has no analog port driver "si3215"; it has "sim"`},
+		{[]string{"port.0.driver=si3215"}, `--set port.0.driver: board "sim" has no analog port driver "si3215"; it has "sim", "socket"`},
+		{[]string{"port.0.driver=socket", "port.0.line=/run/fxs1"}, ""},
+		{[]string{"port.1.driver=socket"}, `f.toml:65:3: driver "socket" needs line, the path of the SEQPACKET socket the phone or exchange line is at`},
+		{[]string{"port.1.line=/run/fxo2"}, `--set port.1.line: line is only for driver "socket"`},
 		{[]string{"port.0.extension=1001"}, `--set port.0.extension: an fxs port needs extension, the number of a [[extension]] of kind "phone"; "1001" is not one`},
 		{[]string{"port.0.extension=301"}, `--set port.0.extension: an fxs port needs extension`},
 		{[]string{"port.1.destination=301"}, `--set port.1.destination: an fxo port needs destination, the [[extension]] its inbound calls land on; "301" is not one`},
@@ -220,10 +223,10 @@ func TestRules(t *testing.T) {
 		{[]string{"acd.direct_queue=vip"}, `--set acd.direct_queue: direct_queue "vip" is not a [[queue]]`},
 		{[]string{"acd.record_days=0", "acd.record_max_mb=0", "acd.sample_share=0"}, ""},
 		{[]string{"acd.sample_share=1"}, ""},
-		{[]string{"acd.record_days=-1"}, "f.toml:1:1: record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1"},
-		{[]string{"acd.record_max_mb=-1"}, "f.toml:1:1: record_days and record_max_mb"},
-		{[]string{"acd.sample_share=-0.1"}, "f.toml:1:1: record_days and record_max_mb"},
-		{[]string{"acd.sample_share=1.1"}, "f.toml:1:1: record_days and record_max_mb"},
+		{[]string{"acd.record_days=-1"}, "--set acd.record_days: record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1"},
+		{[]string{"acd.record_max_mb=-1"}, "--set acd.record_max_mb: record_days and record_max_mb"},
+		{[]string{"acd.sample_share=-0.1"}, "--set acd.sample_share: record_days and record_max_mb"},
+		{[]string{"acd.sample_share=1.1"}, "--set acd.sample_share: record_days and record_max_mb"},
 		{[]string{`acd.supervisors=["1001", "200"]`}, ""},
 		// [[trunk]]
 		{[]string{"trunk.0.register=true", "trunk.0.username=u", "trunk.0.password=p", "trunk.0.channels=0"}, ""},
@@ -232,7 +235,7 @@ func TestRules(t *testing.T) {
 		{[]string{"trunk.0.channels=-1"}, "--set trunk.0.channels: channels must be 0 (no limit) or more, not -1"},
 		{[]string{"trunk.0.host="}, "--set trunk.0.host: trunk.0.host is required"},
 		{[]string{"trunk.0.destination="}, `--set trunk.0.destination: trunk "carrier" needs a destination extension for inbound calls`},
-		{[]string{"trunk.0.name="}, "f.toml:"}, // reported at the [[trunk]] table
+		{[]string{"trunk.0.name="}, "--set trunk.0.name: trunk needs a name"},
 		{[]string{`trunk.0.acl=["192.0.2.0/24", "2001:db8::1"]`}, ""},
 		{[]string{"trunk.0.qualify=30s"}, ""},
 		{[]string{"trunk.0.qualify=1s"}, `--set trunk.0.qualify: qualify "1s": want a duration from 5s to 1h0m0s`},
@@ -249,30 +252,33 @@ func TestRules(t *testing.T) {
 		{[]string{"security.flood_window=0s"}, `--set security.flood_window: flood_window "0s": want a duration from 1s to 1m0s`},
 		{[]string{"security.max_auth_failures=-1"}, "--set security.max_auth_failures: max_auth_failures must be 0 (the default) or up to 1000, not -1"},
 		{[]string{"security.events=2000000"}, "--set security.events: events must be 0 (the default) or up to 1000000, not 2000000"},
-		{[]string{`security.allow=["10.0.0.0/33"]`}, "f.toml:1:1: \"10.0.0.0/33\" is not a network"},
-		{[]string{`security.dial_classes=["mars"]`}, `f.toml:1:1: dial class "mars": use "internal", "emergency"`},
-		{[]string{`extension.0.acl=["nonsense"]`}, `f.toml:`},
+		{[]string{`security.allow=["10.0.0.0/33"]`}, "--set security.allow: \"10.0.0.0/33\" is not a network"},
+		{[]string{`security.dial_classes=["mars"]`}, `--set security.dial_classes: dial class "mars": use "internal", "emergency"`},
+		{[]string{`extension.0.acl=["nonsense"]`}, `--set extension.0.acl: "nonsense" is not an address or a network`},
 		// toll fraud
 		{[]string{`security.pin_classes=["international"]`, `security.after_hours_classes=["emergency"]`,
 			`security.rates={international=6.5, mobile=0}`, "security.extension_spend_per_hour=50", "security.trunk_spend_per_hour=0", "security.max_outbound=8"}, ""},
-		{[]string{`security.pin_classes=["mars"]`}, `f.toml:1:1: dial class "mars"`},
-		{[]string{`security.after_hours_classes=["mars"]`}, `f.toml:1:1: dial class "mars"`},
-		{[]string{`security.rates={mars=1}`}, `f.toml:1:1: rates: "mars" is not a dial class`},
-		{[]string{`security.rates={mobile=-1}`}, `f.toml:1:1: a rate is per minute, from 0 to 10000, not -1`},
+		{[]string{`security.pin_classes=["mars"]`}, `--set security.pin_classes: dial class "mars"`},
+		{[]string{`security.after_hours_classes=["mars"]`}, `--set security.after_hours_classes: dial class "mars"`},
+		{[]string{`security.rates={mars=1}`}, `--set security.rates: rates: "mars" is not a dial class`},
+		{[]string{`security.rates={mobile=-1}`}, `--set security.rates: a rate is per minute, from 0 to 10000, not -1`},
 		{[]string{"security.extension_spend_per_hour=-1"}, `--set security.extension_spend_per_hour: must be 0 (the default) or up to 10000000, not -1`},
 		{[]string{"security.max_outbound=-1"}, `--set security.max_outbound: max_outbound must be 0 (the default) or up to 100000, not -1`},
 		{[]string{`extension.0.dial_classes=["local"]`, `extension.0.pin="0042"`, "extension.0.max_outbound=1", "extension.0.outbound_per_minute=2"}, ""},
-		{[]string{`extension.0.dial_classes=["mars"]`}, `f.toml:30:3: dial class "mars"`},
+		{[]string{`extension.0.dial_classes=["mars"]`}, `--set extension.0.dial_classes: dial class "mars"`},
 		{[]string{`extension.0.pin="42"`}, `--set extension.0.pin: a PIN is 4 to 12 digits`},
 		{[]string{`extension.0.pin="42x4"`}, `--set extension.0.pin: a PIN is 4 to 12 digits`},
 		{[]string{"extension.0.max_outbound=-1"}, `--set extension.0.max_outbound: max_outbound must be 0 (default 2) or up to 1000, not -1`},
 		{[]string{"extension.0.outbound_per_minute=1001"}, `--set extension.0.outbound_per_minute: outbound_per_minute must be 0 (default 5) or up to 1000, not 1001`},
+		{[]string{"extension.0.max_destinations=100001"}, `--set extension.0.max_destinations: max_destinations must be 0 (default 10) or up to 100000, not 100001`},
+		{[]string{"extension.0.max_destinations=-1"}, `--set extension.0.max_destinations: max_destinations must be 0 (default 10) or up to 100000, not -1`},
+		{[]string{"extension.0.max_destinations=100000"}, ""},
 		// the upper bounds of the toll-fraud limits, as their messages state them
 		{[]string{`extension.0.pin="123456789012"`, "extension.0.max_outbound=1000", "extension.0.outbound_per_minute=1000"}, ""},
 		{[]string{`extension.0.pin="1234567890123"`}, `--set extension.0.pin: a PIN is 4 to 12 digits`},
 		{[]string{"extension.0.max_outbound=1001"}, `--set extension.0.max_outbound: max_outbound must be 0 (default 2) or up to 1000, not 1001`},
 		{[]string{`security.rates={local=0, international=10000}`, "security.extension_spend_per_hour=10000000", "security.trunk_spend_per_hour=10000000"}, ""},
-		{[]string{`security.rates={premium=10001}`}, `f.toml:1:1: a rate is per minute, from 0 to 10000, not 10001`},
+		{[]string{`security.rates={premium=10001}`}, `--set security.rates: a rate is per minute, from 0 to 10000, not 10001`},
 		{[]string{"security.trunk_spend_per_hour=10000001"}, `--set security.trunk_spend_per_hour: must be 0 (the default) or up to 10000000, not 1.0000001e+07`},
 		{[]string{"security.max_auth_failures=1000", "security.max_source_failures=10000", "security.flood_density=1000000", "security.events=1000000",
 			"security.outbound_per_minute=100000", "security.max_destinations=100000", "security.max_outbound=100000"}, ""},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 type validator struct {
 	file   string
 	pos    map[string]pos
+	def    map[string]pos  // the embedded default's, for what the file took from it
+	tree   map[string]any  // what was decoded: the file over the default
 	set    map[string]bool // keys overridden by --set
 	issues Issues
 }
@@ -33,15 +36,47 @@ func (v *validator) reportKey(path, format string, args ...any) {
 
 func (v *validator) reportAt(path string, value bool, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	if v.set[path] {
-		v.issues = append(v.issues, Issue{Set: path, Msg: msg})
+	if k, ok := v.setFor(path); ok {
+		v.issues = append(v.issues, Issue{Set: k, Msg: msg})
 		return
 	}
-	p, ok := v.pos[path+"="]
-	ok = ok && value
-	for q := path; !ok && q != ""; {
-		if p, ok = v.pos[q]; ok {
-			break
+	file := v.file
+	p, ok := lookup(v.pos, path, value)
+	if !ok && v.def != nil {
+		// Not in the file: the file took it from the embedded default.
+		file = DefaultName
+		p, ok = lookup(v.def, path, value)
+	}
+	if !ok {
+		p = pos{1, 1}
+	}
+	v.issues = append(v.issues, Issue{File: file, Line: p.line, Col: p.col, Msg: msg})
+}
+
+// setFor is the --set key a problem at path came from: path itself, a
+// table holding it ("security.rates" for "security.rates.mars") or a key
+// within it ("acd.sample_share" for a rule reported at "acd").
+func (v *validator) setFor(path string) (string, bool) {
+	if v.set[path] {
+		return path, true
+	}
+	for _, k := range slices.Sorted(maps.Keys(v.set)) {
+		if strings.HasPrefix(path, k+".") || strings.HasPrefix(k, path+".") {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// lookup finds where path stands in idx: its value (when value is set),
+// else its key, else the nearest table that holds it.
+func lookup(idx map[string]pos, path string, value bool) (pos, bool) {
+	if p, ok := idx[path+"="]; ok && value {
+		return p, true
+	}
+	for q := path; q != ""; {
+		if p, ok := idx[q]; ok {
+			return p, true
 		}
 		i := strings.LastIndexByte(q, '.')
 		if i < 0 {
@@ -49,18 +84,46 @@ func (v *validator) reportAt(path string, value bool, format string, args ...any
 		}
 		q = q[:i]
 	}
-	if !ok {
-		p = pos{1, 1}
-	}
-	v.issues = append(v.issues, Issue{File: v.file, Line: p.line, Col: p.col, Msg: msg})
+	return pos{}, false
 }
 
 func oneOf(s string, allowed ...string) bool { return slices.Contains(allowed, s) }
 
 func (v *validator) enum(path, got string, allowed ...string) {
-	if !oneOf(got, allowed...) {
-		v.report(path, "%s must be one of %s, not %q", path[strings.LastIndexByte(path, '.')+1:], strings.Join(quoteAll(allowed), ", "), got)
+	switch key := path[strings.LastIndexByte(path, '.')+1:]; {
+	case oneOf(got, allowed...):
+	case got == "" && v.missing(path):
+		v.report(path, "%s is missing: set it to one of %s", key, strings.Join(quoteAll(allowed), ", "))
+	default:
+		v.report(path, "%s must be one of %s, not %q", key, strings.Join(quoteAll(allowed), ", "), got)
 	}
+}
+
+// missing reports whether the key at path was written nowhere: not in
+// the file, not by --set, not in the default the file took it from.
+func (v *validator) missing(path string) bool {
+	if _, ok := v.setFor(path); ok {
+		return false
+	}
+	if _, ok := v.pos[path]; ok {
+		return false
+	}
+	var at any = v.tree
+	for _, part := range strings.Split(path, ".") {
+		switch x := at.(type) {
+		case map[string]any:
+			at = x[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(x) {
+				return true
+			}
+			at = x[i]
+		default:
+			return true
+		}
+	}
+	return at == nil
 }
 
 func quoteAll(ss []string) []string {
@@ -206,6 +269,12 @@ func (v *validator) validate(c *Config, env Env) {
 		v.enum(p+".kind", pt.Kind, "fxs", "fxo")
 		if pdrivers, ok := env.Ports[c.Box.Board]; ok && !slices.Contains(pdrivers, pt.Driver) {
 			v.report(p+".driver", "board %q has no analog port driver %q; it has %s", c.Box.Board, pt.Driver, strings.Join(quoteAll(pdrivers), ", "))
+		}
+		switch {
+		case pt.Driver == "socket" && pt.Line == "":
+			v.report(p+".line", "driver \"socket\" needs line, the path of the SEQPACKET socket the phone or exchange line is at")
+		case pt.Driver != "socket" && pt.Line != "":
+			v.report(p+".line", "line is only for driver \"socket\"")
 		}
 		cid := []string{"none", "fsk-v23", "fsk-bell202", "dtmf"}
 		switch pt.Kind {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,6 +33,7 @@ func TestCrossBuildsRunUnderQEMU(t *testing.T) {
 		t.Fatalf("build.sh: %v\n%s", err, out)
 	}
 	t.Logf("sizes:\n%s", out)
+	checkREADMESizes(t, dist)
 	for target, want := range map[string]string{"arm": "ARM, EABI5", "arm64": "ARM aarch64", "amd64": "x86-64"} {
 		binPath := filepath.Join(dist, "jinyin-linux-"+target)
 		desc, err := exec.Command(fileCmd, binPath).Output()
@@ -54,5 +58,34 @@ func TestCrossBuildsRunUnderQEMU(t *testing.T) {
 	b.cmd.Process.Signal(syscall.SIGTERM)
 	if err := waitExit(t, b); err != nil {
 		t.Fatalf("ARM box exit: %v\n%s", err, b.stderr)
+	}
+}
+
+// checkREADMESizes holds the README's table of binary sizes ("| ... |
+// dist/jinyin-linux-arm | 13.0 MiB |") to the binaries just built, within
+// half a MiB, so the figures cannot go stale silently: a change that moves
+// a binary further fails here with the row to write.
+func checkREADMESizes(t *testing.T, dist string) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile(`(?m)^\| [^|]+ \| dist/(jinyin-linux-[a-z0-9]+) \| ([0-9.]+) MiB \|$`)
+	rows := row.FindAllStringSubmatch(string(readme), -1)
+	if len(rows) != 3 {
+		t.Fatalf("the README's size table has %d rows, want 3 (arm, arm64, amd64)", len(rows))
+	}
+	for _, r := range rows {
+		fi, err := os.Stat(filepath.Join(dist, r[1]))
+		if err != nil {
+			t.Errorf("README names %s: %v", r[1], err)
+			continue
+		}
+		said, _ := strconv.ParseFloat(r[2], 64)
+		got := float64(fi.Size()) / (1 << 20)
+		if d := got - said; d > 0.5 || d < -0.5 {
+			t.Errorf("README says dist/%s is %s MiB; it is %.1f MiB now: update the table", r[1], r[2], got)
+		}
 	}
 }

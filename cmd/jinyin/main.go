@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"jinyin/config"
 )
 
 // Set at build time by scripts/build.sh with -ldflags -X.
@@ -32,7 +34,7 @@ func init() {
 	commands = map[string]command{
 		"run":     {"run [--config FILE] [--data DIR] [--set KEY=VALUE]...  run the box", cmdRun},
 		"check":   {"check --config FILE [--set KEY=VALUE]...              validate a config", cmdCheck},
-		"config":  {"config default                                          print the embedded default config", cmdConfig},
+		"config":  {"config default | show [--config FILE] [--set KEY=VALUE]...  print the embedded default, or the config in effect (FILE over the default)", cmdConfig},
 		"dtmf":    {"dtmf [--events] FILE.wav...                              detect DTMF digits in recordings", cmdDTMF},
 		"report":  {"report [--data DIR] [--from T] [--to T] [--interval 15m|30m|1h|1d] [--queue Q] [--json|--csv]  call-centre KPIs of a stopped box", cmdReport},
 		"export":  {"export [--data DIR] [--from T] [--to T] FORMAT          a stopped box's CDRs as master.csv, queue events as queue_log", cmdExport},
@@ -124,10 +126,31 @@ func cmdVersion(args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-func cmdConfig(args []string, stdout, _ io.Writer) error {
-	if len(args) != 1 || args[0] != "default" {
-		return fmt.Errorf("usage: jinyin config default")
+func cmdConfig(args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) == 1 && args[0] == "default":
+		_, err := stdout.Write(defaultConfig())
+		return err
+	case len(args) >= 1 && args[0] == "show":
+		// What the box would run: the file's keys over the default's, the
+		// --set overrides applied, as TOML (every key, so a technician
+		// sees the values left out of the file too).
+		fs := newFlags("config show", stderr)
+		file := fs.String("config", "", "config `FILE` (default: the embedded demo)")
+		var sets setFlags
+		fs.Var(&sets, "set", "override one key, `KEY=VALUE` (repeatable)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *file == "" && fs.NArg() == 1 {
+			*file = fs.Arg(0)
+		}
+		cfg, err := loadConfig(*file, sets)
+		if err != nil {
+			return reportIssues(err, stderr)
+		}
+		_, err = io.WriteString(stdout, config.Text(cfg))
+		return err
 	}
-	_, err := stdout.Write(defaultConfig())
-	return err
+	return fmt.Errorf("usage: jinyin config default | jinyin config show [--config FILE] [--set KEY=VALUE]...")
 }

@@ -285,6 +285,44 @@ func TestCheckCommand(t *testing.T) {
 	}
 }
 
+// TestConfigShow: a file of one line runs as the demo with that line:
+// config show prints the config in effect, every key, and run and check
+// refuse a file with the same list of problems.
+func TestConfigShow(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.toml")
+	os.WriteFile(small, []byte("[sip]\nlisten = \"127.0.0.1:15070\"\n"), 0o600)
+	out, err := exec.Command(bin, "config", "show", "--config", small, "--set", "log.level=debug").Output()
+	if err != nil {
+		t.Fatalf("config show: %v", err)
+	}
+	for _, want := range []string{`listen = '127.0.0.1:15070'`, `level = 'debug'`, "[[extension]]", "[flow.main]", "max_calls = 3000"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("config show lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := exec.Command(bin, "check", small).CombinedOutput(); err != nil {
+		t.Errorf("check of the one-line file: %v\n%s", err, out)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[sip]\nlisen = \"x\"\nmax_calls = \"many\"\n[log]\nlevel = \"loud\"\n"), 0o600)
+	check, _ := exec.Command(bin, "check", bad).Output()
+	show, err := exec.Command(bin, "config", "show", bad).CombinedOutput()
+	run, _ := exec.Command(bin, "run", "--config", bad, "--data", filepath.Join(dir, "data")).CombinedOutput()
+	want := bad + `:2:1: unknown key "sip.lisen": did you mean "listen"?` + "\n" +
+		bad + `:3:13: sip.max_calls: want a whole number, got the string "many"` + "\n" +
+		bad + `:5:9: level must be one of "debug", "info", "warn", "error", not "loud"` + "\n"
+	if string(check) != want {
+		t.Errorf("check:\n%s\nwant\n%s", check, want)
+	}
+	if err == nil || !strings.HasPrefix(string(show), want) {
+		t.Errorf("config show of a bad file: %v\n%s", err, show)
+	}
+	if !strings.HasPrefix(string(run), want) {
+		t.Errorf("run of a bad file:\n%s", run)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "jinyin ") || !strings.Contains(string(out), "linux/") {

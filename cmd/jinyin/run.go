@@ -49,16 +49,23 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("usage: jinyin check --config FILE")
 	}
 	if _, err := loadConfig(*file, sets); err != nil {
-		if issues, ok := err.(config.Issues); ok {
-			for _, is := range issues {
-				fmt.Fprintln(stdout, is)
-			}
-			return errExit(1)
-		}
-		return err
+		return reportIssues(err, stdout)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", *file)
 	return nil
+}
+
+// reportIssues prints a config's problems, one a line, to w and exits 1;
+// another error is returned as it is.
+func reportIssues(err error, w io.Writer) error {
+	var issues config.Issues
+	if !errors.As(err, &issues) {
+		return err
+	}
+	for _, is := range issues {
+		fmt.Fprintln(w, is)
+	}
+	return errExit(1)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
