@@ -304,6 +304,15 @@ func TestConfigShow(t *testing.T) {
 	if out, err := exec.Command(bin, "check", small).CombinedOutput(); err != nil {
 		t.Errorf("check of the one-line file: %v\n%s", err, out)
 	}
+	// And it runs the demo: the box answers SIP on that line's address.
+	addr := testenv.FreeAddr(t)
+	os.WriteFile(small, []byte("[sip]\nlisten = \""+addr+"\"\n"), 0o600)
+	b := startBox(t, dir, "--config", small, "--set", "http.listen=")
+	waitSIP(t, b, addr)
+	b.cmd.Process.Signal(syscall.SIGINT)
+	if err := waitExit(t, b); err != nil {
+		t.Fatalf("the one-line file's box: %v\n%s", err, b.stderr)
+	}
 	bad := filepath.Join(dir, "bad.toml")
 	os.WriteFile(bad, []byte("[sip]\nlisen = \"x\"\nmax_calls = \"many\"\n[log]\nlevel = \"loud\"\n"), 0o600)
 	check, _ := exec.Command(bin, "check", bad).Output()
