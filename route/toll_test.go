@@ -10,12 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
+
 	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/pri"
 	"jinyin/pri/q931"
+	"jinyin/sip"
 )
 
 // tollPlan is the demo's plan on a fake clock at 10:00 on Tuesday 1
@@ -725,5 +729,49 @@ func TestExtensionDestinations(t *testing.T) {
 			t.Fatalf("an hour on, destination %d: %v", i+1, err)
 		}
 		h()
+	}
+}
+
+// sipTrunk is a SIP trunk group that fails each dial with err.
+type sipTrunk struct {
+	fakeSIP
+	err error
+}
+
+func (s *sipTrunk) Trunk(_ context.Context, trunk, number, from string) (media.Channel, error) {
+	s.record("trunk " + trunk + " " + number)
+	return nil, s.err
+}
+
+// TestSIPTrunkDownFallsBack: a route SIP -> PRI -> FXO. A SIP trunk that
+// is down (qualify marked it: sip.ErrTrunkDown) or fails on the network
+// hands the call to the span group, whose congestion hands it to the
+// exchange line; the callee's own refusal over SIP (486) stops there.
+func TestSIPTrunkDownFallsBack(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		err      error
+		fallback bool
+	}{
+		{"marked down", fmt.Errorf("sip: dial 88880000 through carrier: %w", sip.ErrTrunkDown), true},
+		{"no answer from the network", errors.New("sip: dial: transaction timed out"), true},
+		{"the callee busy", &sipgo.ErrDialogResponse{Res: gosip.NewResponse(486, "Busy Here")}, false},
+	} {
+		tp := newTollPlan(t, nil)
+		trunk := &sipTrunk{err: c.err}
+		tp.SIP = trunk
+		tp.Spans = map[string][]Span{"pri": {failingSpan{q931.CauseNoCircuit}}}
+		line := &fakeLine{}
+		tp.Lines["pstn"] = []Line{line}
+		_, h, err := tp.dial("1001", "88880000", "carrier", "pri", "pstn")
+		if got := trunk.placed(); len(got) != 1 || got[0] != "trunk carrier 88880000" {
+			t.Errorf("%s: the SIP trunk was tried %v", c.name, got)
+		}
+		if got := line.dialled != ""; got != c.fallback {
+			t.Errorf("%s: the FXO line tried %v, want %v (%v)", c.name, got, c.fallback, err)
+		}
+		if h != nil {
+			h()
+		}
 	}
 }

@@ -155,6 +155,8 @@ func New(o Options) (*Guard, error) {
 			a, err := netip.ParseAddr(b.Addr)
 			if err == nil && b.Until.After(now) {
 				g.bans[a] = b
+			} else if err := g.db.DeleteBan(b.Addr); err != nil { // expired while the box was down
+				return nil, err
 			}
 		}
 		g.rec = store.NewSecurityRecorder(g.clock, g.db, 100*time.Millisecond, g.eventsKept, func(err error) { g.log.Error("security events", "err", err) })
@@ -281,6 +283,12 @@ func (g *Guard) sweep(now time.Time) {
 		if len(fs) == 0 || now.Sub(fs[len(fs)-1].at) > g.failWindow {
 			delete(g.fails, a)
 		}
+	}
+	// Expired bans go too (from the store as well), not only when their
+	// address comes back: a scanner that moves on through addresses
+	// would grow them for ever.
+	for a := range g.bans {
+		g.bannedLocked(a, now)
 	}
 }
 

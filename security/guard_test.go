@@ -401,3 +401,52 @@ func TestTrackingIsBounded(t *testing.T) {
 		t.Errorf("after the windows: %d rates and %d failure lists tracked, want 1 and 0", len(g.flood), len(g.fails))
 	}
 }
+
+// TestExpiredBansSwept: a scanner moving through addresses leaves bans
+// that expire; they are swept (from the store too) as traffic from
+// anyone passes, not kept until their address comes back, and a ban that
+// expired while the box was down is dropped from the store at start.
+func TestExpiredBansSwept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jinyin.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	g, clk := newGuard(t, config.Security{MaxAuthFailures: 1, MaxSourceFailures: 1}, db)
+	for i := range 100 {
+		g.Event(InvalidPassword, "SIP", src(netip.AddrFrom4([4]byte{10, 9, byte(i / 256), byte(i)})), "1001", "")
+	}
+	if n := len(g.Bans()); n != 100 {
+		t.Fatalf("%d bans, want 100", n)
+	}
+	clk.Advance(DefaultBanTime + time.Minute)
+	g.Admit(netip.MustParseAddr("127.0.0.1"))
+	g.mu.Lock()
+	left := len(g.bans)
+	g.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d expired bans kept", left)
+	}
+	g.Close()
+	if bans, err := db.Bans(); err != nil || len(bans) != 0 {
+		t.Errorf("the store keeps %d expired bans (%v)", len(bans), err)
+	}
+
+	// One ban that expires while the guard is not running.
+	g2, err := New(Options{Config: config.Security{MaxAuthFailures: 1}, Clock: clk, DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2.Event(InvalidPassword, "SIP", src(attacker), "1001", "")
+	g2.Close()
+	clk.Advance(DefaultBanTime + time.Minute)
+	g3, err := New(Options{Clock: clk, DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g3.Close()
+	if bans, err := db.Bans(); err != nil || len(bans) != 0 {
+		t.Errorf("%d bans that expired while the box was down are still stored (%v)", len(bans), err)
+	}
+}
