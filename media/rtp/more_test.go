@@ -167,7 +167,19 @@ func TestRTCPRoundTrip(t *testing.T) {
 func FuzzParseReports(f *testing.F) {
 	f.Add(AppendReport(nil, &Report{SSRC: 1, Sender: true, Blocks: []ReportBlock{{SSRC: 2}}}))
 	f.Fuzz(func(t *testing.T, p []byte) {
-		ParseReports(p, nil)
+		reports, err := ParseReports(p, nil)
+		if err != nil {
+			return
+		}
+		// What was read writes back as the same reports (RFC 3550 §6.4).
+		var b []byte
+		for i := range reports {
+			b = AppendReport(b, &reports[i])
+		}
+		again, err := ParseReports(b, nil)
+		if err != nil || !reflect.DeepEqual(again, reports) {
+			t.Fatalf("%+v written back reads as %+v (%v)", reports, again, err)
+		}
 	})
 }
 
