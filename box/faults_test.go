@@ -40,7 +40,7 @@ func lineToLibpri(t *testing.T, peer *libpritest.Peer) {
 
 // A span that loses its signal mid-call: RAI alone (the far end's fault
 // report) leaves the call up; a LOS shorter than T309 leaves it up too
-// and the call ends normally later; a LOS longer than T309 clears the
+// and the call ends normally later; an AIS longer than T309 clears the
 // call with cause 27 (destination out of order), as libpri and Q.931
 // §5.8.9 do, with its call record. The alarm shows in /status and on the
 // LED while it lasts, and the span takes calls again once it clears.
@@ -92,8 +92,8 @@ func TestSpanLosesSignalMidCall(t *testing.T) {
 
 	peer.Send("call 100 2")
 	answered("2")
-	alarm(hal.AlarmLOS)
-	waitUntil(t, "the D-channel down through LOS", func() bool { return dchannel() == 0 })
+	alarm(hal.AlarmAIS) // the long fault is AIS (the short one was LOS): both cut the D-channel
+	waitUntil(t, "the D-channel down through AIS", func() bool { return dchannel() == 0 })
 	time.Sleep(5 * time.Second) // T309 and the second the box looks at alarms
 	alarm(0)
 	waitUntil(t, "the D-channel up again", func() bool { return dchannel() == 1 })
