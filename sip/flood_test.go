@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +62,55 @@ func floodFrom(t *testing.T, src, addr string, n int) (answered int) {
 		}
 	}
 	return answered
+}
+
+// TestEventsAtTheDoor: a request the box cannot read is a
+// RequestBadFormat event, and a call refused by the box's limits a
+// SessionLimit event, each with its source.
+func TestEventsAtTheDoor(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	guard, err := security.New(security.Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startServer(t, func(o *Options) { o.Clock = clk; o.Guard = guard; o.Overloaded = func() bool { return true } })
+	send := func(src, msg string) string {
+		dst, _ := net.ResolveUDPAddr("udp", addr)
+		conn, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)}, dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, msg, conn.LocalAddr())
+		buf := make([]byte, 4096)
+		for {
+			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			n, err := conn.Read(buf)
+			if err != nil {
+				return ""
+			}
+			if line, _, _ := strings.Cut(string(buf[:n]), "\r\n"); !strings.HasPrefix(line, "SIP/2.0 1") {
+				return line
+			}
+		}
+	}
+	bad := "INVITE sip:100@x SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-bad\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:100@x>\r\nCall-ID: bad\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n"
+	if got := send("127.0.0.94", bad); !strings.HasPrefix(got, "SIP/2.0 400") {
+		t.Errorf("a CSeq of another method: %q", got)
+	}
+	invite := "INVITE sip:100@x SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-full\r\nMax-Forwards: 70\r\nFrom: <sip:caller@x>;tag=1\r\nTo: <sip:100@x>\r\nCall-ID: full\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.95>\r\nContent-Length: 0\r\n\r\n"
+	if got := send("127.0.0.95", invite); !strings.HasPrefix(got, "SIP/2.0 503") {
+		t.Errorf("an INVITE to a box short of CPU: %q", got)
+	}
+	evs, _ := guard.Events(0, 100)
+	var seen []string
+	for _, e := range evs {
+		host, _, _ := strings.Cut(e.Source, ":")
+		seen = append(seen, e.Name+" "+host)
+	}
+	for _, want := range []string{"RequestBadFormat 127.0.0.94", "SessionLimit 127.0.0.95"} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("no %s event: %v", want, seen)
+		}
+	}
 }
