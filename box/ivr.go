@@ -153,8 +153,12 @@ func (b *Box) savePrompt(lang, id string, pcm []int16) error {
 		return err
 	}
 	if _, err := os.Stat(path); err == nil {
+		// The old one is kept by a second name (a hard link), not moved
+		// away: the prompt's own name holds the last one acknowledged
+		// until the new one replaces it in one rename, whatever the moment
+		// the power goes.
 		old := filepath.Join(filepath.Dir(path), "old", id+"-"+b.clock.Now().UTC().Format("20060102T150405.000")+".wav")
-		if err := os.Rename(path, old); err != nil {
+		if err := os.Link(path, old); err != nil {
 			return err
 		}
 	} else {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The kill -9 loop at length: the real binary, killed with SIGKILL at a
-# random moment while API clients book callbacks and change an agent's
-# state, CYCLES times (default 100); after each kill bbolt's check must be
+# random moment while API clients book callbacks, change an agent's
+# state and replace a prompt, CYCLES times (default 100); after each kill bbolt's check must be
 # clean, and after each restart every acknowledged record there once.
 # The suite runs 4 cycles of the same test (cmd/jinyin/crash_test.go).
 set -euo pipefail

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -19,13 +20,16 @@ import (
 
 	"jinyin/acd"
 	"jinyin/internal/testenv"
+	"jinyin/media/tone"
+	"jinyin/media/wav"
 	"jinyin/store"
 )
 
 // TestKill9LosesNothingAcknowledged runs the real binary and kills it
 // with SIGKILL at a random moment while API clients write to it: callbacks
-// booked (acknowledged by the 200 that returns the stored callback) and an
-// agent's pause and unpause (acknowledged by a 200 each). After every kill
+// booked (acknowledged by the 200 that returns the stored callback), an
+// agent's pause and unpause (acknowledged by a 200 each) and a prompt
+// replaced (acknowledged by the 204), whose length tells its version. After every kill
 // the database must pass bbolt's consistency check, and after every
 // restart each acknowledged callback must be there exactly once and
 // waiting in the queue, and the agent's state that of its last
@@ -47,6 +51,8 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	inFlight := map[string]bool{}
 	booked, changes := 0, 0
 	agent := agentOp{} // the last acknowledged pause/unpause, and the one in flight
+	prompt := struct{ acked, flying int }{-1, -1}
+	prompts := 0 // prompt replacements acknowledged
 	rng := rand.New(rand.NewPCG(1, 2))
 	for cycle := range cycles {
 		sipAddr, httpAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
@@ -96,6 +102,19 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			}
 			agent.flying = nil
 		}
+		// The prompt is the last replacement acknowledged (or the one in
+		// flight): its length says which.
+		if prompt.acked >= 0 || prompt.flying >= 0 {
+			got := promptVersion(t, base)
+			switch {
+			case got == prompt.flying:
+				prompt.acked = got // in flight, and written: it stands
+				prompts++
+			case got != prompt.acked:
+				t.Fatalf("cycle %d: the prompt is version %d; the last acknowledged was %d, in flight %d", cycle, got, prompt.acked, prompt.flying)
+			}
+			prompt.flying = -1
+		}
 		if cycle == 0 {
 			post(base + "/agents/1004/login")
 		}
@@ -111,7 +130,16 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 					return
 				default:
 				}
-				if i%2 == 0 {
+				if i%3 == 2 {
+					v := (prompt.acked + 1) % promptVersions
+					prompt.flying = v
+					if put(base+"/prompts/zh/welcome", promptWAV(v)) == http.StatusNoContent {
+						prompt.acked, prompt.flying = v, -1
+						prompts++
+					}
+					continue
+				}
+				if i%3 == 0 {
 					n := fmt.Sprintf("139%08d", booked)
 					booked++
 					inFlight[n] = true
@@ -154,10 +182,48 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			t.Fatalf("cycle %d: bbolt check after kill -9: %v", cycle, err)
 		}
 	}
-	if len(acked) == 0 || changes == 0 {
+	if len(acked) == 0 || changes == 0 || prompts == 0 {
 		t.Fatalf("nothing was acknowledged in %d cycles: the test wrote nothing", cycles)
 	}
-	t.Logf("%d kill -9 cycles: %d callbacks acknowledged of %d booked, %d agent changes acknowledged; all present once, bbolt check clean", cycles, len(acked), booked, changes)
+	t.Logf("%d kill -9 cycles: %d callbacks acknowledged of %d booked, %d agent changes and %d prompt replacements acknowledged; all present once, bbolt check clean",
+		cycles, len(acked), booked, changes, prompts)
+}
+
+// promptVersions is how many prompt versions the crash test tells apart,
+// by their length.
+const promptVersions = 1000
+
+// promptWAV is version v of a prompt: 100 ms of a tone and v more samples.
+func promptWAV(v int) []byte {
+	var b bytes.Buffer
+	wav.Encode(&b, wav.ALaw, tone.Sine(440, -10, 800+v))
+	return b.Bytes()
+}
+
+// promptVersion is the version of the prompt the box at base serves.
+func promptVersion(t *testing.T, base string) int {
+	t.Helper()
+	res, err := client.Get(base + "/prompts/zh/welcome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	a, err := wav.Decode(res.Body)
+	if err != nil {
+		t.Fatalf("the prompt: %v", err)
+	}
+	return len(a.Samples) - 800
+}
+
+// put sends a PUT; 0 when it got no answer.
+func put(url string, body []byte) int {
+	req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
+	res, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	res.Body.Close()
+	return res.StatusCode
 }
 
 type agentState struct {
