@@ -152,5 +152,5 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 		_, err = io.WriteString(stdout, config.Text(cfg))
 		return err
 	}
-	return fmt.Errorf("usage: jinyin config default | jinyin config show [--config FILE] [--set KEY=VALUE]...")
+	return fmt.Errorf("usage: jinyin config default | jinyin config show [--config FILE] [--set KEY=VALUE]")
 }
