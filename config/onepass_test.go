@@ -1,9 +1,12 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
 // TestEveryProblemInOnePass: a hand-written file with problems of every
@@ -72,6 +75,16 @@ func TestMinimalConfig(t *testing.T) {
 	}
 	if Text(cfg) != Text(def) {
 		t.Errorf("the minimal file is not the default with its listen:\n%s", Text(cfg))
+	}
+	// The tree's way round (parse, check, merge, write, decode) loses
+	// nothing: the default decoded straight from its text is the same.
+	var direct Config
+	if err := toml.NewDecoder(bytes.NewReader(Default())).DisallowUnknownFields().Decode(&direct); err != nil {
+		t.Fatal(err)
+	}
+	direct.SIP.Listen = "127.0.0.1:15060"
+	if Text(&direct) != Text(def) {
+		t.Errorf("the default through the tree differs from the default decoded straight")
 	}
 	if len(cfg.Extensions) == 0 || len(cfg.Queues) == 0 || cfg.Flows["main"].Start == "" || cfg.SIP.MaxCalls == 0 {
 		t.Error("the demo's site or settings are missing")
