@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -29,12 +30,13 @@ import (
 // with SIGKILL at a random moment while API clients write to it: callbacks
 // booked (acknowledged by the 200 that returns the stored callback), an
 // agent's pause and unpause (acknowledged by a 200 each) and a prompt
-// replaced (acknowledged by the 204), whose length tells its version. After every kill
-// the database must pass bbolt's consistency check, and after every
-// restart each acknowledged callback must be there exactly once and
-// waiting in the queue, and the agent's state that of its last
-// acknowledged change (or of the one in flight when the box died).
-// JINYIN_CRASH_CYCLES sets the cycles (scripts/crash.sh runs 100).
+// replaced (acknowledged by the 204; its length tells its version). After
+// every kill the database must pass bbolt's consistency check, and after
+// every restart each acknowledged callback must be there exactly once and
+// waiting in its queue in its place (the time it joined), the agent as
+// its last acknowledged change left it (or the one in flight when the box
+// died), and the prompt its last acknowledged replacement (or the one in
+// flight). JINYIN_CRASH_CYCLES sets the cycles (scripts/crash.sh runs 100).
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	cycles := 4
 	if n, err := strconv.Atoi(os.Getenv("JINYIN_CRASH_CYCLES")); err == nil && n > 0 {
@@ -49,6 +51,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	}
 	acked := map[string]bool{} // callback numbers the box acknowledged
 	inFlight := map[string]bool{}
+	joined := map[string]time.Time{} // each callback's place in its queue
 	booked, changes := 0, 0
 	agent := agentOp{} // the last acknowledged pause/unpause, and the one in flight
 	prompt := struct{ acked, flying int }{-1, -1}
@@ -72,6 +75,14 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			if seen[n] != 1 {
 				t.Fatalf("cycle %d: acknowledged callback %s is there %d times", cycle, n, seen[n])
 			}
+		}
+		// Each keeps its place: the time it joined the queue, as its 200
+		// said (or as first seen, for one in flight at a kill).
+		for _, cb := range cbs {
+			if j, ok := joined[cb.Number]; ok && !j.Equal(cb.Joined) {
+				t.Fatalf("cycle %d: callback %s joined at %v, now at %v: it lost its place", cycle, cb.Number, j, cb.Joined)
+			}
+			joined[cb.Number] = cb.Joined
 		}
 		for n, k := range seen {
 			if k != 1 || (!acked[n] && !inFlight[n]) {
@@ -143,8 +154,10 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 					n := fmt.Sprintf("139%08d", booked)
 					booked++
 					inFlight[n] = true
-					if post(base+"/callbacks", `{"queue":"general","number":"`+n+`"}`) == http.StatusOK {
+					var cb store.Callback
+					if postJSON(base+"/callbacks", `{"queue":"general","number":"`+n+`"}`, &cb) == http.StatusOK {
 						acked[n] = true
+						joined[n] = cb.Joined
 						delete(inFlight, n)
 					}
 					continue
@@ -213,6 +226,19 @@ func promptVersion(t *testing.T, base string) int {
 		t.Fatalf("the prompt: %v", err)
 	}
 	return len(a.Samples) - 800
+}
+
+// postJSON is post that reads a 200's JSON body into v.
+func postJSON(url, body string, v any) int {
+	res, err := client.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(v) != nil {
+		return 0 // cut off mid-answer: not acknowledged
+	}
+	return res.StatusCode
 }
 
 // put sends a PUT; 0 when it got no answer.
