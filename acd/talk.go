@@ -170,15 +170,16 @@ func (d *ACD) Monitor(sup media.Channel, supervisor, agentExt, mode string) erro
 // holds in bounded buffers; a goroutine of its own writes them to disk, so
 // the media path never waits for the disk.
 type recording struct {
-	row     store.Recording
-	path    string
-	f       *os.File
-	w       *wav.StereoWriter
-	mu      sync.Mutex
-	pending [2][]int16 // capacity fixed: a full buffer drops frames, counted
-	dropped int
-	stop    chan struct{}
-	done    chan struct{}
+	row      store.Recording
+	path     string
+	f        *os.File
+	w        *wav.StereoWriter
+	mu       sync.Mutex
+	pending  [2][]int16 // capacity fixed: a full buffer drops frames, counted
+	dropped  int
+	finished bool // the file is closed: taps add nothing
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // recordBuffer is how much audio each side may queue for the writer.
@@ -215,6 +216,10 @@ func (d *ACD) startRecording(e *entry, a *agent) (*recording, error) {
 func (r *recording) tap(side int) func([]int16) {
 	return func(s []int16) {
 		r.mu.Lock()
+		if r.finished { // a tap left on a channel after the call
+			r.mu.Unlock()
+			return
+		}
 		if room := cap(r.pending[side]) - len(r.pending[side]); room >= len(s) {
 			r.pending[side] = append(r.pending[side], s...)
 		} else {
@@ -272,6 +277,8 @@ func (r *recording) finish(d *ACD) {
 	<-r.done
 	r.mu.Lock()
 	r.pending = [2][]int16{} // 160 KB a call: not kept by a tap that outlives the call
+	r.finished = true
+	dropped := r.dropped
 	r.mu.Unlock()
 	err := r.w.Close()
 	if err == nil {
@@ -283,8 +290,8 @@ func (r *recording) finish(d *ACD) {
 	if fi, serr := os.Stat(r.path); serr == nil {
 		r.row.Bytes = fi.Size()
 	}
-	if r.dropped > 0 {
-		d.log.Warn("acd: recording lost audio: the disk fell behind", "file", r.path, "samples", r.dropped)
+	if dropped > 0 {
+		d.log.Warn("acd: recording lost audio: the disk fell behind", "file", r.path, "samples", dropped)
 	}
 	r.row.Sampled = d.sampled(r.row.Agent, r.row.Start)
 	if err == nil && d.db != nil {

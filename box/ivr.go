@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,8 +143,8 @@ func decodePrompt(data []byte) (*wav.Audio, error) {
 }
 
 // savePrompt replaces a prompt now and keeps the file, the previous one
-// moved aside, so a restart plays the new one and the old one is there to
-// put back.
+// kept in old/ by a second name, so a restart plays the new one and the
+// old one is there to put back.
 func (b *Box) savePrompt(lang, id string, pcm []int16) error {
 	if !b.prompts.Has(lang, id) {
 		return fmt.Errorf("%w: no prompt %q in %s to replace", web.ErrNotFound, id, lang)
@@ -158,7 +159,11 @@ func (b *Box) savePrompt(lang, id string, pcm []int16) error {
 		// until the new one replaces it in one rename, whatever the moment
 		// the power goes.
 		old := filepath.Join(filepath.Dir(path), "old", id+"-"+b.clock.Now().UTC().Format("20060102T150405.000")+".wav")
-		if err := os.Link(path, old); err != nil {
+		err := os.Link(path, old)
+		for i := 1; os.IsExist(err) && i < 100; i++ { // two replacements in one millisecond
+			err = os.Link(path, strings.TrimSuffix(old, ".wav")+"-"+strconv.Itoa(i)+".wav")
+		}
+		if err != nil {
 			return err
 		}
 	} else {

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"strconv"
@@ -135,52 +136,72 @@ func checkValue(v any, t reflect.Type, path string, report func(path string, key
 	return v, true
 }
 
-// site are the default's keys that describe its demo site.
-var site = []string{"span", "port", "extension", "trunk", "outbound", "queue", "flow", "acd.supervisors", "acd.direct_queue"}
+// site are the default's keys that describe its demo site; sip.guests
+// among them, the demo's open door for callers who do not authenticate,
+// which a box of its own site keeps shut unless its file opens it.
+var site = []string{"span", "port", "extension", "trunk", "outbound", "queue", "flow", "acd.supervisors", "acd.direct_queue", "sip.guests"}
 
-// withDefault lays the file's tree over the default's (see the top of
-// this file); neither is changed.
-func withDefault(def, file map[string]any) map[string]any {
+// hasSite reports whether the file describes a site of its own.
+func hasSite(file map[string]any) bool {
 	for _, k := range site {
-		table, key, inTable := strings.Cut(k, ".")
-		has := false
-		if !inTable {
-			_, has = file[k]
-		} else if t, ok := file[table].(map[string]any); ok {
-			_, has = t[key]
+		if has(file, k) {
+			return true
 		}
-		if !has {
-			continue
-		}
-		// The file has a site of its own: drop the default's.
-		trimmed := overlay(def, nil, "")
-		for _, k := range site {
-			if table, key, inTable := strings.Cut(k, "."); !inTable {
-				delete(trimmed, k)
-			} else if t, ok := trimmed[table].(map[string]any); ok {
-				t = overlay(t, nil, "")
-				delete(t, key)
-				trimmed[table] = t
-			}
-		}
-		def = trimmed
-		break
 	}
-	return overlay(def, file, "")
+	return false
 }
 
-// overlay lays file over def: tables merge key by key, anything else is
-// file's.
-func overlay(def, file map[string]any, path string) map[string]any {
-	out := make(map[string]any, len(def)+len(file))
-	for k, v := range def {
-		out[k] = v
+// has reports whether tree holds the key at the dotted path k.
+func has(tree map[string]any, k string) bool {
+	table, key, inTable := strings.Cut(k, ".")
+	if !inTable {
+		_, ok := tree[k]
+		return ok
 	}
+	t, ok := tree[table].(map[string]any)
+	return ok && has(t, key)
+}
+
+// without is tree less the keys at the dotted paths ks; tree is not
+// changed.
+func without(tree map[string]any, ks ...string) map[string]any {
+	out := maps.Clone(tree)
+	for _, k := range ks {
+		if table, key, inTable := strings.Cut(k, "."); !inTable {
+			delete(out, k)
+		} else if t, ok := out[table].(map[string]any); ok {
+			out[table] = without(t, key)
+		}
+	}
+	return out
+}
+
+// withDefault lays the file's tree over the default's (see the top of
+// this file); ownSite is whether the file, as written, has a site of its
+// own. Neither tree is changed.
+func withDefault(def, file map[string]any, ownSite bool) map[string]any {
+	if ownSite {
+		def = without(def, site...)
+	}
+	// An older file names the box's zone in [ivr]: the default's [box]
+	// one would then be a second, different zone.
+	if has(file, "ivr.timezone") && !has(file, "box.timezone") {
+		def = without(def, "box.timezone")
+	}
+	return overlay(def, file, reflect.TypeOf(Config{}))
+}
+
+// overlay lays file over def, a table decoded into t: a table of fixed
+// keys (a struct) merges key by key; anything else (a value, a list, a
+// table of names such as [acd] tiers or [security] rates) is file's
+// whole.
+func overlay(def, file map[string]any, t reflect.Type) map[string]any {
+	out := maps.Clone(def)
 	for k, v := range file {
 		dm, dok := out[k].(map[string]any)
 		fm, fok := v.(map[string]any)
-		if dok && fok {
-			out[k] = overlay(dm, fm, join(path, k))
+		if ft, ok := fieldType(t, k); ok && dok && fok && ft.Kind() == reflect.Struct {
+			out[k] = overlay(dm, fm, ft)
 			continue
 		}
 		out[k] = v

@@ -69,12 +69,13 @@ func Load(name string, data []byte, sets []string, env Env) (*Config, error) {
 	}
 	idx := indexPositions(data)
 	v := &validator{file: name, pos: idx, set: map[string]bool{}}
+	ownSite := hasSite(tree) // as written: a site key dropped as wrong still says so
 	checkTree(tree, reflect.TypeOf(cfg), "", func(path string, key bool, format string, args ...any) {
 		v.reportAt(path, !key, format, args...)
 	})
 	if name != DefaultName {
 		def, didx := theDefault()
-		tree = withDefault(def, tree)
+		tree = withDefault(def, tree, ownSite)
 		v.def = didx
 	}
 	v.tree = tree

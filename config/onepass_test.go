@@ -150,3 +150,38 @@ func TestSetReachesFlowNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultsKeepTheirPlace: what a file leaves out is the default's,
+// but not where that would change a file's meaning. A box of its own site
+// keeps guests out unless its file lets them in; an older file's [ivr]
+// timezone is the box's zone; a table of names ([acd] tiers) is the
+// file's whole; a site key the checks dropped still means a site of the
+// file's own; a problem in the file is not blamed on an unrelated --set.
+func TestDefaultsKeepTheirPlace(t *testing.T) {
+	own := "[[extension]]\nnumber = \"100\"\nname = \"desk\"\nkind = \"phone\"\n"
+	if cfg, err := Load("f.toml", []byte(own), nil, testEnv); err != nil || cfg.SIP.Guests {
+		t.Errorf("a site of its own: guests %v (%v), want off", cfg != nil && cfg.SIP.Guests, err)
+	}
+	if cfg, err := Load("f.toml", []byte("[sip]\nlisten = \"127.0.0.1:15060\"\n"), nil, testEnv); err != nil || !cfg.SIP.Guests {
+		t.Errorf("the demo's site: guests off (%v), want the demo's on", err)
+	}
+	cfg, err := Load("f.toml", []byte("[ivr]\ntimezone = \"Europe/Berlin\"\n"), nil, testEnv)
+	if err != nil || cfg.Location().String() != "Europe/Berlin" {
+		t.Errorf("an older file's [ivr] timezone: %v", err)
+	}
+	cfg, err = Load("f.toml", []byte("[acd]\ntiers = { vip = 500 }\n"), nil, testEnv)
+	if err != nil || len(cfg.ACD.Tiers) != 1 || cfg.ACD.Tiers["vip"] != 500 {
+		t.Errorf("tiers %v (%v), want the file's vip alone", cfg.ACD.Tiers, err)
+	}
+	if cfg.ACD.RecordDays != 90 {
+		t.Errorf("[acd] record_days %d, want the default's 90 beside the file's tiers", cfg.ACD.RecordDays)
+	}
+	_, err = Load("f.toml", []byte("[[extension]]\nnumber = 100\n"), nil, testEnv)
+	if err == nil || strings.Contains(err.Error(), "embedded default") {
+		t.Errorf("an extension of the wrong type brought the demo's site back: %v", err)
+	}
+	_, err = Load("f.toml", []byte("[acd]\nrecord_days = -1\n"), []string{"acd.tiers.vip=1"}, testEnv)
+	if err == nil || !strings.HasPrefix(err.Error(), "f.toml:2:15: record_days") {
+		t.Errorf("a file's problem beside an unrelated --set: %v", err)
+	}
+}

@@ -336,7 +336,7 @@ func TestRulesInFile(t *testing.T) {
 		{"a tier in capitals", "[acd]\ntiers = { \"Gold\" = 5 }\n", "5 }", `tier "Gold"`},
 		{"a supervisor that is an ivr: at the element", "[acd]\nsupervisors = [\"200\", \"100\"]\n", `"100"`, `supervisor "100" is not an agent or phone extension`},
 		{"a supervisor that is no extension", "[acd]\nsupervisors = [\"301\"]\n", `"301"`, `supervisor "301" is not an agent or phone extension`},
-		{"sample_share past 1: at [acd]", "[acd]\nsample_share = 2.0\n", "acd]", "sample_share from 0 to 1"},
+		{"sample_share past 1: at its value", "[acd]\nsample_share = 2.0\n", "2.0", "sample_share from 0 to 1"},
 		// [[outbound]] and office hours
 		{"an outbound route", "[[outbound]]\nprefix = \"9\"\ntrunks = [\"carrier\"]\n", "", ""},
 		{"an outbound route through no trunk", "[[outbound]]\nprefix = \"9\"\ntrunks = [\"carrier\", \"mars\"]\n", `"mars"`, `"mars" is not a [[trunk]], a span group or an FXO line group`},

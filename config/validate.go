@@ -53,15 +53,14 @@ func (v *validator) reportAt(path string, value bool, format string, args ...any
 	v.issues = append(v.issues, Issue{File: file, Line: p.line, Col: p.col, Msg: msg})
 }
 
-// setFor is the --set key a problem at path came from: path itself, a
-// table holding it ("security.rates" for "security.rates.mars") or a key
-// within it ("acd.sample_share" for a rule reported at "acd").
+// setFor is the --set key a problem at path came from: path itself, or
+// a table or list holding it ("security.rates" for "security.rates.mars").
 func (v *validator) setFor(path string) (string, bool) {
 	if v.set[path] {
 		return path, true
 	}
 	for _, k := range slices.Sorted(maps.Keys(v.set)) {
-		if strings.HasPrefix(path, k+".") || strings.HasPrefix(k, path+".") {
+		if strings.HasPrefix(path, k+".") {
 			return k, true
 		}
 	}
@@ -377,8 +376,16 @@ func (v *validator) validate(c *Config, env Env) {
 	v.duration("acd.direct_wait", c.ACD.DirectWait, time.Second, 10*time.Minute)
 	v.duration("acd.short_abandon", c.ACD.ShortAbandon, 0, time.Minute)
 	v.duration("acd.repeat_window", c.ACD.RepeatWindow, time.Hour, 30*24*time.Hour)
-	if c.ACD.RecordDays < 0 || c.ACD.RecordMaxMB < 0 || c.ACD.SampleShare < 0 || c.ACD.SampleShare > 1 {
-		v.report("acd", "record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1")
+	for _, k := range []struct {
+		path string
+		bad  bool
+	}{
+		{"acd.record_days", c.ACD.RecordDays < 0}, {"acd.record_max_mb", c.ACD.RecordMaxMB < 0},
+		{"acd.sample_share", c.ACD.SampleShare < 0 || c.ACD.SampleShare > 1},
+	} {
+		if k.bad {
+			v.report(k.path, "record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1")
+		}
 	}
 	for i, s := range c.ACD.Supervisors {
 		if e, ok := c.Extension(s); !ok || (e.Kind != "agent" && e.Kind != "phone") {
@@ -392,7 +399,7 @@ func (v *validator) validate(c *Config, env Env) {
 	for i, t := range c.Trunks {
 		p := fmt.Sprintf("trunk.%d", i)
 		if t.Name == "" {
-			v.report(p, "trunk needs a name")
+			v.report(p+".name", "trunk needs a name")
 		} else if names[t.Name] {
 			v.report(p+".name", "trunk %q is defined twice", t.Name)
 		}

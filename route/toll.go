@@ -306,6 +306,12 @@ func (t *toll) lift(now time.Time, who string) bool {
 	defer t.mu.Unlock()
 	open := t.isStopped(now, who)
 	delete(t.stopped, who)
+	// and what tripped it, or the next new number trips it again
+	if ext, ok := strings.CutPrefix(who, "extension "); ok {
+		delete(t.extDest, ext)
+	} else if trunk, ok := strings.CutPrefix(who, "trunk group "); ok && t.trunks[trunk] != nil {
+		clear(t.trunks[trunk].dests)
+	}
 	return open
 }
 

@@ -720,6 +720,20 @@ func TestExtensionDestinations(t *testing.T) {
 	} else {
 		h()
 	}
+	// Five minutes on it still holds; lifted, the extension dials a new
+	// number again (what tripped it is forgotten with it).
+	tp.clk.Advance(5 * time.Minute) // the ten numbers still within the window
+	if _, _, err := tp.dial("1001", "88880012"); err == nil {
+		t.Fatal("the breaker let a call through after 5 minutes of its hour")
+	}
+	if !tp.LiftBreaker("extension 1001") {
+		t.Fatal("no breaker to lift")
+	}
+	if _, h, err := tp.dial("1001", "88880013"); err != nil {
+		t.Fatalf("after the lift: %v", err)
+	} else {
+		h()
+	}
 	// Ten minutes on, the destinations are forgotten, but the breaker
 	// holds for its hour; after it, the extension dials again.
 	tp.clk.Advance(time.Hour)

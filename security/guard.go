@@ -102,6 +102,7 @@ type Guard struct {
 	flood     map[netip.Addr]*rate
 	fails     map[netip.Addr][]failed
 	lastSweep time.Time
+	bansSwept time.Time
 	ring      []store.SecurityEvent // the events, when there is no DB
 	seq       uint64
 	issued    uint64 // bans made since New (BansIssued)
@@ -156,7 +157,7 @@ func New(o Options) (*Guard, error) {
 			if err == nil && b.Until.After(now) {
 				g.bans[a] = b
 			} else if err := g.db.DeleteBan(b.Addr); err != nil { // expired while the box was down
-				return nil, err
+				g.log.Error("security: an expired ban not removed from the store", "addr", b.Addr, "err", err)
 			}
 		}
 		g.rec = store.NewSecurityRecorder(g.clock, g.db, 100*time.Millisecond, g.eventsKept, func(err error) { g.log.Error("security events", "err", err) })
@@ -286,9 +287,13 @@ func (g *Guard) sweep(now time.Time) {
 	}
 	// Expired bans go too (from the store as well), not only when their
 	// address comes back: a scanner that moves on through addresses
-	// would grow them for ever.
-	for a := range g.bans {
-		g.bannedLocked(a, now)
+	// would grow them for ever. Once a flood window at most, even while
+	// the tracking above is full and sweeps at every request.
+	if now.Sub(g.bansSwept) >= g.floodWindow {
+		g.bansSwept = now
+		for a := range g.bans {
+			g.bannedLocked(a, now)
+		}
 	}
 }
 

@@ -159,3 +159,20 @@ func TestDialEscapesTheCaller(t *testing.T) {
 		t.Errorf("the INVITE carries a Route: %s", buf[:n])
 	}
 }
+
+// TestURIUser: what RFC 3261's user part allows goes as it is, an escape
+// the caller's URI had already stays one, and everything else is escaped.
+func TestURIUser(t *testing.T) {
+	for in, want := range map[string]string{
+		"+8613800138000": "+8613800138000",
+		"%2B86":          "%2B86",
+		"%zz1":           "%25zz1",
+		"a b;c?d/e":      "a%20b%3Bc%3Fd%2Fe",
+		"x%4":            "x%254",
+		"anonymous":      "anonymous",
+	} {
+		if got := uriUser(in); got != want {
+			t.Errorf("uriUser(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -76,8 +76,11 @@ func (p *port) sendAudio(block []byte) {
 	p.c.write(p.wbuf[:])
 }
 
-// set changes the box's state bits in mask to bits and tells the peer.
+// set changes the box's state bits in mask to bits and tells the peer;
+// wmu keeps the packets in the order of the changes.
 func (p *port) set(mask, bits byte) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
 	p.mu.Lock()
 	p.ours = p.ours&^mask | bits&mask
 	s := p.ours
@@ -102,10 +105,12 @@ func (p *port) receive() {
 		if err != nil {
 			return
 		}
+		p.wmu.Lock()
 		p.mu.Lock()
 		s := p.ours
 		p.mu.Unlock()
 		p.c.write([]byte{pktState, s})
+		p.wmu.Unlock()
 		for {
 			n, err := cur.Read(buf[:])
 			if err != nil || n == 0 {
