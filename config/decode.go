@@ -236,12 +236,20 @@ func sortedKeys(m map[string]any) []string {
 }
 
 func fieldType(t reflect.Type, tag string) (reflect.Type, bool) {
-	for i := 0; i < t.NumField(); i++ {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); name == tag && t.Field(i).IsExported() {
-			return t.Field(i).Type, true
-		}
+	if i, ok := fieldIndex(t, tag); ok {
+		return t.Field(i).Type, true
 	}
 	return nil, false
+}
+
+// fieldIndex is the exported field of struct type t whose TOML key is tag.
+func fieldIndex(t reflect.Type, tag string) (int, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); name == tag && t.Field(i).IsExported() {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func tags(t reflect.Type) []string {
@@ -266,7 +274,13 @@ func want(t reflect.Type) string {
 	case reflect.Float32, reflect.Float64:
 		return "a number"
 	case reflect.Slice:
-		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(want(t.Elem()), "a "), "an ") + "s"
+		switch t.Elem().Kind() {
+		case reflect.String:
+			return `a list of strings, such as ["a", "b"]`
+		case reflect.Struct, reflect.Map:
+			return "a list of tables"
+		}
+		return "a list of " + strings.TrimPrefix(want(t.Elem()), "a ") + "s"
 	case reflect.Struct, reflect.Map:
 		return "a table"
 	}

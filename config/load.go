@@ -315,33 +315,19 @@ func setValue(v reflect.Value, key, val string) error {
 	}
 	holder := reflect.New(reflect.StructOf([]reflect.StructField{{Name: "V", Type: v.Type(), Tag: `toml:"v"`}}))
 	if err := toml.Unmarshal([]byte("v = "+val), holder.Interface()); err != nil {
-		return fmt.Errorf("want a %s, not %q", typeWord(v.Type()), val)
+		return fmt.Errorf("want %s, not %q", want(v.Type()), val)
 	}
 	v.Set(holder.Elem().Field(0))
 	return nil
 }
 
 func fieldByTag(v reflect.Value, tag string) (reflect.Value, bool) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); name == tag {
-			return v.Field(i), true
-		}
+	if i, ok := fieldIndex(v.Type(), tag); ok {
+		return v.Field(i), true
 	}
 	return reflect.Value{}, false
 }
 
-func typeWord(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		return "whole number"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice:
-		return "list such as [\"udp\", \"tcp\"]"
-	}
-	return t.String()
-}
 
 // Text is a configuration as TOML, as the console's config show prints it.
 func Text(c *Config) string {

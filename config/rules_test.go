@@ -395,9 +395,9 @@ func TestSetPaths(t *testing.T) {
 		{"span=x", "--set span: span is a table; set one of its keys"},
 		{"sip.listen.port=1", `--set sip.listen.port: unknown key "sip.listen.port"`},
 		{"=1", "--set =1: want KEY=VALUE, e.g. sip.listen=127.0.0.1:15060"},
-		{"extension.0.auth=maybe", `--set extension.0.auth: want a true or false, not "maybe"`},
-		{"sip.transports=udp", `--set sip.transports: want a list such as ["udp", "tcp"], not "udp"`},
-		{"acd.sample_share=half", `--set acd.sample_share: want a float64, not "half"`},
+		{"extension.0.auth=maybe", `--set extension.0.auth: want true or false, not "maybe"`},
+		{"sip.transports=udp", `--set sip.transports: want a list of strings, such as ["a", "b"], not "udp"`},
+		{"acd.sample_share=half", `--set acd.sample_share: want a number, not "half"`},
 		{"box.memory_limit_mb=1.5", `--set box.memory_limit_mb: want a whole number, not "1.5"`},
 	} {
 		_, err := Load("f.toml", []byte(base), []string{tc.set}, testEnv)
