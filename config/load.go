@@ -328,7 +328,6 @@ func fieldByTag(v reflect.Value, tag string) (reflect.Value, bool) {
 	return reflect.Value{}, false
 }
 
-
 // Text is a configuration as TOML, as the console's config show prints it.
 func Text(c *Config) string {
 	b, err := toml.Marshal(c)
