@@ -36,9 +36,10 @@ func startBox(t *testing.T, dir string) (sipAddr, httpAddr string, stop func()) 
 func startConfig(t testing.TB, dir string, toml []byte, opts ...box.Option) (sipAddr, httpAddr string, stop func()) {
 	sipAddr, httpAddr = testenv.FreeAddr(t), testenv.FreeAddr(t)
 	// The boxes of this package share the test process's heap (with its
-	// garbage, the race detector's and other tests' leftovers), which the
-	// overload gate would read as theirs: the default's memory limit is
-	// off here. TestMemoryOverloadRefusesNewCalls sets one of its own.
+	// garbage and other tests' leftovers) and its media pacer's CPU, which
+	// the overload gate would read as theirs: the default's memory limit
+	// and the gate's media side are off here (both refused calls with 503
+	// in CI). TestMemoryOverloadRefusesNewCalls sets a limit of its own.
 	toml = bytes.Replace(toml, []byte("memory_limit_mb = 200 "), []byte("memory_limit_mb = 0   "), 1)
 	cfg, err := config.Load("test.toml", toml, []string{"sip.listen=" + sipAddr, "http.listen=" + httpAddr, "sip.rtp_ports=36000-36999"}, box.Env(board.Env()))
 	if err != nil {
@@ -49,7 +50,7 @@ func startConfig(t testing.TB, dir string, toml []byte, opts ...box.Option) (sip
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	b, err := box.New(cfg, dir, log, opts...)
+	b, err := box.New(cfg, dir, log, append([]box.Option{box.WithoutMediaGate()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,6 +194,10 @@ func TestRefusedRecordsBounded(t *testing.T) {
 		call.Close()
 		cancel()
 	}
+	// The last refusal is counted just after its 503 is sent.
+	for deadline := time.Now().Add(2 * time.Second); recorded.Load()+int32(s.Unrecorded.Load()) < 30 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if recorded.Load() != refusedPerSecond || s.Unrecorded.Load() != 30-refusedPerSecond {
 		t.Errorf("recorded %d, unrecorded %d; want %d and %d", recorded.Load(), s.Unrecorded.Load(), refusedPerSecond, 30-refusedPerSecond)
 	}
