@@ -88,6 +88,22 @@ func (p *port) set(mask, bits byte) {
 	p.c.write([]byte{pktState, s})
 }
 
+// setBit sets one of the box's state bits on or off.
+func (p *port) setBit(bit byte, on bool) {
+	var b byte
+	if on {
+		b = bit
+	}
+	p.set(bit, b)
+}
+
+// mine reports whether one of the box's state bits is set.
+func (p *port) mine(bit byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ours&bit != 0
+}
+
 // peer is the peer's state now.
 func (p *port) peer() byte {
 	p.mu.Lock()
@@ -151,20 +167,12 @@ var _ hal.FXS = FXS{}
 func OpenFXS(path string) FXS { return FXS{newPort(path)} }
 
 func (f FXS) Ring(on bool) error {
-	var b byte
-	if on && f.peer()&PeerOffHook == 0 { // a SLIC trips ringing when the phone answers
-		b = StateRinging
-	}
-	f.set(StateRinging, b)
+	f.setBit(StateRinging, on && f.peer()&PeerOffHook == 0) // a SLIC trips ringing when the phone answers
 	return nil
 }
 
 func (f FXS) SetPolarity(reversed bool) error {
-	var b byte
-	if reversed {
-		b = StateReversed
-	}
-	f.set(StateReversed, b)
+	f.setBit(StateReversed, reversed)
 	return nil
 }
 
@@ -175,9 +183,7 @@ func (f FXS) LoopVolts() float64 {
 	if f.OffHook() {
 		v = -8
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.ours&StateReversed != 0 {
+	if f.mine(StateReversed) {
 		v = -v
 	}
 	return v
@@ -192,19 +198,11 @@ var _ hal.FXO = FXO{}
 func OpenFXO(path string) FXO { return FXO{newPort(path)} }
 
 func (f FXO) SetHook(off bool) error {
-	var b byte
-	if off {
-		b = StateOffHook
-	}
-	f.set(StateOffHook, b)
+	f.setBit(StateOffHook, off)
 	return nil
 }
 
-func (f FXO) offHook() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.ours&StateOffHook != 0
-}
+func (f FXO) offHook() bool { return f.mine(StateOffHook) }
 
 // Ringing is the exchange's ringing voltage, tripped once the port is off
 // hook.
