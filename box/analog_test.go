@@ -74,20 +74,51 @@ func TestAnalogPorts(t *testing.T) {
 	})
 
 	t.Run("a SIP call rings the analog phone, which answers", func(t *testing.T) {
-		// The box answers the caller, then rings the phone. A port whose
+		// The caller is answered when the phone answers. A port whose
 		// last call has just ended is busy until its next session is up
-		// (analog.FXS.Ring does not wait for it): the box hangs the
-		// caller up, and the caller calls again.
-		var call *siptest.Call
+		// (analog.FXS.Ring does not wait for it): the caller is refused
+		// with 486 Busy Here, and calls again.
+		type answer struct {
+			call *siptest.Call
+			err  error
+		}
+		var answered chan answer
 		waitUntil(t, "the phone to ring", func() bool {
-			if call == nil || call.Dialog.Context().Err() != nil {
-				// Agent 1001 calls the front desk: a SIP caller who is not a
-				// trunk proves its extension to ring a phone.
-				call = dial(t, sipAddr, "2001", "1001", password(t, dir, "1001"))
+			if answered == nil {
+				answered = make(chan answer, 1)
+				go func() {
+					// Agent 1001 calls the front desk: a SIP caller who is not a
+					// trunk proves its extension to ring a phone.
+					call, err := invite(sipAddr, "2001", "1001", password(t, dir, "1001"))
+					answered <- answer{call, err}
+				}()
+			}
+			select {
+			case a := <-answered:
+				if a.err == nil {
+					a.call.Close()
+					t.Fatal("the caller was answered before the phone")
+				}
+				if !strings.Contains(a.err.Error(), "486") {
+					t.Fatalf("the caller: %v, want 486 while the port is busy", a.err)
+				}
+				answered = nil
+				return false
+			default:
 			}
 			return phone.Ringing()
 		})
 		phone.Lift()
+		var a answer
+		select {
+		case a = <-answered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the phone answered, the caller did not hear of it")
+		}
+		if a.err != nil {
+			t.Fatalf("the phone answered, the caller got %v", a.err)
+		}
+		call := hangUpAtCleanup(t, a.call)
 		defer phone.Hang()
 		call.Send(tone.Sine(1000, -10, 8000))
 		waitLevel(t, "the caller's audio on the phone", phone.Phone(), 1000)

@@ -3,6 +3,7 @@ package box_test
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every call the box turns away leaves a record with its cause, so that
@@ -37,5 +38,59 @@ func TestRefusedCallsAreOnRecord(t *testing.T) {
 	want := []string{"in 1001 555 refused SIP 404 Not Found", "in 1001 1003 refused SIP 480 Temporarily Unavailable"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A caller to an extension whose phone is busy is refused with 486 Busy
+// Here once the phone says so, not answered and hung up; the record says
+// so. The phone is baresip, ringing until it rejects the
+// call (its "hangup" of an incoming call answers 486).
+func TestBusyExtensionRefusesTheCaller(t *testing.T) {
+	dir := t.TempDir()
+	sipAddr, httpAddr, stop := startBox(t, dir)
+	out, ctl := startBaresipCtl(t, dir, sipAddr, httpAddr, "1002", func(_, conf, pw string) (string, string) {
+		return conf + "sip_trans_def udp\n", "<sip:1002@" + sipAddr + ";transport=udp>;auth_pass=" + pw + ";answermode=manual;regint=600"
+	})
+	refused := make(chan error, 1)
+	go func() {
+		call, err := invite(sipAddr, "1002", "1001", password(t, dir, "1001"))
+		if err == nil {
+			call.Close()
+		}
+		refused <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Incoming call"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip did not ring:\n%s", out.String())
+		}
+	}
+	select {
+	case err := <-refused:
+		t.Fatalf("the caller's call ended while the phone rang: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	baresipCommand(t, ctl, "hangup")
+	select {
+	case err := <-refused:
+		if err == nil || !strings.Contains(err.Error(), "486") {
+			t.Fatalf("the caller got %v, want 486 Busy Here", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the caller heard nothing once the phone rejected the call")
+	}
+	stop()
+	cdrs, err := openStore(t, dir).CDRs(0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range cdrs {
+		got = append(got, r.Direction+" "+r.From+" "+r.To+" "+r.Disposition+" "+r.Cause)
+		if r.Disposition == "refused" && (!r.Answer.IsZero() || r.End.Sub(r.Start) < 200*time.Millisecond) {
+			t.Errorf("record %+v: a refusal after the phone rang", r)
+		}
+	}
+	if want := "in 1001 1002 refused SIP 486 Busy Here"; strings.Join(got, "\n") != want {
+		t.Errorf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"jinyin/acd"
+	"jinyin/analog"
 	"jinyin/ivr"
 	"jinyin/media"
 	"jinyin/media/prompt"
 	"jinyin/media/tone"
 	"jinyin/pri"
 	"jinyin/pri/q931"
+	"jinyin/sip"
 )
 
 // Registrar tells which extensions have a SIP phone registered now.
@@ -91,7 +93,7 @@ func (p *Plan) Transfer(ch media.Channel, t ivr.Target) error {
 	case Queue:
 		return p.Queues.Wait(ch, d.Queue, acd.Caller{Call: ch.ID(), Number: t.Caller, Tier: t.Tier, Lang: t.Lang, Agent: d.Number})
 	case Ring:
-		return p.ring(ch, d.Number, t.Caller)
+		return p.ring(ch, d.Number, t.Caller, nil)
 	}
 	if t.Outside {
 		// A caller from outside sent back out (DISA, tromboning): only
@@ -102,7 +104,7 @@ func (p *Plan) Transfer(ch media.Channel, t ivr.Target) error {
 			return err
 		}
 	}
-	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.out(ctx, "", d.Trunks, d.Number, t.Caller) })
+	return p.connect(ch, nil, func(ctx context.Context) (media.Channel, error) { return p.out(ctx, "", d.Trunks, d.Number, t.Caller) })
 }
 
 // answer runs a call that has been answered at d; outside is a caller
@@ -113,9 +115,7 @@ func (p *Plan) answer(ch media.Channel, d Dest, from string, outside bool) {
 		p.Log.Info("call answered by the IVR", "call", ch.ID(), "to", d.Number, "from", from, "flow", d.Flow)
 		p.IVR.Run(ch, d.Flow, ivr.CallInfo{Caller: from, Dialled: d.Number, Outside: outside})
 	case Ring:
-		if err := p.ring(ch, d.Number, from); err != nil {
-			p.Log.Info("extension did not answer", "ext", d.Number, "err", err)
-		}
+		p.ringExt(ch, d.Number, from, nil)
 	case Feature:
 		p.feature(ch, d, from)
 	case Trunk:
@@ -145,6 +145,19 @@ func (p *Plan) Inbound(ch media.Channel, to, from string, trusted bool, answer f
 		refuse(d.Refusal.Cause())
 		return false
 	}
+	if d.Kind == Ring && answer != nil {
+		// Answered only once the extension answers (see Router), the
+		// line told it is ringing meanwhile.
+		if a, ok := ch.(interface{ Alert() }); ok {
+			a.Alert()
+		}
+		late := &pending{answer: answer, refuse: func(r Refusal) { refuse(r.Cause()) }}
+		p.ringExt(ch, d.Number, from, late)
+		if late.answered {
+			ch.Hangup()
+		}
+		return late.answered
+	}
 	if answer != nil {
 		if err := answer(); err != nil {
 			p.Log.Info("answer", "call", ch.ID(), "err", err)
@@ -156,16 +169,57 @@ func (p *Plan) Inbound(ch media.Channel, to, from string, trusted bool, answer f
 	return true
 }
 
+// pending is a caller not answered yet while the extension it called
+// rings: connect answers it once the extension answers, or refuses it
+// with why the extension did not (busy, no answer), so that the caller
+// is billed only for a call that connected and its record says why not.
+type pending struct {
+	answer func() error
+	refuse func(Refusal)
+	// tried: connect called answer (the caller is refused no more);
+	// answered: and it succeeded.
+	tried, answered bool
+}
+
+// ringExt is a call to an extension: rung, and on record when it is not
+// answered.
+func (p *Plan) ringExt(ch media.Channel, ext, from string, late *pending) {
+	if err := p.ring(ch, ext, from, late); err != nil {
+		p.Log.Info("extension did not answer", "ext", ext, "err", err)
+		if late != nil && !late.tried {
+			late.refuse(calleeRefusal(err))
+		}
+	}
+}
+
+// errNoAnswer ends a call to a phone that rang for ringTimeout.
+var errNoAnswer = errors.New("no answer")
+
+// calleeRefusal is why a phone that was rung did not take the call: busy
+// (a SIP phone's 486 or 600, an analog phone off hook, a PRI's cause
+// 17), no answer while it rang, or unreachable.
+func calleeRefusal(err error) Refusal {
+	var ce *pri.CauseError
+	switch st := sip.DialStatus(err); {
+	case st == 486 || st == 600, errors.Is(err, analog.ErrBusy), errors.As(err, &ce) && ce.Cause == q931.CauseBusy:
+		return Busy
+	case errors.Is(err, errNoAnswer):
+		return NoAnswer
+	}
+	return Unreachable
+}
+
 // ring rings an extension's phone (on its FXS port, else its newest
-// registered one) and bridges the caller to it when it answers.
-func (p *Plan) ring(ch media.Channel, ext, from string) error {
+// registered one) and bridges the caller to it when it answers; a late
+// caller is answered then.
+func (p *Plan) ring(ch media.Channel, ext, from string, late *pending) error {
 	if p.Phones.Has(ext) {
-		return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.Phones.Ring(ctx, ext, from) })
+		return p.connect(ch, late, func(ctx context.Context) (media.Channel, error) { return p.Phones.Ring(ctx, ext, from) })
 	}
 	if !p.Registrar.Has(ext) {
 		return errNoOne
 	}
-	return p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.SIP.Phone(ctx, ext, from) })
+	return p.connect(ch, late, func(ctx context.Context) (media.Channel, error) { return p.SIP.Phone(ctx, ext, from) })
 }
 
 // dialSpans calls number through the first span of a group whose link is
@@ -207,12 +261,13 @@ func dialLines(ctx context.Context, group string, lines []Line, number string) (
 }
 
 // connect places a call with dial while the caller hears ring-back, and
-// bridges the caller to it once answered; a caller who hangs up first
-// cancels it. It returns when the call is over, or with dial's error.
-func (p *Plan) connect(ch media.Channel, dial func(context.Context) (media.Channel, error)) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	timeout := p.Clock.AfterFunc(ringTimeout, cancel)
+// bridges the caller to it once answered, answering a late caller first;
+// a caller who hangs up first cancels it. It returns when the call is
+// over, or with dial's error (errNoAnswer after ringTimeout).
+func (p *Plan) connect(ch media.Channel, late *pending, dial func(context.Context) (media.Channel, error)) error {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	timeout := p.Clock.AfterFunc(ringTimeout, func() { cancel(errNoAnswer) })
 	defer timeout.Stop()
 	type result struct {
 		call media.Channel
@@ -232,7 +287,7 @@ func (p *Plan) connect(ch media.Channel, dial func(context.Context) (media.Chann
 			if ok && e.Kind != media.EventHangup {
 				continue
 			}
-			cancel()
+			cancel(nil)
 			if r := <-done; r.call != nil {
 				r.call.Hangup()
 			}
@@ -240,9 +295,20 @@ func (p *Plan) connect(ch media.Channel, dial func(context.Context) (media.Chann
 		case r := <-done:
 			if r.err != nil {
 				ch.Play(nil)
+				if context.Cause(ctx) == errNoAnswer {
+					return fmt.Errorf("%w in %v: %w", errNoAnswer, ringTimeout, r.err)
+				}
 				return r.err
 			}
 			timeout.Stop() // answered: the call lasts as long as it lasts
+			if late != nil {
+				late.tried = true
+				if err := late.answer(); err != nil {
+					r.call.Hangup()
+					return err
+				}
+				late.answered = true
+			}
 			p.Log.Info("call bridged", "caller", ch.ID(), "callee", r.call.ID())
 			if callerLeft, _ := media.BridgeUntil(ch, r.call); !callerLeft {
 				// An analog phone that hook-flashed and dialled hands the

@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
+
 	"jinyin/acd"
+	"jinyin/analog"
 	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/ivr"
@@ -943,3 +947,191 @@ func TestNoLimits(t *testing.T) {
 		}
 	}
 }
+
+// ringingCall is a SIP caller on an Early route: not answered until the
+// plan answers it, refused with the status it is given otherwise.
+type ringingCall struct {
+	*call
+	answerErr error
+	mu        sync.Mutex
+	did       []string
+}
+
+func (c *ringingCall) Answer() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.did = append(c.did, "answer")
+	return c.answerErr
+}
+
+func (c *ringingCall) Refuse(status int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.did = append(c.did, fmt.Sprint("refuse ", status))
+}
+
+func (c *ringingCall) done() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.did)
+}
+
+// TestExtensionAnswersTheCaller: a SIP call to an extension rings it
+// before the caller is answered (sip.Route.Early); the caller is answered
+// only when the phone answers, and refused with why it did not: 486 for
+// a SIP phone's 486 Busy Here or 600 Busy Everywhere and for an analog
+// phone off hook, 480 for no answer in 30 s and for any other failure. A
+// caller whose answer fails does not leave the phone up.
+func TestExtensionAnswersTheCaller(t *testing.T) {
+	busy := func(code int) error {
+		return fmt.Errorf("sip: dial: %w", &sipgo.ErrDialogResponse{Res: gosip.NewResponse(code, "Busy")})
+	}
+	for _, c := range []struct {
+		name      string
+		ext       string
+		err       error // the phone's answer to the ring; nil: it answers
+		answerErr error
+		want      []string
+	}{
+		{"answers", "1001", nil, nil, []string{"answer"}},
+		{"486", "1001", busy(486), nil, []string{"refuse 486"}},
+		{"600", "1001", busy(600), nil, []string{"refuse 486"}},
+		{"603", "1001", busy(603), nil, []string{"refuse 480"}},
+		{"off hook", "2001", analog.ErrBusy, nil, []string{"refuse 486"}},
+		{"unreachable", "1001", errors.New("sip: dial: no route"), nil, []string{"refuse 480"}},
+		{"no answer", "1001", context.Canceled, nil, []string{"refuse 480"}},
+		{"the caller's answer fails", "1001", nil, errors.New("no ACK"), []string{"answer"}},
+	} {
+		p := demo(t)
+		clk := clock.NewFake(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+		p.Clock = clk
+		callee := newCall("callee")
+		ringing := make(chan struct{})
+		ring := func(ctx context.Context) (media.Channel, error) {
+			close(ringing)
+			if c.err == context.Canceled {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			if c.err != nil {
+				return nil, c.err
+			}
+			return callee, nil
+		}
+		p.SIP = &fakeSIP{phone: ring}
+		p.Phones = &phoneFunc{fakePhones: fakePhones{"2001": true}, ring: ring}
+		r, err := p.Router(c.ext, "1002")
+		if err != nil || !r.Early {
+			t.Fatalf("%s: Router(%s) = early %v, %v; want an Early route", c.name, c.ext, r.Early, err)
+		}
+		caller := &ringingCall{call: newCall("caller"), answerErr: c.answerErr}
+		done := make(chan struct{})
+		go func() { r.App(caller); close(done) }()
+		await(t, c.name+": ringing", ringing)
+		if c.err == context.Canceled {
+			clk.Advance(ringTimeout - time.Millisecond)
+			select {
+			case <-done:
+				t.Fatalf("%s: gave up before 30 s", c.name)
+			case <-time.After(20 * time.Millisecond):
+			}
+			clk.Advance(time.Millisecond)
+		}
+		if c.err == nil && c.answerErr == nil {
+			send(t, callee, media.Event{Kind: media.EventHangup})
+		}
+		await(t, c.name+": the App's return", done)
+		if got := caller.done(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: the caller was %q, want %q", c.name, got, c.want)
+		}
+		_, calleeHangups := callee.state()
+		if c.answerErr != nil && calleeHangups != 1 {
+			t.Errorf("%s: the phone hung up %d times, want once", c.name, calleeHangups)
+		}
+	}
+}
+
+// phoneFunc are FXS phones rung by a function.
+type phoneFunc struct {
+	fakePhones
+	ring func(ctx context.Context) (media.Channel, error)
+}
+
+func (p *phoneFunc) Ring(ctx context.Context, _, _ string) (media.Channel, error) { return p.ring(ctx) }
+
+// TestLineCallToAnExtension: a PRI call to an extension is alerted, not
+// answered, while the phone rings; it is answered when the phone answers
+// and cleared with cause 17 (user busy) when the phone is busy, 19 (no
+// answer) when it rings out; the phone of a caller whose answer fails is
+// hung up.
+func TestLineCallToAnExtension(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		err       error
+		answerErr error
+		want      string
+		taken     bool
+	}{
+		{"answers", nil, nil, "alert answer", true},
+		{"busy", &pri.CauseError{Cause: q931.CauseBusy}, nil, "alert refuse 17", false},
+		{"no answer", context.Canceled, nil, "alert refuse 19", false},
+		{"answer fails", nil, errors.New("line dropped"), "alert answer", false},
+	} {
+		p := demo(t)
+		clk := clock.NewFake(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+		p.Clock = clk
+		callee := newCall("callee")
+		ringing := make(chan struct{})
+		p.SIP = &fakeSIP{phone: func(ctx context.Context) (media.Channel, error) {
+			close(ringing)
+			switch {
+			case c.err == context.Canceled:
+				<-ctx.Done()
+				return nil, ctx.Err()
+			case c.err != nil:
+				return nil, c.err
+			}
+			return callee, nil
+		}}
+		caller := &alertingCall{call: newCall("caller")}
+		var did []string
+		var mu sync.Mutex
+		log := func(s string) { mu.Lock(); did = append(did, s); mu.Unlock() }
+		caller.alert = func() { log("alert") }
+		taken := make(chan bool, 1)
+		go func() {
+			taken <- p.Inbound(caller, "1001", "075588880000", false,
+				func() error { log("answer"); return c.answerErr },
+				func(v uint8) { log(fmt.Sprint("refuse ", v)) })
+		}()
+		await(t, c.name+": ringing", ringing)
+		if c.err == context.Canceled {
+			clk.Advance(ringTimeout) // set before the phone is rung
+		}
+		if c.err == nil && c.answerErr == nil {
+			send(t, callee, media.Event{Kind: media.EventHangup})
+		}
+		if got := await(t, c.name+": Inbound's return", taken); got != c.taken {
+			t.Errorf("%s: taken %v, want %v", c.name, got, c.taken)
+		}
+		mu.Lock()
+		if got := strings.Join(did, " "); got != c.want {
+			t.Errorf("%s: the line was told %q, want %q", c.name, got, c.want)
+		}
+		mu.Unlock()
+		if _, hangups := caller.state(); (hangups > 0) != c.taken {
+			t.Errorf("%s: the caller was hung up %d times; a caller not taken is refused instead", c.name, hangups)
+		}
+		if _, n := callee.state(); c.answerErr != nil && n != 1 {
+			t.Errorf("%s: the phone was hung up %d times, want once", c.name, n)
+		}
+	}
+}
+
+// alertingCall is a PRI caller: told when the called party is alerted.
+type alertingCall struct {
+	*call
+	alert func()
+}
+
+func (c *alertingCall) Alert() { c.alert() }

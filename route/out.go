@@ -152,7 +152,7 @@ func (p *Plan) callOut(ch media.Channel, d Dest, ext string) {
 			return
 		}
 	}
-	err := p.connect(ch, func(ctx context.Context) (media.Channel, error) { return p.out(ctx, ext, d.Trunks, d.Number, ext) })
+	err := p.connect(ch, nil, func(ctx context.Context) (media.Channel, error) { return p.out(ctx, ext, d.Trunks, d.Number, ext) })
 	if err != nil {
 		p.Log.Info("call out failed", "ext", ext, "number", d.Number, "err", err)
 		var denied *ErrDialDenied

@@ -86,10 +86,12 @@ const (
 	NoSuchNumber         // SIP 404 Not Found; Q.850 cause 1, unallocated number
 	NeedsAuth            // a line has no digest to give a destination that asks for one: Q.850 cause 21, call rejected
 	Unreachable          // no phone of the extension to ring now: SIP 480; Q.850 cause 20, subscriber absent
+	Busy                 // the extension rang was busy: SIP 486 Busy Here; Q.850 cause 17, user busy
+	NoAnswer             // the extension rang did not answer in time: SIP 480; Q.850 cause 19, no answer from user
 )
 
 func (r Refusal) String() string {
-	return [...]string{"NotRefused", "NoSuchNumber", "NeedsAuth", "Unreachable"}[r]
+	return [...]string{"NotRefused", "NoSuchNumber", "NeedsAuth", "Unreachable", "Busy", "NoAnswer"}[r]
 }
 
 // Cause is the Q.850 cause a line refuses with.
@@ -99,8 +101,23 @@ func (r Refusal) Cause() uint8 {
 		return q931.CauseRejected
 	case Unreachable:
 		return q931.CauseAbsent
+	case Busy:
+		return q931.CauseBusy
+	case NoAnswer:
+		return q931.CauseNoAnswer
 	}
 	return q931.CauseUnallocated
+}
+
+// SIPStatus is the status a SIP call is refused with.
+func (r Refusal) SIPStatus() int {
+	switch r {
+	case NoSuchNumber:
+		return 404
+	case Busy:
+		return 486
+	}
+	return 480
 }
 
 // SIPError is what a sip.Router refuses with (404 or 480).

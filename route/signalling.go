@@ -9,11 +9,27 @@ import (
 )
 
 // Router is the plan as SIP routes calls coming in (sip.Options.Router):
-// the App runs the call once answered.
+// the App runs the call once answered, except a call to an extension,
+// which rings it unanswered (sip.Route.Early, the caller hearing
+// ring-back) and is answered only when the extension answers: an
+// extension that is busy or does not answer refuses the caller with 486
+// or 480 on its record, instead of a call answered and hung up.
 func (p *Plan) Router(to, from string) (sip.Route, error) {
 	d := p.Lookup(to, FromSIP)
 	if d.Kind == Refused {
 		return sip.Route{}, d.Refusal.SIPError()
+	}
+	if d.Kind == Ring {
+		return sip.Route{Early: true, App: func(ch media.Channel) {
+			var late *pending
+			if c, ok := ch.(interface {
+				Answer() error
+				Refuse(status int)
+			}); ok {
+				late = &pending{answer: c.Answer, refuse: func(r Refusal) { c.Refuse(r.SIPStatus()) }}
+			}
+			p.ringExt(ch, d.Number, from, late)
+		}}, nil
 	}
 	return sip.Route{Auth: d.Auth, Open: d.Kind == Flow && !d.Auth, App: func(ch media.Channel) { p.answer(ch, d, from, outside(ch)) }}, nil
 }

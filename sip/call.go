@@ -30,10 +30,15 @@ type App func(ch media.Channel)
 // Route is where an inbound call goes.
 type Route struct {
 	App App
-	// Early plays App to the caller before answering, as early media (183
-	// Session Progress with SDP), then refuses the call with Status (480
-	// when 0): announcements that must not start the caller's billing,
-	// such as "all lines are busy" or the night message.
+	// Early runs App before the call is answered, the caller hearing
+	// what it plays as early media (183 Session Progress with SDP; 180
+	// Ringing and nothing heard after a delayed offer). App answers the
+	// call with Call.Answer when it is ready (the extension it rang
+	// picked up); a call it leaves unanswered is refused with the status
+	// given to Call.Refuse, else Status (480 when 0), and that refusal is
+	// the call's record: ringing an extension that may be busy, or an
+	// announcement that must not start the caller's billing ("all lines
+	// are busy", the night message).
 	Early  bool
 	Status int
 	// Auth admits only callers who prove by digest (407 Proxy-Authenticate,
@@ -104,10 +109,15 @@ type Call struct {
 	// then only the goroutine handling the INVITE touches the dialog, and
 	// Hangup only ends the media: that goroutine sends the final answer.
 	answered atomic.Bool
-	rec      CallRecord // filled as the call goes; reported at its end
-	mu       sync.Mutex
-	ended    bool
-	refresh  clock.Timer // session timer (RFC 4028)
+	// An Early route's call, until answered: the INVITE Answer answers
+	// (nil once it has, or was never asked to), and the status Refuse
+	// set. Both are the INVITE goroutine's, which runs the App.
+	pending *invite
+	refusal int
+	rec     CallRecord // filled as the call goes; reported at its end
+	mu      sync.Mutex
+	ended   bool
+	refresh clock.Timer // session timer (RFC 4028)
 }
 
 var _ media.Channel = (*Call)(nil)
@@ -279,7 +289,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	if inv.route.Early {
-		s.earlyMedia(c, inv.dlg, tx, inv.body, inv.route)
+		s.early(c, inv)
 		return
 	}
 	if !s.ring(c, inv) || !s.answer(c, inv) {
@@ -380,16 +390,6 @@ func (s *Server) routeInvite(inv *invite) bool {
 		return false
 	case err != nil:
 		s.refuse(inv, 404, "Not Found")
-		return false
-	}
-	if route.Early && inv.delayed {
-		// Early media needs SDP in the 183, which without an offer from
-		// the caller would be the box's offer in an unreliable
-		// provisional response (RFC 3261 §13.2.1 allows offers only in
-		// reliable ones, RFC 3262, which the box does not do): the
-		// announcement is left out and the call refused at once.
-		status := route.refusal()
-		s.refuse(inv, status, statusReason(status))
 		return false
 	}
 	inv.route = route
@@ -594,28 +594,76 @@ func (s *Server) authenticated(req *gosip.Request, tx gosip.ServerTransaction, f
 	return false
 }
 
-// earlyMedia runs route.App on the call's media after 183 Session
-// Progress, then refuses the call. A CANCEL stops the app.
-func (s *Server) earlyMedia(c *Call, dlg *sipgo.DialogServerSession, tx gosip.ServerTransaction, answer []byte, route Route) {
-	if err := dlg.Respond(183, "Session Progress", answer, gosip.NewHeader("Content-Type", "application/sdp")); err != nil {
+// early runs an Early route's App before the call is answered: after
+// 183 Session Progress with the box's answer, so the caller hears what
+// App plays, or, after a delayed offer, 180 Ringing (the box's offer
+// would be in an unreliable provisional response, which RFC 3261
+// §13.2.1 does not allow and RFC 3262 the box does not do). App may
+// answer the call (Call.Answer); one it leaves unanswered is refused,
+// with its status as the record's cause. A CANCEL ends the call, and
+// App with it.
+func (s *Server) early(c *Call, inv *invite) {
+	var err error
+	if inv.delayed {
+		err = inv.dlg.Respond(180, "Ringing", nil)
+	} else {
+		err = inv.dlg.Respond(183, "Session Progress", inv.body, gosip.NewHeader("Content-Type", "application/sdp"))
+	}
+	// sipgo answers a CANCEL with 487 itself; OnCancel is false when it
+	// came before the callback could be set.
+	if err != nil || !inv.tx.OnCancel(func(*gosip.Request) { go c.end(true) }) {
 		c.end(true)
 		return
 	}
-	go func() {
-		<-tx.Done() // CANCEL, or the final response sent below
-		c.end(true)
-	}()
-	route.App(c)
-	status := route.refusal()
+	c.pending = inv
+	inv.route.App(c)
+	if c.answered.Load() {
+		c.Hangup()
+		return
+	}
+	c.pending = nil
+	status := c.refusal
+	if status == 0 {
+		status = inv.route.refusal()
+	}
 	select {
-	case <-tx.Done(): // cancelled: sipgo has answered 487
+	case <-inv.tx.Done(): // cancelled
 	default:
-		dlg.Respond(status, statusReason(status), nil)
+		reason := statusReason(status)
+		inv.dlg.Respond(status, reason, nil)
+		c.mu.Lock()
+		c.rec.Cause = fmt.Sprintf("SIP %d %s", status, reason)
+		c.mu.Unlock()
 	}
 	c.end(false)
 }
 
-// refusal is the status an early-media route ends with.
+// Answer answers a call its Early route's App runs: the 200, and its
+// ACK waited for. Answering a call that is up already does nothing; one
+// that ended first (the caller cancelled) is an error. Only the App may
+// call it.
+func (c *Call) Answer() error {
+	if c.answered.Load() {
+		return nil
+	}
+	inv := c.pending
+	if inv == nil || c.isEnded() {
+		return errors.New("sip: the call ended before it was answered")
+	}
+	c.pending = nil
+	if !c.srv.answer(c, inv) {
+		return errors.New("sip: the call ended as it was answered")
+	}
+	return nil
+}
+
+// Refuse sets the status (486 Busy Here, 480...) an Early route's call
+// is refused with when its App returns without answering it. Only the
+// App may call it; a call that is up ignores it.
+func (c *Call) Refuse(status int) { c.refusal = status }
+
+// refusal is the status an Early route's call is refused with when its
+// App set none.
 func (r Route) refusal() int {
 	if r.Status == 0 {
 		return 480
@@ -950,6 +998,17 @@ func (s *Server) onBye(req *gosip.Request, tx gosip.ServerTransaction) {
 // fromUser is the caller shown to the called phone.
 func (s *Server) Dial(ctx context.Context, to gosip.Uri, fromUser string) (*Call, error) {
 	return s.dial(ctx, to, fromUser, "", nil)
+}
+
+// DialStatus is the final status a call placed by Dial, DialPhone or
+// DialTrunk was refused with (486 when the phone was busy), 0 when err
+// is no refusal by the far end.
+func DialStatus(err error) int {
+	var e *sipgo.ErrDialogResponse
+	if errors.As(err, &e) && e.Res != nil {
+		return e.Res.StatusCode
+	}
+	return 0
 }
 
 // DialPhone is Dial to a contact of extension ext, with its SRTP.
