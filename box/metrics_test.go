@@ -1,18 +1,15 @@
 package box_test
 
 import (
-	"crypto/md5"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/icholy/digest"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -21,6 +18,7 @@ import (
 	boardsim "jinyin/board/sim"
 	"jinyin/config"
 	"jinyin/hal"
+	"jinyin/internal/siptest"
 )
 
 // scrape is GET /metrics parsed as the Prometheus text format; a request
@@ -379,20 +377,11 @@ func registerUDP(t *testing.T, sipAddr, ext, pw string) {
 	t.Cleanup(func() { c.Close() })
 	dst := mustUDP(sipAddr)
 	id := fmt.Sprintf("metrics%d", time.Now().UnixNano())
-	res := register(c, dst, ext, id, "")
-	chal := regexp.MustCompile(`WWW-Authenticate: (.*)\r\n`).FindStringSubmatch(res)
-	if chal == nil {
-		t.Fatalf("REGISTER not challenged: %q", res)
-	}
-	ch, err := digest.ParseChallenge(chal[1])
+	res, err := siptest.RegisterUDP(c, dst, ext, pw, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	uri := "sip:" + sipAddr
-	H := func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) }
-	resp := H(H(ext+":"+ch.Realm+":"+pw) + ":" + ch.Nonce + ":00000001:abc:auth:" + H("REGISTER:"+uri))
-	auth := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="abc"`, ext, ch.Realm, ch.Nonce, uri, resp)
-	if res := register(c, dst, ext, id+"a", auth); !strings.HasPrefix(res, "SIP/2.0 200") {
+	if !strings.HasPrefix(res, "SIP/2.0 200") {
 		t.Fatalf("REGISTER with the password: %q", res)
 	}
 }

@@ -2,18 +2,14 @@ package box_test
 
 import (
 	"bufio"
-	"crypto/md5"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/icholy/digest"
 
 	"jinyin/config"
 	"jinyin/internal/siptest"
@@ -224,67 +220,14 @@ func securityEvents(t *testing.T, httpAddr string) []store.SecurityEvent {
 	}
 }
 
-// guesser guesses ext's password perSecond times a second from source
-// for d, each guess a REGISTER, its challenge and a wrong answer, until
-// five in a row go unanswered; it returns how many guesses were answered
-// and when the first and last were.
+// guesser is siptest.Guess, failing the test on its errors.
 func guesser(t *testing.T, source, sipAddr, ext string, perSecond int, d time.Duration) (answered int, first, last time.Time) {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(source)})
+	answered, first, last, err := siptest.Guess(source, sipAddr, ext, perSecond, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	dst, _ := net.ResolveUDPAddr("udp", sipAddr)
-	tick := time.NewTicker(time.Second / time.Duration(perSecond))
-	defer tick.Stop()
-	for i, silent := 0, 0; i < int(d.Seconds()*float64(perSecond)) && silent < 5; i++ {
-		<-tick.C
-		res := register(c, dst, ext, fmt.Sprint(i), "")
-		chal := regexp.MustCompile(`WWW-Authenticate: (.*)\r\n`).FindStringSubmatch(res)
-		if chal == nil {
-			silent++ // no challenge: banned
-			continue
-		}
-		ch, err := digest.ParseChallenge(chal[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		uri := "sip:" + sipAddr
-		H := func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) }
-		resp := H(H(ext+":"+ch.Realm+":guess"+fmt.Sprint(i)) + ":" + ch.Nonce + ":00000001:abc:auth:" + H("REGISTER:"+uri))
-		auth := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="abc"`, ext, ch.Realm, ch.Nonce, uri, resp)
-		if strings.HasPrefix(register(c, dst, ext, fmt.Sprint(i)+"a", auth), "SIP/2.0 401") {
-			if answered++; answered == 1 {
-				first = time.Now()
-			}
-			last = time.Now()
-		}
-	}
 	return answered, first, last
-}
-
-// register sends one REGISTER and returns the answer ("" after 200 ms of
-// silence).
-func register(c *net.UDPConn, dst *net.UDPAddr, ext, id, auth string) string {
-	msg := "REGISTER sip:" + dst.String() + " SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bKguess" + id + ";rport\r\n" +
-		"From: <sip:" + ext + "@" + dst.IP.String() + ">;tag=g" + id + "\r\nTo: <sip:" + ext + "@" + dst.IP.String() + ">\r\n" +
-		"Call-ID: guess-" + id + "\r\nCSeq: 1 REGISTER\r\nContact: <sip:" + ext + "@" + c.LocalAddr().String() + ">\r\nMax-Forwards: 70\r\n"
-	if auth != "" {
-		msg += "Authorization: " + auth + "\r\n"
-	}
-	c.WriteToUDP([]byte(msg+"Content-Length: 0\r\n\r\n"), dst)
-	buf := make([]byte, 4096)
-	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	for {
-		n, _, err := c.ReadFromUDP(buf)
-		if err != nil {
-			return ""
-		}
-		if strings.Contains(string(buf[:n]), "Call-ID: guess-"+id+"\r\n") {
-			return string(buf[:n])
-		}
-	}
 }
 
 // optionsFrom sends OPTIONS from source and returns the status line.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -57,6 +58,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	prompt := struct{ acked, flying int }{-1, -1}
 	prompts := 0 // prompt replacements acknowledged
 	rng := rand.New(rand.NewPCG(1, 2))
+	calls := newCallsSide()
 	for cycle := range cycles {
 		sipAddr, httpAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 		p := startBox(t, dir, "--data", data, "--set", "sip.listen="+sipAddr, "--set", "http.listen="+httpAddr, "--set", "sip.rtp_ports=37000-37999")
@@ -130,7 +132,9 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			post(base + "/agents/1004/login")
 		}
 
-		// Write until the kill, 150-650 ms into the box's life.
+		// Write and call until the kill, 1-5 s into the box's life.
+		ctx, cancel := context.WithCancel(context.Background())
+		calling := calls.drive(ctx, cycle, sipAddr, base)
 		stop := make(chan struct{})
 		writer := make(chan struct{})
 		go func() {
@@ -174,11 +178,14 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 				}
 			}
 		}()
-		time.Sleep(time.Duration(150+rng.IntN(500)) * time.Millisecond) // real time: a random moment in the box's life
+		time.Sleep(time.Duration(1000+rng.IntN(4000)) * time.Millisecond) // real time: a random moment in the box's life
+		kill := time.Now()
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		<-p.done
 		close(stop)
+		cancel()
 		<-writer
+		calling.Wait()
 
 		db, err := bolt.Open(filepath.Join(data, "jinyin.db"), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 		if err != nil {
@@ -194,12 +201,17 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cycle %d: bbolt check after kill -9: %v", cycle, err)
 		}
+		if err := calls.check(filepath.Join(data, "jinyin.db"), kill); err != nil {
+			t.Fatalf("cycle %d: %v", cycle, err)
+		}
 	}
-	if len(acked) == 0 || changes == 0 || prompts == 0 {
+	if len(acked) == 0 || changes == 0 || prompts == 0 || calls.checkedCDRs == 0 || calls.checkedBans == 0 {
 		t.Fatalf("nothing was acknowledged in %d cycles: the test wrote nothing", cycles)
 	}
 	t.Logf("%d kill -9 cycles: %d callbacks acknowledged of %d booked, %d agent changes and %d prompt replacements acknowledged; all present once, bbolt check clean",
 		cycles, len(acked), booked, changes, prompts)
+	t.Logf("%d kill -9 cycles: %d IVR calls ended (%d owed a CDR by the last kill, all there once), %d voicemails saved (all there once), %d sources banned (%d owed, all banned after the restart)",
+		cycles, len(calls.ended), calls.checkedCDRs, len(calls.saved), len(calls.banned), calls.checkedBans)
 }
 
 // promptVersions is how many prompt versions the crash test tells apart,
