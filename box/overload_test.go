@@ -1,23 +1,25 @@
 package box_test
 
 import (
+	"bytes"
 	"fmt"
+	"jinyin/pri/libpritest"
 	"net"
 	"runtime"
 	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
-
-	"jinyin/config"
 )
 
 // TestMemoryOverloadRefusesNewCalls: the overload gate on the box's real
 // heap (no stub). With [box] memory_limit_mb a little above what the
 // process holds, a call is up in the IVR; then the heap grows past 85 %
 // of the limit (a ballast the test holds: the box runs in this process):
-// a new INVITE gets 503 with Retry-After while the call up goes on
-// hearing every frame; with the ballast gone, calls are taken again.
+// a new INVITE gets 503 with Retry-After and a SETUP from libpri on the
+// PRI span is released with cause 42 (switching equipment congestion)
+// while the call up goes on hearing every frame, and both refusals are
+// on record; with the ballast gone, calls are taken again.
 func TestMemoryOverloadRefusesNewCalls(t *testing.T) {
 	heap := func() uint64 {
 		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
@@ -27,7 +29,9 @@ func TestMemoryOverloadRefusesNewCalls(t *testing.T) {
 	runtime.GC()
 	limitMB := int(heap()>>20) + 100
 	dir := t.TempDir()
-	sipAddr, _, _ := startConfig(t, dir, []byte(strings.Replace(string(config.Default()), "memory_limit_mb = 200 ", fmt.Sprintf("memory_limit_mb = %d ", limitMB), 1)))
+	peer := libpritest.Start(t, "net")
+	sipAddr, _, stop := startConfig(t, dir, bytes.Replace(priConfig(t, peer, "pri-cpe", ""), []byte("memory_limit_mb = 200 "), fmt.Appendf(nil, "memory_limit_mb = %d ", limitMB), 1))
+	peer.Expect("UP")
 	call := dial(t, sipAddr, "100", "13800000001", "")
 	listen(t, call).hear("zh", "welcome")
 
@@ -42,6 +46,10 @@ func TestMemoryOverloadRefusesNewCalls(t *testing.T) {
 	if got := rawInvite(t, sipAddr, "127.0.0.96"); !strings.HasPrefix(got, "SIP/2.0 503") || !strings.Contains(got, "\r\nRetry-After:") {
 		t.Errorf("a new call with the heap past 85%% of %d MiB: %q", limitMB, firstLineOf(got))
 	}
+	peer.Send("call 100 1")
+	if got := peer.Expect("HANGUP"); !strings.Contains(got, "cause=42") {
+		t.Errorf("a PRI call with the heap past 85%% of the limit: %q, want cause 42", got)
+	}
 	time.Sleep(2 * time.Second)
 	// The call up heard every frame meanwhile: 8,000 A-law bytes a second,
 	// within a few frames of jitter.
@@ -54,6 +62,24 @@ func TestMemoryOverloadRefusesNewCalls(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if got := rawInvite(t, sipAddr, "127.0.0.97"); strings.HasPrefix(got, "SIP/2.0 503") {
 		t.Errorf("after the heap shrank: %q", firstLineOf(got))
+	}
+	peer.Send("call 100 2")
+	peer.Expect("ANSWER ch=2")
+	peer.Send("hangup 16")
+	peer.Expect("HANGUP")
+	stop()
+	cdrs, err := openStore(t, dir).CDRs(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range cdrs {
+		seen[c.Trunk+" "+c.To+" "+c.Disposition+" "+c.Cause] = true
+	}
+	for _, want := range []string{" 100 refused SIP 503 Service Unavailable", "span1 100 refused Q.850 42 (switching equipment congestion)"} {
+		if !seen[want] {
+			t.Errorf("no call record %q in %v", want, seen)
+		}
 	}
 }
 

@@ -498,15 +498,21 @@ func TestLayer1Loss(t *testing.T) {
 // While the box is overloaded (short of CPU or memory) a new call is
 // refused with cause 42, switching equipment congestion (Q.850), before a
 // B-channel is taken; a call up is not touched, and once the load passes
-// calls are taken again.
+// calls are taken again. The refused call's record names the number it
+// called.
 func TestOverloadedRefusesSetup(t *testing.T) {
 	f := newFar(t, true, nil)
 	up := f.active(1, 1)
 	var over atomic.Bool
 	over.Store(true)
 	f.s.cfg.Overloaded = over.Load
+	ended := make(chan *Call, 4)
+	f.s.cfg.OnEnd = func(c *Call) { ended <- c }
 	f.send(setup(2, q931.Channel{Exclusive: true, Number: 2}, "100", true))
 	f.expect("RELEASE COMPLETE cause=42")
+	if c := <-ended; c.Called != "100" || c.Cause() != q931.CauseCongestion || !c.Answered.IsZero() {
+		t.Errorf("the refused call ended as %q cause %d answered %v, want 100, cause 42, never answered", c.Called, c.Cause(), c.Answered)
+	}
 	if f.channelState(2) != "idle" || f.channelState(1) != "Active" || up.Cause() != 0 {
 		t.Errorf("B1 %s (want Active), B2 %s (want idle)", f.channelState(1), f.channelState(2))
 	}

@@ -334,6 +334,17 @@ func (s *Stack) setup(m q931.Message) {
 			s.cfg.OnEnd(c)
 		}
 	}
+	// The numbers first, so that every refusal's record names them.
+	badNumber := false
+	if ie, ok := m.Get(q931.IECalledNumber); ok {
+		n, err := q931.DecodeNumber(ie.Data)
+		c.Called, badNumber = n.Digits, err != nil
+	}
+	if ie, ok := m.Get(q931.IECallingNumber); ok {
+		if n, err := q931.DecodeNumber(ie.Data); err == nil {
+			c.Calling = n.Digits
+		}
+	}
 	ie, ok := m.Get(q931.IEBearerCapability)
 	if !ok {
 		refuse(q931.CauseMandatoryMissing)
@@ -367,18 +378,9 @@ func (s *Stack) setup(m q931.Message) {
 		refuse(v)
 		return
 	}
-	if ie, ok := m.Get(q931.IECalledNumber); ok {
-		n, err := q931.DecodeNumber(ie.Data)
-		if err != nil {
-			refuse(q931.CauseInvalidNumber)
-			return
-		}
-		c.Called = n.Digits
-	}
-	if ie, ok := m.Get(q931.IECallingNumber); ok {
-		if n, err := q931.DecodeNumber(ie.Data); err == nil {
-			c.Calling = n.Digits
-		}
+	if badNumber {
+		refuse(q931.CauseInvalidNumber)
+		return
 	}
 	c.assign(ch)
 	s.calls[callKey{c.ref, false}] = c
