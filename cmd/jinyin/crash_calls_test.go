@@ -20,12 +20,16 @@ import (
 // has passed; a voicemail is owed as soon as the caller is told it is
 // saved.
 type callsSide struct {
-	mu     sync.Mutex
-	ended  map[string]time.Time // caller number: when its BYE was answered
-	saved  map[string]bool      // voicemail caller numbers
-	banned map[string]time.Time // source address: when GET /security/bans first showed it
-	// Of the above, checked against the store after a kill.
-	checkedCDRs, checkedBans int
+	mu sync.Mutex
+	// Of the box's life that is about to end: a call's number and when
+	// its BYE was answered, a source and when GET /security/bans first
+	// showed it banned. A kill settles them: owed (and checked) when
+	// older than writeBehind, else free to be lost.
+	ended, banned map[string]time.Time
+	saved         map[string]bool // voicemail caller numbers
+	// Across the lives: calls and bans checked against the store, or let
+	// go for being too young at their kill.
+	checkedCDRs, checkedBans, youngCDRs, youngBans int
 }
 
 // writeBehind is how long after the fact a record written behind (CDRs
@@ -198,9 +202,9 @@ func (s *callsSide) check(path string, kill time.Time) error {
 			return fmt.Errorf("the call from %s has %d CDRs", n, k)
 		}
 	}
-	s.checkedCDRs = 0
 	for n, at := range s.ended {
 		if kill.Sub(at) < writeBehind {
+			s.youngCDRs++
 			continue
 		}
 		if calls[n] != 1 {
@@ -208,6 +212,7 @@ func (s *callsSide) check(path string, kill time.Time) error {
 		}
 		s.checkedCDRs++
 	}
+	clear(s.ended)
 	left := map[string]int{}
 	for _, v := range vms {
 		if left[v.Caller]++; left[v.Caller] > 1 {
@@ -223,9 +228,9 @@ func (s *callsSide) check(path string, kill time.Time) error {
 	for _, b := range bans {
 		banned[b.Addr] = true
 	}
-	s.checkedBans = 0
 	for src, at := range s.banned {
 		if kill.Sub(at) < writeBehind {
+			s.youngBans++
 			continue
 		}
 		if !banned[src] {
@@ -233,6 +238,7 @@ func (s *callsSide) check(path string, kill time.Time) error {
 		}
 		s.checkedBans++
 	}
+	clear(s.banned)
 	return nil
 }
 
