@@ -30,6 +30,7 @@ import (
 	"jinyin/acd"
 	"jinyin/analog"
 	"jinyin/board"
+	"jinyin/campaign"
 	"jinyin/config"
 	"jinyin/console"
 	"jinyin/internal/clock"
@@ -80,6 +81,9 @@ type Box struct {
 	prompts   *prompt.Set // the default set with the prompts replaced at run time
 	ivr       *ivr.Engine
 	acd       *acd.ACD
+	campaigns *campaign.Runner // nil without [[campaign]]
+	// campaignsDone is closed when the campaigns' runner has stopped.
+	campaignsDone chan struct{}
 	qevents   *store.Recorder[store.QueueEvent]
 	metrics   *metrics.Metrics // GET /metrics
 	stopStats chan struct{}
@@ -238,6 +242,9 @@ func (b *Box) open() (err error) {
 		return err
 	}
 	b.plan.Registrar, b.plan.SIP = route.SIPServer{Server: b.sip}, route.SIPServer{Server: b.sip}
+	if err := b.openCampaigns(); err != nil {
+		return err
+	}
 	if err := b.openPRI(); err != nil {
 		return err
 	}
@@ -261,6 +268,9 @@ func (b *Box) open() (err error) {
 		mux.Handle("GET /metrics", b.metrics.Handler())
 		b.guard.Routes(mux)
 		b.plan.Routes(mux)
+		if b.campaigns != nil {
+			b.campaigns.Routes(mux)
+		}
 		// Profiles for an engineer on site; the API listens on loopback
 		// unless the config says otherwise.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -334,6 +344,10 @@ func (b *Box) Run(ctx context.Context) error {
 	b.stopStats = make(chan struct{})
 	go b.housekeeping(b.stopStats)
 	b.acd.Start()
+	if b.campaigns != nil {
+		b.campaignsDone = make(chan struct{})
+		go func() { b.campaigns.Run(ctx); close(b.campaignsDone) }()
+	}
 	wd, err := board.OpenWatchdog(b.prof.Watchdog, b.clock, nil)
 	if err != nil {
 		b.log.Warn("hardware watchdog not armed", "err", err)
@@ -418,6 +432,9 @@ func (b *Box) close() {
 		b.qevents = nil
 	}
 	b.portCalls.Wait() // the ports have ended their calls: their records are queued
+	if b.campaignsDone != nil {
+		<-b.campaignsDone // after SIP has stopped: its attempts have ended and their outcomes are on disk
+	}
 	if b.cdrs != nil {
 		b.cdrs.Close() // after SIP has stopped: every ended call is queued
 		b.cdrs = nil

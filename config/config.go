@@ -43,6 +43,7 @@ type Config struct {
 	Trunks     []Trunk         `toml:"trunk"`
 	Outbound   []Outbound      `toml:"outbound"`
 	Queues     []Queue         `toml:"queue"`
+	Campaigns  []Campaign      `toml:"campaign"`
 	ACD        ACD             `toml:"acd"`
 	IVR        IVR             `toml:"ivr"`
 	Flows      map[string]Flow `toml:"flow"`
@@ -59,6 +60,34 @@ func (c *Config) Path(p string) string {
 		return p
 	}
 	return filepath.Join(c.dir, p)
+}
+
+// Campaign is an outbound campaign (package campaign): its contacts are
+// imported over the API and called through a trunk group in their own
+// time zone's windows; a contact answered hears an IVR flow.
+type Campaign struct {
+	Name string `toml:"name"`
+	Flow string `toml:"flow"` // the flow a contact who answers hears
+	// Trunk is the trunk group that calls go out through: a [[trunk]], a
+	// span group or an FXO line group.
+	Trunk string `toml:"trunk"`
+	// CallerID is the number the contacts see, the box's name when "".
+	CallerID string `toml:"caller_id"`
+	Lines    int    `toml:"lines"` // calls out at once, 1 when 0
+	// Windows are the hours contacts may be called, "09:00-12:00", in
+	// the contact's time zone (its tz column), else Timezone, else the
+	// box's; none: any hour.
+	Windows  []string `toml:"windows"`
+	Timezone string   `toml:"timezone"`
+	// MaxAttempts bounds the calls to one contact, 3 when 0; Retry is
+	// the wait before the next, by outcome (busy, no-answer, congestion,
+	// failed); an outcome not there is not retried. A vacant number or a
+	// rejected call is never retried.
+	MaxAttempts int               `toml:"max_attempts"`
+	Retry       map[string]string `toml:"retry"`
+	// Start runs the campaign as the box starts; otherwise it waits for
+	// POST /campaigns/{name}/start (and keeps the state it was left in).
+	Start bool `toml:"start"`
 }
 
 // Box names the appliance and the board profile it runs on.

@@ -281,3 +281,28 @@ func TestQueueTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestParseWindow: calling windows as HH:MM-HH:MM, 24:00 the end of the
+// day, the end after the start.
+func TestParseWindow(t *testing.T) {
+	for _, c := range []struct {
+		in         string
+		start, end time.Duration
+		ok         bool
+	}{
+		{"09:00-21:00", 9 * time.Hour, 21 * time.Hour, true},
+		{"13:30-24:00", 13*time.Hour + 30*time.Minute, 24 * time.Hour, true},
+		{"00:00-00:01", 0, time.Minute, true},
+		{"21:00-09:00", 0, 0, false},
+		{"09:00-09:00", 0, 0, false},
+		{"9-21", 0, 0, false},
+		{"09:00", 0, 0, false},
+		{"24:00-24:00", 0, 0, false},
+		{"09:60-10:00", 0, 0, false},
+	} {
+		start, end, err := ParseWindow(c.in)
+		if (err == nil) != c.ok || start != c.start || end != c.end {
+			t.Errorf("ParseWindow(%q) = %v, %v, %v; want %v, %v, ok %v", c.in, start, end, err, c.start, c.end, c.ok)
+		}
+	}
+}

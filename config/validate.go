@@ -419,6 +419,71 @@ func (v *validator) validate(c *Config, env Env) {
 		}
 	}
 	v.flows(c, env)
+	v.campaigns(c)
+}
+
+// RetryOutcomes are the outcomes a campaign's retry table may name.
+var RetryOutcomes = []string{"busy", "no-answer", "congestion", "failed"}
+
+func (v *validator) campaigns(c *Config) {
+	names := map[string]bool{}
+	groups := c.trunkGroups()
+	for i, k := range c.Campaigns {
+		p := fmt.Sprintf("campaign.%d", i)
+		switch {
+		case k.Name == "" || strings.ContainsAny(k.Name, "/\x00 "):
+			v.report(p+".name", "a campaign needs a name without spaces or slashes")
+		case names[k.Name]:
+			v.report(p+".name", "campaign %q is defined twice", k.Name)
+		}
+		names[k.Name] = true
+		if _, ok := c.Flows[k.Flow]; !ok {
+			v.report(p+".flow", "flow %q is not a [flow.NAME]", k.Flow)
+		}
+		if !groups[k.Trunk] {
+			v.report(p+".trunk", "%q is not a [[trunk]], a span group or an FXO line group", k.Trunk)
+		}
+		if k.Lines < 0 || k.Lines > 480 {
+			v.report(p+".lines", "lines is from 1 to 480 (0: 1), not %d", k.Lines)
+		}
+		if k.MaxAttempts < 0 || k.MaxAttempts > 20 {
+			v.report(p+".max_attempts", "max_attempts is from 1 to 20 (0: 3), not %d", k.MaxAttempts)
+		}
+		for j, w := range k.Windows {
+			if _, _, err := ParseWindow(w); err != nil {
+				v.report(fmt.Sprintf("%s.windows.%d", p, j), "%v", err)
+			}
+		}
+		if _, err := time.LoadLocation(k.Timezone); err != nil && k.Timezone != "" {
+			v.report(p+".timezone", "timezone %q: %v", k.Timezone, err)
+		}
+		for o, d := range k.Retry {
+			if !slices.Contains(RetryOutcomes, o) {
+				v.reportKey(p+".retry."+o, "retry names an outcome: %s", strings.Join(quoteAll(RetryOutcomes), ", "))
+				continue
+			}
+			v.duration(p+".retry."+o, d, time.Minute, 7*24*time.Hour)
+		}
+	}
+}
+
+// ParseWindow reads a calling window, "09:00-21:00": its start and end as
+// times of day from midnight; the end is after the start.
+func ParseWindow(s string) (start, end time.Duration, err error) {
+	of := func(hm string) (time.Duration, bool) {
+		if hm == "24:00" {
+			return 24 * time.Hour, true
+		}
+		t, err := time.Parse("15:04", hm)
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, err == nil
+	}
+	a, b, _ := strings.Cut(s, "-")
+	start, okA := of(a)
+	end, okB := of(b)
+	if !okA || !okB || end <= start {
+		return 0, 0, fmt.Errorf("window %q: HH:MM-HH:MM, the end after the start", s)
+	}
+	return start, end, nil
 }
 
 func (v *validator) queue(p string, q Queue) {

@@ -23,6 +23,9 @@
 //	bans         IP address -> Ban as JSON (schema 5)
 //	security_events big-endian uint64 sequence -> SecurityEvent as JSON, the newest kept (schema 5)
 //	registrations  extension -> its []Binding as JSON (schema 5)
+//	campaigns    campaign name -> CampaignState as JSON (schema 6)
+//	campaign_contacts  a bucket per campaign: big-endian uint64 place in
+//	             its list -> Contact as JSON (schema 6)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

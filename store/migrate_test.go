@@ -21,6 +21,9 @@ var bucketsAt = [][]string{
 		"queue_events", "callbacks", "agents", "recordings", "console"},
 	5: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
 		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events", "registrations"},
+	6: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
+		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events", "registrations",
+		"campaigns", "campaign_contacts"},
 }
 
 // oldFile writes a file as firmware at schema v left it, one record in
@@ -61,7 +64,7 @@ func oldFile(t *testing.T, v int) string {
 }
 
 func TestMigratesEveryOlderVersion(t *testing.T) {
-	if SchemaVersion() != 5 {
+	if SchemaVersion() != 6 {
 		t.Fatalf("schema %d: add the new version to bucketsAt", SchemaVersion())
 	}
 	for v := 0; v < SchemaVersion(); v++ {
@@ -70,11 +73,11 @@ func TestMigratesEveryOlderVersion(t *testing.T) {
 		if err != nil {
 			t.Fatalf("from %d: %v", v, err)
 		}
-		if got, err := db.Version(); err != nil || got != 5 {
+		if got, err := db.Version(); err != nil || got != 6 {
 			t.Errorf("from %d: version %d %v", v, got, err)
 		}
 		err = db.bolt.View(func(tx *bolt.Tx) error {
-			for _, name := range bucketsAt[5] {
+			for _, name := range bucketsAt[6] {
 				bk := tx.Bucket([]byte(name))
 				if bk == nil {
 					t.Errorf("from %d: no bucket %s", v, name)
@@ -87,7 +90,7 @@ func TestMigratesEveryOlderVersion(t *testing.T) {
 					t.Errorf("from %d: new bucket %s holds %q", v, name, got)
 				}
 			}
-			if raw := tx.Bucket([]byte("meta")).Get([]byte("schema")); !slices.Equal(raw, []byte{0, 0, 0, 5}) {
+			if raw := tx.Bucket([]byte("meta")).Get([]byte("schema")); !slices.Equal(raw, []byte{0, 0, 0, 6}) {
 				t.Errorf("from %d: schema key %x", v, raw)
 			}
 			return nil
@@ -116,7 +119,7 @@ func TestMigratesEveryOlderVersion(t *testing.T) {
 }
 
 func TestRefusesEveryNewerSchema(t *testing.T) {
-	for _, v := range []uint32{6, 7, 1 << 20} {
+	for _, v := range []uint32{uint32(SchemaVersion()) + 1, uint32(SchemaVersion()) + 2, 1 << 20} {
 		path := filepath.Join(t.TempDir(), "new.db")
 		b, err := bolt.Open(path, 0o600, nil)
 		if err != nil {

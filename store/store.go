@@ -38,6 +38,8 @@ var (
 	bucketBans          = []byte("bans")
 	bucketSecEvents     = []byte("security_events")
 	bucketRegistrations = []byte("registrations")
+	bucketCampaigns     = []byte("campaigns")
+	bucketContacts      = []byte("campaign_contacts")
 	keySchema           = []byte("schema")
 )
 
@@ -76,6 +78,15 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 4 -> 5: bans, the security events' ring, registrations.
 	func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketBans, bucketSecEvents, bucketRegistrations} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 5 -> 6: outbound campaigns' state and contacts.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCampaigns, bucketContacts} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,0 +1,325 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
+
+	"jinyin/config"
+	"jinyin/internal/clock"
+	"jinyin/media"
+	"jinyin/pri"
+	"jinyin/store"
+)
+
+// far is the far end of the campaigns' calls: each number answers with
+// the error it is given (nil: answered), and every call is recorded.
+type far struct {
+	mu      sync.Mutex
+	answers map[string]error
+	calls   []string
+	hold    chan struct{} // when not nil, an answered call lasts until it is closed
+}
+
+func (f *far) dial(ctx context.Context, trunk, number, from string) (media.Channel, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, trunk+" "+number+" from "+from)
+	err := f.answers[number]
+	f.mu.Unlock()
+	if errors.Is(err, context.DeadlineExceeded) { // rings until the runner gives up
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &answered{id: number}, nil
+}
+
+func (f *far) called() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+type answered struct {
+	id     string
+	hungUp bool
+}
+
+func (a *answered) ID() string                     { return a.id }
+func (a *answered) Play(media.Source) media.PlayID { return 0 }
+func (a *answered) Events() <-chan media.Event     { return nil }
+func (a *answered) Hangup() error                  { a.hungUp = true; return nil }
+func (a *answered) Listen() media.Source           { return nil }
+
+func sipRefusal(code int) error {
+	return fmt.Errorf("sip: dial: %w", &sipgo.ErrDialogResponse{Res: gosip.NewResponse(code, "x")})
+}
+
+type fixture struct {
+	t   *testing.T
+	db  *store.DB
+	clk *clock.Fake
+	far *far
+	r   *Runner
+	ran []string // answered calls the flow ran, "campaign number"
+	mu  sync.Mutex
+}
+
+func newFixture(t *testing.T, path string, cs ...config.Campaign) *fixture {
+	t.Helper()
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, db: db, clk: clock.NewFake(time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)), far: &far{answers: map[string]error{}}} // 10:00 in Shanghai
+	f.r, err = New(Options{Clock: f.clk, DB: db, Campaigns: cs, Location: time.UTC, From: "jinyin", Dial: f.far.dial,
+		Answered: func(ch media.Channel, c config.Campaign, ct store.Contact) {
+			f.mu.Lock()
+			f.ran = append(f.ran, c.Name+" "+ct.Number+" "+ct.Vars["order"])
+			f.mu.Unlock()
+		},
+		DoNotCall: func(n string) bool { return n == "13900000009" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// tick runs one second of the runner and waits for its attempts.
+func (f *fixture) tick() {
+	f.r.Tick(context.Background())
+	f.r.wg.Wait()
+}
+
+func (f *fixture) contacts(name string) map[string]store.Contact {
+	out := map[string]store.Contact{}
+	f.db.EachContact(name, 0, func(c store.Contact) bool { out[c.Number] = c; return true })
+	return out
+}
+
+var notice = config.Campaign{Name: "notice", Flow: "notice", Trunk: "pstn", Lines: 2, Start: true, MaxAttempts: 2,
+	Retry: map[string]string{"busy": "10m", "no-answer": "1h"}}
+
+// TestCampaignOutcomes: each contact called once a tick, two lines at a
+// time; answered runs the flow with the contact's variables; busy is
+// called again after its retry wait, up to max_attempts; a vacant number,
+// a rejection and an outcome the retry table leaves out are not; no
+// answer is decided by the runner's own ring timer; a do-not-call number
+// is never dialled.
+func TestCampaignOutcomes(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), notice)
+	f.far.answers = map[string]error{
+		"13900000002": sipRefusal(486),
+		"13900000003": sipRefusal(404),
+		"13900000004": &pri.CauseError{Cause: 21},
+		"13900000005": sipRefusal(503), // congestion: not in this retry table
+		"13900000006": context.DeadlineExceeded,
+	}
+	n, err := f.r.Import("notice", strings.NewReader("number,order\n13900000001,A1\n13900000002,A2\n13900000003,A3\n13900000004,A4\n13900000005,A5\n13900000009,A9\n13900000006,A6\n"))
+	if err != nil || n != 7 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	for range 3 {
+		f.tick()
+	}
+	if got := f.far.called(); len(got) != 5 || got[0] != "pstn 13900000001 from jinyin" {
+		t.Fatalf("calls after three ticks: %q, want two a tick, the do-not-call number left out", got)
+	}
+	// 13900000006 rings: the runner gives up at 40 s.
+	f.r.Tick(context.Background())
+	for deadline := time.Now().Add(5 * time.Second); len(f.far.called()) < 6; time.Sleep(time.Millisecond) { // rung: its timer is set
+		if time.Now().After(deadline) {
+			t.Fatal("13900000006 not dialled")
+		}
+	}
+	f.clk.Advance(ringFor)
+	f.r.wg.Wait()
+	cs := f.contacts("notice")
+	want := map[string]string{
+		"13900000001": "done answered", "13900000002": "waiting busy", "13900000003": "failed vacant",
+		"13900000004": "failed rejected", "13900000005": "failed congestion", "13900000006": "waiting no-answer",
+		"13900000009": "failed do-not-call",
+	}
+	for n, w := range want {
+		if got := string(cs[n].State) + " " + cs[n].Outcome; got != w {
+			t.Errorf("%s: %s, want %s", n, got, w)
+		}
+	}
+	if !cs["13900000002"].NotBefore.Equal(cs["13900000002"].Last.Add(10 * time.Minute)) {
+		t.Errorf("busy: next attempt at %v, want 10 minutes after %v", cs["13900000002"].NotBefore, cs["13900000002"].Last)
+	}
+	if f.ran[0] != "notice 13900000001 A1" || len(f.ran) != 1 {
+		t.Errorf("the flow ran for %q", f.ran)
+	}
+	// Not before its retry wait; then the second and last attempt.
+	f.clk.Advance(9 * time.Minute)
+	f.tick()
+	if len(f.far.called()) != 6 {
+		t.Errorf("called again before the retry wait: %q", f.far.called())
+	}
+	f.clk.Advance(2 * time.Minute)
+	f.tick()
+	f.tick()
+	if got := f.far.called(); len(got) != 7 || !strings.Contains(got[6], "13900000002") {
+		t.Errorf("calls: %q, want 13900000002 a second time", got)
+	}
+	if c := f.contacts("notice")["13900000002"]; c.State != store.ContactFailed || c.Attempts != 2 {
+		t.Errorf("busy twice with max_attempts 2: %+v", c)
+	}
+	p, err := f.r.Progress("notice")
+	if err != nil || p.Contacts != 7 || p.Dialled != 8 || p.ByState["failed"] != 5 || p.Outcomes["busy"] != 1 {
+		t.Errorf("progress %+v, %v", p, err)
+	}
+}
+
+// TestCrashNeverRedials: an attempt on disk whose outcome was lost (the
+// box died during the call) is held for review at the next start, never
+// dialled by itself; the operator sends it back to be called, or not.
+func TestCrashNeverRedials(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	f := newFixture(t, path, notice)
+	f.r.Import("notice", strings.NewReader("number\n13900000001\n13900000002\n"))
+	// The box dies with both attempts out: on disk, never ended.
+	for _, seq := range []uint64{1, 2} {
+		if _, err := f.db.BeginAttempt("notice", seq, f.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.db.Close()
+	f = newFixture(t, path, notice)
+	for range 3 {
+		f.tick()
+	}
+	if got := f.far.called(); len(got) != 0 {
+		t.Fatalf("after the restart the box called %q", got)
+	}
+	review, err := f.r.Review("notice")
+	if err != nil || len(review) != 2 || review[0].Outcome != interrupted {
+		t.Fatalf("review %+v, %v", review, err)
+	}
+	if err := f.r.Release("notice", 1, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.r.Release("notice", 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.r.Release("notice", 2, true); err == nil {
+		t.Error("released a contact no longer in review")
+	}
+	f.tick()
+	if got := f.far.called(); len(got) != 1 || !strings.Contains(got[0], "13900000001") {
+		t.Errorf("after review: %q, want 13900000001 alone", got)
+	}
+	f.db.Close()
+}
+
+// TestCallingWindows: contacts are called only inside the windows in
+// their own zone (tz column), else the campaign's; a paused campaign
+// dials no one, and its state outlives a restart.
+func TestCallingWindows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	c := notice
+	c.Windows, c.Timezone, c.Lines = []string{"09:00-12:00"}, "Asia/Shanghai", 10
+	f := newFixture(t, path, c) // 02:00 UTC: 10:00 in Shanghai, 21:00 in New York, 03:00 in London
+	f.r.Import("notice", strings.NewReader("number,tz\n13900000001,\n13900000002,America/New_York\n13900000003,Europe/London\n"))
+	f.tick()
+	if got := f.far.called(); len(got) != 1 || !strings.Contains(got[0], "13900000001") {
+		t.Fatalf("at 10:00 Shanghai: %q, want the contact in Shanghai's zone alone", got)
+	}
+	f.clk.Advance(12 * time.Hour) // 14:00 UTC: 22:00 Shanghai, 09:00 New York, 14:00 London
+	f.tick()
+	if got := f.far.called(); len(got) != 2 || !strings.Contains(got[1], "13900000002") {
+		t.Fatalf("at 09:00 New York: %q", got)
+	}
+	if err := f.r.Set("notice", Paused); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(20 * time.Hour) // 10:00 UTC: 10:00 London
+	f.tick()
+	if len(f.far.called()) != 2 {
+		t.Fatal("a paused campaign dialled")
+	}
+	f.db.Close()
+	f = newFixture(t, path, c)
+	f.clk.Advance(32 * time.Hour)
+	f.tick()
+	if p, _ := f.r.Progress("notice"); p.State != Paused || len(f.far.called()) != 0 {
+		t.Errorf("after a restart: %s, calls %q; want paused", p.State, f.far.called())
+	}
+	if err := f.r.Set("nothing", Running); !errors.Is(err, ErrNoCampaign) {
+		t.Errorf("Set of no campaign: %v", err)
+	}
+	f.db.Close()
+}
+
+// TestOutcomeOf maps SIP statuses and Q.850 causes to outcomes.
+func TestOutcomeOf(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want Outcome
+	}{
+		{nil, Answered},
+		{sipRefusal(486), Busy}, {sipRefusal(600), Busy},
+		{sipRefusal(480), NoAnswer}, {sipRefusal(408), NoAnswer}, {sipRefusal(487), NoAnswer},
+		{sipRefusal(603), Rejected}, {sipRefusal(403), Rejected},
+		{sipRefusal(404), Vacant}, {sipRefusal(484), Vacant}, {sipRefusal(604), Vacant},
+		{sipRefusal(503), Congestion}, {sipRefusal(502), Congestion}, {sipRefusal(504), Congestion},
+		{sipRefusal(500), Failed},
+		{&pri.CauseError{Cause: 17}, Busy}, {&pri.CauseError{Cause: 18}, NoAnswer}, {&pri.CauseError{Cause: 19}, NoAnswer},
+		{&pri.CauseError{Cause: 21}, Rejected}, {&pri.CauseError{Cause: 1}, Vacant}, {&pri.CauseError{Cause: 22}, Vacant},
+		{&pri.CauseError{Cause: 28}, Vacant}, {&pri.CauseError{Cause: 34}, Congestion}, {&pri.CauseError{Cause: 38}, Congestion},
+		{&pri.CauseError{Cause: 41}, Congestion}, {&pri.CauseError{Cause: 42}, Congestion}, {&pri.CauseError{Cause: 44}, Congestion},
+		{&pri.CauseError{Cause: 16}, Failed},
+		{fmt.Errorf("dial: %w", context.DeadlineExceeded), NoAnswer},
+		{errors.New("toll rules"), Failed},
+	} {
+		if got := outcomeOf(c.err); got != c.want {
+			t.Errorf("outcomeOf(%v) = %s, want %s", c.err, got, c.want)
+		}
+	}
+}
+
+// TestNext: where a contact goes after an attempt.
+func TestNext(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	def := config.Campaign{}
+	for _, c := range []struct {
+		camp     config.Campaign
+		attempts int
+		o        Outcome
+		state    store.ContactState
+		after    time.Duration
+	}{
+		{def, 1, Answered, store.ContactDone, 0},
+		{def, 1, Busy, store.ContactWaiting, 10 * time.Minute},
+		{def, 1, NoAnswer, store.ContactWaiting, time.Hour},
+		{def, 1, Congestion, store.ContactWaiting, 30 * time.Minute},
+		{def, 2, Failed, store.ContactWaiting, time.Hour},
+		{def, 3, Busy, store.ContactFailed, 0}, // three attempts by default
+		{def, 1, Vacant, store.ContactFailed, 0},
+		{def, 1, Rejected, store.ContactFailed, 0},
+		{notice, 1, Busy, store.ContactWaiting, 10 * time.Minute},
+		{notice, 1, Congestion, store.ContactFailed, 0}, // not in its table
+		{notice, 2, NoAnswer, store.ContactFailed, 0},   // max_attempts 2
+	} {
+		state, at := next(c.camp, store.Contact{Attempts: c.attempts}, c.o, now)
+		want := time.Time{}
+		if c.after > 0 {
+			want = now.Add(c.after)
+		}
+		if state != c.state || !at.Equal(want) {
+			t.Errorf("%s after %d attempts (retry %v): %s at %v, want %s at %v", c.o, c.attempts, c.camp.Retry, state, at, c.state, want)
+		}
+	}
+}
