@@ -65,10 +65,10 @@ func ImportCSV(r io.Reader, add func([]store.Contact) error) (int, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
+		if err != nil { // a csv.ParseError names its line
 			return added, errors.Join(fmt.Errorf("contacts: %w", err), flush())
 		}
+		line, _ := cr.FieldPos(0)
 		c := store.Contact{Number: strings.TrimSpace(row[number])}
 		if !dialable(c.Number) {
 			return added, errors.Join(fmt.Errorf("contacts: line %d: %q is not a number to dial", line, c.Number), flush())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -83,6 +84,9 @@ type CallInfo struct {
 	// Outside is a caller from outside the box: through a trunk or an
 	// exchange line, or a SIP caller that did not authenticate.
 	Outside bool
+	// Vars start the call's variables (${name} in prompts): a campaign
+	// contact's columns, read back to the person called.
+	Vars map[string]string
 }
 
 // maxSteps bounds the nodes one call may pass through: flows are checked
@@ -134,7 +138,9 @@ func (e *Engine) Run(ch media.Channel, flow string, info CallInfo) {
 		ch.Hangup()
 		return
 	}
-	c := &call{e: e, ch: ch, flow: f, name: flow, info: info, lang: e.Lang, vars: map[string]string{"caller": info.Caller, "dialled": info.Dialled}}
+	c := &call{e: e, ch: ch, flow: f, name: flow, info: info, lang: e.Lang, vars: map[string]string{}}
+	maps.Copy(c.vars, info.Vars)
+	c.vars["caller"], c.vars["dialled"] = info.Caller, info.Dialled
 	c.run()
 }
 

@@ -411,7 +411,8 @@ prompts = ["goodbye"]
 `
 
 type harness struct {
-	outside  bool // calls come from outside the box (CallInfo.Outside)
+	outside  bool              // calls come from outside the box (CallInfo.Outside)
+	vars     map[string]string // the calls' starting variables (CallInfo.Vars)
 	e        *Engine
 	clk      *clock.Fake
 	wakes    atomic.Uint64 // events sent, timers fired, lookups answered: what wakes the engine
@@ -545,7 +546,7 @@ func (h *harness) call(t *testing.T, flow, caller string) (*line, chan struct{})
 	done := make(chan struct{})
 	h.running.Add(1)
 	go func() {
-		h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100", Outside: h.outside})
+		h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100", Outside: h.outside, Vars: h.vars})
 		l.mu.Lock()
 		l.over = true
 		l.mu.Unlock()
@@ -1160,6 +1161,23 @@ func TestTransferToTrunk(t *testing.T) {
 		t.Errorf("transfer %+v, want trunk pri, number 13900000000", tg)
 	}
 	<-done
+}
+
+// A call's starting variables (a campaign contact's columns) are the
+// flow's from the start; they cannot stand in for the caller's number.
+func TestCallInfoVars(t *testing.T) {
+	for _, c := range []struct{ target, want string }{{"${phone}", "075588880000"}, {"${caller}", "13900000000"}} {
+		h := newHarness(t, "2026-11-23 10:00", nil)
+		n := h.e.Flows["tiered"].Nodes["person"]
+		n.Target = "trunk:pri/" + c.target
+		h.e.Flows["tiered"].Nodes["person"] = n
+		h.vars = map[string]string{"phone": "075588880000", "caller": "999"}
+		_, done := h.call(t, "tiered", "13900000000")
+		if tg := await(t, h, "transfer", h.transfers); tg.Number != c.want {
+			t.Errorf("transfer to %s: %q, want %q", c.target, tg.Number, c.want)
+		}
+		<-done
+	}
 }
 
 // startSpeaking waits for the recording to begin (the beep over) and has

@@ -187,19 +187,8 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		<-writer
 		calling.Wait()
 
-		db, err := bolt.Open(filepath.Join(data, "jinyin.db"), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-		if err != nil {
-			t.Fatalf("cycle %d: the database after kill -9: %v", cycle, err)
-		}
-		err = db.View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				return err
-			}
-			return nil
-		})
-		db.Close()
-		if err != nil {
-			t.Fatalf("cycle %d: bbolt check after kill -9: %v", cycle, err)
+		if err := checkBolt(filepath.Join(data, "jinyin.db")); err != nil {
+			t.Fatalf("cycle %d: %v", cycle, err)
 		}
 		if err := calls.check(filepath.Join(data, "jinyin.db"), kill); err != nil {
 			t.Fatalf("cycle %d: %v", cycle, err)
@@ -212,6 +201,22 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		cycles, len(acked), booked, changes, prompts)
 	t.Logf("%d kill -9 cycles: %d IVR calls ended 500 ms or more before a kill, each with one CDR (%d younger, none twice); %d voicemails saved, each there once; %d sources banned 500 ms or more before a kill, all banned after it (%d younger)",
 		cycles, calls.checkedCDRs, calls.youngCDRs, len(calls.saved), calls.checkedBans, calls.youngBans)
+}
+
+// checkBolt runs bbolt's consistency check on a database no one has
+// open.
+func checkBolt(path string) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("the database after kill -9: %w", err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("bbolt check after kill -9: %w", err)
+		}
+		return nil
+	})
 }
 
 // promptVersions is how many prompt versions the crash test tells apart,
