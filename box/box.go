@@ -84,10 +84,10 @@ type Box struct {
 	campaigns *campaign.Runner // nil without [[campaign]]
 	// campaignsDone is closed when the campaigns' runner has stopped.
 	campaignsDone chan struct{}
-	qevents   *store.Recorder[store.QueueEvent]
-	metrics   *metrics.Metrics // GET /metrics
-	stopStats chan struct{}
-	clock     clock.Clock
+	qevents       *store.Recorder[store.QueueEvent]
+	metrics       *metrics.Metrics // GET /metrics
+	stopStats     chan struct{}
+	clock         clock.Clock
 
 	console     *console.Console
 	consolePort io.ReadWriteCloser

@@ -24,7 +24,7 @@ type sim struct {
 	pacing  Pacing
 	now     time.Time
 	busy    []time.Time // each agent busy until
-	ringing []ring // each call out
+	ringing []ring      // each call out
 	waiting []time.Time // answered, no agent yet: since when
 
 	live, abandoned, dialled int

@@ -27,7 +27,6 @@ type far struct {
 	mu      sync.Mutex
 	answers map[string]error
 	calls   []string
-	hold    chan struct{} // when not nil, an answered call lasts until it is closed
 }
 
 func (f *far) dial(ctx context.Context, trunk, number, from string) (media.Channel, error) {

@@ -33,7 +33,7 @@ type Contact struct {
 	State     ContactState      `json:"state"`
 	Attempts  int               `json:"attempts"`
 	NotBefore time.Time         `json:"not_before,omitzero"`
-	Last      time.Time         `json:"last,omitzero"`    // when the last attempt began
+	Last      time.Time         `json:"last,omitzero"`     // when the last attempt began
 	Outcome   string            `json:"outcome,omitempty"` // the last attempt's
 }
 
