@@ -125,7 +125,7 @@ func status(t *testing.T, httpAddr string) box.Status {
 // startBaresip registers baresip as ext with the password the box wrote
 // to credentials.txt; it answers automatically and plays the DTMF tones
 // 2580 (three times) into every call. It returns baresip's output.
-func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *bytes.Buffer {
+func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *testenv.Buffer {
 	out, _ := startBaresipCtl(t, dir, sipAddr, httpAddr, ext, nil)
 	return out
 }
@@ -134,7 +134,7 @@ func startBaresip(t *testing.T, dir, sipAddr, httpAddr, ext string) *bytes.Buffe
 // control (ctrl_tcp: netstrings of JSON commands, see baresipCommand).
 // tls, when not nil, turns baresip's config (in its folder) and password
 // into the config and account line it runs with instead of plain UDP.
-func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string, tls func(bsdir, conf, password string) (string, string)) (*bytes.Buffer, string) {
+func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string, tls func(bsdir, conf, password string) (string, string)) (*testenv.Buffer, string) {
 	bin := testenv.LookPath(t, "baresip", "baresip")
 	pw := password(t, dir, ext)
 	// The digits three times, 700 ms apart: the box bridges the caller a
@@ -165,7 +165,7 @@ func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string, tls func(
 	os.WriteFile(filepath.Join(bsdir, "config"), []byte(conf), 0o600)
 	os.WriteFile(filepath.Join(bsdir, "accounts"), []byte(account+"\n"), 0o600)
 	cmd := exec.Command(bin, "-f", bsdir)
-	var out bytes.Buffer
+	var out testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -420,7 +420,7 @@ func TestDemoZeroReachesAnAgent(t *testing.T) {
 // hearDigits waits until the DTMF digits want are heard in the audio
 // after what was matched before (a phone playing them through the box);
 // logs are the peers' output, shown if they are not.
-func (h *hearer) hearDigits(want string, logs ...*bytes.Buffer) {
+func (h *hearer) hearDigits(want string, logs ...*testenv.Buffer) {
 	h.t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(heardDigits(h.call.Heard()[h.from:]), want); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -625,7 +625,7 @@ func TestCallbackOverSIPAcrossRestart(t *testing.T) {
 // sippProc is SIPp playing one call of a scenario (testdata/sipp) at
 // host:port.
 type sippProc struct {
-	out  bytes.Buffer
+	out  testenv.Buffer
 	done chan error
 }
 

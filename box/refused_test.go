@@ -91,6 +91,6 @@ func TestBusyExtensionRefusesTheCaller(t *testing.T) {
 		}
 	}
 	if want := "in 1001 1002 refused SIP 486 Busy Here"; strings.Join(got, "\n") != want {
-		t.Errorf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+		t.Errorf("records:\n%s\nwant:\n%s\n%+v", strings.Join(got, "\n"), want, cdrs)
 	}
 }

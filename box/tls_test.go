@@ -105,7 +105,7 @@ func waitNoCalls(t *testing.T, httpAddr string) {
 
 // readHeard is what baresip heard in its last call (sndfile's dump of
 // the decoded audio, named by time), without its first half second.
-func readHeard(t *testing.T, glob string, log *bytes.Buffer) []int16 {
+func readHeard(t *testing.T, glob string, log *testenv.Buffer) []int16 {
 	t.Helper()
 	dumps, _ := filepath.Glob(glob)
 	if len(dumps) == 0 {

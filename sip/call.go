@@ -629,11 +629,13 @@ func (s *Server) early(c *Call, inv *invite) {
 	select {
 	case <-inv.tx.Done(): // cancelled
 	default:
+		// On record before the caller hears it: a box stopping as it
+		// does hangs the call up, and its record is the one kept.
 		reason := statusReason(status)
-		inv.dlg.Respond(status, reason, nil)
 		c.mu.Lock()
 		c.rec.Cause = fmt.Sprintf("SIP %d %s", status, reason)
 		c.mu.Unlock()
+		inv.dlg.Respond(status, reason, nil)
 	}
 	c.end(false)
 }

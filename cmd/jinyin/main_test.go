@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 // proc is a running `jinyin run` process.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *testenv.Buffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit status, valid after done
 }
@@ -56,7 +56,7 @@ func startBox(t *testing.T, dir string, args ...string) *proc {
 
 func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
-	b := &proc{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	b := &proc{cmd: cmd, stderr: &testenv.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = b.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
