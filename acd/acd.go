@@ -237,11 +237,20 @@ func New(cfg *config.Config, o Options) (*ACD, error) {
 				d.log.Warn("acd: callback for a queue no longer configured; dropped", "queue", cb.Queue, "number", cb.Number)
 				continue
 			}
+			if cb.Dialling { // the box stopped during its dial
+				cb.Dialling, cb.Review = false, true
+				if err := d.db.SaveCallback(cb); err != nil {
+					return nil, err
+				}
+				d.log.Warn("acd: a callback's dial was cut short by a stop; held for review, not dialled again", "number", cb.Number, "attempts", cb.Attempts)
+			}
 			d.mu.Lock()
 			e := d.newEntry(q, "callback-"+cb.ID, cb.Number, cb.Tier, cb.Joined)
 			e.cb = &cb
 			d.callbacks[cb.ID] = e
-			d.schedule(e, cb.NotBefore)
+			if !cb.Review {
+				d.schedule(e, cb.NotBefore)
+			}
 			d.mu.Unlock()
 		}
 	}

@@ -34,6 +34,7 @@ func (d *ACD) callback(e *entry, o offer) {
 		agentCh.Play(p)
 	}
 	e.cb.Attempts++
+	e.cb.Dialling = true
 	if d.db != nil {
 		if err := d.db.SaveCallback(*e.cb); err != nil {
 			d.log.Error("acd: callback attempt not stored; not dialling", "number", e.cb.Number, "err", err)
@@ -69,6 +70,12 @@ func (d *ACD) callback(e *entry, o offer) {
 	if err != nil {
 		cancel()
 		agentCh.Hangup()
+		e.cb.Dialling = false
+		if d.db != nil && e.cb.Attempts <= q.cfg.CallbackRetries {
+			if err := d.db.SaveCallback(*e.cb); err != nil { // kept Dialling: review at the next start, not redialled
+				d.log.Error("acd: callback attempt's outcome not stored", "number", e.cb.Number, "err", err)
+			}
+		}
 		d.agentIdle(a)
 		d.event(store.QueueEvent{Kind: store.QueueCallbackFailed, Queue: q.cfg.Name, Call: e.call, Caller: e.cb.Number, Agent: a.ext, Reason: err.Error(), Value: e.cb.Attempts})
 		if e.cb.Attempts > q.cfg.CallbackRetries {
@@ -159,6 +166,30 @@ func (d *ACD) Lift(id, by string) error {
 		}
 	}
 	d.event(store.QueueEvent{Kind: store.QueueCallbackFailed, Queue: e.q.cfg.Name, Call: e.call, Caller: e.cb.Number, Reason: "lifted by " + by, Value: e.cb.Attempts})
+	return nil
+}
+
+// Resume sends a callback held for review (its dial cut short by a stop)
+// back to its place in the queue, to be dialled again.
+func (d *ACD) Resume(id string) error {
+	d.mu.Lock()
+	e := d.callbacks[id]
+	if e == nil || e.gone || !e.cb.Review {
+		d.mu.Unlock()
+		return fmt.Errorf("%w in review: %q", ErrNoCallback, id)
+	}
+	e.cb.Review = false
+	cb := *e.cb
+	d.mu.Unlock()
+	if d.db != nil {
+		if err := d.db.SaveCallback(cb); err != nil {
+			return err
+		}
+	}
+	d.mu.Lock()
+	d.schedule(e, d.clk.Now())
+	d.mu.Unlock()
+	d.match()
 	return nil
 }
 

@@ -1,10 +1,13 @@
 package acd
 
 import (
+	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"jinyin/media"
+	"jinyin/store"
 )
 
 // stillRinging reports whether a ring or dial is still going on, waiting up to
@@ -99,4 +102,60 @@ func TestCallbackAnsweredLate(t *testing.T) {
 	}
 	cust.farHangup()
 	h.waitAgent(t, "1001", wrapUp)
+}
+
+// A callback whose customer was being dialled when the box stopped (its
+// attempt on disk, Dialling, no outcome) may have reached the customer:
+// at the next start it is held for review and not dialled, though an
+// agent is free; Resume sends it back to be dialled. Before each dial the
+// store says Dialling; a failed dial clears it.
+func TestCallbackCutShortIsHeldForReview(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, "", dir)
+	h.d.Login("1001")
+	cb, err := h.d.Book("general", "13800000008", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.nextRing(t)
+	r.answer <- newLine("agent")
+	d := h.nextRing(t)
+	if cbs, _ := h.db.Callbacks(); len(cbs) != 1 || !cbs[0].Dialling || cbs[0].Attempts != 1 {
+		t.Fatalf("during the dial the store holds %+v, want attempt 1 dialling", cbs)
+	}
+	d.answer <- nil // no answer
+	h.waitEvents(t, "callback-failed", 1)
+	if cbs, _ := h.db.Callbacks(); len(cbs) != 1 || cbs[0].Dialling {
+		t.Fatalf("after a failed dial the store holds %+v, want it no longer dialling", cbs)
+	}
+	h.close()
+
+	// As a crash leaves it: dialling, its outcome lost.
+	db, err := store.Open(filepath.Join(dir, "jinyin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cbs, _ := db.Callbacks()
+	cbs[0].Dialling = true
+	db.SaveCallback(cbs[0])
+	db.Close()
+	h = newHarness(t, "", dir)
+	h.d.Login("1001")
+	h.clk.Advance(10 * time.Minute) // past its retry delay
+	h.noRing(t, "for a callback whose last dial was cut short")
+	if cbs, _ := h.db.Callbacks(); len(cbs) != 1 || !cbs[0].Review || cbs[0].Dialling {
+		t.Fatalf("after the restart the store holds %+v, want it in review", cbs)
+	}
+	if err := h.d.Resume("nothing"); !errors.Is(err, ErrNoCallback) {
+		t.Errorf("Resume of no callback: %v", err)
+	}
+	if err := h.d.Resume(cb.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.nextRing(t); r.who != "1001" || r.from != "13800000008" {
+		t.Fatalf("after Resume rang %s from %s", r.who, r.from)
+	}
+	if err := h.d.Resume(cb.ID); err == nil {
+		t.Error("resumed a callback no longer in review")
+	}
 }

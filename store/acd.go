@@ -86,8 +86,10 @@ func NewQueueRecorder(db *DB, interval time.Duration, onErr func(error)) *Record
 
 // Callback is a caller's request to be called back, kept while it waits.
 // Joined is when the caller joined the queue: the callback keeps that
-// place. Attempts counts dials begun; it is written before each dial, so a
-// restart never dials a callback twice for one attempt.
+// place. Attempts counts dials begun; it is written, with Dialling, before
+// each dial of the customer. A callback found Dialling at start lost its
+// attempt's outcome (the customer may have been reached): it is held for
+// Review and not dialled again until a supervisor says so.
 type Callback struct {
 	ID        string    `json:"id"`
 	Queue     string    `json:"queue"`
@@ -98,6 +100,8 @@ type Callback struct {
 	Promised  time.Time `json:"promised"`            // when the box promised to call back by
 	NotBefore time.Time `json:"not_before,omitzero"` // a window the caller chose
 	Attempts  int       `json:"attempts"`
+	Dialling  bool      `json:"dialling,omitempty"`
+	Review    bool      `json:"review,omitempty"`
 }
 
 // SaveCallback stores or updates a waiting callback.

@@ -99,6 +99,18 @@ func (s *Server) APIRoutes(mux *http.ServeMux, a API) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /callbacks/{id}/resume", func(w http.ResponseWriter, r *http.Request) {
+		err := a.ACD.Resume(r.PathValue("id"))
+		if errors.Is(err, acd.ErrNoCallback) {
+			httpError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		if err != nil {
+			writeJSON(w, nil, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /callbacks", func(w http.ResponseWriter, r *http.Request) {
 		cbs, err := a.DB.Callbacks()
 		writeJSON(w, cbs, err)
