@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -82,17 +81,10 @@ func firstLine(s string) string {
 // gone; one whose dial a kill cut short is held for review instead of
 // being dialled again), and bbolt's check is clean after each kill.
 func TestKill9CallbacksDialledOnce(t *testing.T) {
-	cycles := 4
-	if n, err := fmt.Sscan(os.Getenv("JINYIN_CRASH_CYCLES"), &cycles); n != 1 || err != nil {
-		cycles = 4
-	}
+	cycles := crashCycles()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	passwd := exec.Command(bin, "passwd", "--data", data, "crash-test")
-	passwd.Stdin = strings.NewReader("crash-test-password\n")
-	if out, err := passwd.CombinedOutput(); err != nil {
-		t.Fatalf("jinyin passwd: %v %s", err, out)
-	}
+	crashSupervisor(t, data)
 	far := startCarrier(t)
 	def := string(config.Default())
 	toml := strings.Replace(def, "name = \"general\"\n", "name = \"general\"\ncallback_trunk = \"carrier\"\n", 1)

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -132,19 +131,12 @@ type = "hangup"
 // is clean after each kill. JINYIN_CRASH_CYCLES sets the cycles
 // (scripts/crash.sh).
 func TestKill9CampaignCallsNoOneTwice(t *testing.T) {
-	cycles := 4
-	if n, err := fmt.Sscan(os.Getenv("JINYIN_CRASH_CYCLES"), &cycles); n != 1 || err != nil {
-		cycles = 4
-	}
+	cycles := crashCycles()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	far := startCarrier(t)
 	cfg := campaignConfig(t, dir, far.addr, 5)
-	passwd := exec.Command(bin, "passwd", "--data", data, "crash-test")
-	passwd.Stdin = strings.NewReader("crash-test-password\n")
-	if out, err := passwd.CombinedOutput(); err != nil {
-		t.Fatalf("jinyin passwd: %v %s", err, out)
-	}
+	crashSupervisor(t, data)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const contacts = 60
 	var csv strings.Builder

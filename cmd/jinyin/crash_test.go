@@ -39,17 +39,10 @@ import (
 // died), and the prompt its last acknowledged replacement (or the one in
 // flight). JINYIN_CRASH_CYCLES sets the cycles (scripts/crash.sh runs 100).
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
-	cycles := 4
-	if n, err := strconv.Atoi(os.Getenv("JINYIN_CRASH_CYCLES")); err == nil && n > 0 {
-		cycles = n
-	}
+	cycles := crashCycles()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	passwd := exec.Command(bin, "passwd", "--data", data, "crash-test")
-	passwd.Stdin = strings.NewReader("crash-test-password\n")
-	if out, err := passwd.CombinedOutput(); err != nil {
-		t.Fatalf("jinyin passwd: %v %s", err, out)
-	}
+	crashSupervisor(t, data)
 	acked := map[string]bool{} // callback numbers the box acknowledged
 	inFlight := map[string]bool{}
 	joined := map[string]time.Time{} // each callback's place in its queue
@@ -201,6 +194,26 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		cycles, len(acked), booked, changes, prompts)
 	t.Logf("%d kill -9 cycles: %d IVR calls ended 500 ms or more before a kill, each with one CDR (%d younger, none twice); %d voicemails saved, each there once; %d sources banned 500 ms or more before a kill, all banned after it (%d younger)",
 		cycles, calls.checkedCDRs, calls.youngCDRs, len(calls.saved), calls.checkedBans, calls.youngBans)
+}
+
+// crashCycles is the kill -9 tests' cycles: JINYIN_CRASH_CYCLES, 4 in
+// the suite.
+func crashCycles() int {
+	if n, err := strconv.Atoi(os.Getenv("JINYIN_CRASH_CYCLES")); err == nil && n > 0 {
+		return n
+	}
+	return 4
+}
+
+// crashSupervisor gives a data directory the kill -9 tests' supervisor,
+// crash-test, whose login the API's writes need.
+func crashSupervisor(t *testing.T, data string) {
+	t.Helper()
+	passwd := exec.Command(bin, "passwd", "--data", data, "crash-test")
+	passwd.Stdin = strings.NewReader("crash-test-password\n")
+	if out, err := passwd.CombinedOutput(); err != nil {
+		t.Fatalf("jinyin passwd: %v %s", err, out)
+	}
 }
 
 // checkBolt runs bbolt's consistency check on a database no one has
