@@ -50,7 +50,12 @@ if [ "$fuzztime" != 0 ]; then
   grep -l '^func Fuzz' $(git ls-files '*_test.go' 2>/dev/null || find . -name '*_test.go') | sort | while read -r f; do
     for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
       echo "   $(dirname "$f") $target"
-      go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "./$(dirname "$f")" >/tmp/fuzz.$$ 2>&1 || { cat /tmp/fuzz.$$; rm -f /tmp/fuzz.$$; exit 1; }
+      fuzz() { go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "./$(dirname "$f")" >/tmp/fuzz.$$ 2>&1; }
+      # Go's fuzz coordinator sometimes ends a -fuzztime with "context
+      # deadline exceeded" and no failing input: a race at the deadline
+      # (golang/go#75804, fixed in Go 1.27; this is 1.26), not a finding.
+      # That alone is run again, once.
+      fuzz || { grep -q 'context deadline exceeded' /tmp/fuzz.$$ && ! grep -q 'Failing input' /tmp/fuzz.$$ && fuzz; } || { cat /tmp/fuzz.$$; rm -f /tmp/fuzz.$$; exit 1; }
     done
   done
   rm -f /tmp/fuzz.$$
