@@ -1,6 +1,9 @@
 package box_test
 
 import (
+	"encoding/json"
+	"jinyin/store"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +95,44 @@ func TestBusyExtensionRefusesTheCaller(t *testing.T) {
 	}
 	if want := "in 1001 1002 refused SIP 486 Busy Here"; strings.Join(got, "\n") != want {
 		t.Errorf("records:\n%s\nwant:\n%s\n%+v", strings.Join(got, "\n"), want, cdrs)
+	}
+}
+
+// A supervisor lifts a waiting callback (204, then 404: it is gone); a
+// callback not held for review cannot be resumed (404).
+func TestCallbackLiftAndResumeOverTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	_, httpAddr, _ := startBox(t, dir)
+	base := "http://" + httpAddr
+	res, err := supervisor.Post(base+"/callbacks", "application/json", strings.NewReader(`{"queue":"general","number":"13800000001"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cb store.Callback
+	json.NewDecoder(res.Body).Decode(&cb)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || cb.ID == "" {
+		t.Fatalf("book: %s %+v", res.Status, cb)
+	}
+	do := func(method, path string) int {
+		req, _ := http.NewRequest(method, base+path, nil)
+		res, err := supervisor.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodPost, "/callbacks/" + cb.ID + "/resume", http.StatusNotFound}, // waiting, not in review
+		{http.MethodDelete, "/callbacks/" + cb.ID, http.StatusNoContent},
+		{http.MethodDelete, "/callbacks/" + cb.ID, http.StatusNotFound},
+	} {
+		if got := do(c.method, c.path); got != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, got, c.want)
+		}
 	}
 }

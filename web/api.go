@@ -88,28 +88,10 @@ func (s *Server) APIRoutes(mux *http.ServeMux, a API) {
 		writeJSON(w, cb, nil)
 	})
 	mux.HandleFunc("DELETE /callbacks/{id}", func(w http.ResponseWriter, r *http.Request) {
-		err := a.ACD.Lift(r.PathValue("id"), userOf(r))
-		if errors.Is(err, acd.ErrNoCallback) {
-			httpError(w, http.StatusNotFound, err.Error())
-			return
-		}
-		if err != nil {
-			writeJSON(w, nil, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		callbackDone(w, a.ACD.Lift(r.PathValue("id"), userOf(r)))
 	})
 	mux.HandleFunc("POST /callbacks/{id}/resume", func(w http.ResponseWriter, r *http.Request) {
-		err := a.ACD.Resume(r.PathValue("id"))
-		if errors.Is(err, acd.ErrNoCallback) {
-			httpError(w, http.StatusNotFound, err.Error())
-			return
-		}
-		if err != nil {
-			writeJSON(w, nil, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		callbackDone(w, a.ACD.Resume(r.PathValue("id")))
 	})
 	mux.HandleFunc("GET /callbacks", func(w http.ResponseWriter, r *http.Request) {
 		cbs, err := a.DB.Callbacks()
@@ -253,3 +235,16 @@ func (a API) serveWAV(w http.ResponseWriter, r *http.Request, file string) {
 
 // writeJSON answers v as JSON, or err as a 500 (httpapi.JSON).
 var writeJSON = httpapi.JSON
+
+// callbackDone answers a change to one callback: 204, 404 when there is
+// no such callback (or none in the state the change needs), else 500.
+func callbackDone(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, acd.ErrNoCallback):
+		httpError(w, http.StatusNotFound, err.Error())
+	case err != nil:
+		writeJSON(w, nil, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

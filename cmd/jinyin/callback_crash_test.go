@@ -164,14 +164,7 @@ func TestKill9CallbacksDialledOnce(t *testing.T) {
 			t.Fatalf("cycle %d: %v", cycle, err)
 		}
 	}
-	called := far.called()
-	twice := 0
-	for n, k := range called {
-		if k > 1 {
-			twice++
-			t.Errorf("customer %s was called %d times", n, k)
-		}
-	}
+	called, twice := far.called(), far.calledTwice(t)
 	t.Logf("%d kill -9 cycles: %d callbacks booked, %d customers called, %d twice; %d held for review at the end (never redialled)",
 		cycles, booked, len(called), twice, len(review))
 	if len(called) == 0 {

@@ -78,6 +78,20 @@ func startCarrier(t *testing.T) *carrier {
 	return c
 }
 
+// calledTwice fails the test for each number called more than once and
+// says how many were.
+func (c *carrier) calledTwice(t *testing.T) int {
+	t.Helper()
+	twice := 0
+	for n, k := range c.called() {
+		if k > 1 {
+			twice++
+			t.Errorf("%s was called %d times", n, k)
+		}
+	}
+	return twice
+}
+
 // called is how many calls each number got.
 func (c *carrier) called() map[string]int {
 	c.mu.Lock()
@@ -182,14 +196,7 @@ func TestKill9CampaignCallsNoOneTwice(t *testing.T) {
 			t.Fatalf("cycle %d: %v", cycle, err)
 		}
 	}
-	called := far.called()
-	twice := 0
-	for n, k := range called {
-		if k > 1 {
-			twice++
-			t.Errorf("%s was called %d times", n, k)
-		}
-	}
+	called, twice := far.called(), far.calledTwice(t)
 	for _, c := range review {
 		if c.Outcome == "" || c.Attempts != 1 {
 			t.Errorf("in review: %+v", c)
