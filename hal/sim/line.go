@@ -72,9 +72,15 @@ func (f *Frames) Close() error {
 	return nil
 }
 
-// Slot is a timeslot clocked by a 20 ms ticker of its own, as a line
+// Slot is a timeslot clocked by a 20 ms frame clock of its own, as a line
 // card's TDM bus clocks its channels: ReadBlock returns every 20 ms with
 // what arrived from the far end, or the idle pattern when nothing did.
+// The clock keeps its own time, as a card's DMA ring does: a reader that
+// was held up (a GC pause, a loaded machine) gets the blocks it missed at
+// once rather than one per tick, so a stall neither drops the audio that
+// arrived meanwhile nor adds its length to the call's delay for good. (A
+// time.Ticker drops the ticks a slow reader misses, which did both: a
+// 50 ms DTMF digit was lost behind a 100 ms stall under -race.)
 // Blocks from the far end wait in a small ring that drops the oldest when
 // the far end's clock runs fast; after running dry it waits for two
 // blocks before it plays again, so a far end whose clock jitters by up to
@@ -87,16 +93,24 @@ type Slot struct {
 	mu      sync.Mutex
 	ring    [8][hal.BlockSize]byte
 	head, n int
-	primed  bool // two blocks have arrived since the ring last ran dry
-	tick    *time.Ticker
+	primed  bool      // two blocks have arrived since the ring last ran dry
+	next    time.Time // when the frame clock next ticks
+	timer   *time.Timer
 	closed  chan struct{}
 	once    sync.Once
 }
 
 var _ hal.Timeslot = (*Slot)(nil)
 
-// backlog is the most blocks a slot keeps: 80 ms of a fast far end.
-const backlog = 4
+// backlog is the most blocks a slot keeps: 160 ms, the longest stall of
+// a reader (or run of a fast far end) it bridges.
+const backlog = 8
+
+// frame is the frame clock's period.
+const frame = 20 * time.Millisecond
+
+// closedTick is a tick already due.
+var closedTick = func() <-chan time.Time { c := make(chan time.Time); close(c); return c }()
 
 // NewSlot returns a timeslot whose written blocks go to out and whose
 // silence is idle (0xD5 A-law, 0xFF µ-law).
@@ -124,16 +138,28 @@ func (s *Slot) Deliver(p []byte) {
 }
 
 // ReadBlock waits for the next tick and copies the oldest block received,
-// or the idle pattern.
+// or the idle pattern. A tick already past returns at once.
 func (s *Slot) ReadBlock(p []byte) error {
 	s.mu.Lock()
-	if s.tick == nil {
-		s.tick = time.NewTicker(20 * time.Millisecond) // real time: the slot paces its audio as a line card's frame clock does
+	now := time.Now() // real time: the slot paces its audio as a line card's frame clock does
+	if s.next.IsZero() || now.Sub(s.next) > backlog*frame {
+		s.next = now // first read, or a stall longer than the ring: start the clock again
 	}
-	t := s.tick
+	s.next = s.next.Add(frame)
+	var tick <-chan time.Time
+	if wait := s.next.Sub(now); wait > 0 {
+		if s.timer == nil {
+			s.timer = time.NewTimer(wait)
+		} else {
+			s.timer.Reset(wait)
+		}
+		tick = s.timer.C
+	} else {
+		tick = closedTick
+	}
 	s.mu.Unlock()
 	select {
-	case <-t.C:
+	case <-tick:
 	case <-s.closed:
 		return ErrClosed
 	}
@@ -173,8 +199,8 @@ func (s *Slot) Close() error {
 	s.once.Do(func() {
 		close(s.closed)
 		s.mu.Lock()
-		if s.tick != nil {
-			s.tick.Stop()
+		if s.timer != nil {
+			s.timer.Stop()
 		}
 		s.mu.Unlock()
 	})
