@@ -205,11 +205,15 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 	if timeout && o == Failed {
 		o = NoAnswer
 	}
+	var heard string
 	if err == nil {
-		r.o.Answered(ch, ru.cfg, c)
+		o, heard = r.detect(ch, ru.cfg)
+		if o == Answered || o == MessageLeft {
+			r.o.Answered(ch, ru.cfg, c)
+		}
 		ch.Hangup()
 	}
-	r.o.Log.Info("campaign: attempt", "campaign", ru.cfg.Name, "number", c.Number, "attempt", c.Attempts, "outcome", o, "err", err)
+	r.o.Log.Info("campaign: attempt", "campaign", ru.cfg.Name, "number", c.Number, "attempt", c.Attempts, "outcome", o, "heard", heard, "err", err)
 	state, notBefore := next(ru.cfg, c, o, r.o.Clock.Now())
 	r.mu.Lock()
 	ru.out--

@@ -88,6 +88,16 @@ type Campaign struct {
 	// Start runs the campaign as the box starts; otherwise it waits for
 	// POST /campaigns/{name}/start (and keeps the state it was left in).
 	Start bool `toml:"start"`
+	// Detect listens to the first seconds of an answered call before the
+	// flow starts: "amd" tells an answering machine from a person
+	// (media/amd, app_amd's parameters) and hears a network's special
+	// information tones (media/sit); "" or "none" starts the flow at once.
+	Detect string `toml:"detect"`
+	// Machine is what an answering machine gets when Detect is "amd":
+	// "hangup" (the default; the contact is tried again after retry
+	// "machine") or "message" (the flow plays once the greeting ends,
+	// and the contact is done).
+	Machine string `toml:"machine"`
 }
 
 // Box names the appliance and the board profile it runs on.

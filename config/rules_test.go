@@ -42,6 +42,11 @@ id = 2
 kind = "fxo"
 driver = "sim"
 destination = "100"
+group = "lines"
+[[campaign]]
+name = "notice"
+flow = "main"
+trunk = "lines"
 `
 
 var richEnv = Env{Boards: testEnv.Boards, Ports: map[string][]string{"sim": {"sim", "socket"}}}
@@ -101,6 +106,19 @@ func TestRules(t *testing.T) {
 		{[]string{"http.listen=[::1]:8080"}, ""},
 		{[]string{"http.listen=localhost:8080"}, `--set http.listen: http.listen "localhost:8080" must be a loopback address`},
 		{[]string{"http.listen=192.0.2.1:8080"}, `--set http.listen: http.listen "192.0.2.1:8080" must be a loopback address`},
+		// [[campaign]]
+		{[]string{"campaign.0.lines=480", "campaign.0.max_attempts=20", `campaign.0.windows=["09:00-12:00", "14:00-21:00"]`, "campaign.0.timezone=Asia/Shanghai"}, ""},
+		{[]string{"campaign.0.lines=481"}, "--set campaign.0.lines: lines is from 1 to 480 (0: 1), not 481"},
+		{[]string{"campaign.0.max_attempts=21"}, "--set campaign.0.max_attempts: max_attempts is from 1 to 20 (0: 3), not 21"},
+		{[]string{"campaign.0.trunk=nowhere"}, `--set campaign.0.trunk: "nowhere" is not a [[trunk]], a span group or an FXO line group`},
+		{[]string{"campaign.0.flow=nowhere"}, `--set campaign.0.flow: flow "nowhere" is not a [flow.NAME]`},
+		{[]string{"campaign.0.detect=amd", "campaign.0.machine=message"}, ""},
+		{[]string{"campaign.0.detect=none", "campaign.0.machine=hangup"}, ""},
+		{[]string{"campaign.0.detect=ai"}, `--set campaign.0.detect: detect is "amd" or "none", not "ai"`},
+		{[]string{"campaign.0.machine=voicemail"}, `--set campaign.0.machine: machine is "hangup" or "message", not "voicemail"`},
+		{[]string{`campaign.0.retry={machine = "2h", sit = "24h", busy = "1m"}`}, ""},
+		{[]string{`campaign.0.retry={vacant = "1h"}`}, `--set campaign.0.retry: retry names an outcome: "busy", "no-answer", "congestion", "failed", "machine", "sit"`},
+		{[]string{`campaign.0.retry={busy = "10s"}`}, `--set campaign.0.retry: busy "10s": want a duration from 1m0s to 168h0m0s`},
 		// [console]: a standard rate; empty device disables it
 		{[]string{"console.baud=1200"}, ""},
 		{[]string{"console.baud=230400"}, ""},

@@ -423,7 +423,7 @@ func (v *validator) validate(c *Config, env Env) {
 }
 
 // RetryOutcomes are the outcomes a campaign's retry table may name.
-var RetryOutcomes = []string{"busy", "no-answer", "congestion", "failed"}
+var RetryOutcomes = []string{"busy", "no-answer", "congestion", "failed", "machine", "sit"}
 
 func (v *validator) campaigns(c *Config) {
 	names := map[string]bool{}
@@ -456,6 +456,12 @@ func (v *validator) campaigns(c *Config) {
 		}
 		if _, err := time.LoadLocation(k.Timezone); err != nil && k.Timezone != "" {
 			v.report(p+".timezone", "timezone %q: %v", k.Timezone, err)
+		}
+		if !slices.Contains([]string{"", "none", "amd"}, k.Detect) {
+			v.report(p+".detect", "detect is \"amd\" or \"none\", not %q", k.Detect)
+		}
+		if !slices.Contains([]string{"", "hangup", "message"}, k.Machine) {
+			v.report(p+".machine", "machine is \"hangup\" or \"message\", not %q", k.Machine)
 		}
 		for o, d := range k.Retry {
 			if !slices.Contains(RetryOutcomes, o) {

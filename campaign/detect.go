@@ -1,0 +1,152 @@
+package campaign
+
+import (
+	"sync"
+	"time"
+
+	"jinyin/config"
+	"jinyin/media"
+	"jinyin/media/amd"
+	"jinyin/media/sit"
+)
+
+// Outcomes that only listening to an answered call tells.
+const (
+	Machine     Outcome = "machine"      // an answering machine (AMD), hung up on
+	MessageLeft Outcome = "message-left" // an answering machine that got the flow after its greeting
+	SIT         Outcome = "sit"          // a network announcement without a code read as vacant or congested
+)
+
+// sitOutcome is what a SIT's Telcordia code means for the contact:
+// intercept and vacant code are a number that does not work (never
+// tried again); no circuit and reorder a network that could not carry
+// the call (tried again later, as congestion).
+func sitOutcome(c sit.Code) Outcome {
+	switch c {
+	case sit.Intercept, sit.VacantCode:
+		return Vacant
+	case sit.NoCircuit, sit.NoCircuitCarrier, sit.Reorder, sit.ReorderCarrier:
+		return Congestion
+	}
+	return SIT
+}
+
+// greetingWait bounds how long a machine's greeting is waited out
+// before the message plays anyway (machine = "message").
+const greetingWait = 30 * time.Second
+
+// detect listens to the first seconds of an answered call (the box
+// silent, as a person expects to speak first): an answering machine or a
+// SIT ends the attempt with its outcome, a person (or AMD not sure: the
+// message is better played than lost) is Answered, and the flow runs. A
+// digit keyed is a person. With machine = "message", a machine's
+// greeting is waited out (its after-greeting silence) and the flow plays
+// to it. A channel whose audio cannot be read is Answered.
+func (r *Runner) detect(ch media.Channel, c config.Campaign) (Outcome, string) {
+	l, ok := ch.(media.Listener)
+	if c.Detect != "amd" || !ok {
+		return Answered, ""
+	}
+	a := &analyser{in: l.Listen(), amd: amd.New(amd.Config{}), sit: sit.New(), message: c.Machine == "message"}
+	id := ch.Play(a)
+	limit := make(chan struct{}) // a channel that stopped pulling its audio
+	t := r.o.Clock.AfterFunc(amd.Defaults().Total+greetingWait+5*time.Second, func() { close(limit) })
+	defer t.Stop()
+	for done := false; !done; {
+		select {
+		case e, ok := <-ch.Events():
+			switch {
+			case !ok || e.Kind == media.EventHangup:
+				done = true
+			case e.Kind == media.EventDigit:
+				ch.Play(nil)
+				return Answered, "a digit keyed during detection"
+			case e.Kind == media.EventPlayDone && e.Play == id:
+				done = true
+			}
+		case <-limit:
+			done = true
+		}
+	}
+	s, m, waited := a.result()
+	switch {
+	case s.Code != "":
+		return sitOutcome(s.Code), "SIT " + string(s.Code)
+	case m.Verdict == amd.Machine && a.message && waited:
+		return MessageLeft, "AMD " + m.Cause
+	case m.Verdict == amd.Machine:
+		return Machine, "AMD " + m.Cause
+	}
+	return Answered, "AMD " + m.Cause
+}
+
+// analyser is the source played while detect listens: silence to the
+// far end, and each 20 ms of its audio through AMD and the SIT detector,
+// until a verdict (then, for a machine that gets a message, until its
+// greeting ends).
+type analyser struct {
+	in      media.Source
+	message bool
+
+	mu       sync.Mutex
+	amd      *amd.Detector
+	sit      *sit.Detector
+	silence  time.Duration // after AMD's machine verdict: silence heard
+	waited   bool          // the greeting ended
+	after    time.Duration // time since the verdict
+	finished bool
+	frame    [media.FrameSamples * 2]int16
+}
+
+func (a *analyser) Fill(dst []int16) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.finished {
+		return 0
+	}
+	n := min(len(dst), len(a.frame))
+	got := a.frame[:n]
+	a.in.Fill(got)
+	clear(dst)
+	s := a.sit.Process(got)
+	m := a.amd.Process(got)
+	switch {
+	case s.Code != "":
+		a.finished = true
+	case m.Verdict == amd.Machine && a.message:
+		a.awaitGreetingEnd(got)
+	case m.Verdict != amd.Undecided:
+		a.finished = true
+	}
+	return len(dst)
+}
+
+// awaitGreetingEnd follows a machine's greeting after the verdict: it
+// has ended once AfterGreetingSilence passes without voice (the beep
+// is voice, and the silence after it is what the recorder hears).
+func (a *analyser) awaitGreetingEnd(pcm []int16) {
+	d := time.Duration(len(pcm)) * time.Second / media.RateHz
+	a.after += d
+	var sum int
+	for _, s := range pcm {
+		sum += max(int(s), -int(s))
+	}
+	if cfg := amd.Defaults(); sum < cfg.SilenceThreshold*len(pcm) {
+		a.silence += d
+		if a.silence >= cfg.AfterGreetingSilence {
+			a.waited, a.finished = true, true
+		}
+	} else {
+		a.silence = 0
+	}
+	if a.after >= greetingWait {
+		a.waited, a.finished = true, true
+	}
+}
+
+func (a *analyser) result() (sit.Result, amd.Result, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.finished = true
+	return a.sit.Result(), a.amd.Result(), a.waited
+}
