@@ -25,8 +25,8 @@ func (b *Box) openCampaigns() error {
 	var err error
 	b.campaigns, err = campaign.New(campaign.Options{Clock: b.clock, Log: b.log, DB: b.db, Campaigns: b.cfg.Campaigns,
 		Location: b.cfg.Location(), From: b.cfg.Box.Name, Dial: b.plan.DialOut,
-		Answered: func(ch media.Channel, c config.Campaign, ct store.Contact) {
-			b.ivr.Run(ch, c.Flow, ivr.CallInfo{Caller: ct.Number, Dialled: c.Name, Outside: true, Vars: ct.Vars})
+		Answered: func(ch media.Channel, c config.Campaign, ct store.Contact) map[string]string {
+			return b.ivr.Run(ch, c.Flow, ivr.CallInfo{Caller: ct.Number, Dialled: c.Name, Outside: true, Vars: ct.Vars})
 		},
 		DoNotCall: func(number string) bool {
 			subs, err := b.db.Subscribers(doNotCall)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"jinyin/internal/httpapi"
 )
@@ -17,6 +18,8 @@ import (
 //	POST /campaigns/{name}/start|pause|stop
 //	GET  /campaigns/{name}/review        contacts whose last attempt's outcome was lost
 //	POST /campaigns/{name}/review/{seq}?again=1   settle one: call again (again=1) or not
+//	GET  /campaigns/{name}/report?from=T&to=T&every=1h   Report's intervals (RFC 3339
+//	     times; the last 24 hours by the hour when left out)
 func (r *Runner) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /campaigns", func(w http.ResponseWriter, req *http.Request) {
 		var out []Progress
@@ -55,6 +58,27 @@ func (r *Runner) Routes(mux *http.ServeMux) {
 			reply(w, p, err)
 		})
 	}
+	mux.HandleFunc("GET /campaigns/{name}/report", func(w http.ResponseWriter, req *http.Request) {
+		q := req.URL.Query()
+		to, from, every := r.o.Clock.Now(), time.Time{}, time.Hour
+		var err error
+		if s := q.Get("to"); s != "" {
+			to, err = time.Parse(time.RFC3339, s)
+		}
+		from = to.Add(-24 * time.Hour)
+		if s := q.Get("from"); s != "" && err == nil {
+			from, err = time.Parse(time.RFC3339, s)
+		}
+		if s := q.Get("every"); s != "" && err == nil {
+			every, err = time.ParseDuration(s)
+		}
+		if err != nil {
+			httpapi.Error(w, http.StatusBadRequest, "from and to are RFC 3339 times, every a duration (1h): "+err.Error())
+			return
+		}
+		out, err := r.Report(req.PathValue("name"), from, to, every)
+		reply(w, out, err)
+	})
 	mux.HandleFunc("GET /campaigns/{name}/review", func(w http.ResponseWriter, req *http.Request) {
 		cs, err := r.Review(req.PathValue("name"))
 		reply(w, cs, err)

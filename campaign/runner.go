@@ -40,8 +40,9 @@ type Options struct {
 	// returns the call once answered.
 	Dial func(ctx context.Context, trunk, number, from string) (media.Channel, error)
 	// Answered runs an answered call for the campaign (its flow, the
-	// contact's variables to read back) and returns when it is over.
-	Answered func(ch media.Channel, c config.Campaign, ct store.Contact)
+	// contact's variables to read back) and returns when it is over,
+	// with what the person keyed (ivr.Engine.Run: a survey's answers).
+	Answered func(ch media.Channel, c config.Campaign, ct store.Contact) map[string]string
 	// DoNotCall reports a number that asked not to be called (nil: none).
 	DoNotCall func(number string) bool
 }
@@ -125,6 +126,8 @@ func New(o Options) (*Runner, error) {
 func (r *Runner) Run(ctx context.Context) {
 	t := r.o.Clock.NewTicker(time.Second)
 	defer t.Stop()
+	prune := r.o.Clock.NewTicker(time.Hour)
+	defer prune.Stop()
 	defer r.wg.Wait()
 	for {
 		select {
@@ -132,7 +135,22 @@ func (r *Runner) Run(ctx context.Context) {
 			return
 		case <-t.C():
 			r.Tick(ctx)
+		case <-prune.C():
+			r.prune()
 		}
+	}
+}
+
+// keepAttempts is how long the attempts' records (numbers, call times,
+// outcomes, answers) are kept: China's MIIT 2020 notice asks call centres
+// to keep them at least 30 days.
+const keepAttempts = 90 * 24 * time.Hour
+
+func (r *Runner) prune() {
+	if n, err := r.o.DB.PruneAttempts(r.o.Clock.Now().Add(-keepAttempts)); err != nil {
+		r.o.Log.Error("campaign: pruning old attempts", "err", err)
+	} else if n > 0 {
+		r.o.Log.Info("campaign: old attempts deleted", "attempts", n, "older_than", keepAttempts)
 	}
 }
 
@@ -172,7 +190,7 @@ func (r *Runner) Tick(ctx context.Context) {
 		for _, c := range due {
 			if r.o.DoNotCall != nil && r.o.DoNotCall(c.Number) {
 				if _, err := r.o.DB.BeginAttempt(name, c.Seq, now); err == nil {
-					r.end(name, c, "do-not-call", store.ContactFailed, time.Time{})
+					r.end(name, c, "do-not-call", store.ContactFailed, time.Time{}, nil)
 				}
 				continue
 			}
@@ -206,10 +224,11 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 		o = NoAnswer
 	}
 	var heard string
+	var answers map[string]string
 	if err == nil {
 		o, heard = r.detect(ch, ru.cfg)
 		if o == Answered || o == MessageLeft {
-			r.o.Answered(ch, ru.cfg, c)
+			answers = r.o.Answered(ch, ru.cfg, c)
 		}
 		ch.Hangup()
 	}
@@ -217,12 +236,12 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 	state, notBefore := next(ru.cfg, c, o, r.o.Clock.Now())
 	r.mu.Lock()
 	ru.out--
-	r.end(ru.cfg.Name, c, string(o), state, notBefore)
+	r.end(ru.cfg.Name, c, string(o), state, notBefore, answers)
 	r.mu.Unlock()
 }
 
-func (r *Runner) end(name string, c store.Contact, outcome string, state store.ContactState, notBefore time.Time) {
-	if err := r.o.DB.EndAttempt(name, c.Seq, outcome, state, notBefore); err != nil {
+func (r *Runner) end(name string, c store.Contact, outcome string, state store.ContactState, notBefore time.Time, answers map[string]string) {
+	if err := r.o.DB.EndAttempt(name, c.Seq, outcome, state, notBefore, answers, r.o.Clock.Now()); err != nil {
 		// It stays dialling: review at the next start, never redialled.
 		r.o.Log.Error("campaign: an attempt's outcome not recorded", "campaign", name, "number", c.Number, "err", err)
 	}

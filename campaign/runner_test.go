@@ -83,10 +83,14 @@ func newFixture(t *testing.T, path string, cs ...config.Campaign) *fixture {
 	}
 	f := &fixture{t: t, db: db, clk: clock.NewFake(time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)), far: &far{answers: map[string]error{}}} // 10:00 in Shanghai
 	f.r, err = New(Options{Clock: f.clk, DB: db, Campaigns: cs, Location: time.UTC, From: "jinyin", Dial: f.far.dial,
-		Answered: func(ch media.Channel, c config.Campaign, ct store.Contact) {
+		Answered: func(ch media.Channel, c config.Campaign, ct store.Contact) map[string]string {
 			f.mu.Lock()
 			f.ran = append(f.ran, c.Name+" "+ct.Number+" "+ct.Vars["order"])
 			f.mu.Unlock()
+			if s, ok := ct.Vars["keys"]; ok { // what the person keys in the flow
+				return map[string]string{"score": s}
+			}
+			return nil
 		},
 		DoNotCall: func(n string) bool { return n == "13900000009" }})
 	if err != nil {

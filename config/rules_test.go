@@ -106,6 +106,9 @@ func TestRules(t *testing.T) {
 		{[]string{"http.listen=[::1]:8080"}, ""},
 		{[]string{"http.listen=localhost:8080"}, `--set http.listen: http.listen "localhost:8080" must be a loopback address`},
 		{[]string{"http.listen=192.0.2.1:8080"}, `--set http.listen: http.listen "192.0.2.1:8080" must be a loopback address`},
+		{[]string{"acd.record_days=30"}, ""},
+		{[]string{"acd.record_days=29"}, "--set acd.record_days: record_days 29: China's MIIT 2020 call-centre notice asks for recordings to be kept at least 30 days"},
+		{[]string{"acd.record_days=7", "box.country=itu"}, ""},
 		// [[campaign]]
 		{[]string{"campaign.0.lines=480", "campaign.0.max_attempts=20", `campaign.0.windows=["09:00-12:00", "14:00-21:00"]`, "campaign.0.timezone=Asia/Shanghai"}, ""},
 		{[]string{"campaign.0.lines=481"}, "--set campaign.0.lines: lines is from 1 to 480 (0: 1), not 481"},

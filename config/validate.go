@@ -387,6 +387,9 @@ func (v *validator) validate(c *Config, env Env) {
 			v.report(k.path, "record_days and record_max_mb must be 0 (no limit) or more, sample_share from 0 to 1")
 		}
 	}
+	if c.Box.Country == "cn" && c.ACD.RecordDays > 0 && c.ACD.RecordDays < 30 {
+		v.report("acd.record_days", "record_days %d: China's MIIT 2020 call-centre notice asks for recordings to be kept at least 30 days (box.country = \"cn\")", c.ACD.RecordDays)
+	}
 	for i, s := range c.ACD.Supervisors {
 		if e, ok := c.Extension(s); !ok || (e.Kind != "agent" && e.Kind != "phone") {
 			v.report(fmt.Sprintf("acd.supervisors.%d", i), "supervisor %q is not an agent or phone extension", s)

@@ -30,6 +30,9 @@ type call struct {
 	lang string
 	tier string
 	vars map[string]string
+	// keyed are the variables the caller keyed in collect nodes: a
+	// survey's answers, what Run returns.
+	keyed map[string]string
 
 	node    string       // the node the call is at
 	pending []byte       // digits keyed ahead, for the next node that reads keys
@@ -429,6 +432,10 @@ func (c *call) collect(n config.Node) (string, string, error) {
 		switch {
 		case !invalid && len(digits) >= n.Min:
 			c.vars[n.Var] = string(digits)
+			if c.keyed == nil {
+				c.keyed = map[string]string{}
+			}
+			c.keyed[n.Var] = string(digits)
 			return n.Next, "collected", nil
 		case !invalid && len(digits) == 0:
 			if c.again(n, &tries, "timeout", &items) {

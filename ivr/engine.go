@@ -130,18 +130,21 @@ func New(o Options) (*Engine, error) {
 }
 
 // Run answers a call with a flow and returns when the flow hangs up, the
-// caller does, or a transfer has ended.
-func (e *Engine) Run(ch media.Channel, flow string, info CallInfo) {
+// caller does, or a transfer has ended. It returns what the caller keyed
+// in the flow's collect nodes, by variable (nil: nothing): a campaign's
+// survey answers.
+func (e *Engine) Run(ch media.Channel, flow string, info CallInfo) map[string]string {
 	f, ok := e.Flows[flow]
 	if !ok {
 		e.Log.Error("ivr: no such flow", "flow", flow, "call", ch.ID())
 		ch.Hangup()
-		return
+		return nil
 	}
 	c := &call{e: e, ch: ch, flow: f, name: flow, info: info, lang: e.Lang, vars: map[string]string{}}
 	maps.Copy(c.vars, info.Vars)
 	c.vars["caller"], c.vars["dialled"] = info.Caller, info.Dialled
 	c.run()
+	return c.keyed
 }
 
 func (e *Engine) voicemailDir(mailbox string) string {

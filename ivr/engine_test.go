@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,9 +50,10 @@ type line struct {
 	heard  []byte
 	speech []int16 // the caller's audio, consumed by Listen
 	hungUp bool
-	over   bool   // Run has returned
-	gone   bool   // the caller hung up (hangUpCaller)
-	polled uint64 // h.wakes when the engine last asked for the events; notYet before
+	over   bool              // Run has returned
+	keyed  map[string]string // what Run returned
+	gone   bool              // the caller hung up (hangUpCaller)
+	polled uint64            // h.wakes when the engine last asked for the events; notYet before
 }
 
 // notYet is line.polled until the engine first asks for the events: a
@@ -546,8 +548,9 @@ func (h *harness) call(t *testing.T, flow, caller string) (*line, chan struct{})
 	done := make(chan struct{})
 	h.running.Add(1)
 	go func() {
-		h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100", Outside: h.outside, Vars: h.vars})
+		keyed := h.e.Run(l, flow, CallInfo{Caller: caller, Dialled: "100", Outside: h.outside, Vars: h.vars})
 		l.mu.Lock()
+		l.keyed = keyed
 		l.over = true
 		l.mu.Unlock()
 		h.running.Add(-1)
@@ -600,6 +603,9 @@ func TestOrderLookupReadsBack(t *testing.T) {
 		"order-amount", "d4", "hundred", "d6", "n10", "d6", "yuan", "d7", "jiao", "main-menu")
 	l.hangUpCaller()
 	<-done
+	if !maps.Equal(l.keyed, map[string]string{"order": "4567"}) { // Run returns what collect nodes took, no more
+		t.Errorf("Run returned %v, want the order keyed", l.keyed)
+	}
 	c := h.counts(t)
 	if c["menu/menu/key:2"] != 1 || c["menu/order/collected"] != 1 || c["menu/lookup/result:order-found"] != 1 || c["menu/menu/hangup"] != 1 || c["menu/menu/visit"] != 2 {
 		t.Errorf("counts %v", c)

@@ -48,9 +48,10 @@ type Phones interface {
 	Ring(ctx context.Context, ext, from string) (media.Channel, error)
 }
 
-// IVR runs flows; *ivr.Engine is one.
+// IVR runs flows; *ivr.Engine is one. Run returns what the caller keyed
+// (unused here: campaigns keep it).
 type IVR interface {
-	Run(ch media.Channel, flow string, info ivr.CallInfo)
+	Run(ch media.Channel, flow string, info ivr.CallInfo) map[string]string
 }
 
 // Queues is the ACD as calls reach it; *acd.ACD is one.

@@ -161,10 +161,11 @@ type fakeIVR struct {
 	runs []string
 }
 
-func (v *fakeIVR) Run(ch media.Channel, flow string, info ivr.CallInfo) {
+func (v *fakeIVR) Run(ch media.Channel, flow string, info ivr.CallInfo) map[string]string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.runs = append(v.runs, fmt.Sprintf("%s %s caller=%q dialled=%q", ch.ID(), flow, info.Caller, info.Dialled))
+	return nil
 }
 
 func (v *fakeIVR) ran() []string {

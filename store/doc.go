@@ -26,6 +26,9 @@
 //	campaigns    campaign name -> CampaignState as JSON (schema 6)
 //	campaign_contacts  a bucket per campaign: big-endian uint64 place in
 //	             its list -> Contact as JSON (schema 6)
+//	campaign_attempts  a bucket per campaign: big-endian uint64 start (Unix
+//	             ns) + uint64 place -> Attempt as JSON, written with the
+//	             contact's outcome in one transaction (schema 7)
 //
 // Each schema version adds buckets or rewrites keys in a migration (see
 // migrations in store.go); Open runs every migration newer than the file's

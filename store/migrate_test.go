@@ -24,6 +24,9 @@ var bucketsAt = [][]string{
 	6: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
 		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events", "registrations",
 		"campaigns", "campaign_contacts"},
+	7: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
+		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events", "registrations",
+		"campaigns", "campaign_contacts", "campaign_attempts"},
 }
 
 // oldFile writes a file as firmware at schema v left it, one record in
@@ -64,7 +67,7 @@ func oldFile(t *testing.T, v int) string {
 }
 
 func TestMigratesEveryOlderVersion(t *testing.T) {
-	if SchemaVersion() != 6 {
+	if SchemaVersion() != 7 {
 		t.Fatalf("schema %d: add the new version to bucketsAt", SchemaVersion())
 	}
 	for v := 0; v < SchemaVersion(); v++ {
@@ -73,11 +76,11 @@ func TestMigratesEveryOlderVersion(t *testing.T) {
 		if err != nil {
 			t.Fatalf("from %d: %v", v, err)
 		}
-		if got, err := db.Version(); err != nil || got != 6 {
+		if got, err := db.Version(); err != nil || got != 7 {
 			t.Errorf("from %d: version %d %v", v, got, err)
 		}
 		err = db.bolt.View(func(tx *bolt.Tx) error {
-			for _, name := range bucketsAt[6] {
+			for _, name := range bucketsAt[7] {
 				bk := tx.Bucket([]byte(name))
 				if bk == nil {
 					t.Errorf("from %d: no bucket %s", v, name)
@@ -90,7 +93,7 @@ func TestMigratesEveryOlderVersion(t *testing.T) {
 					t.Errorf("from %d: new bucket %s holds %q", v, name, got)
 				}
 			}
-			if raw := tx.Bucket([]byte("meta")).Get([]byte("schema")); !slices.Equal(raw, []byte{0, 0, 0, 6}) {
+			if raw := tx.Bucket([]byte("meta")).Get([]byte("schema")); !slices.Equal(raw, []byte{0, 0, 0, 7}) {
 				t.Errorf("from %d: schema key %x", v, raw)
 			}
 			return nil

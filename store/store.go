@@ -40,6 +40,7 @@ var (
 	bucketRegistrations = []byte("registrations")
 	bucketCampaigns     = []byte("campaigns")
 	bucketContacts      = []byte("campaign_contacts")
+	bucketAttempts      = []byte("campaign_attempts")
 	keySchema           = []byte("schema")
 )
 
@@ -92,6 +93,11 @@ var migrations = []func(tx *bolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 6 -> 7: the campaigns' attempts, one record each.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketAttempts)
+		return err
 	},
 }
 
