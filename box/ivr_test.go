@@ -631,8 +631,20 @@ type sippProc struct {
 
 func startSIPp(t *testing.T, scenario, host, port string) *sippProc {
 	t.Helper()
-	cmd := exec.Command(testenv.LookPath(t, "sipp", "sip-tester"), "-sf", filepath.Join("testdata", "sipp", scenario),
-		"-i", host, "-p", port, "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
+	return startSIPpIn(t, "", scenario, host, port, "-m", "1")
+}
+
+// startSIPpIn is startSIPp run in dir (where a scenario's files are),
+// with args (-m N for N calls).
+func startSIPpIn(t *testing.T, dir, scenario, host, port string, args ...string) *sippProc {
+	t.Helper()
+	sf, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testenv.LookPath(t, "sipp", "sip-tester"), append([]string{"-sf", sf,
+		"-i", host, "-p", port, "-nostdin", "-timeout", "30s", "-timeout_error"}, args...)...)
+	cmd.Dir = dir
 	p := &sippProc{done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = &p.out, &p.out
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,137 @@
+package box_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"jinyin/campaign"
+	"jinyin/config"
+	"jinyin/internal/testenv"
+	"jinyin/media"
+	"jinyin/media/tone"
+	"jinyin/store"
+)
+
+// writeALaw writes pcm as raw A-law (what SIPp's rtp_stream plays).
+func writeALaw(t *testing.T, path string, pcm ...[]int16) {
+	t.Helper()
+	var all []int16
+	for _, p := range pcm {
+		all = append(all, p...)
+	}
+	b := make([]byte, len(all))
+	media.PCMA.Encode(b, all)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ms(n int) int { return n * 8 }
+
+// A survey campaign over a SIP trunk, SIPp playing the five numbers it
+// calls (testdata/sipp/campaign-contacts.xml): a person who says hello
+// and keys 4, a busy line, one that rings out, an answering machine and
+// a vacant number's SIT. Each ends with its outcome in the store, the
+// person's score among the contact's answers and in the report, and
+// nobody but the person hears the survey.
+func TestCampaignOverSIP(t *testing.T) {
+	dir, work := t.TempDir(), t.TempDir()
+	four, err := tone.DTMF("4", 100, -10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeALaw(t, filepath.Join(work, "hello.al"), tone.Sine(300, -15, ms(400)), make([]int16, ms(2600)), four, make([]int16, ms(2000)))
+	writeALaw(t, filepath.Join(work, "greeting.al"), tone.Sine(300, -15, ms(4000)))
+	writeALaw(t, filepath.Join(work, "sit.al"), make([]int16, ms(300)), tone.Sine(913.8, -24, ms(274)), tone.Sine(1370.6, -24, ms(274)),
+		tone.Sine(1776.7, -24, ms(380)), tone.Sine(300, -15, ms(3000)))
+	host := "127.0.0.3"
+	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	_, mport, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	sipp := startSIPpIn(t, work, "campaign-contacts.xml", host, port, "-m", "5", "-mi", host, "-mp", mport)
+	extra := fmt.Sprintf(`
+[[trunk]]
+name = "carrier"
+host = "%s:%s"
+destination = "100"
+
+[[campaign]]
+name = "survey"
+flow = "survey"
+trunk = "carrier"
+lines = 5
+start = true
+max_attempts = 1
+detect = "amd"
+
+[flow.survey]
+start = "ask"
+
+[flow.survey.node.ask]
+type = "collect"
+prompts = ["survey"]
+var = "score"
+min = 1
+max = 1
+timeout = "8s"
+next = "bye"
+fail = "bye"
+
+[flow.survey.node.bye]
+type = "hangup"
+prompts = ["thanks"]
+`, host, port)
+	_, httpAddr, stop := startConfig(t, dir, append(config.Default(), extra...))
+	base := "http://" + httpAddr
+	res, err := supervisor.Post(base+"/campaigns/survey/contacts", "text/csv",
+		strings.NewReader("number\n13900000001\n13900000002\n13900000003\n13900000004\n13900000005\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("import: %s", res.Status)
+	}
+	var p campaign.Progress
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		p = campaign.Progress{}
+		testenv.GetJSON(t, base+"/campaigns/survey", &p)
+		if p.Contacts == 5 && p.ByState["waiting"] == 0 && p.ByState["dialling"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the campaign did not finish: %+v\nSIPp:\n%s", p, sipp.out.String())
+		}
+	}
+	if err := sipp.wait(30 * time.Second); err != nil {
+		t.Errorf("SIPp: %v\n%s", err, sipp.out.String())
+	}
+	var rep []campaign.Interval
+	testenv.GetJSON(t, base+"/campaigns/survey/report?every=24h", &rep)
+	stop()
+	db := openStore(t, dir)
+	want := map[string]string{
+		"13900000001": "done answered score=4",
+		"13900000002": "failed busy",
+		"13900000003": "failed no-answer",
+		"13900000004": "failed machine",
+		"13900000005": "failed vacant",
+	}
+	db.EachContact("survey", 0, func(c store.Contact) bool {
+		got := string(c.State) + " " + c.Outcome
+		if s, ok := c.Answers["score"]; ok {
+			got += " score=" + s
+		}
+		if got != want[c.Number] {
+			t.Errorf("%s: %s, want %s", c.Number, got, want[c.Number])
+		}
+		return true
+	})
+	if len(rep) != 1 || rep[0].Attempts != 5 || rep[0].Reached != 1 || rep[0].Scores["score"].Mean != 4 {
+		t.Errorf("report: %+v", rep)
+	}
+}
