@@ -14,6 +14,7 @@ import (
 	"jinyin/internal/testenv"
 	"jinyin/media"
 	"jinyin/media/tone"
+	"jinyin/pri/libpritest"
 	"jinyin/store"
 )
 
@@ -133,5 +134,85 @@ prompts = ["thanks"]
 	})
 	if len(rep) != 1 || rep[0].Attempts != 5 || rep[0].Reached != 1 || rep[0].Scores["score"].Mean != 4 {
 		t.Errorf("report: %+v", rep)
+	}
+}
+
+// The same survey over the E1: the campaign dials through the span group
+// (the box the CPE, libpri the network); libpri answers the first number
+// and keys 4 in the B-channel audio (spandsp's DTMF), refuses the second
+// as busy (cause 17) and the third as unallocated (cause 1).
+func TestCampaignOverPRI(t *testing.T) {
+	peer := libpritest.Start(t, "net")
+	dir := t.TempDir()
+	extra := `
+[[campaign]]
+name = "survey"
+flow = "survey"
+trunk = "pri"
+lines = 1
+start = true
+max_attempts = 1
+
+[flow.survey]
+start = "ask"
+
+[flow.survey.node.ask]
+type = "collect"
+prompts = ["survey"]
+var = "score"
+min = 1
+max = 1
+timeout = "8s"
+next = "bye"
+fail = "bye"
+
+[flow.survey.node.bye]
+type = "hangup"
+prompts = ["thanks"]
+`
+	_, httpAddr, stop := startConfig(t, dir, priConfig(t, peer, "pri-cpe", extra))
+	peer.Expect("UP")
+	base := "http://" + httpAddr
+	res, err := supervisor.Post(base+"/campaigns/survey/contacts", "text/csv", strings.NewReader("number\n13900000001\n13900000002\n13900000003\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, callee := range []struct{ number, do string }{{"13900000001", "answer"}, {"13900000002", "hangup 17"}, {"13900000003", "hangup 1"}} {
+		ring := peer.Expect("RING")
+		var ch int
+		if _, err := fmt.Sscanf(ring, "RING ch=%d called="+callee.number, &ch); err != nil {
+			t.Fatalf("%q, want a SETUP to %s", ring, callee.number)
+		}
+		peer.Send(callee.do)
+		if callee.do == "answer" {
+			time.Sleep(time.Second) // the survey question begins
+			peer.Send(fmt.Sprintf("dtmf %d 4", ch))
+			peer.Expect("HANGUP_REQ") // the flow thanks and hangs up
+		}
+	}
+	var p campaign.Progress
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		p = campaign.Progress{}
+		testenv.GetJSON(t, base+"/campaigns/survey", &p)
+		if p.ByState["waiting"] == 0 && p.ByState["dialling"] == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	stop()
+	want := map[string]string{"13900000001": "done answered score=4", "13900000002": "failed busy", "13900000003": "failed vacant"}
+	openStore(t, dir).EachContact("survey", 0, func(c store.Contact) bool {
+		got := string(c.State) + " " + c.Outcome
+		if s, ok := c.Answers["score"]; ok {
+			got += " score=" + s
+		}
+		if got != want[c.Number] {
+			t.Errorf("%s: %s, want %s", c.Number, got, want[c.Number])
+		}
+		delete(want, c.Number)
+		return true
+	})
+	if len(want) != 0 {
+		t.Errorf("not in the list: %v", want)
 	}
 }

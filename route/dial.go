@@ -228,6 +228,12 @@ func (p *Plan) ring(ch media.Channel, ext, from string, late *pending) error {
 // next; any other answer is the number's own, which another span would
 // give too.
 func dialSpans(ctx context.Context, group string, spans []Span, number, from string) (media.Channel, error) {
+	if strings.Trim(from, "0123456789*#") != "" {
+		// A calling party number is digits (Q.931 4.5.10): a name (the
+		// box's, for a campaign without caller_id) is left out rather than
+		// sent for the network to reject the SETUP.
+		from = ""
+	}
 	err := fmt.Errorf("span group %q has no span with its D-channel up", group)
 	for _, s := range spans {
 		if !s.LinkUp() {

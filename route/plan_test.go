@@ -284,6 +284,16 @@ func TestDialOutFallback(t *testing.T) {
 		}
 	}
 
+	// The calling number goes out when it is one, not when it is a name.
+	for from, want := range map[string]string{"100": "100", "88880000": "88880000", "jinyin-demo": "", "": ""} {
+		s := &fakeSpan{up: true}
+		p := demo(t)
+		p.Spans = map[string][]Span{"pri": {s}}
+		if _, err := p.DialOut(context.Background(), "pri", "4008", from); err != nil || s.from != want {
+			t.Errorf("calling %q: SETUP with %q (%v), want %q", from, s.from, err, want)
+		}
+	}
+
 	busyLine, freeLine := &fakeLine{err: errors.New("busy")}, &fakeLine{}
 	p := demo(t)
 	p.Lines = map[string][]Line{"pstn": {busyLine, freeLine}}
@@ -329,15 +339,15 @@ func (q fakeQueues) Wait(media.Channel, string, acd.Caller) error { return nil }
 type fakeChannel struct{ media.Channel }
 
 type fakeSpan struct {
-	up      bool
-	err     error
-	dialled string
-	ch      media.Channel
+	up            bool
+	err           error
+	dialled, from string
+	ch            media.Channel
 }
 
 func (s *fakeSpan) LinkUp() bool { return s.up }
-func (s *fakeSpan) Dial(_ context.Context, called, _ string) (media.Channel, error) {
-	s.dialled = called
+func (s *fakeSpan) Dial(_ context.Context, called, from string) (media.Channel, error) {
+	s.dialled, s.from = called, from
 	if s.err != nil {
 		return nil, s.err
 	}
