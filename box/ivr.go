@@ -53,7 +53,7 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 		Transfer:   b.plan.Transfer,
 		SavePrompt: b.savePrompt,
 		Short:      b.space.Short,
-		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(b.clock.Now)}),
+		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(b.clock.Now), "demo-shop": ivr.DemoShop(b.clock.Now)}),
 		Location:   b.cfg.Location(), // the box's one zone
 		Clock:      b.clock,
 		Log:        b.log,

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -153,6 +154,40 @@ func DemoOrders(now func() time.Time) http.Handler {
 		fen := 1000 + n%100000*10 // 10.00 to 10,009.90 yuan
 		json.NewEncoder(w).Encode(LookupAnswer{Next: "order-found", Vars: map[string]string{
 			"status": status, "date": shipped.Format(time.DateOnly), "amount": fmt.Sprintf("%d.%02d", fen/100, fen%100),
+		}})
+	})
+}
+
+// DemoShop is the demo's self-service ordering ("ARS") desk
+// (builtin:demo-shop): it takes the item code and quantity a caller keyed
+// (vars item and quantity), knows every item code of 4 to 6 digits that
+// does not start with 0, takes 1 to 99 of one, and answers "ars-placed"
+// with an order number (the day and a sequence, "order"), or
+// "ars-no-item". A real box posts the same JSON to the order system,
+// which keeps the orders; the demo keeps none.
+func DemoShop(now func() time.Time) http.Handler {
+	var mu sync.Mutex
+	seq := 0
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req LookupRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, lookupLimit)).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		item, qty := req.Vars["item"], req.Vars["quantity"]
+		_, ierr := strconv.ParseUint(item, 10, 32)
+		q, qerr := strconv.Atoi(qty)
+		w.Header().Set("Content-Type", "application/json")
+		if ierr != nil || len(item) < 4 || len(item) > 6 || item[0] == '0' || qerr != nil || q < 1 || q > 99 {
+			json.NewEncoder(w).Encode(LookupAnswer{Next: "ars-no-item"})
+			return
+		}
+		mu.Lock()
+		seq++
+		n := seq
+		mu.Unlock()
+		json.NewEncoder(w).Encode(LookupAnswer{Next: "ars-placed", Vars: map[string]string{
+			"order": now().Format("060102") + fmt.Sprintf("%04d", n%10000),
 		}})
 	})
 }

@@ -190,3 +190,36 @@ func TestDemoOrders(t *testing.T) {
 		t.Errorf("order 4567: amount %q, want the 1000+4567*10 fen of the flow test, 466.70", got)
 	}
 }
+
+// DemoShop takes 1 to 99 of an item of 4 to 6 digits not starting with
+// 0, and numbers the orders by day and sequence.
+func TestDemoShop(t *testing.T) {
+	now := func() time.Time { return time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC) }
+	shop := DemoShop(now)
+	ask := func(item, qty string) LookupAnswer {
+		body, _ := json.Marshal(LookupRequest{Vars: map[string]string{"item": item, "quantity": qty}})
+		w := httptest.NewRecorder()
+		shop.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body))))
+		var a LookupAnswer
+		if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil {
+			t.Fatalf("%s x %s: %v", item, qty, err)
+		}
+		return a
+	}
+	for _, c := range []struct{ item, qty, want string }{
+		{"1234", "1", "ars-placed"}, {"999999", "99", "ars-placed"}, {"123", "1", "ars-no-item"}, {"1234567", "1", "ars-no-item"},
+		{"01234", "1", "ars-no-item"}, {"12a4", "1", "ars-no-item"}, {"1234", "0", "ars-no-item"}, {"1234", "100", "ars-no-item"}, {"1234", "", "ars-no-item"},
+	} {
+		if a := ask(c.item, c.qty); a.Next != c.want {
+			t.Errorf("%q x %q: %q, want %q", c.item, c.qty, a.Next, c.want)
+		}
+	}
+	if a, b := ask("1234", "2").Vars["order"], ask("1234", "2").Vars["order"]; a != "2612030003" || b != "2612030004" {
+		t.Errorf("order numbers %q, %q: want the day and a sequence, 2612030003 then 2612030004", a, b)
+	}
+	w := httptest.NewRecorder()
+	shop.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{")))
+	if w.Code != http.StatusBadRequest {
+		t.Errorf("a broken request: %d", w.Code)
+	}
+}
