@@ -34,6 +34,26 @@ func writeALaw(t *testing.T, path string, pcm ...[]int16) {
 
 func ms(n int) int { return n * 8 }
 
+// surveyFlow asks for a score from 1 to 5 and thanks.
+const surveyFlow = `
+[flow.survey]
+start = "ask"
+
+[flow.survey.node.ask]
+type = "collect"
+prompts = ["survey"]
+var = "score"
+min = 1
+max = 1
+timeout = "8s"
+next = "bye"
+fail = "bye"
+
+[flow.survey.node.bye]
+type = "hangup"
+prompts = ["thanks"]
+`
+
 // A survey campaign over a SIP trunk, SIPp playing the five numbers it
 // calls (testdata/sipp/campaign-contacts.xml): a person who says hello
 // and keys 4, a busy line, one that rings out, an answering machine and
@@ -68,24 +88,7 @@ lines = 5
 start = true
 max_attempts = 1
 detect = "amd"
-
-[flow.survey]
-start = "ask"
-
-[flow.survey.node.ask]
-type = "collect"
-prompts = ["survey"]
-var = "score"
-min = 1
-max = 1
-timeout = "8s"
-next = "bye"
-fail = "bye"
-
-[flow.survey.node.bye]
-type = "hangup"
-prompts = ["thanks"]
-`, host, port)
+`+surveyFlow, host, port)
 	_, httpAddr, stop := startConfig(t, dir, append(config.Default(), extra...))
 	base := "http://" + httpAddr
 	res, err := supervisor.Post(base+"/campaigns/survey/contacts", "text/csv",
@@ -152,24 +155,7 @@ trunk = "pri"
 lines = 1
 start = true
 max_attempts = 1
-
-[flow.survey]
-start = "ask"
-
-[flow.survey.node.ask]
-type = "collect"
-prompts = ["survey"]
-var = "score"
-min = 1
-max = 1
-timeout = "8s"
-next = "bye"
-fail = "bye"
-
-[flow.survey.node.bye]
-type = "hangup"
-prompts = ["thanks"]
-`
+` + surveyFlow
 	_, httpAddr, stop := startConfig(t, dir, priConfig(t, peer, "pri-cpe", extra))
 	peer.Expect("UP")
 	base := "http://" + httpAddr
