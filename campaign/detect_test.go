@@ -23,7 +23,6 @@ type speaking struct {
 
 	mu     sync.Mutex
 	next   media.PlayID
-	played int // frames played by the analyser
 	hungUp bool
 }
 
