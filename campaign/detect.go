@@ -127,11 +127,7 @@ func (a *analyser) Fill(dst []int16) int {
 func (a *analyser) awaitGreetingEnd(pcm []int16) {
 	d := time.Duration(len(pcm)) * time.Second / media.RateHz
 	a.after += d
-	var sum int
-	for _, s := range pcm {
-		sum += max(int(s), -int(s))
-	}
-	if cfg := amd.Defaults(); sum < cfg.SilenceThreshold*len(pcm) {
+	if cfg := amd.Defaults(); amd.Silent(pcm, cfg.SilenceThreshold) {
 		a.silence += d
 		if a.silence >= cfg.AfterGreetingSilence {
 			a.waited, a.finished = true, true

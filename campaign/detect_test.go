@@ -23,6 +23,7 @@ type speaking struct {
 
 	mu     sync.Mutex
 	next   media.PlayID
+	frames int // frames the analyser played before it ended
 	hungUp bool
 }
 
@@ -41,8 +42,11 @@ func (s *speaking) Play(src media.Source) media.PlayID {
 	}
 	go func() {
 		var frame [media.FrameSamples]int16
-		for range 3000 { // a minute of frames at most
+		for i := range 3000 { // a minute of frames at most
 			if src.Fill(frame[:]) < len(frame) {
+				s.mu.Lock()
+				s.frames = i
+				s.mu.Unlock()
 				s.events <- media.Event{Kind: media.EventPlayDone, Play: id}
 				return
 			}
@@ -93,7 +97,7 @@ func TestDetection(t *testing.T) {
 	c := config.Campaign{Name: "amd", Flow: "notice", Trunk: "pstn", Lines: 8, Start: true, MaxAttempts: 3, Detect: "amd",
 		Retry: map[string]string{"machine": "2h", "congestion": "30m", "sit": "1h"}}
 	msg := c
-	msg.Name, msg.Machine = "amd-msg", "message"
+	msg.Name, msg.Machine, msg.CallerID = "amd-msg", "message", "msg"
 	greeting := concat(voice(300), quiet(200), voice(300), quiet(200), voice(300), quiet(200), voice(800), quiet(3000))
 	audio := map[string][]int16{
 		"13900000001": concat(voice(400), quiet(3000)),
@@ -104,7 +108,7 @@ func TestDetection(t *testing.T) {
 		"13900000006": quiet(6000),                                                        // a machine that says nothing
 	}
 	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c, msg)
-	var calls sync.Map
+	var calls, msgCalls sync.Map
 	f.r.o.Dial = func(ctx context.Context, trunk, number, from string) (media.Channel, error) {
 		f.far.dial(ctx, trunk, number, from)
 		s := &speaking{id: number, audio: audio[number], events: make(chan media.Event, 8)}
@@ -112,7 +116,11 @@ func TestDetection(t *testing.T) {
 			s.audio = quiet(6000)
 			s.events <- media.Event{Kind: media.EventDigit, Digit: '1'}
 		}
-		calls.Store(number, s)
+		if strings.Contains(from, "msg") {
+			msgCalls.Store(number, s)
+		} else {
+			calls.Store(number, s)
+		}
 		return s, nil
 	}
 	list := "number\n13900000001\n13900000002\n13900000003\n13900000004\n13900000005\n13900000006\n13900000007\n"
@@ -140,6 +148,11 @@ func TestDetection(t *testing.T) {
 	}
 	if m := f.contacts("amd-msg")["13900000002"]; m.State != store.ContactDone || m.Outcome != string(MessageLeft) {
 		t.Errorf("a machine with machine = message: %s %s, want done message-left", m.State, m.Outcome)
+	}
+	// The message starts once the greeting (2.1 s) is followed by 800 ms
+	// of silence: at 2.9 s, not at the 30 s bound.
+	if v, ok := msgCalls.Load("13900000002"); !ok || v.(*speaking).frames < 140 || v.(*speaking).frames > 160 {
+		t.Errorf("the message to the machine began after %v frames of its audio, want about 145 (2.9 s)", v)
 	}
 	f.mu.Lock()
 	ran := strings.Join(f.ran, ",")

@@ -141,14 +141,20 @@ func (d *Detector) Result() Result { return d.res }
 
 const frameDur = media.FrameMs * time.Millisecond
 
-func (d *Detector) endFrame() {
+// Silent reports whether pcm's mean magnitude is below threshold: the
+// test that makes a frame silence rather than voice.
+func Silent(pcm []int16, threshold int) bool {
 	var sum int
-	for _, s := range d.frame {
+	for _, s := range pcm {
 		sum += max(int(s), -int(s))
 	}
+	return sum < threshold*len(pcm)
+}
+
+func (d *Detector) endFrame() {
 	c := &d.cfg
 	d.elapsed += frameDur
-	if sum < c.SilenceThreshold*len(d.frame) {
+	if Silent(d.frame[:], c.SilenceThreshold) {
 		d.silence += frameDur
 		d.voice = 0
 		if d.silence >= c.BetweenWords {

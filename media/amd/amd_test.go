@@ -68,6 +68,7 @@ func TestVerdicts(t *testing.T) {
 		{"a person's hello, then waiting", Config{}, []seg{v(500), s(3000)}, Human, "HUMAN", 1300},
 		{"hello after a long pause", Config{}, []seg{s(2400), v(400), s(3000)}, Human, "HUMAN", 3600},
 		{"two words, then waiting", Config{}, []seg{v(300), s(200), v(300), s(3000)}, Human, "HUMAN", 1600},
+		{"a gap of 60 ms ends a word", Config{}, []seg{v(300), s(60), v(300), s(60), v(300)}, Machine, "MAXWORDS", 820},
 		{"gaps under 50 ms do not end a word", Config{}, []seg{v(300), s(40), v(300), s(40), v(300), s(3000)}, Human, "HUMAN", 1780},
 		{"nothing said: a machine starting up", Config{}, []seg{s(6000)}, Machine, "INITIALSILENCE", 2500},
 		{"speech too quiet to be voice is silence", Config{SilenceThreshold: 4000}, []seg{v(1000), s(5000)}, Machine, "INITIALSILENCE", 2500},
