@@ -19,7 +19,7 @@ import (
 	"jinyin/internal/clock"
 )
 
-// The gate closes when the pacer spends CPUShare of its interval ticking,
+// The gate closes when the pacer's frames leave CPUShare of an interval late,
 // or the heap reaches MemoryShare of the limit; it opens again below
 // nine tenths of each, so that it does not flap at the edge.
 const (
@@ -36,8 +36,8 @@ const every = 250 * time.Millisecond
 type Options struct {
 	Clock clock.Clock
 	Log   *slog.Logger
-	// Media is the pacer's load (rtp.Pacer.Load: the busiest shard's share
-	// of 20 ms); nil watches no CPU.
+	// Media is the pacer's load (rtp.Pacer.Load: how late the busiest
+	// shard's frames leave, as a share of 20 ms); nil watches no CPU.
 	Media func() float64
 	// MemoryLimit is the heap's soft limit in bytes; 0 watches no memory.
 	MemoryLimit uint64
@@ -95,7 +95,7 @@ func (g *Gate) look() {
 	var why string
 	if g.o.Media != nil {
 		if l := g.o.Media(); l >= CPUShare*closing {
-			why = fmt.Sprintf("the media pacer spends %.0f%% of its 20 ms", 100*l)
+			why = fmt.Sprintf("the media pacer's frames leave %.0f%% of 20 ms late", 100*l)
 		}
 	}
 	if lim := g.o.MemoryLimit; lim > 0 && why == "" {

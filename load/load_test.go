@@ -43,7 +43,7 @@ func TestGate(t *testing.T) {
 		t.Error("looked again within 250 ms")
 	}
 	clk.Advance(every)
-	if !g.Overloaded() || g.Why() != "the media pacer spends 90% of its 20 ms" {
+	if !g.Overloaded() || g.Why() != "the media pacer's frames leave 90% of 20 ms late" {
 		t.Errorf("why %q", g.Why())
 	}
 	n := New(Options{Clock: clk})

@@ -104,7 +104,7 @@ func (sh *shard) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		sh.tick()
+		sh.tick(time.Since(next))
 	}
 }
 
@@ -119,11 +119,16 @@ func (sh *shard) runRealtime(ctx context.Context) {
 			next = now
 		}
 		sleepUntil(next)
-		sh.tick()
+		sh.tick(time.Duration(monotonic() - next))
 	}
 }
 
-func (sh *shard) tick() {
+// tick sends every session's frame, late after its due time. The load it
+// records is lateness plus work: how long after its due time the last
+// frame left. Work alone missed a box starved between ticks (a CFS quota
+// spent, a busy core): its ticks took no time once they ran, but ran up
+// to 100 ms late, and the far ends heard it.
+func (sh *shard) tick(late time.Duration) {
 	start := time.Now() // real time: how long the work takes, against the 20 ms it must fit in
 	sh.mu.Lock()
 	sh.list = append(sh.list[:0], sh.sessions...)
@@ -135,14 +140,17 @@ func (sh *shard) tick() {
 	}
 	clear(sh.list) // nor may the snapshot keep the sessions removed
 	// An exponential average over about 16 ticks (a third of a second).
-	took := int64(time.Since(start))
+	// A stall past 5 intervals (suspend, a debugger) restarts the schedule
+	// and counts as 5, so the gate reopens soon after.
+	took := int64(min(max(late, 0)+time.Since(start), 5*Interval))
 	old := sh.busy.Load()
 	sh.busy.Store(old + (took-old)/16)
 }
 
-// Load is how much of its 20 ms the busiest shard spends ticking, 0 to 1
-// and beyond: near 1 the box can no longer send every call's frame on
-// time, and new calls must wait (the overload gate).
+// Load is how late, as a share of its 20 ms, the busiest shard's last
+// frame leaves (its lateness waking plus its work), 0 to 5: near 1 the
+// box can no longer send every call's frame on time, and new calls must
+// wait (the overload gate).
 func (p *Pacer) Load() float64 {
 	var most int64
 	for _, sh := range p.shards {

@@ -128,9 +128,10 @@ func TestRealtimeReportsItsThread(t *testing.T) {
 	}
 }
 
-// TestPacerLoad: the load is the busiest shard's smoothed tick work over
-// its 20 ms: a shard that ticks sessions reports more than nothing and,
-// with a handful, far less than the whole interval; an idle pacer none.
+// TestPacerLoad: with its ticks on time, the load is the busiest shard's
+// smoothed tick work over its 20 ms: a shard that ticks sessions reports
+// more than nothing and, with a handful, far less than the whole
+// interval; an idle pacer none.
 func TestPacerLoad(t *testing.T) {
 	p := NewPacer(2)
 	if l := p.Load(); l != 0 {
@@ -143,11 +144,37 @@ func TestPacerLoad(t *testing.T) {
 	}
 	for range 64 {
 		for _, sh := range p.shards {
-			sh.tick()
+			sh.tick(0)
 		}
 	}
 	if l := p.Load(); l <= 0 || l >= 0.5 {
 		t.Errorf("load of 4 sessions: %v", l)
+	}
+}
+
+// TestPacerLoadCountsLateTicks: a shard whose ticks run late, with no
+// work in them, is loaded (a box starved between ticks); lateness beyond 5
+// intervals counts as 5, and a shard back on time unloads.
+func TestPacerLoadCountsLateTicks(t *testing.T) {
+	p := NewPacer(1)
+	sh := p.shards[0]
+	for range 64 {
+		sh.tick(18 * Interval / 20) // 18 ms late
+	}
+	if l := p.Load(); l < 0.85 || l > 1 {
+		t.Fatalf("load of ticks 18 ms late: %v, want about 0.9", l)
+	}
+	for range 128 {
+		sh.tick(time.Hour)
+	}
+	if l := p.Load(); l < 4.5 || l > 5.01 {
+		t.Fatalf("load of ticks an hour late: %v, want about 5", l)
+	}
+	for range 128 {
+		sh.tick(0)
+	}
+	if l := p.Load(); l > 0.1 {
+		t.Fatalf("load once on time again: %v", l)
 	}
 }
 
@@ -178,7 +205,7 @@ func TestPacerForgetsClosedSessions(t *testing.T) {
 		}
 		gone = append(gone, weak.Make(s))
 	}
-	sh.tick()
+	sh.tick(0)
 	// Close every other session, the last added first: its place is
 	// the array's end.
 	for i := len(sh.sessions) - 1; i >= 0; i-- {
@@ -186,7 +213,7 @@ func TestPacerForgetsClosedSessions(t *testing.T) {
 			s.Close()
 		}
 	}
-	sh.tick()
+	sh.tick(0)
 	if len(sh.sessions) != len(keep) {
 		t.Fatalf("%d sessions ticking, want %d", len(sh.sessions), len(keep))
 	}
