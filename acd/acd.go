@@ -60,6 +60,7 @@ type agent struct {
 	calls     int
 	talk      time.Duration
 	queues    []*queue
+	on        *entry // the call it talks on, nil when none
 }
 
 type queue struct {
@@ -92,9 +93,10 @@ type entry struct {
 	only      *agent // direct to this agent until released
 	preferred *agent
 	cb        *store.Callback
-	offers    chan offer // to the waiting caller (buffered)
-	kick      chan error // the queue sends the waiting caller away (buffered)
-	idx       int        // in q.waiting; -1 when not in it
+	data      map[string]string // shown to the agent (Caller.Data)
+	offers    chan offer        // to the waiting caller (buffered)
+	kick      chan error        // the queue sends the waiting caller away (buffered)
+	idx       int               // in q.waiting; -1 when not in it
 	offered   bool
 	gone      bool
 }
@@ -568,6 +570,9 @@ var (
 	ErrNoAgents = errors.New("acd: no agent is logged in")
 	ErrMaxWait  = errors.New("acd: waited the queue's maximum")
 	ErrNoAgent  = errors.New("acd: no such agent")
+	// ErrNoAgentInTime: no agent answered a campaign's call within
+	// Caller.Within (Connect).
+	ErrNoAgentInTime = errors.New("acd: no agent answered in time")
 )
 
 // ErrCallbacksFull refuses a callback while maxCallbacks wait: a box

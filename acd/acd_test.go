@@ -815,7 +815,7 @@ func TestAbandonWhileOffered(t *testing.T) {
 		t.Fatalf("1001 is %v after the offer", s)
 	}
 	w := &waiter{d: h.d, ch: newLine("c"), e: e}
-	w.abandon()
+	w.abandon("")
 	if s, _, _ := h.agentState("1001"); s != idle {
 		t.Errorf("1001 is %v after the caller left", s)
 	}

@@ -387,7 +387,7 @@ func TestAgentStatesSurviveARestart(t *testing.T) {
 		{Ext: "1002", LoggedIn: true, State: "idle", Registered: true},
 		{Ext: "1003", State: "idle", Registered: true},
 	}
-	if !slices.Equal(st.Agents, want) {
+	if !reflect.DeepEqual(st.Agents, want) {
 		t.Errorf("after the restart %+v, want %+v", st.Agents, want)
 	}
 }

@@ -31,6 +31,10 @@ type AgentStatus struct {
 	Registered bool          `json:"registered"`
 	Calls      int           `json:"calls"`
 	Talk       time.Duration `json:"talk"`
+	// Caller is who the agent talks to now, and Data what the call
+	// brought (a campaign contact's variables: the agent's screen).
+	Caller string            `json:"caller,omitempty"`
+	Data   map[string]string `json:"data,omitempty"`
 }
 
 // Status is every queue and agent now.
@@ -77,8 +81,12 @@ func (d *ACD) Status() Status {
 		st.Queues = append(st.Queues, qs)
 	}
 	for _, a := range d.sorted {
-		st.Agents = append(st.Agents, AgentStatus{Ext: a.ext, LoggedIn: a.state.presence.isLoggedIn(), Paused: a.state.presence.isPaused(), Reason: a.reason, State: a.state.activity.String(),
-			Registered: d.dial.Registered(a.ext), Calls: a.calls, Talk: a.talk})
+		as := AgentStatus{Ext: a.ext, LoggedIn: a.state.presence.isLoggedIn(), Paused: a.state.presence.isPaused(), Reason: a.reason, State: a.state.activity.String(),
+			Registered: d.dial.Registered(a.ext), Calls: a.calls, Talk: a.talk}
+		if a.on != nil {
+			as.Caller, as.Data = a.on.caller, a.on.data
+		}
+		st.Agents = append(st.Agents, as)
 	}
 	sort.Slice(st.Queues, func(i, j int) bool { return st.Queues[i].Name < st.Queues[j].Name })
 	return st

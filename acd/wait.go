@@ -21,7 +21,19 @@ type Caller struct {
 	Tier   string
 	Lang   string
 	Agent  string // direct to this agent first (9 + agent number)
+	// Data is what the agent is shown with the call (a campaign
+	// contact's variables: GET /queues' agents).
+	Data map[string]string
+	// Within is set for a person an outbound campaign called: an agent
+	// must answer within it, or the call is given up (ErrNoAgentInTime,
+	// an abandon by the box's own count); the caller hears no hold
+	// prompt meanwhile and goes before callers who chose to wait.
+	Within time.Duration
 }
+
+// campaignWeight is the head start of a person a campaign called (see
+// Caller.Within): an hour of waiting.
+const campaignWeight = 3_600_000
 
 // surveyWait is how long a caller has to key a score; holdGap is the
 // music (or silence) between plays of the hold prompt.
@@ -69,6 +81,10 @@ func (d *ACD) join(name string, c Caller) (*entry, error) {
 		break
 	}
 	e := d.newEntry(q, c.Call, c.Number, c.Tier, d.clk.Now())
+	e.data = c.Data
+	if c.Within > 0 {
+		e.key += campaignWeight
+	}
 	if only != nil {
 		e.only, e.preferred = only, only
 		d.direct[only] = append(d.direct[only], e)
@@ -153,6 +169,7 @@ func (d *ACD) connected(e *entry, a *agent, offeredAt time.Time) {
 	now := d.clk.Now()
 	d.mu.Lock()
 	d.do(a, evAnswer, "")
+	a.on = e
 	e.gone = true
 	d.mu.Unlock()
 	d.event(store.QueueEvent{Time: now, Kind: store.QueueConnect, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Agent: a.ext, Tier: e.tier,
@@ -164,6 +181,7 @@ func (d *ACD) completed(e *entry, a *agent, talk time.Duration, by string) {
 	d.mu.Lock()
 	a.calls++
 	a.talk += talk
+	a.on = nil
 	d.do(a, evHangup, "")
 	q := e.q
 	q.handle[q.handles%len(q.handle)] = talk
@@ -196,6 +214,41 @@ func (d *ACD) Wait(ch media.Channel, queue string, c Caller) error {
 	return w.run()
 }
 
+// Connect puts a person an outbound campaign called (c.Within set) to the
+// queue's agents, as Wait does, and reports how long the agent who took
+// the call was taken by it (talk and wrap-up); ErrNoAgentInTime when no
+// agent answered within c.Within, the call left for the campaign to end.
+func (d *ACD) Connect(ch media.Channel, queue string, c Caller) (handled time.Duration, err error) {
+	e, err := d.join(queue, c)
+	if err != nil {
+		return 0, err
+	}
+	w := &waiter{d: d, ch: ch, e: e, c: c, timers: make(chan waitTimer, 8)}
+	err = w.run()
+	return w.handled, err
+}
+
+// Staff is how many of a queue's agents are free to take a call now, and
+// how many are on one (ringing, talking or in wrap-up): what a campaign
+// paces its dialling by.
+func (d *ACD) Staff(queue string) (free, busy int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queues[queue]
+	if q == nil {
+		return 0, 0
+	}
+	for _, a := range q.members {
+		switch {
+		case d.available(a):
+			free++
+		case a.state.presence.isLoggedIn() && !a.state.presence.isPaused() && a.state.activity != idle:
+			busy++
+		}
+	}
+	return free, busy
+}
+
 type waiter struct {
 	d       *ACD
 	ch      media.Channel
@@ -207,6 +260,7 @@ type waiter struct {
 	holdNo  int           // the hold timer armed last; earlier ones are stale
 	radio   *music.Reader // the caller's ear on radioOf's music
 	radioOf *queue
+	handled time.Duration // the agent's talk and wrap-up (Connect)
 }
 
 // waitTimer is one of a waiting caller's timers, as it comes due.
@@ -225,6 +279,7 @@ const (
 	timerMaxWait                       // the queue's max_wait
 	timerDirect                        // direct_wait for the agent asked for is over
 	timerSurvey                        // the survey's time to key a score is over
+	timerWithin                        // Caller.Within is over: no agent in time
 )
 
 func (w *waiter) after(dt time.Duration, what waitTimer) {
@@ -312,14 +367,21 @@ func (w *waiter) run() error {
 		w.after(q.maxWait, waitTimer{kind: timerMaxWait, queue: q})
 		w.after(q.overAt, waitTimer{kind: timerOverflow, queue: q})
 	}
-	limits(q)
-	w.after(q.every, waitTimer{kind: timerAnnounce})
+	if w.c.Within > 0 {
+		// A person called by a campaign: an agent now, or not at all.
+		w.after(w.c.Within, waitTimer{kind: timerWithin})
+	} else {
+		limits(q)
+		w.after(q.every, waitTimer{kind: timerAnnounce})
+	}
 	if e.only != nil {
 		w.after(d.dwait, waitTimer{kind: timerDirect})
 	}
-	if q.cfg.Callback && w.c.Number != "" {
+	switch {
+	case w.c.Within > 0:
+	case q.cfg.Callback && w.c.Number != "":
 		w.hold(q, "queue-hold", "callback-offer")
-	} else {
+	default:
 		w.hold(q, "queue-hold")
 	}
 	d.match()
@@ -342,12 +404,12 @@ func (w *waiter) run() error {
 						r.ch.Hangup()
 					}
 				}
-				return w.abandon()
+				return w.abandon("")
 			}
-			if ev.Kind == media.EventDigit && ev.Digit == '1' && ring == nil && q.cfg.Callback && w.c.Number != "" {
+			if ev.Kind == media.EventDigit && ev.Digit == '1' && ring == nil && q.cfg.Callback && w.c.Number != "" && w.c.Within == 0 {
 				at, err := w.askWhen()
 				if err != nil { // hung up while choosing
-					return w.abandon()
+					return w.abandon("")
 				}
 				if err := w.bookCallback(at); err == nil {
 					return nil
@@ -363,6 +425,21 @@ func (w *waiter) run() error {
 				continue // a limit of a queue the caller has left
 			case what.kind == timerHold && what.hold != w.holdNo:
 				continue // a prompt played since it was armed
+			case what.kind == timerHold && w.c.Within > 0:
+				continue // a campaign's callee hears no hold prompt
+			case what.kind == timerWithin:
+				if ring != nil { // the agent rings too long: stop it, unless it answered meanwhile
+					ring.cancel()
+					r := <-ring.done
+					if r.ch != nil {
+						d.free(without(ring.agents, r.agent))
+						return w.talk(r, o0)
+					}
+					d.release(e, nil, false)
+					d.free(ring.agents)
+				}
+				w.abandon(fmt.Sprintf("no agent within %v", w.c.Within))
+				return ErrNoAgentInTime
 			case ring != nil && what.kind != timerHold:
 				w.after(time.Second, what) // the agent rings: decide after the answer
 				continue
@@ -427,7 +504,9 @@ func without(as []*agent, x *agent) []*agent {
 	return out
 }
 
-func (w *waiter) abandon() error {
+// abandon takes the caller out of the queue for good; why is "" for a
+// caller who hung up.
+func (w *waiter) abandon(why string) error {
 	d, e := w.d, w.e
 	d.mu.Lock()
 	pos := d.position(e)
@@ -442,7 +521,7 @@ func (w *waiter) abandon() error {
 	default:
 	}
 	d.mu.Unlock()
-	d.event(store.QueueEvent{Kind: store.QueueAbandon, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Position: pos, Wait: d.clk.Now().Sub(e.joined)})
+	d.event(store.QueueEvent{Kind: store.QueueAbandon, Queue: e.q.cfg.Name, Call: e.call, Caller: e.caller, Position: pos, Wait: d.clk.Now().Sub(e.joined), Reason: why})
 	d.match()
 	return nil
 }
@@ -681,7 +760,9 @@ func (w *waiter) talk(r ringResult, offeredAt time.Time) error {
 	if callerLeft {
 		by = "caller"
 	}
-	d.completed(e, r.agent, d.clk.Now().Sub(start), by)
+	talked := d.clk.Now().Sub(start)
+	w.handled = talked + e.q.wrapUp
+	d.completed(e, r.agent, talked, by)
 	d.match()
 	if !callerLeft && e.q.cfg.Survey {
 		w.survey(r.agent)

@@ -1,12 +1,16 @@
 package box
 
 import (
+	"cmp"
 	"slices"
+	"time"
 
+	"jinyin/acd"
 	"jinyin/campaign"
 	"jinyin/config"
 	"jinyin/ivr"
 	"jinyin/media"
+	"jinyin/media/prompt"
 	"jinyin/store"
 )
 
@@ -31,6 +35,45 @@ func (b *Box) openCampaigns() error {
 		DoNotCall: func(number string) bool {
 			subs, err := b.db.Subscribers(doNotCall)
 			return err == nil && slices.Contains(subs, number)
-		}})
+		},
+		Agents: campaignAgents{b.acd}, Sorry: b.campaignSorry})
 	return err
+}
+
+// campaignAgents are the queues of agent-assisted campaigns.
+type campaignAgents struct{ d *acd.ACD }
+
+func (a campaignAgents) Staff(queue string) (int, int) { return a.d.Staff(queue) }
+
+func (a campaignAgents) Connect(ch media.Channel, queue, number string, data map[string]string, within time.Duration) (time.Duration, error) {
+	return a.d.Connect(ch, queue, acd.Caller{Call: ch.ID(), Number: number, Data: data, Within: within})
+}
+
+// campaignSorry tells a person an agent-assisted campaign found no agent
+// for who called (the campaign's abandon_prompt) and the number to call
+// back, digit by digit, and waits until it is said.
+func (b *Box) campaignSorry(ch media.Channel, c config.Campaign) {
+	ids := []string{"campaign-abandoned"}
+	if c.AbandonPrompt != "" {
+		ids = append([]string{c.AbandonPrompt}, ids...)
+	}
+	number := cmp.Or(c.CallbackNumber, c.CallerID)
+	if digits, err := prompt.Digits(number); err == nil {
+		ids = append(ids, digits...)
+	}
+	p, err := b.prompts.Player(b.cfg.Box.Language, ids...)
+	if err != nil && c.AbandonPrompt != "" {
+		b.log.Warn("campaign: abandon_prompt cannot be played; the message goes without it", "campaign", c.Name, "prompt", c.AbandonPrompt, "err", err)
+		p, err = b.prompts.Player(b.cfg.Box.Language, ids[1:]...)
+	}
+	if err != nil {
+		b.log.Error("campaign: the abandoned call's message cannot be played", "campaign", c.Name, "err", err)
+		return
+	}
+	id := ch.Play(p)
+	for e := range ch.Events() {
+		if (e.Kind == media.EventPlayDone && e.Play == id) || e.Kind == media.EventHangup {
+			return
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"jinyin/acd"
 	"jinyin/campaign"
 	"jinyin/config"
 	"jinyin/internal/testenv"
@@ -200,5 +201,146 @@ max_attempts = 1
 	})
 	if len(want) != 0 {
 		t.Errorf("not in the list: %v", want)
+	}
+}
+
+// An agent-assisted follow-up over a SIP trunk, SIPp playing the people
+// called (testdata/sipp/campaign-people.xml). The first is put to agent
+// 1002 (baresip), whose screen (GET /queues) shows the contact's order
+// while they talk; the agent hangs up and the attempt keeps the agent's
+// time. Then the only agent is 1001, whose phone (SIPp) rings and is not
+// answered: 2 s after the second person answered the box gives up, stops
+// the ring, tells the person where to call back and hangs up; the
+// abandon is counted against the cap and recorded with its reason.
+func TestAssistedCampaignOverSIP(t *testing.T) {
+	dir, work := t.TempDir(), t.TempDir()
+	writeALaw(t, filepath.Join(work, "hello.al"), tone.Sine(300, -15, ms(400)), make([]int16, ms(1000)))
+	host := "127.0.0.3"
+	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	_, mport, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	people := startSIPpIn(t, work, "campaign-people.xml", host, port, "-m", "2", "-mi", host, "-mp", mport)
+	extra := fmt.Sprintf(`
+[[trunk]]
+name = "carrier"
+host = "%s:%s"
+destination = "100"
+
+[[campaign]]
+name = "follow-up"
+queue = "general"
+trunk = "carrier"
+caller_id = "4008001234"
+lines = 1
+start = true
+max_attempts = 1
+`, host, port)
+	sipAddr, httpAddr, stop := startConfig(t, dir, append(config.Default(), extra...))
+	base := "http://" + httpAddr
+	post := func(path, body string) {
+		t.Helper()
+		res, err := supervisor.Post(base+path, "text/csv", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %s", path, res.Status)
+		}
+	}
+	settled := func(number string) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			var p campaign.Progress
+			testenv.GetJSON(t, base+"/campaigns/follow-up", &p)
+			if p.ByState["waiting"] == 0 && p.ByState["dialling"] == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not settled: %+v\nSIPp:\n%s", number, p, people.out.String())
+			}
+		}
+	}
+
+	out, ctl := startBaresipCtl(t, dir, sipAddr, httpAddr, "1002", nil)
+	post("/agents/1002/login", "")
+	post("/campaigns/follow-up/contacts", "number,order\n13900000001,A1\n")
+	var onScreen acd.AgentStatus
+	for deadline := time.Now().Add(30 * time.Second); onScreen.Caller == ""; time.Sleep(100 * time.Millisecond) {
+		var st acd.Status
+		testenv.GetJSON(t, base+"/queues", &st)
+		for _, a := range st.Agents {
+			if a.Ext == "1002" && a.Caller != "" {
+				onScreen = a
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent 1002 never talked to the contact\nbaresip:\n%s\nSIPp:\n%s", out.String(), people.out.String())
+		}
+	}
+	if onScreen.Caller != "13900000001" || onScreen.Data["order"] != "A1" {
+		t.Errorf("the agent's screen: %+v, want the contact and its order", onScreen)
+	}
+	time.Sleep(time.Second)
+	baresipCommand(t, ctl, "hangup")
+	settled("13900000001")
+
+	post("/agents/1002/logout", "")
+	_, phonePort, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	phone := startSIPp(t, "agent-no-answer.xml", "127.0.0.1", phonePort)
+	registerPhone(t, sipAddr, dir, "1001", phonePort)
+	post("/agents/1001/login", "")
+	post("/campaigns/follow-up/contacts", "number,order\n13900000002,A2\n")
+	settled("13900000002")
+	if err := phone.wait(10 * time.Second); err != nil {
+		t.Errorf("the agent's phone was not rung and cancelled: %v\n%s", err, phone.out.String())
+	}
+	if err := people.wait(30 * time.Second); err != nil {
+		t.Errorf("SIPp people: %v\n%s", err, people.out.String())
+	}
+	var p campaign.Progress
+	testenv.GetJSON(t, base+"/campaigns/follow-up", &p)
+	if p.Abandon == nil || p.Abandon.Live != 2 || p.Abandon.Abandoned != 1 || p.Abandon.Cap != 0.03 {
+		t.Errorf("abandons %+v, want 1 of 2 live", p.Abandon)
+	}
+	stop()
+
+	db := openStore(t, dir)
+	want := map[string]string{"13900000001": "done answered", "13900000002": "failed abandoned"}
+	db.EachContact("follow-up", 0, func(c store.Contact) bool {
+		if got := string(c.State) + " " + c.Outcome; got != want[c.Number] {
+			t.Errorf("%s: %s, want %s", c.Number, got, want[c.Number])
+		}
+		return true
+	})
+	var agentTime time.Duration
+	db.Attempts("follow-up", time.Time{}, time.Now().Add(time.Hour), func(a store.Attempt) bool {
+		if a.Number == "13900000001" {
+			agentTime = a.Agent
+		}
+		return true
+	})
+	if agentTime < 11*time.Second { // a second's talk at least, and the queue's 10 s wrap-up
+		t.Errorf("the agent's time on the first call: %v", agentTime)
+	}
+	evs, _ := db.QueueEvents(0, 1000)
+	var abandon, connect bool
+	for _, e := range evs {
+		abandon = abandon || (e.Kind == store.QueueAbandon && e.Caller == "13900000002" && e.Reason == "no agent within 2s")
+		connect = connect || (e.Kind == store.QueueConnect && e.Caller == "13900000001" && e.Agent == "1002")
+	}
+	if !abandon || !connect {
+		t.Errorf("queue events (abandon %v, connect %v): %+v", abandon, connect, evs)
+	}
+	// The person abandoned heard the 2 s of silence, then the message and
+	// the ten digits of the number to call back: over 10 s on the line.
+	cdrs, _ := db.CDRs(0, 100)
+	var heard time.Duration
+	for _, c := range cdrs {
+		if c.To == "13900000002" && !c.Answer.IsZero() {
+			heard = c.End.Sub(c.Answer)
+		}
+	}
+	if heard < 10*time.Second {
+		t.Errorf("the abandoned person was on the line %v after answering: no message told", heard)
 	}
 }

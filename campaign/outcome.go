@@ -67,7 +67,7 @@ func outcomeOf(err error) Outcome {
 
 // defaultRetry is the wait before calling again, by outcome, for a
 // campaign whose retry table is empty.
-var defaultRetry = map[Outcome]time.Duration{Busy: 10 * time.Minute, NoAnswer: time.Hour, Congestion: 30 * time.Minute, Failed: time.Hour, Machine: 2 * time.Hour, SIT: 2 * time.Hour}
+var defaultRetry = map[Outcome]time.Duration{Busy: 10 * time.Minute, NoAnswer: time.Hour, Congestion: 30 * time.Minute, Failed: time.Hour, Machine: 2 * time.Hour, SIT: 2 * time.Hour, Abandoned: 2 * time.Hour}
 
 // next is where a contact goes after an attempt at now that ended with
 // o: done when answered, failed when the outcome is never retried

@@ -17,6 +17,15 @@ type Interval struct {
 	Reached  int              `json:"reached"`  // answered by a person, or a message left on a machine
 	Outcomes map[string]int   `json:"outcomes"` // by outcome: busy, no-answer, vacant, machine, ...
 	Scores   map[string]Score `json:"scores"`   // by answer variable: the numeric answers keyed
+	// In an agent-assisted campaign: the calls a person answered (an
+	// agent reached, abandoned, or a machine hung up on, which may have
+	// been a person), the abandoned among them and their share against
+	// the cap, and the agents' time on the calls (talk and wrap-up).
+	Live         int     `json:"live,omitempty"`
+	Abandoned    int     `json:"abandoned,omitempty"`
+	AbandonRate  float64 `json:"abandon_rate,omitempty"`
+	AbandonCap   float64 `json:"abandon_cap,omitempty"`
+	AgentSeconds float64 `json:"agent_seconds,omitempty"`
 }
 
 // Score sums one survey question's numeric answers.
@@ -32,9 +41,13 @@ const maxIntervals = 10000
 // intervals of every (a whole report when every is 0); an interval in
 // which nothing was dialled is left out.
 func (r *Runner) Report(name string, from, to time.Time, every time.Duration) ([]Interval, error) {
-	if !r.has(name) {
+	r.mu.Lock()
+	ru, ok := r.camps[name]
+	r.mu.Unlock()
+	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoCampaign, name)
 	}
+	assisted := ru.pacing != nil
 	if every <= 0 {
 		every = to.Sub(from)
 	}
@@ -53,6 +66,9 @@ func (r *Runner) Report(name string, from, to time.Time, every time.Duration) ([
 			s.Mean = sums[k] / float64(s.N)
 			cur.Scores[k] = s
 		}
+		if assisted {
+			cur.AbandonRate, cur.AbandonCap = rate(cur.Abandoned, cur.Live), AbandonCap
+		}
 		clear(sums)
 		out = append(out, *cur)
 	}
@@ -68,9 +84,17 @@ func (r *Runner) Report(name string, from, to time.Time, every time.Duration) ([
 			cur.Contacts++
 		}
 		cur.Outcomes[a.Outcome]++
-		if o := Outcome(a.Outcome); o == Answered || o == MessageLeft {
+		o := Outcome(a.Outcome)
+		if o == Answered || o == MessageLeft {
 			cur.Reached++
 		}
+		if assisted && (o == Answered || o == Abandoned || o == Machine) {
+			cur.Live++
+			if o != Answered {
+				cur.Abandoned++
+			}
+		}
+		cur.AgentSeconds += a.Agent.Seconds()
 		for k, v := range a.Answers {
 			if x, err := strconv.ParseFloat(v, 64); err == nil {
 				s := cur.Scores[k]

@@ -45,7 +45,30 @@ type Options struct {
 	Answered func(ch media.Channel, c config.Campaign, ct store.Contact) map[string]string
 	// DoNotCall reports a number that asked not to be called (nil: none).
 	DoNotCall func(number string) bool
+	// Agents are the queues of agent-assisted campaigns (acd.ACD).
+	Agents Agents
+	// Sorry tells a person no agent was found for who called and the
+	// number to call back (the campaign's abandon_prompt and
+	// callback_number), returning once it is said.
+	Sorry func(ch media.Channel, c config.Campaign)
 }
+
+// Agents are the queues an agent-assisted campaign hands the people who
+// answer to.
+type Agents interface {
+	// Staff is how many of a queue's agents are free, and how many on a
+	// call, now.
+	Staff(queue string) (free, busy int)
+	// Connect puts an answered call to the queue's agents with the
+	// contact's data; an error when no agent answered within within.
+	// It returns once the call is over, with how long an agent was taken
+	// by it (talk and wrap-up).
+	Connect(ch media.Channel, queue, number string, data map[string]string, within time.Duration) (time.Duration, error)
+}
+
+// Abandoned is the outcome of a person an agent-assisted campaign found
+// no agent for within AbandonAfter: an abandon, counted against the cap.
+const Abandoned Outcome = "abandoned"
 
 // Runner dials the campaigns: every second, for each running one, as
 // many waiting contacts as it has lines free, each in its calling
@@ -69,6 +92,11 @@ type run struct {
 	// from is the first place in the list that may still be called:
 	// the contacts before it are settled (done, failed, in review).
 	from uint64
+	// pacing paces an agent-assisted campaign (nil for the others), and
+	// ringing counts its calls out that no person has yet answered (or
+	// whose answer is being listened to).
+	pacing  *Pacing
+	ringing int
 }
 
 // ErrNoCampaign is a name no [[campaign]] has.
@@ -104,6 +132,11 @@ func New(o Options) (*Runner, error) {
 		}
 		if s, ok := states[c.Name]; ok {
 			ru.state = s.State
+		}
+		if c.Queue != "" {
+			if ru.pacing, err = restorePacing(o.DB, c, o.Clock.Now()); err != nil {
+				return nil, fmt.Errorf("campaign %s: %w", c.Name, err)
+			}
 		}
 		if c.Timezone != "" {
 			if ru.loc, err = time.LoadLocation(c.Timezone); err != nil {
@@ -164,6 +197,12 @@ func (r *Runner) Tick(ctx context.Context) {
 		if ru.state != Running || free <= 0 {
 			continue
 		}
+		if ru.pacing != nil && r.o.Agents != nil {
+			agents, busy := r.o.Agents.Staff(ru.cfg.Queue)
+			if free = min(free, ru.pacing.Ringing(now, agents, busy, ru.ringing)); free <= 0 {
+				continue
+			}
+		}
 		var due []store.Contact
 		first, last := uint64(0), uint64(0)
 		err := r.o.DB.EachContact(name, ru.from, func(c store.Contact) bool {
@@ -190,7 +229,7 @@ func (r *Runner) Tick(ctx context.Context) {
 		for _, c := range due {
 			if r.o.DoNotCall != nil && r.o.DoNotCall(c.Number) {
 				if _, err := r.o.DB.BeginAttempt(name, c.Seq, now); err == nil {
-					r.end(name, c, "do-not-call", store.ContactFailed, time.Time{}, nil)
+					r.end(name, c, store.AttemptEnd{Outcome: "do-not-call", State: store.ContactFailed})
 				}
 				continue
 			}
@@ -201,6 +240,9 @@ func (r *Runner) Tick(ctx context.Context) {
 				continue
 			}
 			ru.out++
+			if ru.pacing != nil {
+				ru.ringing++
+			}
 			r.wg.Add(1)
 			go r.attempt(ctx, ru, c)
 		}
@@ -217,31 +259,103 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	timer := r.o.Clock.AfterFunc(ringFor, func() { cancel() })
+	start := r.o.Clock.Now()
 	ch, err := r.o.Dial(dctx, ru.cfg.Trunk, c.Number, from)
+	rang := r.o.Clock.Now().Sub(start)
 	timeout := !timer.Stop() && err != nil
 	o := outcomeOf(err)
 	if timeout && o == Failed {
 		o = NoAnswer
 	}
 	var heard string
-	var answers map[string]string
+	end := store.AttemptEnd{}
 	if err == nil {
 		o, heard = r.detect(ch, ru.cfg)
-		if o == Answered || o == MessageLeft {
-			answers = r.o.Answered(ch, ru.cfg, c)
+	}
+	if ru.pacing != nil {
+		r.paced(ru, o, rang)
+	}
+	if err == nil {
+		switch {
+		case ru.pacing != nil && o == Answered:
+			o, end.Agent = r.toAgent(ru, ch, c)
+		case o == Answered || o == MessageLeft:
+			end.Answers = r.o.Answered(ch, ru.cfg, c)
 		}
 		ch.Hangup()
 	}
 	r.o.Log.Info("campaign: attempt", "campaign", ru.cfg.Name, "number", c.Number, "attempt", c.Attempts, "outcome", o, "heard", heard, "err", err)
-	state, notBefore := next(ru.cfg, c, o, r.o.Clock.Now())
+	end.Outcome = string(o)
+	end.State, end.NotBefore = next(ru.cfg, c, o, r.o.Clock.Now())
 	r.mu.Lock()
 	ru.out--
-	r.end(ru.cfg.Name, c, string(o), state, notBefore, answers)
+	r.end(ru.cfg.Name, c, end)
 	r.mu.Unlock()
 }
 
-func (r *Runner) end(name string, c store.Contact, outcome string, state store.ContactState, notBefore time.Time, answers map[string]string) {
-	if err := r.o.DB.EndAttempt(name, c.Seq, outcome, state, notBefore, answers, r.o.Clock.Now()); err != nil {
+// paced tells an agent-assisted campaign's pacing how a call it dialled
+// came out once its ringing (and listening) is over. A machine hung up on
+// counts as a live answer abandoned: AMD takes some people for machines,
+// and without a measured rate of that the cap counts every such call.
+func (r *Runner) paced(ru *run, o Outcome, rang time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ru.ringing--
+	ru.pacing.Outcome(o == Answered, rang)
+	if o == Machine {
+		ru.pacing.Live(r.o.Clock.Now(), true)
+	}
+}
+
+// toAgent puts a person who answered an agent-assisted campaign's call to
+// its queue's agents: an agent within AbandonAfter, or the call is
+// abandoned, the person told who called and where to call back, and the
+// abandon counted against the cap.
+func (r *Runner) toAgent(ru *run, ch media.Channel, c store.Contact) (Outcome, time.Duration) {
+	at := r.o.Clock.Now()
+	handled, err := r.o.Agents.Connect(ch, ru.cfg.Queue, c.Number, c.Vars, AbandonAfter)
+	r.mu.Lock()
+	ru.pacing.Live(at, err != nil)
+	if err == nil {
+		ru.pacing.Handled(handled)
+	}
+	r.mu.Unlock()
+	if err != nil {
+		r.o.Log.Warn("campaign: no agent for a person who answered: abandoned", "campaign", ru.cfg.Name, "number", c.Number, "err", err)
+		if r.o.Sorry != nil {
+			r.o.Sorry(ch, ru.cfg)
+		}
+		return Abandoned, 0
+	}
+	return Answered, handled
+}
+
+// restorePacing rebuilds an agent-assisted campaign's pacing from its
+// attempts on record, so that a restart forgets no abandon of the cap's
+// window: the live answers (agent reached, abandoned, machine hung up on)
+// and the answer rate.
+func restorePacing(db *store.DB, c config.Campaign, now time.Time) (*Pacing, error) {
+	p := &Pacing{Window: config.DurationOr(c.CapWindow, CapWindow)}
+	err := db.Attempts(c.Name, time.Time{}, now.Add(time.Second), func(a store.Attempt) bool {
+		o := Outcome(a.Outcome)
+		if o == "do-not-call" {
+			return true // never dialled
+		}
+		if o == Answered || o == Abandoned || o == Machine {
+			p.Live(a.Start, o != Answered)
+		}
+		p.dialled++
+		if o == Answered || o == Abandoned {
+			p.answered++
+		}
+		return true
+	})
+	return p, err
+}
+
+func (r *Runner) end(name string, c store.Contact, end store.AttemptEnd) {
+	end.At = r.o.Clock.Now()
+	if err := r.o.DB.EndAttempt(name, c.Seq, end); err != nil {
 		// It stays dialling: review at the next start, never redialled.
 		r.o.Log.Error("campaign: an attempt's outcome not recorded", "campaign", name, "number", c.Number, "err", err)
 	}
@@ -312,6 +426,21 @@ type Progress struct {
 	ByState  map[string]int `json:"by_state"` // waiting, done, failed, review, dialling
 	Dialled  int            `json:"dialled"`  // attempts made
 	Outcomes map[string]int `json:"outcomes"` // last outcome of each contact
+	// Abandon is an agent-assisted campaign's abandon rate against the
+	// cap, nil for the others.
+	Abandon *AbandonRate `json:"abandon,omitempty"`
+}
+
+// AbandonRate is an agent-assisted campaign's abandons: of the calls a
+// person answered, those no agent took within AbandonAfter (machines hung
+// up on among them), over the campaign and over the cap's window.
+type AbandonRate struct {
+	Live      int     `json:"live"`
+	Abandoned int     `json:"abandoned"`
+	Campaign  float64 `json:"campaign"`
+	Window    float64 `json:"window"`
+	WindowH   float64 `json:"window_hours"`
+	Cap       float64 `json:"cap"`
 }
 
 // Progress reports on a campaign.
@@ -321,6 +450,10 @@ func (r *Runner) Progress(name string) (Progress, error) {
 	p := Progress{Name: name, ByState: map[string]int{}, Outcomes: map[string]int{}}
 	if ok {
 		p.State, p.Out = ru.state, ru.out
+		if ru.pacing != nil {
+			c, w := ru.pacing.Rates(r.o.Clock.Now())
+			p.Abandon = &AbandonRate{Live: ru.pacing.live, Abandoned: ru.pacing.abandoned, Campaign: c, Window: w, WindowH: ru.pacing.window().Hours(), Cap: AbandonCap}
+		}
 	}
 	r.mu.Unlock()
 	if !ok {

@@ -64,10 +64,28 @@ func (c *Config) Path(p string) string {
 
 // Campaign is an outbound campaign (package campaign): its contacts are
 // imported over the API and called through a trunk group in their own
-// time zone's windows; a contact answered hears an IVR flow.
+// time zone's windows; a contact answered hears an IVR flow, or, in an
+// agent-assisted campaign, is put to a queue's agents.
 type Campaign struct {
 	Name string `toml:"name"`
 	Flow string `toml:"flow"` // the flow a contact who answers hears
+	// Queue makes the campaign agent-assisted: a person who answers goes
+	// to this [[queue]]'s agents with the contact's variables (their
+	// screen: GET /queues), and calls are dialled ahead of the free
+	// agents only while the abandons predicted fit the 3 % cap
+	// (campaign.Pacing); Lines is then the most calls out at once, and
+	// Flow, optional, is what a machine gets (machine = "message").
+	Queue string `toml:"queue"`
+	// CapWindow is the abandon cap's rolling window besides the whole
+	// campaign: "720h" (30 days, the US FTC's rule) when "", "24h" for
+	// Ofcom's.
+	CapWindow string `toml:"cap_window"`
+	// A person no agent was found for within 2 s hears AbandonPrompt
+	// (a prompt naming the caller, e.g. a recording of the company's
+	// name; none when "") and a message asking them to call
+	// CallbackNumber (CallerID when ""), read digit by digit.
+	AbandonPrompt  string `toml:"abandon_prompt"`
+	CallbackNumber string `toml:"callback_number"`
 	// Trunk is the trunk group that calls go out through: a [[trunk]], a
 	// span group or an FXO line group.
 	Trunk string `toml:"trunk"`

@@ -426,7 +426,7 @@ func (v *validator) validate(c *Config, env Env) {
 }
 
 // RetryOutcomes are the outcomes a campaign's retry table may name.
-var RetryOutcomes = []string{"busy", "no-answer", "congestion", "failed", "machine", "sit"}
+var RetryOutcomes = []string{"busy", "no-answer", "congestion", "failed", "machine", "sit", "abandoned"}
 
 func (v *validator) campaigns(c *Config) {
 	names := map[string]bool{}
@@ -440,9 +440,16 @@ func (v *validator) campaigns(c *Config) {
 			v.report(p+".name", "campaign %q is defined twice", k.Name)
 		}
 		names[k.Name] = true
-		if _, ok := c.Flows[k.Flow]; !ok {
+		if _, ok := c.Flows[k.Flow]; !ok && (k.Flow != "" || k.Queue == "") {
 			v.report(p+".flow", "flow %q is not a [flow.NAME]", k.Flow)
 		}
+		if k.Queue != "" && !slices.ContainsFunc(c.Queues, func(q Queue) bool { return q.Name == k.Queue }) {
+			v.report(p+".queue", "queue %q is not a [[queue]]", k.Queue)
+		}
+		if k.Flow == "" && k.Machine == "message" {
+			v.report(p+".machine", "machine = \"message\" plays the campaign's flow: set flow")
+		}
+		v.duration(p+".cap_window", k.CapWindow, time.Hour, 30*24*time.Hour)
 		if !groups[k.Trunk] {
 			v.report(p+".trunk", "%q is not a [[trunk]], a span group or an FXO line group", k.Trunk)
 		}

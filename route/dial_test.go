@@ -479,8 +479,8 @@ func TestTransferTargets(t *testing.T) {
 		t.Error("agent: no error")
 	}
 	want := []string{
-		`caller queue="general" {Call:caller Number:13800138000 Tier:gold Lang:en Agent:}`,
-		`caller queue="" {Call:caller Number:13800138000 Tier: Lang: Agent:1002}`,
+		`caller queue="general" {Call:caller Number:13800138000 Tier:gold Lang:en Agent: Data:map[] Within:0s}`,
+		`caller queue="" {Call:caller Number:13800138000 Tier: Lang: Agent:1002 Data:map[] Within:0s}`,
 	}
 	if !slices.Equal(q.waited, want) {
 		t.Errorf("queued\n%q\nwant\n%q", q.waited, want)

@@ -169,17 +169,30 @@ type Attempt struct {
 	End      time.Time         `json:"end"`
 	Outcome  string            `json:"outcome"`
 	Answers  map[string]string `json:"answers,omitempty"`
+	// Agent is how long an agent was taken by the call (talk and
+	// wrap-up), in an agent-assisted campaign.
+	Agent time.Duration `json:"agent,omitempty"`
 }
 
-// EndAttempt records an attempt's outcome and where the contact goes:
-// waiting again from notBefore, done or failed.
-func (db *DB) EndAttempt(campaign string, seq uint64, outcome string, state ContactState, notBefore time.Time, answers map[string]string, at time.Time) error {
+// AttemptEnd is how an attempt ended, and where its contact goes.
+type AttemptEnd struct {
+	Outcome   string
+	State     ContactState // waiting again (from NotBefore), done or failed
+	NotBefore time.Time
+	Answers   map[string]string // what the person keyed
+	Agent     time.Duration     // Attempt.Agent
+	At        time.Time
+}
+
+// EndAttempt records an attempt's outcome and where the contact goes.
+func (db *DB) EndAttempt(campaign string, seq uint64, end AttemptEnd) error {
+	outcome, answers := end.Outcome, end.Answers
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		c, err := updateContactTx(tx, campaign, seq, func(c *Contact) error {
 			if c.State != ContactDialling {
 				return fmt.Errorf("store: contact %d of %s is %s, no attempt out", seq, campaign, c.State)
 			}
-			c.State, c.Outcome, c.NotBefore = state, outcome, notBefore
+			c.State, c.Outcome, c.NotBefore = end.State, outcome, end.NotBefore
 			for k, v := range answers {
 				if c.Answers == nil {
 					c.Answers = map[string]string{}
@@ -191,7 +204,7 @@ func (db *DB) EndAttempt(campaign string, seq uint64, outcome string, state Cont
 		if err != nil {
 			return err
 		}
-		a := Attempt{Campaign: campaign, Seq: seq, Number: c.Number, Start: c.Last, End: at, Outcome: outcome, Answers: answers}
+		a := Attempt{Campaign: campaign, Seq: seq, Number: c.Number, Start: c.Last, End: end.At, Outcome: outcome, Answers: answers, Agent: end.Agent}
 		v, err := json.Marshal(a)
 		if err != nil {
 			return err
