@@ -19,8 +19,9 @@ const maxVars = 32
 
 // ImportCSV reads a contact list, streamed: a header row naming the
 // columns, one of them "number" (digits, with an optional leading +),
-// optionally "tz" (an IANA zone, "Asia/Shanghai"); every other column is
-// a variable the flow may read back. Rows go to add in batches. A bad
+// optionally "tz" (an IANA zone, "Asia/Shanghai") and "consent" (the
+// evidence that the person agreed to be called, kept with the contact);
+// every other column is a variable the flow may read back. Rows go to add in batches. A bad
 // row stops the import with its line; the batches before it stay added,
 // and the count says how many.
 func ImportCSV(r io.Reader, add func([]store.Contact) error) (int, error) {
@@ -31,7 +32,7 @@ func ImportCSV(r io.Reader, add func([]store.Contact) error) (int, error) {
 		return 0, fmt.Errorf("contacts: the header row: %w", err)
 	}
 	head = append([]string(nil), head...)
-	number, tz := -1, -1
+	number, tz, consent := -1, -1, -1
 	for i, h := range head {
 		head[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) // a BOM from a spreadsheet
 		switch head[i] {
@@ -39,13 +40,15 @@ func ImportCSV(r io.Reader, add func([]store.Contact) error) (int, error) {
 			number = i
 		case "tz":
 			tz = i
+		case "consent":
+			consent = i
 		}
 	}
 	if number < 0 {
 		return 0, errors.New(`contacts: the header row has no "number" column`)
 	}
-	if len(head) > maxVars+2 {
-		return 0, fmt.Errorf("contacts: %d columns, at most %d", len(head), maxVars+2)
+	if len(head) > maxVars+3 {
+		return 0, fmt.Errorf("contacts: %d columns, at most %d", len(head), maxVars+3)
 	}
 	added := 0
 	batch := make([]store.Contact, 0, importBatch)
@@ -76,6 +79,8 @@ func ImportCSV(r io.Reader, add func([]store.Contact) error) (int, error) {
 		for i, v := range row {
 			switch i {
 			case number:
+			case consent:
+				c.Consent = strings.TrimSpace(v)
 			case tz:
 				c.TZ = strings.TrimSpace(v)
 				if _, err := time.LoadLocation(c.TZ); err != nil {

@@ -16,14 +16,14 @@ func TestImportCSV(t *testing.T) {
 	var got []store.Contact
 	batches := 0
 	add := func(cs []store.Contact) error { got = append(got, cs...); batches++; return nil }
-	n, err := ImportCSV(strings.NewReader("\ufefforder, number ,tz\nA1,13900000001,Asia/Shanghai\nA2,+8613900000002,\n"), add)
+	n, err := ImportCSV(strings.NewReader("\ufefforder, number ,tz,consent\nA1,13900000001,Asia/Shanghai, 2026-10-02 web form \nA2,+8613900000002,,\n"), add)
 	if err != nil || n != 2 || len(got) != 2 || batches != 1 {
 		t.Fatalf("import: %d, %v, %+v", n, err, got)
 	}
-	if c := got[0]; c.Number != "13900000001" || c.TZ != "Asia/Shanghai" || c.Vars["order"] != "A1" || len(c.Vars) != 1 {
+	if c := got[0]; c.Number != "13900000001" || c.TZ != "Asia/Shanghai" || c.Vars["order"] != "A1" || len(c.Vars) != 1 || c.Consent != "2026-10-02 web form" {
 		t.Errorf("first contact %+v", c)
 	}
-	if c := got[1]; c.Number != "+8613900000002" || c.TZ != "" {
+	if c := got[1]; c.Number != "+8613900000002" || c.TZ != "" || c.Consent != "" {
 		t.Errorf("second contact %+v", c)
 	}
 	for _, c := range []struct{ in, why string }{

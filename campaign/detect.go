@@ -47,10 +47,11 @@ func (r *Runner) detect(ch media.Channel, c config.Campaign) (Outcome, string) {
 	if c.Detect != "amd" || !ok {
 		return Answered, ""
 	}
-	a := &analyser{in: l.Listen(), amd: amd.New(amd.Config{}), sit: sit.New(), message: c.Machine == "message"}
+	cfg := amdConfig(c.AMD)
+	a := &analyser{in: l.Listen(), cfg: cfg, amd: amd.New(cfg), sit: sit.New(), message: c.Machine == "message"}
 	id := ch.Play(a)
 	limit := make(chan struct{}) // a channel that stopped pulling its audio
-	t := r.o.Clock.AfterFunc(amd.Defaults().Total+greetingWait+5*time.Second, func() { close(limit) })
+	t := r.o.Clock.AfterFunc(cfg.Total+greetingWait+5*time.Second, func() { close(limit) })
 	defer t.Stop()
 	for done := false; !done; {
 		select {
@@ -86,6 +87,7 @@ func (r *Runner) detect(ch media.Channel, c config.Campaign) (Outcome, string) {
 // greeting ends).
 type analyser struct {
 	in      media.Source
+	cfg     amd.Config
 	message bool
 
 	mu       sync.Mutex
@@ -127,9 +129,9 @@ func (a *analyser) Fill(dst []int16) int {
 func (a *analyser) awaitGreetingEnd(pcm []int16) {
 	d := time.Duration(len(pcm)) * time.Second / media.RateHz
 	a.after += d
-	if cfg := amd.Defaults(); amd.Silent(pcm, cfg.SilenceThreshold) {
+	if amd.Silent(pcm, a.cfg.SilenceThreshold) {
 		a.silence += d
-		if a.silence >= cfg.AfterGreetingSilence {
+		if a.silence >= a.cfg.AfterGreetingSilence {
 			a.waited, a.finished = true, true
 		}
 	} else {
@@ -145,4 +147,19 @@ func (a *analyser) result() (sit.Result, amd.Result, bool) {
 	defer a.mu.Unlock()
 	a.finished = true
 	return a.sit.Result(), a.amd.Result(), a.waited
+}
+
+// amdConfig is a campaign's [campaign.amd] over app_amd's defaults.
+func amdConfig(c config.AMD) amd.Config {
+	a := amd.Defaults()
+	for _, d := range []struct {
+		s  string
+		to *time.Duration
+	}{{c.InitialSilence, &a.InitialSilence}, {c.Greeting, &a.Greeting}, {c.AfterGreetingSilence, &a.AfterGreetingSilence}, {c.Total, &a.Total},
+		{c.MinWord, &a.MinWord}, {c.BetweenWords, &a.BetweenWords}, {c.MaxWordLength, &a.MaxWordLength}} {
+		*d.to = config.DurationOr(d.s, *d.to)
+	}
+	a.MaxWords = or(c.MaxWords, a.MaxWords)
+	a.SilenceThreshold = or(c.SilenceThreshold, a.SilenceThreshold)
+	return a
 }

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"jinyin/config"
 	"jinyin/media"
+	"jinyin/media/amd"
 	"jinyin/media/sit"
 	"jinyin/media/tone"
 	"jinyin/store"
@@ -199,3 +201,17 @@ func TestSITOutcomes(t *testing.T) {
 }
 
 func sitCode(s string) sit.Code { return sit.Code(s) }
+
+// TestAMDConfig: [campaign.amd] replaces app_amd's defaults key by key.
+func TestAMDConfig(t *testing.T) {
+	if got, want := amdConfig(config.AMD{}), amd.Defaults(); got != want {
+		t.Errorf("no keys: %+v, want the defaults %+v", got, want)
+	}
+	got := amdConfig(config.AMD{InitialSilence: "3s", Greeting: "2s", AfterGreetingSilence: "1s", Total: "6s", MinWord: "120ms", BetweenWords: "60ms",
+		MaxWords: 5, MaxWordLength: "4s", SilenceThreshold: 300})
+	want := amd.Config{InitialSilence: 3 * time.Second, Greeting: 2 * time.Second, AfterGreetingSilence: time.Second, Total: 6 * time.Second,
+		MinWord: 120 * time.Millisecond, BetweenWords: 60 * time.Millisecond, MaxWords: 5, MaxWordLength: 4 * time.Second, SilenceThreshold: 300}
+	if got != want {
+		t.Errorf("every key: %+v, want %+v", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +23,8 @@ const (
 	Stopped = "stopped" // the same, until started again
 )
 
-// ringFor is how long an attempt rings before it is no answer.
+// ringFor is how long an attempt rings before it is no answer, unless
+// the campaign's ring_for says otherwise.
 const ringFor = 40 * time.Second
 
 // interrupted is the outcome of an attempt found out at start.
@@ -89,6 +91,8 @@ type run struct {
 	out     int // attempts out now
 	loc     *time.Location
 	windows [][2]time.Duration
+	rest    [][2]time.Duration // rest_hours: no call starts in them
+	ringFor time.Duration
 	// from is the first place in the list that may still be called:
 	// the contacts before it are settled (done, failed, in review).
 	from uint64
@@ -126,7 +130,7 @@ func New(o Options) (*Runner, error) {
 	}
 	r := &Runner{o: o, camps: map[string]*run{}}
 	for _, c := range o.Campaigns {
-		ru := &run{cfg: c, state: Stopped, loc: o.Location}
+		ru := &run{cfg: c, state: Stopped, loc: o.Location, ringFor: config.DurationOr(c.RingFor, ringFor)}
 		if c.Start {
 			ru.state = Running
 		}
@@ -149,6 +153,13 @@ func New(o Options) (*Runner, error) {
 				return nil, fmt.Errorf("campaign %s: %w", c.Name, err)
 			}
 			ru.windows = append(ru.windows, [2]time.Duration{a, b})
+		}
+		for _, w := range c.RestHours {
+			a, b, err := config.ParseWindow(w)
+			if err != nil {
+				return nil, fmt.Errorf("campaign %s: %w", c.Name, err)
+			}
+			ru.rest = append(ru.rest, [2]time.Duration{a, b})
 		}
 		r.camps[c.Name] = ru
 	}
@@ -227,9 +238,9 @@ func (r *Runner) Tick(ctx context.Context) {
 			continue
 		}
 		for _, c := range due {
-			if r.o.DoNotCall != nil && r.o.DoNotCall(c.Number) {
+			if refusal := r.refused(ru, c); refusal != "" {
 				if _, err := r.o.DB.BeginAttempt(name, c.Seq, now); err == nil {
-					r.end(name, c, store.AttemptEnd{Outcome: "do-not-call", State: store.ContactFailed})
+					r.end(name, c, store.AttemptEnd{Outcome: refusal, State: store.ContactFailed})
 				}
 				continue
 			}
@@ -258,7 +269,7 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 	}
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	timer := r.o.Clock.AfterFunc(ringFor, func() { cancel() })
+	timer := r.o.Clock.AfterFunc(ru.ringFor, func() { cancel() })
 	start := r.o.Clock.Now()
 	ch, err := r.o.Dial(dctx, ru.cfg.Trunk, c.Number, from)
 	rang := r.o.Clock.Now().Sub(start)
@@ -338,7 +349,7 @@ func restorePacing(db *store.DB, c config.Campaign, now time.Time) (*Pacing, err
 	p := &Pacing{Window: config.DurationOr(c.CapWindow, CapWindow)}
 	err := db.Attempts(c.Name, time.Time{}, now.Add(time.Second), func(a store.Attempt) bool {
 		o := Outcome(a.Outcome)
-		if o == "do-not-call" {
+		if o == DoNotCall || o == NoConsent {
 			return true // never dialled
 		}
 		if o == Answered || o == Abandoned || o == Machine {
@@ -361,10 +372,28 @@ func (r *Runner) end(name string, c store.Contact, end store.AttemptEnd) {
 	}
 }
 
-// inWindow reports whether now is within one of the campaign's windows
-// in the callee's zone tz (the campaign's when "" or unknown).
+// Outcomes of contacts the box refuses to call (never dialled).
+const (
+	DoNotCall = "do-not-call" // the number asked not to be called (any campaign)
+	NoConsent = "no-consent"  // a marketing campaign's contact without consent evidence
+)
+
+// refused is why c must not be called by ru's campaign, "" when it may.
+func (r *Runner) refused(ru *run, c store.Contact) string {
+	switch {
+	case r.o.DoNotCall != nil && r.o.DoNotCall(c.Number):
+		return DoNotCall
+	case ru.cfg.Purpose == "marketing" && c.Consent == "":
+		return NoConsent
+	}
+	return ""
+}
+
+// inWindow reports whether now is within one of the campaign's windows,
+// and outside its rest hours, in the callee's zone tz (the campaign's
+// when "" or unknown).
 func (ru *run) inWindow(now time.Time, tz string) bool {
-	if len(ru.windows) == 0 {
+	if len(ru.windows) == 0 && len(ru.rest) == 0 {
 		return true
 	}
 	loc := ru.loc
@@ -375,6 +404,14 @@ func (ru *run) inWindow(now time.Time, tz string) bool {
 	}
 	t := now.In(loc)
 	of := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second
+	for _, w := range ru.rest {
+		if of >= w[0] && of < w[1] {
+			return false
+		}
+	}
+	if len(ru.windows) == 0 {
+		return true
+	}
 	for _, w := range ru.windows {
 		if of >= w[0] && of < w[1] {
 			return true
@@ -420,6 +457,7 @@ func (r *Runner) has(name string) bool {
 // Progress is a campaign's state and its contacts' counts.
 type Progress struct {
 	Name     string         `json:"name"`
+	Purpose  string         `json:"purpose"` // service or marketing
 	State    string         `json:"state"`
 	Out      int            `json:"out"`      // attempts out now
 	Contacts int            `json:"contacts"` // in its list
@@ -449,7 +487,7 @@ func (r *Runner) Progress(name string) (Progress, error) {
 	ru, ok := r.camps[name]
 	p := Progress{Name: name, ByState: map[string]int{}, Outcomes: map[string]int{}}
 	if ok {
-		p.State, p.Out = ru.state, ru.out
+		p.State, p.Out, p.Purpose = ru.state, ru.out, cmp.Or(ru.cfg.Purpose, "service")
 		if ru.pacing != nil {
 			c, w := ru.pacing.Rates(r.o.Clock.Now())
 			p.Abandon = &AbandonRate{Live: ru.pacing.live, Abandoned: ru.pacing.abandoned, Campaign: c, Window: w, WindowH: ru.pacing.window().Hours(), Cap: AbandonCap}

@@ -326,3 +326,85 @@ func TestNext(t *testing.T) {
 		}
 	}
 }
+
+// TestMarketingNeedsConsent: a marketing campaign dials only the contacts
+// whose consent evidence was imported; the others fail "no-consent"
+// without a call, and a service campaign calls them all.
+func TestMarketingNeedsConsent(t *testing.T) {
+	m := notice
+	m.Name, m.Purpose, m.CallerID, m.Lines = "offers", "marketing", "4008009999", 10
+	s := notice
+	s.Lines = 10
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), m, s)
+	defer f.db.Close()
+	list := "number,consent\n13900000001,2026-10-02 web form A17\n13900000002,\n"
+	f.r.Import("offers", strings.NewReader(list))
+	f.r.Import("notice", strings.NewReader(list))
+	f.tick()
+	got := f.far.called()
+	slices.Sort(got)
+	want := []string{"pstn 13900000001 from 4008009999", "pstn 13900000001 from jinyin", "pstn 13900000002 from jinyin"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("calls %q, want %q", got, want)
+	}
+	if c := f.contacts("offers")["13900000002"]; c.State != store.ContactFailed || c.Outcome != NoConsent || c.Attempts != 1 {
+		t.Errorf("the marketing contact without consent: %+v", c)
+	}
+	if c := f.contacts("offers")["13900000001"]; c.Consent != "2026-10-02 web form A17" {
+		t.Errorf("the consent evidence kept: %+v", c)
+	}
+}
+
+// TestRestHours: no call starts in a campaign's rest hours, in the
+// callee's zone, even inside its windows; one does once they end.
+func TestRestHours(t *testing.T) {
+	c := notice
+	c.Windows, c.RestHours, c.Timezone = []string{"09:00-21:00"}, []string{"10:00-11:00"}, "Asia/Shanghai"
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c) // 10:00 in Shanghai
+	defer f.db.Close()
+	f.r.Import("notice", strings.NewReader("number\n13900000001\n"))
+	f.tick()
+	f.clk.Advance(time.Hour - time.Second) // 10:59:59
+	f.tick()
+	if got := f.far.called(); len(got) != 0 {
+		t.Fatalf("called in the rest hours: %q", got)
+	}
+	f.clk.Advance(time.Second)
+	f.tick()
+	if got := f.far.called(); len(got) != 1 {
+		t.Fatalf("at 11:00, after the rest: %q, want one call", got)
+	}
+	// Rest hours alone, without windows, keep their hours free too.
+	ru := &run{loc: time.UTC, rest: [][2]time.Duration{{12 * time.Hour, 14 * time.Hour}}}
+	noon := time.Date(2026, 12, 3, 12, 30, 0, 0, time.UTC)
+	if ru.inWindow(noon, "") || !ru.inWindow(noon.Add(2*time.Hour), "") {
+		t.Error("rest 12:00-14:00 without windows: called at 12:30, or not at 14:30")
+	}
+}
+
+// TestRingFor: a campaign's ring_for is when a ringing call is given up
+// as no answer.
+func TestRingFor(t *testing.T) {
+	c := notice
+	c.RingFor = "15s"
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c)
+	defer f.db.Close()
+	f.far.answers["13900000006"] = context.DeadlineExceeded
+	f.r.Import("notice", strings.NewReader("number\n13900000006\n"))
+	f.r.Tick(context.Background())
+	for deadline := time.Now().Add(5 * time.Second); len(f.far.called()) < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not dialled")
+		}
+	}
+	f.clk.Advance(15*time.Second - time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	if c := f.contacts("notice")["13900000006"]; c.State != store.ContactDialling {
+		t.Fatalf("given up before 15 s: %+v", c)
+	}
+	f.clk.Advance(time.Millisecond)
+	f.r.wg.Wait()
+	if c := f.contacts("notice")["13900000006"]; c.Outcome != string(NoAnswer) {
+		t.Errorf("after 15 s of ringing: %+v, want no-answer", c)
+	}
+}

@@ -86,6 +86,21 @@ type Campaign struct {
 	// CallbackNumber (CallerID when ""), read digit by digit.
 	AbandonPrompt  string `toml:"abandon_prompt"`
 	CallbackNumber string `toml:"callback_number"`
+	// Purpose is "service" (the default: notices, follow-ups, surveys of
+	// the box's own customers) or "marketing". A marketing campaign is
+	// kept apart: it calls only contacts with consent evidence (their
+	// consent column), and from a caller ID of its own, never a service
+	// campaign's, so that a person can tell the two and refuse one.
+	Purpose string `toml:"purpose"`
+	// RestHours are hours no call starts in, windows or not, in the
+	// contact's zone ("12:00-14:00", a rest at noon).
+	RestHours []string `toml:"rest_hours"`
+	// RingFor is how long an attempt rings before it is no answer,
+	// "40s" when "".
+	RingFor string `toml:"ring_for"`
+	// AMD tunes the answering-machine detection of detect = "amd";
+	// app_amd's defaults where unset.
+	AMD AMD `toml:"amd"`
 	// Trunk is the trunk group that calls go out through: a [[trunk]], a
 	// span group or an FXO line group.
 	Trunk string `toml:"trunk"`
@@ -116,6 +131,19 @@ type Campaign struct {
 	// "machine") or "message" (the flow plays once the greeting ends,
 	// and the contact is done).
 	Machine string `toml:"machine"`
+}
+
+// AMD is media/amd's parameters (amd.Config), durations as "2500ms".
+type AMD struct {
+	InitialSilence       string `toml:"initial_silence"`        // 2500ms
+	Greeting             string `toml:"greeting"`               // 1500ms
+	AfterGreetingSilence string `toml:"after_greeting_silence"` // 800ms
+	Total                string `toml:"total"`                  // 5000ms
+	MinWord              string `toml:"min_word"`               // 100ms
+	BetweenWords         string `toml:"between_words"`          // 50ms
+	MaxWords             int    `toml:"max_words"`              // 3
+	MaxWordLength        string `toml:"max_word_length"`        // 5000ms
+	SilenceThreshold     int    `toml:"silence_threshold"`      // 256 (16-bit linear mean magnitude)
 }
 
 // Box names the appliance and the board profile it runs on.

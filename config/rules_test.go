@@ -124,6 +124,15 @@ func TestRules(t *testing.T) {
 		{[]string{"campaign.0.queue=sales", "campaign.0.flow=", "campaign.0.cap_window=24h", "campaign.0.callback_number=4008001234", "campaign.0.abandon_prompt=company"}, ""},
 		{[]string{"campaign.0.queue=sales", "campaign.0.cap_window=720h", `campaign.0.retry={abandoned = "2h"}`}, ""},
 		{[]string{"campaign.0.queue=nowhere"}, `--set campaign.0.queue: queue "nowhere" is not a [[queue]]`},
+		{[]string{"campaign.0.purpose=marketing", "campaign.0.caller_id=4008009999", `campaign.0.rest_hours=["12:00-14:00"]`, "campaign.0.ring_for=25s",
+			"campaign.0.amd.initial_silence=3s", "campaign.0.amd.total=6s", "campaign.0.amd.max_words=5", "campaign.0.amd.silence_threshold=300"}, ""},
+		{[]string{"campaign.0.purpose=sales"}, `--set campaign.0.purpose: purpose is "service" or "marketing", not "sales"`},
+		{[]string{"campaign.0.purpose=marketing"}, `f.toml:71:3: a marketing campaign calls from a caller_id of its own: set one`},
+		{[]string{`campaign.0.rest_hours=["14:00-12:00"]`}, `--set campaign.0.rest_hours: window "14:00-12:00": HH:MM-HH:MM, the end after the start`},
+		{[]string{"campaign.0.ring_for=5s"}, `--set campaign.0.ring_for: ring_for "5s": want a duration from 10s to 3m0s`},
+		{[]string{"campaign.0.amd.greeting=1 hour"}, `--set campaign.0.amd.greeting: greeting "1 hour": want a duration from 10ms to 30s`},
+		{[]string{"campaign.0.amd.max_words=21"}, `--set campaign.0.amd.max_words: max_words is from 1 to 20 (0: 3), not 21`},
+		{[]string{"campaign.0.amd.silence_threshold=-1"}, `--set campaign.0.amd.silence_threshold: silence_threshold is from 1 to 8192 (0: 256), not -1`},
 		{[]string{"campaign.0.flow="}, `--set campaign.0.flow: flow "" is not a [flow.NAME]`},
 		{[]string{"campaign.0.queue=sales", "campaign.0.flow=", "campaign.0.machine=message"}, `--set campaign.0.machine: machine = "message" plays the campaign's flow: set flow`},
 		{[]string{"campaign.0.cap_window=721h"}, `--set campaign.0.cap_window: cap_window "721h": want a duration from 1h0m0s to 720h0m0s`},
@@ -563,5 +572,25 @@ func TestEmptyListAtKey(t *testing.T) {
 	// At the key (col 1) or at the value (col 14): the line is what counts.
 	if is := issues[0]; is.Line != line || (is.Col != 1 && is.Col != 14) || !strings.Contains(is.Msg, "sip.transports needs at least one") {
 		t.Errorf("got %v, want f.toml:%d:1 or :14", is, line)
+	}
+}
+
+// TestMarketingKeptApart: a marketing campaign may not call from a
+// service campaign's caller ID.
+func TestMarketingKeptApart(t *testing.T) {
+	two := rich + `
+[[campaign]]
+name = "offers"
+flow = "main"
+trunk = "lines"
+purpose = "marketing"
+caller_id = "4008009999"
+`
+	if _, err := Load("f.toml", []byte(two), nil, richEnv); err != nil {
+		t.Fatalf("a marketing campaign with a caller ID of its own: %v", err)
+	}
+	_, err := Load("f.toml", []byte(two), []string{"campaign.0.caller_id=4008009999"}, richEnv)
+	if want := `marketing campaign "offers" calls from 4008009999, as service campaign "notice" does: keep them apart`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("sharing the service campaign's caller ID: %v, want %q", err, want)
 	}
 }

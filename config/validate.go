@@ -450,6 +450,37 @@ func (v *validator) campaigns(c *Config) {
 			v.report(p+".machine", "machine = \"message\" plays the campaign's flow: set flow")
 		}
 		v.duration(p+".cap_window", k.CapWindow, time.Hour, 30*24*time.Hour)
+		v.duration(p+".ring_for", k.RingFor, 10*time.Second, 3*time.Minute)
+		for j, w := range k.RestHours {
+			if _, _, err := ParseWindow(w); err != nil {
+				v.report(fmt.Sprintf("%s.rest_hours.%d", p, j), "%v", err)
+			}
+		}
+		switch k.Purpose {
+		case "", "service":
+		case "marketing":
+			if k.CallerID == "" {
+				v.report(p+".caller_id", "a marketing campaign calls from a caller_id of its own: set one")
+			}
+			for _, o := range c.Campaigns {
+				if o.Purpose != "marketing" && o.CallerID == k.CallerID && k.CallerID != "" {
+					v.report(p+".caller_id", "marketing campaign %q calls from %s, as service campaign %q does: keep them apart", k.Name, k.CallerID, o.Name)
+				}
+			}
+		default:
+			v.report(p+".purpose", "purpose is \"service\" or \"marketing\", not %q", k.Purpose)
+		}
+		a := k.AMD
+		for _, d := range []struct{ key, s string }{{"initial_silence", a.InitialSilence}, {"greeting", a.Greeting}, {"after_greeting_silence", a.AfterGreetingSilence},
+			{"total", a.Total}, {"min_word", a.MinWord}, {"between_words", a.BetweenWords}, {"max_word_length", a.MaxWordLength}} {
+			v.duration(p+".amd."+d.key, d.s, 10*time.Millisecond, 30*time.Second)
+		}
+		if a.MaxWords < 0 || a.MaxWords > 20 {
+			v.report(p+".amd.max_words", "max_words is from 1 to 20 (0: 3), not %d", a.MaxWords)
+		}
+		if a.SilenceThreshold < 0 || a.SilenceThreshold > 8192 {
+			v.report(p+".amd.silence_threshold", "silence_threshold is from 1 to 8192 (0: 256), not %d", a.SilenceThreshold)
+		}
 		if !groups[k.Trunk] {
 			v.report(p+".trunk", "%q is not a [[trunk]], a span group or an FXO line group", k.Trunk)
 		}

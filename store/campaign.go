@@ -26,15 +26,19 @@ const (
 // Contact is one number a campaign calls, with the variables its flow
 // reads back.
 type Contact struct {
-	Seq       uint64            `json:"seq"` // its place in the campaign's list, from 1
-	Number    string            `json:"number"`
-	TZ        string            `json:"tz,omitempty"` // IANA zone of the callee; "" is the campaign's
-	Vars      map[string]string `json:"vars,omitempty"`
-	State     ContactState      `json:"state"`
-	Attempts  int               `json:"attempts"`
-	NotBefore time.Time         `json:"not_before,omitzero"`
-	Last      time.Time         `json:"last,omitzero"`     // when the last attempt began
-	Outcome   string            `json:"outcome,omitempty"` // the last attempt's
+	Seq    uint64            `json:"seq"` // its place in the campaign's list, from 1
+	Number string            `json:"number"`
+	TZ     string            `json:"tz,omitempty"` // IANA zone of the callee; "" is the campaign's
+	Vars   map[string]string `json:"vars,omitempty"`
+	// Consent is the evidence that the person agreed to be called (how
+	// and when: "2026-10-02 web form, order A17"), as imported; a
+	// marketing campaign calls no one without it.
+	Consent   string       `json:"consent,omitempty"`
+	State     ContactState `json:"state"`
+	Attempts  int          `json:"attempts"`
+	NotBefore time.Time    `json:"not_before,omitzero"`
+	Last      time.Time    `json:"last,omitzero"`     // when the last attempt began
+	Outcome   string       `json:"outcome,omitempty"` // the last attempt's
 	// Answers are what the person keyed in the campaign's flow (its
 	// collect nodes' variables: a survey's scores), kept from every
 	// attempt that reached them.
