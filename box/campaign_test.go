@@ -58,7 +58,8 @@ prompts = ["thanks"]
 // A survey campaign over a SIP trunk, SIPp playing the five numbers it
 // calls (testdata/sipp/campaign-contacts.xml): a person who says hello
 // and keys 4, a busy line, one that rings out, an answering machine and
-// a vacant number's SIT. Each ends with its outcome in the store, the
+// a vacant number's SIT, and the same SIT as early media on a call never
+// answered (the box hears it and cancels). Each ends with its outcome in the store, the
 // person's score among the contact's answers and in the report, and
 // nobody but the person hears the survey.
 func TestCampaignOverSIP(t *testing.T) {
@@ -74,7 +75,7 @@ func TestCampaignOverSIP(t *testing.T) {
 	host := "127.0.0.3"
 	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
 	_, mport, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	sipp := startSIPpIn(t, work, "campaign-contacts.xml", host, port, "-m", "5", "-mi", host, "-mp", mport)
+	sipp := startSIPpIn(t, work, "campaign-contacts.xml", host, port, "-m", "6", "-mi", host, "-mp", mport)
 	extra := fmt.Sprintf(`
 [[trunk]]
 name = "carrier"
@@ -85,7 +86,7 @@ destination = "100"
 name = "survey"
 flow = "survey"
 trunk = "carrier"
-lines = 5
+lines = 6
 start = true
 max_attempts = 1
 detect = "amd"
@@ -93,7 +94,7 @@ detect = "amd"
 	_, httpAddr, stop := startConfig(t, dir, append(config.Default(), extra...))
 	base := "http://" + httpAddr
 	res, err := supervisor.Post(base+"/campaigns/survey/contacts", "text/csv",
-		strings.NewReader("number\n13900000001\n13900000002\n13900000003\n13900000004\n13900000005\n"))
+		strings.NewReader("number\n13900000001\n13900000002\n13900000003\n13900000004\n13900000005\n13900000006\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ detect = "amd"
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		p = campaign.Progress{}
 		testenv.GetJSON(t, base+"/campaigns/survey", &p)
-		if p.Contacts == 5 && p.ByState["waiting"] == 0 && p.ByState["dialling"] == 0 {
+		if p.Contacts == 6 && p.ByState["waiting"] == 0 && p.ByState["dialling"] == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -125,6 +126,7 @@ detect = "amd"
 		"13900000003": "failed no-answer",
 		"13900000004": "failed machine",
 		"13900000005": "failed vacant",
+		"13900000006": "failed vacant",
 	}
 	db.EachContact("survey", 0, func(c store.Contact) bool {
 		got := string(c.State) + " " + c.Outcome
@@ -136,7 +138,7 @@ detect = "amd"
 		}
 		return true
 	})
-	if len(rep) != 1 || rep[0].Attempts != 5 || rep[0].Reached != 1 || rep[0].Scores["score"].Mean != 4 {
+	if len(rep) != 1 || rep[0].Attempts != 6 || rep[0].Reached != 1 || rep[0].Scores["score"].Mean != 4 {
 		t.Errorf("report: %+v", rep)
 	}
 }

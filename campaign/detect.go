@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"jinyin/config"
@@ -162,4 +163,31 @@ func amdConfig(c config.AMD) amd.Config {
 	a.MaxWords = or(c.MaxWords, a.MaxWords)
 	a.SilenceThreshold = or(c.SilenceThreshold, a.SilenceThreshold)
 	return a
+}
+
+// earlySIT listens to a dial's early media (a network's announcement
+// before any answer, the usual place of a SIT) and gives the dial up once
+// it hears one: the SIT's code is the attempt's outcome.
+type earlySIT struct {
+	det    *sit.Detector // used on the media tick only
+	cancel func()
+	found  atomic.Pointer[sit.Code]
+}
+
+func (e *earlySIT) hear(pcm []int16) {
+	if e.found.Load() != nil {
+		return
+	}
+	if r := e.det.Process(pcm); r.Code != "" {
+		e.found.Store(&r.Code)
+		e.cancel()
+	}
+}
+
+// code is the SIT heard, "" when none.
+func (e *earlySIT) code() sit.Code {
+	if c := e.found.Load(); c != nil {
+		return *c
+	}
+	return ""
 }

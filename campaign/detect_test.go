@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -213,5 +214,46 @@ func TestAMDConfig(t *testing.T) {
 		MinWord: 120 * time.Millisecond, BetweenWords: 60 * time.Millisecond, MaxWords: 5, MaxWordLength: 4 * time.Second, SilenceThreshold: 300}
 	if got != want {
 		t.Errorf("every key: %+v, want %+v", got, want)
+	}
+}
+
+// TestSITInEarlyMedia: a network that plays a SIT as early media and
+// never answers: the dial's early tap hears it, the dial is given up at
+// once (not after ring_for), and the SIT's code is the outcome (intercept:
+// vacant, never called again; reorder: congestion, which this retry table leaves out). A dial
+// that fails with no SIT heard keeps the signalling's outcome.
+func TestSITInEarlyMedia(t *testing.T) {
+	intercept := concat(make([]int16, 800), sitTones(913.8, 1370.6, 274, 274), voice(3000))
+	reorder := concat(make([]int16, 800), sitTones(913.8, 1428.5, 276, 380), voice(3000)) // RO: low short, high long
+	for _, c := range []struct {
+		signal []int16
+		want   string
+	}{{intercept, "failed vacant"}, {reorder, "failed congestion"}, {make([]int16, 4000), "waiting busy"}} {
+		f := newFixture(t, filepath.Join(t.TempDir(), "db"), notice)
+		var fed int
+		f.r.o.Dial = func(ctx context.Context, trunk, number, from string) (media.Channel, error) {
+			tap := media.EarlyTapOf(ctx)
+			if tap == nil {
+				return nil, errors.New("no early tap")
+			}
+			for i := 0; i+160 <= len(c.signal); i += 160 {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				tap(c.signal[i : i+160])
+				fed = i + 160
+			}
+			return nil, sipRefusal(486)
+		}
+		f.r.Import("notice", strings.NewReader("number\n13900000001\n"))
+		f.tick()
+		ct := f.contacts("notice")["13900000001"]
+		if got := string(ct.State) + " " + ct.Outcome; got != c.want {
+			t.Errorf("%s: got %s", c.want, got)
+		}
+		if c.want != "waiting busy" && fed > 800+8*(274+274+380)+8*200 {
+			t.Errorf("%s: %d samples fed before the dial was given up: not at the SIT", c.want, fed)
+		}
+		f.db.Close()
 	}
 }

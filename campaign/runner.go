@@ -13,6 +13,7 @@ import (
 	"jinyin/config"
 	"jinyin/internal/clock"
 	"jinyin/media"
+	"jinyin/media/sit"
 	"jinyin/store"
 )
 
@@ -269,6 +270,8 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 	}
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	early := &earlySIT{det: sit.New(), cancel: cancel}
+	dctx = media.WithEarlyTap(dctx, early.hear)
 	timer := r.o.Clock.AfterFunc(ru.ringFor, func() { cancel() })
 	start := r.o.Clock.Now()
 	ch, err := r.o.Dial(dctx, ru.cfg.Trunk, c.Number, from)
@@ -279,6 +282,9 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 		o = NoAnswer
 	}
 	var heard string
+	if code := early.code(); err != nil && code != "" {
+		o, heard = sitOutcome(code), "SIT "+string(code)+" in early media"
+	}
 	end := store.AttemptEnd{}
 	if err == nil {
 		o, heard = r.detect(ch, ru.cfg)

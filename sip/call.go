@@ -1083,6 +1083,27 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, t
 	if trunk != nil {
 		ans.Username, ans.Password = trunk.cfg.Username, trunk.cfg.Password
 	}
+	early := false // the session runs: early media heard
+	if tap := media.EarlyTapOf(ctx); tap != nil {
+		ans.OnResponse = func(res *gosip.Response) error {
+			if early || res.StatusCode <= 100 || res.StatusCode >= 200 || len(res.Body()) == 0 {
+				return nil
+			}
+			answer, err := sdp.Parse(res.Body())
+			var choice sdp.Choice
+			if err == nil {
+				choice, err = sdp.Accepted(answer, local)
+			}
+			if err != nil || choice.Crypto != nil { // unreadable, or SRTP: its keys are set once, at the answer
+				return nil
+			}
+			early = true
+			sess.Start(params(choice), nil)
+			sess.Play(&earlyTap{in: sess.Listen(), tap: tap})
+			s.pacer.Add(sess)
+			return nil
+		}
+	}
 	if err := dlg.WaitAnswer(ctx, ans); err != nil {
 		sess.Close()
 		dlg.Close()
@@ -1116,9 +1137,29 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, t
 	admitted = true
 	s.calls.Store(c.id, c)
 	sess.Start(params(choice), c.deliver)
-	s.pacer.Add(sess)
+	if early {
+		sess.Play(nil) // the tap hears no more: the call is the caller's
+	} else {
+		s.pacer.Add(sess)
+	}
 	go c.endWithDialog()
 	return c, nil
+}
+
+// earlyTap sends silence during early media and gives each frame heard
+// to the dial's media.EarlyTap.
+type earlyTap struct {
+	in  media.Source
+	tap media.EarlyTap
+	buf [media.FrameSamples]int16
+}
+
+func (e *earlyTap) Fill(dst []int16) int {
+	n := min(len(dst), len(e.buf))
+	e.in.Fill(e.buf[:n])
+	e.tap(e.buf[:n])
+	clear(dst)
+	return len(dst)
 }
 
 // sessionExpires reads Session-Expires (RFC 4028 §4), 0 when absent.
