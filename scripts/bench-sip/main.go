@@ -3,11 +3,17 @@
 // (bareuas) for the signalling ceiling. For each step it prints the calls
 // completed and failed, the box's CPU per call-second and memory per call
 // (from /proc), its RSS, and the p99 gap between the RTP packets the box
-// sends, measured by a probe call of its own.
+// sends, measured by a probe call of its own. Absolute figures do not
+// travel between machines, so step 1 is measured against two yardsticks
+// run in the same invocation: the syscall floor (floor/floor.c: the
+// sockets' work of as many calls, nothing else) and a peer (diago/: a
+// playback server on diago, under the same SIPp load), and the ratios are
+// printed.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -25,11 +31,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"jinyin/internal/siptest"
+	"jinyin/media/prompt"
+	"jinyin/media/wav"
 )
 
 var (
 	jinyin   = flag.String("jinyin", "", "jinyin binary")
 	bareuas  = flag.String("bareuas", "", "bareuas binary")
+	floorBin = flag.String("floor", "", "the floor program (floor/floor.c), for step 5")
+	diagoBin = flag.String("diago", "", "the diago playback server (diago/), for step 6")
 	scenario = flag.String("scenario", "scripts/bench-sip/ivr-call.xml", "SIPp scenario")
 	calls    = flag.Int("calls", 3000, "concurrent IVR calls in step 1")
 	cps      = flag.Int("cps", 1000, "call rate in step 2 (1 s calls)")
@@ -40,9 +50,10 @@ var (
 )
 
 const (
-	boxSIP  = "127.0.0.1:25060"
-	boxHTTP = "127.0.0.1:28080"
-	bareSIP = "127.0.0.1:25160"
+	boxSIP   = "127.0.0.1:25060"
+	boxHTTP  = "127.0.0.1:28080"
+	bareSIP  = "127.0.0.1:25160"
+	diagoSIP = "127.0.0.1:25260"
 )
 
 func main() {
@@ -62,7 +73,8 @@ func main() {
 	}
 	withBox := func(f func(pid, idleRSS int), extra ...string) {
 		box := start(dir, *jinyin, append([]string{"run", "--data", filepath.Join(dir, "data"), "--set", "sip.listen=" + boxSIP, "--set", "http.listen=" + boxHTTP,
-			"--set", "sip.rtp_ports=20000-39999", "--set", fmt.Sprintf("sip.max_calls=%d", *calls+500), "--set", "log.level=error"}, extra...)...)
+			"--set", "sip.rtp_ports=20000-39999", "--set", fmt.Sprintf("sip.max_calls=%d", *calls+500), "--set", "log.level=error",
+			"--set", "security.flood_density=1000000"}, extra...)...) // SIPp's hundreds of INVITEs a second from one address are the load, not an attack
 		defer func() { box.Process.Signal(os.Interrupt); box.Wait() }()
 		waitHTTP()
 		f(box.Process.Pid, rssKB(box.Process.Pid))
@@ -80,8 +92,9 @@ func main() {
 		return
 	}
 	var ratePerSec float64
+	var box, floor, peer figures
 	if run("1") {
-		withBox(stepConcurrent)
+		withBox(func(pid, idleRSS int) { box = stepConcurrent(pid, idleRSS) })
 	}
 	if run("2") {
 		withBox(func(pid, _ int) { ratePerSec = stepRate(pid) })
@@ -98,12 +111,97 @@ func main() {
 			fmt.Printf("\njinyin, answering with media, completed %.0f calls/s; the bare sipgo UAS, no media, %.0f calls/s: ratio %.2f\n", ratePerSec, bareRate, ratePerSec/bareRate)
 		}
 	}
+	if run("5") && *floorBin != "" {
+		floor = stepFloor(*floorBin)
+	}
+	if run("6") && *diagoBin != "" {
+		peer = stepDiago(dir, *diagoBin)
+	}
+	if box.cpu > 0 && (floor.cpu > 0 || peer.cpu > 0) {
+		fmt.Printf("\n%d concurrent calls, same run:     CPU/call-s  per call   p99 gap\n", *calls)
+		ratio := func(name string, y figures) {
+			r := func(a, b float64) string {
+				if a <= 0 || b <= 0 {
+					return "-"
+				}
+				return fmt.Sprintf("%.2f", a/b)
+			}
+			fmt.Printf("  jinyin / %-24s %9s %10s %9s\n", name, r(box.cpu, y.cpu), r(box.kb, y.kb), r(box.p99, y.p99))
+		}
+		if floor.cpu > 0 {
+			ratio("the floor", floor)
+		}
+		if peer.cpu > 0 {
+			ratio("diago", peer)
+		}
+	}
+}
+
+// figures are one media step's figures: CPU per call-second (µs), memory
+// per call (KB) and the p99 gap between packets (ms); 0 when not measured.
+type figures struct{ cpu, kb, p99 float64 }
+
+// stepFloor runs the floor program for as many calls as step 1 and reads
+// its CPU over 8 s of its steady state.
+func stepFloor(bin string) figures {
+	n := *calls
+	cmd := exec.Command(bin, strconv.Itoa(n), "14")
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	defer cmd.Wait()
+	time.Sleep(3 * time.Second)
+	pid := cmd.Process.Pid
+	cpu0, t0 := cpuTicks(pid), time.Now()
+	time.Sleep(8 * time.Second)
+	cpu1, t1 := cpuTicks(pid), time.Now()
+	m := figures{cpu: float64(cpu1-cpu0) * 10000 / t1.Sub(t0).Seconds() / float64(n)}
+	fmt.Printf("%-34s %9s %7s %8s %9.0fµs\n", fmt.Sprintf("5: the floor, %d calls' sockets", n), "", "", "", m.cpu)
+	return m
+}
+
+// stepDiago is step 1 against the diago playback server: the same SIPp
+// load playing the same prompt (welcome and the main menu, as PCM).
+func stepDiago(dir, bin string) figures {
+	set, err := prompt.Default()
+	check(err)
+	pl, err := set.Player("zh", "welcome", "main-menu")
+	check(err)
+	var pcm []int16
+	for buf := make([]int16, 160); ; {
+		k := pl.Fill(buf)
+		pcm = append(pcm, buf[:k]...)
+		if k < len(buf) {
+			break
+		}
+	}
+	var b bytes.Buffer
+	check(wav.Encode(&b, wav.PCM, pcm))
+	wavPath := filepath.Join(dir, "prompt.wav")
+	check(os.WriteFile(wavPath, b.Bytes(), 0o600))
+	peer := start(dir, bin, "-listen", diagoSIP, "-wav", wavPath)
+	defer func() { peer.Process.Signal(os.Interrupt); peer.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	pid := peer.Process.Pid
+	idle := rssKB(pid)
+	n := *calls
+	ramp := time.Duration(n/300+1) * time.Second
+	hold := ramp + 25*time.Second
+	stats := sippCall(diagoSIP, *scenario, "100", "-r", "300", "-l", strconv.Itoa(n), "-m", strconv.Itoa(n), "-d", strconv.Itoa(int(hold/time.Millisecond)), "-rtp_echo", "-mp", "26400")
+	time.Sleep(ramp + 4*time.Second) // no /status to ask: the ramp and a margin
+	cpu0, t0 := cpuTicks(pid), time.Now()
+	gaps := probe(diagoSIP, 8*time.Second)
+	cpu1, t1 := cpuTicks(pid), time.Now()
+	rss := rssKB(pid)
+	ok, failed := stats.wait()
+	m := figures{cpu: float64(cpu1-cpu0) * 10000 / t1.Sub(t0).Seconds() / float64(n+1), kb: float64(rss-idle) / float64(n+1), p99: p99(gaps)}
+	fmt.Printf("%-34s %9d %7d %8d %9.0fµs %7.1fKB %6.0fMiB %7.1fms\n", fmt.Sprintf("6: diago, %d concurrent calls", n), ok, failed, 0, m.cpu, m.kb, float64(rss)/1024, m.p99)
+	return m
 }
 
 func run(step string) bool { return *only == "" || strings.Contains(*only, step) }
 
 // stepConcurrent holds N IVR calls up and measures the steady state.
-func stepConcurrent(pid int, idleRSS int) {
+func stepConcurrent(pid int, idleRSS int) figures {
 	n := *calls
 	ramp := time.Duration(n/300+1) * time.Second
 	hold := ramp + 25*time.Second
@@ -117,8 +215,10 @@ func stepConcurrent(pid int, idleRSS int) {
 	up := status().Calls
 	ok, failed := stats.wait()
 	cpuPerCallSec := float64(cpu1-cpu0) * 10000 / t1.Sub(t0).Seconds() / float64(up) // ticks are 10 ms
+	m := figures{cpu: cpuPerCallSec, kb: float64(rss-idleRSS) / float64(up), p99: p99(gaps)}
 	fmt.Printf("%-34s %9d %7d %8d %9.0fµs %7.1fKB %6.0fMiB %7.1fms\n", fmt.Sprintf("1: %d concurrent IVR calls", n), ok, failed, 0,
-		cpuPerCallSec, float64(rss-idleRSS)/float64(up), float64(rss)/1024, p99(gaps))
+		m.cpu, m.kb, float64(rss)/1024, m.p99)
+	return m
 }
 
 // stepRate runs short calls (answer, 1 s of prompt, hang up) at a rate.
