@@ -107,7 +107,7 @@ type Session struct {
 	events     EventReceiver
 	det        *dtmf.Detector
 	rpcm       [media.FrameSamples * 4]int16
-	rbuf       [512]byte // G.711 at 20 ms is 172 bytes; anything longer is dropped
+	rbuf       [batch][512]byte // G.711 at 20 ms is 172 bytes; anything longer is dropped
 	lastEvt    time.Time
 	// priorRecv and priorLost are what the stream's earlier sources (a
 	// phone changes its SSRC on resume) received and lost, under mu, so
@@ -342,29 +342,42 @@ func (s *Session) send() {
 }
 
 // receive handles the packets waiting on the sockets.
+// rtcpPoll is how often (in ticks) the RTCP socket is read: reports come
+// every few seconds, and reading an empty socket every tick was a quarter
+// of the media path's system calls.
+const rtcpPoll = 10
+
 func (s *Session) receive() {
+	// Until a batch comes back short, the socket may hold more (a burst
+	// after a network stall): one recvmmsg per tick in the usual case.
 	for {
-		n, from, err := recvFrom(s.fd, s.rbuf[:])
-		if err != nil {
+		var lens [batch]int
+		var froms [batch]netip.AddrPort
+		got, err := recvBatch(s.fd, &s.rbuf, &lens, &froms)
+		for i := range got {
+			if lens[i] > len(s.rbuf[i]) {
+				continue
+			}
+			if pkt, ok := s.openRTP(s.rbuf[i][:lens[i]]); ok {
+				s.packet(pkt, froms[i])
+			}
+		}
+		if err != nil || got < batch {
 			break
-		}
-		if n > len(s.rbuf) {
-			continue
-		}
-		if pkt, ok := s.openRTP(s.rbuf[:n]); ok {
-			s.packet(pkt, from)
 		}
 	}
-	for {
-		n, _, err := recvFrom(s.rtcpFD, s.rbuf[:])
-		if err != nil {
-			break
-		}
-		if n > len(s.rbuf) {
-			continue
-		}
-		if pkt, ok := s.openRTCP(s.rbuf[:n]); ok {
-			s.rtcpIn(pkt)
+	if s.rtcpTicks%rtcpPoll == 0 {
+		for {
+			n, _, err := recvFrom(s.rtcpFD, s.rbuf[0][:])
+			if err != nil {
+				break
+			}
+			if n > len(s.rbuf[0]) {
+				continue
+			}
+			if pkt, ok := s.openRTCP(s.rbuf[0][:n]); ok {
+				s.rtcpIn(pkt)
+			}
 		}
 	}
 	if s.rtcpTicks++; s.rtcpTicks >= s.rtcpEvery {

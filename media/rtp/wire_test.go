@@ -449,7 +449,9 @@ func TestReceiveDatagramSizes(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitReadable(t, s.rtcpFD)
-		s.Tick()
+		for range rtcpPoll { // the RTCP socket is read every rtcpPoll ticks
+			s.Tick()
+		}
 	}
 	if got := s.PeerReport.Load(); got == nil || *got != ours {
 		t.Errorf("peer report %+v, want the 512-octet packet's %+v, not the later 516-octet one's", got, ours)

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +41,7 @@ var (
 	bareuas  = flag.String("bareuas", "", "bareuas binary")
 	floorBin = flag.String("floor", "", "the floor program (floor/floor.c), for step 5")
 	diagoBin = flag.String("diago", "", "the diago playback server (diago/), for step 6")
+	profile  = flag.String("pprof", "", "write a CPU profile of the box in step 1's steady state to this file (go tool pprof); it costs CPU, so the step's figures are not for comparison")
 	scenario = flag.String("scenario", "scripts/bench-sip/ivr-call.xml", "SIPp scenario")
 	calls    = flag.Int("calls", 3000, "concurrent IVR calls in step 1")
 	cps      = flag.Int("cps", 1000, "call rate in step 2 (1 s calls)")
@@ -208,9 +210,16 @@ func stepConcurrent(pid int, idleRSS int) figures {
 	stats := sippStart(boxSIP, "-r", "300", "-l", strconv.Itoa(n), "-m", strconv.Itoa(n), "-d", strconv.Itoa(int(hold/time.Millisecond)), "-rtp_echo", "-mp", "26000")
 	waitCalls(n, ramp+15*time.Second)
 	time.Sleep(2 * time.Second)
+	profiled := make(chan struct{})
+	if *profile != "" {
+		go func() { defer close(profiled); saveProfile(*profile, 8) }()
+	} else {
+		close(profiled)
+	}
 	cpu0, t0 := cpuTicks(pid), time.Now()
 	gaps := probe(boxSIP, 8*time.Second)
 	cpu1, t1 := cpuTicks(pid), time.Now()
+	<-profiled
 	rss := rssKB(pid)
 	up := status().Calls
 	ok, failed := stats.wait()
@@ -219,6 +228,20 @@ func stepConcurrent(pid int, idleRSS int) figures {
 	fmt.Printf("%-34s %9d %7d %8d %9.0fµs %7.1fKB %6.0fMiB %7.1fms\n", fmt.Sprintf("1: %d concurrent IVR calls", n), ok, failed, 0,
 		m.cpu, m.kb, float64(rss)/1024, m.p99)
 	return m
+}
+
+// saveProfile writes the box's CPU profile over secs seconds to path.
+func saveProfile(path string, secs int) {
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", boxHTTP, secs))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-sip: profile:", err)
+		return
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	check(err)
+	defer f.Close()
+	io.Copy(f, res.Body)
 }
 
 // stepRate runs short calls (answer, 1 s of prompt, hang up) at a rate.
