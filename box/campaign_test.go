@@ -55,6 +55,17 @@ type = "hangup"
 prompts = ["thanks"]
 `
 
+// sippCarrier starts SIPp in work on 127.0.0.3 as the callees of
+// scenario, for calls calls, and returns it with the [[trunk]] "carrier"
+// that reaches it.
+func sippCarrier(t *testing.T, work, scenario string, calls int) (*sippProc, string) {
+	host := "127.0.0.3"
+	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	_, mport, _ := strings.Cut(testenv.FreeAddr(t), ":")
+	p := startSIPpIn(t, work, scenario, host, port, "-m", fmt.Sprint(calls), "-mi", host, "-mp", mport)
+	return p, fmt.Sprintf("\n[[trunk]]\nname = \"carrier\"\nhost = \"%s:%s\"\ndestination = \"100\"\n", host, port)
+}
+
 // A survey campaign over a SIP trunk, SIPp playing the five numbers it
 // calls (testdata/sipp/campaign-contacts.xml): a person who says hello
 // and keys 4, a busy line, one that rings out, an answering machine and
@@ -72,16 +83,8 @@ func TestCampaignOverSIP(t *testing.T) {
 	writeALaw(t, filepath.Join(work, "greeting.al"), tone.Sine(300, -15, ms(4000)))
 	writeALaw(t, filepath.Join(work, "sit.al"), make([]int16, ms(300)), tone.Sine(913.8, -24, ms(274)), tone.Sine(1370.6, -24, ms(274)),
 		tone.Sine(1776.7, -24, ms(380)), tone.Sine(300, -15, ms(3000)))
-	host := "127.0.0.3"
-	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	_, mport, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	sipp := startSIPpIn(t, work, "campaign-contacts.xml", host, port, "-m", "6", "-mi", host, "-mp", mport)
-	extra := fmt.Sprintf(`
-[[trunk]]
-name = "carrier"
-host = "%s:%s"
-destination = "100"
-
+	sipp, trunk := sippCarrier(t, work, "campaign-contacts.xml", 6)
+	extra := trunk + `
 [[campaign]]
 name = "survey"
 flow = "survey"
@@ -90,7 +93,7 @@ lines = 6
 start = true
 max_attempts = 1
 detect = "amd"
-`+surveyFlow, host, port)
+` + surveyFlow
 	_, httpAddr, stop := startConfig(t, dir, append(config.Default(), extra...))
 	base := "http://" + httpAddr
 	res, err := supervisor.Post(base+"/campaigns/survey/contacts", "text/csv",
@@ -217,16 +220,8 @@ max_attempts = 1
 func TestAssistedCampaignOverSIP(t *testing.T) {
 	dir, work := t.TempDir(), t.TempDir()
 	writeALaw(t, filepath.Join(work, "hello.al"), tone.Sine(300, -15, ms(400)), make([]int16, ms(1000)))
-	host := "127.0.0.3"
-	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	_, mport, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	people := startSIPpIn(t, work, "campaign-people.xml", host, port, "-m", "2", "-mi", host, "-mp", mport)
-	extra := fmt.Sprintf(`
-[[trunk]]
-name = "carrier"
-host = "%s:%s"
-destination = "100"
-
+	people, trunk := sippCarrier(t, work, "campaign-people.xml", 2)
+	extra := trunk + `
 [[campaign]]
 name = "follow-up"
 queue = "general"
@@ -235,7 +230,7 @@ caller_id = "4008001234"
 lines = 1
 start = true
 max_attempts = 1
-`, host, port)
+`
 	sipAddr, httpAddr, stop := startConfig(t, dir, append(config.Default(), extra...))
 	base := "http://" + httpAddr
 	post := func(path, body string) {

@@ -33,6 +33,12 @@ func (a *agents) Staff(queue string) (int, int) {
 	return a.free, a.busy
 }
 
+func (a *agents) setFree(n int) {
+	a.mu.Lock()
+	a.free = n
+	a.mu.Unlock()
+}
+
 func (a *agents) Connect(ch media.Channel, queue, number string, data map[string]string, within time.Duration) (time.Duration, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -75,9 +81,7 @@ func TestAssistedCampaign(t *testing.T) {
 	if got := f.far.called(); len(got) != 0 {
 		t.Fatalf("dialled %q with no agent free", got)
 	}
-	a.mu.Lock()
-	a.free = 2
-	a.mu.Unlock()
+	a.setFree(2)
 	f.tick()
 	if got := f.far.called(); len(got) != 2 {
 		t.Fatalf("dialled %q with two agents free, want two calls", got)
@@ -102,9 +106,7 @@ func TestAssistedCampaign(t *testing.T) {
 	}
 	// Spent: 1 abandon of 2 live is far past 1.8 %: one call per free
 	// agent, no more.
-	a.mu.Lock()
-	a.free = 1
-	a.mu.Unlock()
+	a.setFree(1)
 	f.tick()
 	if got := f.far.called(); len(got) != 3 {
 		t.Fatalf("after the budget was spent, with one agent free: %q, want one more call", got)
