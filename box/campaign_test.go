@@ -56,13 +56,15 @@ prompts = ["thanks"]
 `
 
 // sippCarrier starts SIPp in work on 127.0.0.3 as the callees of
-// scenario, for calls calls, and returns it with the [[trunk]] "carrier"
+// scenario, for calls calls (120 s at most), and returns it with the [[trunk]] "carrier"
 // that reaches it.
 func sippCarrier(t *testing.T, work, scenario string, calls int) (*sippProc, string) {
 	host := "127.0.0.3"
 	_, port, _ := strings.Cut(testenv.FreeAddr(t), ":")
 	_, mport, _ := strings.Cut(testenv.FreeAddr(t), ":")
-	p := startSIPpIn(t, work, scenario, host, port, "-m", fmt.Sprint(calls), "-mi", host, "-mp", mport)
+	// SIPp's own limit on its whole run (the last -timeout counts): the
+	// calls follow one another, each as long as its test makes it.
+	p := startSIPpIn(t, work, scenario, host, port, "-m", fmt.Sprint(calls), "-mi", host, "-mp", mport, "-timeout", "120s")
 	return p, fmt.Sprintf("\n[[trunk]]\nname = \"carrier\"\nhost = \"%s:%s\"\ndestination = \"100\"\n", host, port)
 }
 
