@@ -50,20 +50,19 @@ func (a campaignAgents) Connect(ch media.Channel, queue, number string, data map
 }
 
 // campaignSorry tells a person an agent-assisted campaign found no agent
-// for who called (the campaign's abandon_prompt) and the number to call
-// back, digit by digit, and waits until it is said.
+// for who called (the campaign's abandon_prompt, else the prompt
+// campaign-caller, which an operator replaces with their own company's
+// name: PUT /prompts/{lang}/campaign-caller) and the number to call back,
+// digit by digit, and waits until it is said.
 func (b *Box) campaignSorry(ch media.Channel, c config.Campaign) {
-	ids := []string{"campaign-abandoned"}
-	if c.AbandonPrompt != "" {
-		ids = append([]string{c.AbandonPrompt}, ids...)
-	}
+	ids := []string{cmp.Or(c.AbandonPrompt, "campaign-caller"), "campaign-abandoned"}
 	number := cmp.Or(c.CallbackNumber, c.CallerID)
 	if digits, err := prompt.Digits(number); err == nil {
 		ids = append(ids, digits...)
 	}
 	p, err := b.prompts.Player(b.cfg.Box.Language, ids...)
-	if err != nil && c.AbandonPrompt != "" {
-		b.log.Warn("campaign: abandon_prompt cannot be played; the message goes without it", "campaign", c.Name, "prompt", c.AbandonPrompt, "err", err)
+	if err != nil {
+		b.log.Warn("campaign: abandon_prompt cannot be played; the message goes without it", "campaign", c.Name, "prompt", ids[0], "err", err)
 		p, err = b.prompts.Player(b.cfg.Box.Language, ids[1:]...)
 	}
 	if err != nil {

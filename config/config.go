@@ -81,8 +81,8 @@ type Campaign struct {
 	// Ofcom's.
 	CapWindow string `toml:"cap_window"`
 	// A person no agent was found for within 2 s hears AbandonPrompt
-	// (a prompt naming the caller, e.g. a recording of the company's
-	// name; none when "") and a message asking them to call
+	// (a prompt naming the caller, a recording of the company's name;
+	// the prompt campaign-caller when "") and a message asking them to call
 	// CallbackNumber (CallerID when ""), read digit by digit.
 	AbandonPrompt  string `toml:"abandon_prompt"`
 	CallbackNumber string `toml:"callback_number"`
