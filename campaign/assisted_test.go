@@ -63,13 +63,14 @@ func assisted(t *testing.T, path string, a *agents) *fixture {
 }
 
 // An agent-assisted campaign dials by its agents: none free, none
-// dialled; two free, two dialled (Pacing: a third call at the 30 %
-// answer rate assumed before 20 outcomes would overflow two agents with
-// a chance of 2.7 %, above the 1.8 % planned); each person who answers is
-// put to the queue with the contact's data and 2 s to find an agent; one
-// not taken in time is abandoned: told where to call back, tried again
-// after 2 h, and counted against the cap, in the progress, across a
-// restart and in the report, with the agents' time on the calls.
+// dialled; one free, one dialled (Pacing: a second call at the 30 %
+// answer rate assumed before 20 outcomes would overflow one agent with a
+// chance of 9 %, above the 1.8 % planned); each person who answers is put
+// to the queue with the contact's data and 2 s to find an agent, and the
+// agent's time goes into the pacing's average; one not taken in time is
+// abandoned: told where to call back, tried again after 2 h, and counted
+// against the cap, in the progress, across a restart (the answer rate
+// too) and in the report, with the agents' time on the calls.
 func TestAssistedCampaign(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	a := &agents{handled: map[string]time.Duration{"13900000001": 95 * time.Second}}
@@ -81,11 +82,19 @@ func TestAssistedCampaign(t *testing.T) {
 	if got := f.far.called(); len(got) != 0 {
 		t.Fatalf("dialled %q with no agent free", got)
 	}
-	a.setFree(2)
+	a.setFree(1)
 	f.tick()
-	if got := f.far.called(); len(got) != 2 {
-		t.Fatalf("dialled %q with two agents free, want two calls", got)
+	if got := f.far.called(); len(got) != 1 {
+		t.Fatalf("dialled %q with one agent free, want one call", got)
 	}
+	p, _ := f.r.Progress("follow-up")
+	if want := (AbandonRate{Live: 1, WindowH: 720, Cap: 0.03}); p.Abandon == nil || *p.Abandon != want {
+		t.Errorf("after the call an agent took: %+v, want %+v", p.Abandon, want)
+	}
+	if h := f.r.camps["follow-up"].pacing.handle; h != 95*time.Second {
+		t.Errorf("the pacing's handle time %v, want the agent's 95 s", h)
+	}
+	f.tick()
 	if want := []string{"13900000001 2s A1", "13900000002 2s A2"}; !equalSets(a.connected, want) {
 		t.Errorf("put to the queue: %q, want %q", a.connected, want)
 	}
@@ -119,6 +128,9 @@ func TestAssistedCampaign(t *testing.T) {
 	want = AbandonRate{Live: 3, Abandoned: 2, Campaign: 2.0 / 3, Window: 2.0 / 3, WindowH: 720, Cap: 0.03}
 	if p.Abandon == nil || *p.Abandon != want {
 		t.Errorf("after a restart, abandons %+v, want %+v (rebuilt from the attempts)", p.Abandon, want)
+	}
+	if rp := f2.r.camps["follow-up"].pacing; rp.dialled != 3 || rp.answered != 3 {
+		t.Errorf("after a restart, %d dialled and %d answered, want 3 and 3", rp.dialled, rp.answered)
 	}
 	rep, err := f2.r.Report("follow-up", f.clk.Now().Add(-time.Hour), f.clk.Now().Add(time.Hour), 0)
 	if err != nil || len(rep) != 1 {

@@ -57,6 +57,15 @@ func TestReport(t *testing.T) {
 	if _, err := f.r.Report("survey", start, start.Add(-time.Hour), time.Hour); err == nil {
 		t.Error("a report that ends before it starts")
 	}
+	if whole[0].Live != 0 || whole[0].AbandonCap != 0 {
+		t.Errorf("an IVR campaign's report has abandon figures: %+v", whole[0])
+	}
+	if _, err := f.r.Report("survey", start, start.Add(maxIntervals*time.Minute), time.Minute); err != nil {
+		t.Errorf("a report of %d intervals: %v", maxIntervals, err)
+	}
+	if _, err := f.r.Report("survey", start, start.Add((maxIntervals+1)*time.Minute), time.Minute); err == nil {
+		t.Errorf("a report of %d intervals", maxIntervals+1)
+	}
 	if _, err := f.r.Report("nope", start, start.Add(time.Hour), time.Hour); err == nil {
 		t.Error("a report of no campaign")
 	}

@@ -408,3 +408,50 @@ func TestRingFor(t *testing.T) {
 		t.Errorf("after 15 s of ringing: %+v, want no-answer", c)
 	}
 }
+
+// TestWindowEdges: a window holds its start and not its end, to the
+// second; rest hours the same.
+func TestWindowEdges(t *testing.T) {
+	day := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	at := func(h, m, s int) time.Time {
+		return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
+	w := &run{loc: time.UTC, windows: [][2]time.Duration{{9 * time.Hour, 12 * time.Hour}}}
+	r := &run{loc: time.UTC, rest: [][2]time.Duration{{12*time.Hour + 30*time.Minute, 13 * time.Hour}}}
+	for _, c := range []struct {
+		ru   *run
+		at   time.Time
+		want bool
+	}{
+		{w, at(8, 59, 59), false}, {w, at(9, 0, 0), true}, {w, at(11, 59, 59), true}, {w, at(12, 0, 0), false},
+		{r, at(12, 29, 59), true}, {r, at(12, 30, 0), false}, {r, at(12, 59, 59), false}, {r, at(13, 0, 0), true},
+	} {
+		if got := c.ru.inWindow(c.at, ""); got != c.want {
+			t.Errorf("windows %v rest %v at %s: %v, want %v", c.ru.windows, c.ru.rest, c.at.Format("15:04:05"), got, c.want)
+		}
+	}
+}
+
+// TestLinesBound: a campaign never has more calls out than its lines.
+func TestLinesBound(t *testing.T) {
+	c := notice
+	c.Lines = 1
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c)
+	defer f.db.Close()
+	f.far.answers["13900000006"] = context.DeadlineExceeded
+	f.far.answers["13900000007"] = context.DeadlineExceeded
+	f.r.Import("notice", strings.NewReader("number\n13900000006\n13900000007\n"))
+	f.r.Tick(context.Background())
+	for deadline := time.Now().Add(5 * time.Second); len(f.far.called()) < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not dialled")
+		}
+	}
+	f.r.Tick(context.Background())
+	time.Sleep(20 * time.Millisecond)
+	if got := f.far.called(); len(got) != 1 {
+		t.Errorf("with one line and a call ringing: %q", got)
+	}
+	f.clk.Advance(ringFor)
+	f.r.wg.Wait()
+}
