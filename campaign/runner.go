@@ -330,7 +330,11 @@ func (r *Runner) paced(ru *run, o Outcome, rang time.Duration) {
 // abandon counted against the cap.
 func (r *Runner) toAgent(ru *run, ch media.Channel, c store.Contact) (Outcome, time.Duration) {
 	at := r.o.Clock.Now()
-	handled, err := r.o.Agents.Connect(ch, ru.cfg.Queue, c.Number, c.Vars, AbandonAfter)
+	var handled time.Duration
+	err := errors.New("campaign: the box has no queues to put the call to")
+	if r.o.Agents != nil {
+		handled, err = r.o.Agents.Connect(ch, ru.cfg.Queue, c.Number, c.Vars, AbandonAfter)
+	}
 	r.mu.Lock()
 	ru.pacing.Live(at, err != nil)
 	if err == nil {
