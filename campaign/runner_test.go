@@ -105,6 +105,17 @@ func (f *fixture) tick() {
 	f.r.wg.Wait()
 }
 
+// waitCalled waits until n calls have gone out (a ringing call's timer
+// is set once it is dialled).
+func (f *fixture) waitCalled(n int) {
+	f.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); len(f.far.called()) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%d calls, want %d", len(f.far.called()), n)
+		}
+	}
+}
+
 func (f *fixture) contacts(name string) map[string]store.Contact {
 	out := map[string]store.Contact{}
 	f.db.EachContact(name, 0, func(c store.Contact) bool { out[c.Number] = c; return true })
@@ -141,11 +152,7 @@ func TestCampaignOutcomes(t *testing.T) {
 	}
 	// 13900000006 rings: the runner gives up at 40 s.
 	f.r.Tick(context.Background())
-	for deadline := time.Now().Add(5 * time.Second); len(f.far.called()) < 6; time.Sleep(time.Millisecond) { // rung: its timer is set
-		if time.Now().After(deadline) {
-			t.Fatal("13900000006 not dialled")
-		}
-	}
+	f.waitCalled(6) // 13900000006 rung: its timer is set
 	f.clk.Advance(ringFor)
 	f.r.wg.Wait()
 	cs := f.contacts("notice")
@@ -392,11 +399,7 @@ func TestRingFor(t *testing.T) {
 	f.far.answers["13900000006"] = context.DeadlineExceeded
 	f.r.Import("notice", strings.NewReader("number\n13900000006\n"))
 	f.r.Tick(context.Background())
-	for deadline := time.Now().Add(5 * time.Second); len(f.far.called()) < 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not dialled")
-		}
-	}
+	f.waitCalled(1)
 	f.clk.Advance(15*time.Second - time.Millisecond)
 	time.Sleep(20 * time.Millisecond)
 	if c := f.contacts("notice")["13900000006"]; c.State != store.ContactDialling {
@@ -442,11 +445,7 @@ func TestLinesBound(t *testing.T) {
 	f.far.answers["13900000007"] = context.DeadlineExceeded
 	f.r.Import("notice", strings.NewReader("number\n13900000006\n13900000007\n"))
 	f.r.Tick(context.Background())
-	for deadline := time.Now().Add(5 * time.Second); len(f.far.called()) < 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not dialled")
-		}
-	}
+	f.waitCalled(1)
 	f.r.Tick(context.Background())
 	time.Sleep(20 * time.Millisecond)
 	if got := f.far.called(); len(got) != 1 {
