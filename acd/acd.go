@@ -94,6 +94,7 @@ type entry struct {
 	preferred *agent
 	cb        *store.Callback
 	data      map[string]string // shown to the agent (Caller.Data)
+	campaign  bool              // a person a campaign called (Caller.Within)
 	offers    chan offer        // to the waiting caller (buffered)
 	kick      chan error        // the queue sends the waiting caller away (buffered)
 	idx       int               // in q.waiting; -1 when not in it
@@ -573,6 +574,9 @@ var (
 	// ErrNoAgentInTime: no agent answered a campaign's call within
 	// Caller.Within (Connect).
 	ErrNoAgentInTime = errors.New("acd: no agent answered in time")
+	// ErrCallerLeft: the person a campaign called hung up before an
+	// agent answered (Connect).
+	ErrCallerLeft = errors.New("acd: the person hung up before an agent answered")
 )
 
 // ErrCallbacksFull refuses a callback while maxCallbacks wait: a box

@@ -147,4 +147,46 @@ func TestStaff(t *testing.T) {
 	if free, busy := h.d.Staff("nope"); free != 0 || busy != 0 {
 		t.Errorf("no such queue: %d %d", free, busy)
 	}
+	// A person a campaign called, waiting, takes the next free agent: it
+	// is not free for another call. A caller who chose to wait is not
+	// counted so (the campaign's callee goes first).
+	h.d.Unpause("1003")
+	if _, err := h.d.join("general", Caller{Call: "in", Number: "139"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.d.join("general", Caller{Call: "camp", Number: "138", Within: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if free, busy := h.d.Staff("general"); free != 0 || busy != 1 {
+		t.Errorf("general with 1003 free and a campaign's callee waiting: %d free %d busy, want 0 and 1", free, busy)
+	}
+}
+
+// A person a campaign called who hangs up while the agent rings: Connect
+// says so (an error, not a call served), and the agent is freed.
+func TestConnectCallerLeft(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001")
+	l := newLine("camp")
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.d.Connect(l, "general", Caller{Call: "camp", Number: "13800000001", Within: 2 * time.Second})
+		done <- err
+	}()
+	r := h.nextRing(t)
+	l.farHangup()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrCallerLeft) {
+			t.Fatalf("Connect: %v, want ErrCallerLeft", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Connect did not return after the person hung up")
+	}
+	select {
+	case <-r.ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the agent's phone still rings")
+	}
+	h.waitAgent(t, "1001", idle)
 }

@@ -84,6 +84,7 @@ func (d *ACD) join(name string, c Caller) (*entry, error) {
 	e.data = c.Data
 	if c.Within > 0 {
 		e.key += campaignWeight
+		e.campaign = true
 	}
 	if only != nil {
 		e.only, e.preferred = only, only
@@ -217,14 +218,17 @@ func (d *ACD) Wait(ch media.Channel, queue string, c Caller) error {
 // Connect puts a person an outbound campaign called (c.Within set) to the
 // queue's agents, as Wait does, and reports how long the agent who took
 // the call was taken by it (talk and wrap-up); ErrNoAgentInTime when no
-// agent answered within c.Within, the call left for the campaign to end.
+// agent answered within c.Within, the call left for the campaign to end,
+// and ErrCallerLeft when the person hung up first.
 func (d *ACD) Connect(ch media.Channel, queue string, c Caller) (handled time.Duration, err error) {
 	e, err := d.join(queue, c)
 	if err != nil {
 		return 0, err
 	}
 	w := &waiter{d: d, ch: ch, e: e, c: c, timers: make(chan waitTimer, 8)}
-	err = w.run()
+	if err = w.run(); err == nil && !w.talked {
+		err = ErrCallerLeft
+	}
 	return w.handled, err
 }
 
@@ -246,7 +250,14 @@ func (d *ACD) Staff(queue string) (free, busy int) {
 			busy++
 		}
 	}
-	return free, busy
+	// People a campaign called who wait for an agent take the next free
+	// ones, ahead of anyone: those agents are not free for another call.
+	for _, e := range q.waiting.items {
+		if e.campaign {
+			free--
+		}
+	}
+	return max(free, 0), busy
 }
 
 type waiter struct {
@@ -261,6 +272,7 @@ type waiter struct {
 	radio   *music.Reader // the caller's ear on radioOf's music
 	radioOf *queue
 	handled time.Duration // the agent's talk and wrap-up (Connect)
+	talked  bool          // an agent took the call
 }
 
 // waitTimer is one of a waiting caller's timers, as it comes due.
@@ -748,6 +760,7 @@ func (d *ACD) ring(e *entry, o offer, from string) *ringCall {
 func (w *waiter) talk(r ringResult, offeredAt time.Time) error {
 	d, e := w.d, w.e
 	d.connected(e, r.agent, offeredAt)
+	w.talked = true
 	start := d.clk.Now()
 	tk, err := d.newTalk(e, r.agent, w.ch, r.ch)
 	if err != nil {

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"jinyin/config"
 	"jinyin/media"
+	"jinyin/media/sit"
 	"jinyin/store"
 )
 
@@ -164,4 +166,45 @@ func equalSets(a, b []string) bool {
 		n[x]++
 	}
 	return maps.Equal(m, n)
+}
+
+// With detect = "amd", a person's 2 s run from the end of their greeting:
+// AMD says "human" after 800 ms of silence, so the queue has 1.2 s left.
+func TestAssistedWithinAfterTheGreeting(t *testing.T) {
+	a := &agents{free: 1, handled: map[string]time.Duration{"13900000001": time.Minute}}
+	c := followUp
+	c.Detect = "amd"
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c)
+	defer f.db.Close()
+	f.r.o.Agents = a
+	f.r.o.Dial = func(ctx context.Context, trunk, number, from string) (media.Channel, error) {
+		return &speaking{id: number, audio: concat(voice(400), quiet(3000)), events: make(chan media.Event, 8)}, nil
+	}
+	f.r.Import("follow-up", strings.NewReader("number,order\n13900000001,A1\n"))
+	f.tick()
+	if want := []string{"13900000001 1.2s A1"}; !equalSets(a.connected, want) {
+		t.Errorf("put to the queue: %q, want %q", a.connected, want)
+	}
+}
+
+// The early-media tap gives up a dial only while it rings: once the dial
+// has returned (answered), a SIT heard cancels nothing.
+func TestEarlySITOnlyWhileRinging(t *testing.T) {
+	cancelled := false
+	e := &earlySIT{det: sit.New(), cancel: func() { cancelled = true }}
+	e.over.Store(true)
+	signal := concat(quiet(100), sitTones(913.8, 1370.6, 274, 274), quiet(500))
+	for i := 0; i+160 <= len(signal); i += 160 {
+		e.hear(signal[i : i+160])
+	}
+	if cancelled || e.code() != "" {
+		t.Errorf("after the dial returned: cancelled %v, code %q", cancelled, e.code())
+	}
+	e = &earlySIT{det: sit.New(), cancel: func() { cancelled = true }}
+	for i := 0; i+160 <= len(signal); i += 160 {
+		e.hear(signal[i : i+160])
+	}
+	if !cancelled || e.code() != sit.Intercept {
+		t.Errorf("while ringing: cancelled %v, code %q", cancelled, e.code())
+	}
 }

@@ -43,10 +43,15 @@ const greetingWait = 30 * time.Second
 // digit keyed is a person. With machine = "message", a machine's
 // greeting is waited out (its after-greeting silence) and the flow plays
 // to it. A channel whose audio cannot be read is Answered.
-func (r *Runner) detect(ch media.Channel, c config.Campaign) (Outcome, string) {
+//
+// since is how long before detect returned the person's greeting ended
+// (AMD's after-greeting silence, for its "human" verdict): the time an
+// agent-assisted campaign already spent of the 2 s it has to find an
+// agent.
+func (r *Runner) detect(ch media.Channel, c config.Campaign) (o Outcome, heard string, since time.Duration) {
 	l, ok := ch.(media.Listener)
 	if c.Detect != "amd" || !ok {
-		return Answered, ""
+		return Answered, "", 0
 	}
 	cfg := amdConfig(c.AMD)
 	a := &analyser{in: l.Listen(), cfg: cfg, amd: amd.New(cfg), sit: sit.New(), message: c.Machine == "message"}
@@ -62,7 +67,7 @@ func (r *Runner) detect(ch media.Channel, c config.Campaign) (Outcome, string) {
 				done = true
 			case e.Kind == media.EventDigit:
 				ch.Play(nil)
-				return Answered, "a digit keyed during detection"
+				return Answered, "a digit keyed during detection", 0
 			case e.Kind == media.EventPlayDone && e.Play == id:
 				done = true
 			}
@@ -73,13 +78,15 @@ func (r *Runner) detect(ch media.Channel, c config.Campaign) (Outcome, string) {
 	s, m, waited := a.result()
 	switch {
 	case s.Code != "":
-		return sitOutcome(s.Code), "SIT " + string(s.Code)
+		return sitOutcome(s.Code), "SIT " + string(s.Code), 0
 	case m.Verdict == amd.Machine && a.message && waited:
-		return MessageLeft, "AMD " + m.Cause
+		return MessageLeft, "AMD " + m.Cause, 0
 	case m.Verdict == amd.Machine:
-		return Machine, "AMD " + m.Cause
+		return Machine, "AMD " + m.Cause, 0
+	case m.Verdict == amd.Human:
+		return Answered, "AMD " + m.Cause, cfg.AfterGreetingSilence
 	}
-	return Answered, "AMD " + m.Cause
+	return Answered, "AMD " + m.Cause, 0
 }
 
 // analyser is the source played while detect listens: silence to the
@@ -170,12 +177,13 @@ func amdConfig(c config.AMD) amd.Config {
 // it hears one: the SIT's code is the attempt's outcome.
 type earlySIT struct {
 	det    *sit.Detector // used on the media tick only
-	cancel func()
+	cancel func()        // the dial's: only while it rings (over false)
 	found  atomic.Pointer[sit.Code]
+	over   atomic.Bool // the dial has returned: a call answered is not given up
 }
 
 func (e *earlySIT) hear(pcm []int16) {
-	if e.found.Load() != nil {
+	if e.found.Load() != nil || e.over.Load() {
 		return
 	}
 	if r := e.det.Process(pcm); r.Code != "" {

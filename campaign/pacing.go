@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -118,10 +119,17 @@ func (p *Pacing) bucket(now time.Time) *day {
 	for len(p.days) > 0 && !p.days[0].start.Add(step).After(cut) {
 		p.days = p.days[1:]
 	}
-	if n := len(p.days); n == 0 || !p.days[n-1].start.Equal(start) {
-		p.days = append(p.days, day{start: start})
+	// In order of start: a call told late (its answer before a long talk)
+	// goes in its own day, not after the next.
+	i := len(p.days)
+	for i > 0 && p.days[i-1].start.After(start) {
+		i--
 	}
-	return &p.days[len(p.days)-1]
+	if i > 0 && p.days[i-1].start.Equal(start) {
+		return &p.days[i-1]
+	}
+	p.days = slices.Insert(p.days, i, day{start: start})
+	return &p.days[i]
 }
 
 // Rates are the abandon rates over the campaign and over the window,

@@ -109,6 +109,18 @@ func TestPacingParts(t *testing.T) {
 	if _, w := o.Rates(now); math.Abs(w-0.5) > 1e-9 {
 		t.Errorf("24-hour window rate %v, want 1 of 2", w)
 	}
+	// A call told late (answered before a long talk) goes in its own
+	// hour, in order: the hours stay sorted, and it leaves the window in
+	// its turn.
+	o.Live(now.Add(-3*time.Hour), true)
+	for i := 1; i < len(o.days); i++ {
+		if !o.days[i-1].start.Before(o.days[i].start) {
+			t.Fatalf("hours out of order: %v", o.days)
+		}
+	}
+	if _, w := o.Rates(now.Add(21*time.Hour + 30*time.Minute)); math.Abs(w-0.5) > 1e-9 {
+		t.Errorf("window rate once the 23 h-old abandon has gone: %v, want 1 (3 h ago) of 2", w)
+	}
 }
 
 // TestRingingCounts: how many calls Ringing asks for, worked out from

@@ -275,6 +275,7 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 	timer := r.o.Clock.AfterFunc(ru.ringFor, func() { cancel() })
 	start := r.o.Clock.Now()
 	ch, err := r.o.Dial(dctx, ru.cfg.Trunk, c.Number, from)
+	early.over.Store(true)
 	rang := r.o.Clock.Now().Sub(start)
 	timeout := !timer.Stop() && err != nil
 	o := outcomeOf(err)
@@ -286,8 +287,9 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 		o, heard = sitOutcome(code), "SIT "+string(code)+" in early media"
 	}
 	end := store.AttemptEnd{}
+	var since time.Duration // since the person's greeting ended
 	if err == nil {
-		o, heard = r.detect(ch, ru.cfg)
+		o, heard, since = r.detect(ch, ru.cfg)
 	}
 	if ru.pacing != nil {
 		r.paced(ru, o, rang)
@@ -295,7 +297,7 @@ func (r *Runner) attempt(ctx context.Context, ru *run, c store.Contact) {
 	if err == nil {
 		switch {
 		case ru.pacing != nil && o == Answered:
-			o, end.Agent = r.toAgent(ru, ch, c)
+			o, end.Agent = r.toAgent(ru, ch, c, since)
 		case o == Answered || o == MessageLeft:
 			end.Answers = r.o.Answered(ch, ru.cfg, c)
 		}
@@ -325,15 +327,16 @@ func (r *Runner) paced(ru *run, o Outcome, rang time.Duration) {
 }
 
 // toAgent puts a person who answered an agent-assisted campaign's call to
-// its queue's agents: an agent within AbandonAfter, or the call is
-// abandoned, the person told who called and where to call back, and the
-// abandon counted against the cap.
-func (r *Runner) toAgent(ru *run, ch media.Channel, c store.Contact) (Outcome, time.Duration) {
+// its queue's agents: an agent within AbandonAfter of the end of their
+// greeting (since ago), or the call is abandoned (the person hanging up
+// first among it), the person told who called and where to call back, and
+// the abandon counted against the cap.
+func (r *Runner) toAgent(ru *run, ch media.Channel, c store.Contact, since time.Duration) (Outcome, time.Duration) {
 	at := r.o.Clock.Now()
 	var handled time.Duration
 	err := errors.New("campaign: the box has no queues to put the call to")
 	if r.o.Agents != nil {
-		handled, err = r.o.Agents.Connect(ch, ru.cfg.Queue, c.Number, c.Vars, AbandonAfter)
+		handled, err = r.o.Agents.Connect(ch, ru.cfg.Queue, c.Number, c.Vars, max(AbandonAfter-since, 100*time.Millisecond))
 	}
 	r.mu.Lock()
 	ru.pacing.Live(at, err != nil)

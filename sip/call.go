@@ -1105,7 +1105,11 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, t
 			return nil
 		}
 	}
-	if err := dlg.WaitAnswer(ctx, ans); err != nil {
+	err = dlg.WaitAnswer(ctx, ans)
+	if early {
+		sess.Play(nil) // the tap hears no more: answered, or given up
+	}
+	if err != nil {
 		sess.Close()
 		dlg.Close()
 		return nil, fmt.Errorf("sip: dial %s: %w", to.String(), err)
@@ -1138,9 +1142,7 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, t
 	admitted = true
 	s.calls.Store(c.id, c)
 	sess.Start(params(choice), c.deliver)
-	if early {
-		sess.Play(nil) // the tap hears no more: the call is the caller's
-	} else {
+	if !early {
 		s.pacer.Add(sess)
 	}
 	c.endWithDialog()

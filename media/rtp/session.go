@@ -166,6 +166,9 @@ func (s *Session) Local() netip.AddrPort { return s.local }
 // of played sources, on the pacer's goroutine: it must not block.
 func (s *Session) Start(p Params, onEvent func(media.Event)) {
 	s.mu.Lock()
+	if p.Remote != s.params.Remote { // started again on another address (early media, then the answer's)
+		s.latched = false
+	}
 	s.params, s.remote, s.onEvt = p, p.Remote, onEvent
 	s.mu.Unlock()
 }

@@ -457,3 +457,26 @@ func TestReceiveDatagramSizes(t *testing.T) {
 		t.Errorf("peer report %+v, want the 512-octet packet's %+v, not the later 516-octet one's", got, ours)
 	}
 }
+
+// TestStartAgainUnlatches: a session started again on another address
+// (early media from one, the answer's SDP naming another) learns its far
+// end afresh; started again on the same address, it stays latched.
+func TestStartAgainUnlatches(t *testing.T) {
+	s := openOn(t, 40600, 40699)
+	a, b := netip.MustParseAddrPort("127.0.0.1:9000"), netip.MustParseAddrPort("127.0.0.1:9002")
+	s.Start(Params{Remote: a, Codec: media.PCMA, CodecPT: 8, Send: true}, nil)
+	s.mu.Lock()
+	s.latched = true
+	s.mu.Unlock()
+	s.Start(Params{Remote: a, Codec: media.PCMA, CodecPT: 8, Send: true}, nil)
+	s.mu.Lock()
+	same := s.latched
+	s.mu.Unlock()
+	s.Start(Params{Remote: b, Codec: media.PCMA, CodecPT: 8, Send: true}, nil)
+	s.mu.Lock()
+	other, remote := s.latched, s.remote
+	s.mu.Unlock()
+	if !same || other || remote != b {
+		t.Errorf("latched after a start on the same address %v, on another %v (remote %v)", same, other, remote)
+	}
+}
