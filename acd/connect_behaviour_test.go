@@ -59,6 +59,40 @@ func TestConnectGivesUpAfterWithin(t *testing.T) {
 	}
 }
 
+// An agent who refuses a campaign's callee at once (busy): the callee,
+// back in the queue, still hears no hold prompt, and is given up at 2 s.
+func TestConnectAgentRefusesNoHoldPrompt(t *testing.T) {
+	h := newHarness(t, "", "")
+	h.login(t, "1001")
+	l := newLine("camp")
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.d.Connect(l, "general", Caller{Call: "camp", Number: "13800000001", Within: 2 * time.Second})
+		done <- err
+	}()
+	h.nextRing(t).answer <- nil // refused
+	h.waitFor(t, "the callee back in the queue", func() bool {
+		h.d.mu.Lock()
+		defer h.d.mu.Unlock()
+		return h.d.queues["general"].waiting.len() == 1
+	})
+	h.clk.Advance(2 * time.Second)
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNoAgentInTime) {
+			t.Fatalf("Connect: %v, want ErrNoAgentInTime", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("not given up at 2 s")
+	}
+	l.mu.Lock()
+	plays := l.plays
+	l.mu.Unlock()
+	if plays != 0 {
+		t.Errorf("the campaign's callee was played %d prompts after the agent refused", plays)
+	}
+}
+
 // A campaign's callee goes before a caller who has waited (an hour's head
 // start), the agent's status shows the contact's data while they talk,
 // and Connect reports the agent's time: talk and the queue's 10 s wrap-up.

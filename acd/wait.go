@@ -497,7 +497,9 @@ func (w *waiter) run() error {
 			if r.ch == nil {
 				d.release(e, r.rangOut, true)
 				d.free(agents)
-				w.hold(q, "queue-hold")
+				if w.c.Within == 0 { // a campaign's callee hears no hold prompt
+					w.hold(q, "queue-hold")
+				}
 				continue
 			}
 			d.free(without(agents, r.agent))
