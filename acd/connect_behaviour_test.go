@@ -6,8 +6,50 @@ import (
 	"testing"
 	"time"
 
+	"jinyin/media"
 	"jinyin/store"
 )
+
+// connectCall runs Connect for a person a campaign called (2 s to find an
+// agent) in its own goroutine.
+func (h *harness) connectCall() (*line, chan error) {
+	l := newLine("camp")
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.d.Connect(l, "general", Caller{Call: "camp", Number: "13800000001", Within: 2 * time.Second})
+		done <- err
+	}()
+	return l, done
+}
+
+// wantConnect waits for Connect to return the error want.
+func wantConnect(t *testing.T, done chan error, want error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if !errors.Is(err, want) {
+			t.Fatalf("Connect: %v, want %v", err, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Connect not %s", what)
+	}
+}
+
+func waitRingStopped(t *testing.T, r *ring) {
+	t.Helper()
+	select {
+	case <-r.ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the agent's phone still rings")
+	}
+}
+
+// played is how many Plays the line got.
+func (l *line) played() media.PlayID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.plays
+}
 
 // A person a campaign called whose agent rings past Within is given up:
 // Connect says so, the ring stops, the agent is not paused for it (the
@@ -16,12 +58,7 @@ import (
 func TestConnectGivesUpAfterWithin(t *testing.T) {
 	h := newHarness(t, "", "")
 	h.login(t, "1001")
-	l := newLine("camp")
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.d.Connect(l, "general", Caller{Call: "camp", Number: "13800000001", Within: 2 * time.Second})
-		done <- err
-	}()
+	l, done := h.connectCall()
 	r := h.nextRing(t)
 	h.clk.Advance(2*time.Second - time.Millisecond)
 	select {
@@ -30,27 +67,13 @@ func TestConnectGivesUpAfterWithin(t *testing.T) {
 	case <-time.After(20 * time.Millisecond):
 	}
 	h.clk.Advance(time.Millisecond)
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrNoAgentInTime) {
-			t.Fatalf("Connect: %v, want ErrNoAgentInTime", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("not given up at 2 s")
-	}
-	select {
-	case <-r.ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the agent's phone still rings")
-	}
+	wantConnect(t, done, ErrNoAgentInTime, "given up at 2 s")
+	waitRingStopped(t, r)
 	h.waitAgent(t, "1001", idle)
 	if _, paused, _ := h.agentState("1001"); paused {
 		t.Error("the agent was paused for a ring the box gave up")
 	}
-	l.mu.Lock()
-	plays := l.plays
-	l.mu.Unlock()
-	if plays != 0 {
+	if plays := l.played(); plays != 0 {
 		t.Errorf("the campaign's callee was played %d prompts while an agent was sought", plays)
 	}
 	ab := h.waitEvents(t, store.QueueAbandon, 1)
@@ -64,12 +87,7 @@ func TestConnectGivesUpAfterWithin(t *testing.T) {
 func TestConnectAgentRefusesNoHoldPrompt(t *testing.T) {
 	h := newHarness(t, "", "")
 	h.login(t, "1001")
-	l := newLine("camp")
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.d.Connect(l, "general", Caller{Call: "camp", Number: "13800000001", Within: 2 * time.Second})
-		done <- err
-	}()
+	l, done := h.connectCall()
 	h.nextRing(t).answer <- nil // refused
 	h.waitFor(t, "the callee back in the queue", func() bool {
 		h.d.mu.Lock()
@@ -77,18 +95,8 @@ func TestConnectAgentRefusesNoHoldPrompt(t *testing.T) {
 		return h.d.queues["general"].waiting.len() == 1
 	})
 	h.clk.Advance(2 * time.Second)
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrNoAgentInTime) {
-			t.Fatalf("Connect: %v, want ErrNoAgentInTime", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("not given up at 2 s")
-	}
-	l.mu.Lock()
-	plays := l.plays
-	l.mu.Unlock()
-	if plays != 0 {
+	wantConnect(t, done, ErrNoAgentInTime, "given up at 2 s")
+	if plays := l.played(); plays != 0 {
 		t.Errorf("the campaign's callee was played %d prompts after the agent refused", plays)
 	}
 }
@@ -201,26 +209,10 @@ func TestStaff(t *testing.T) {
 func TestConnectCallerLeft(t *testing.T) {
 	h := newHarness(t, "", "")
 	h.login(t, "1001")
-	l := newLine("camp")
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.d.Connect(l, "general", Caller{Call: "camp", Number: "13800000001", Within: 2 * time.Second})
-		done <- err
-	}()
+	l, done := h.connectCall()
 	r := h.nextRing(t)
 	l.farHangup()
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrCallerLeft) {
-			t.Fatalf("Connect: %v, want ErrCallerLeft", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Connect did not return after the person hung up")
-	}
-	select {
-	case <-r.ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the agent's phone still rings")
-	}
+	wantConnect(t, done, ErrCallerLeft, "returned after the person hung up")
+	waitRingStopped(t, r)
 	h.waitAgent(t, "1001", idle)
 }
