@@ -69,10 +69,5 @@ func (b *Box) campaignSorry(ch media.Channel, c config.Campaign) {
 		b.log.Error("campaign: the abandoned call's message cannot be played", "campaign", c.Name, "err", err)
 		return
 	}
-	id := ch.Play(p)
-	for e := range ch.Events() {
-		if (e.Kind == media.EventPlayDone && e.Play == id) || e.Kind == media.EventHangup {
-			return
-		}
-	}
+	media.PlayToEnd(ch, p)
 }

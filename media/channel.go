@@ -66,6 +66,17 @@ type Channel interface {
 	Hangup() error
 }
 
+// PlayToEnd plays src on ch and returns once it has ended or the call
+// has; the other events meanwhile are dropped.
+func PlayToEnd(ch Channel, src Source) {
+	id := ch.Play(src)
+	for e := range ch.Events() {
+		if (e.Kind == EventPlayDone && e.Play == id) || e.Kind == EventHangup {
+			return
+		}
+	}
+}
+
 // Listener is a channel whose received audio can be taken as a Source:
 // what bridging, recording and supervisor monitoring read. An optional
 // feature, found by type assertion.

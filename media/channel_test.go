@@ -66,3 +66,39 @@ func TestBridgeRelaysDigitsAndHangsUp(t *testing.T) {
 		t.Fatalf("a hung up %v, b hung up %v, audio connected %v %v", aHung, bHung, aPlayed, bPlayed)
 	}
 }
+
+// playLine is a channel whose events the test scripts.
+type playLine struct {
+	events chan Event
+	next   PlayID
+}
+
+func (p *playLine) ID() string           { return "p" }
+func (p *playLine) Play(Source) PlayID   { p.next++; return p.next }
+func (p *playLine) Events() <-chan Event { return p.events }
+func (p *playLine) Hangup() error        { return nil }
+
+// TestPlayToEnd: PlayToEnd returns at its own play's end, not at an
+// earlier play's or at a digit; or at hang-up; or when the events close.
+func TestPlayToEnd(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		events []Event
+		left   int // events not read
+	}{
+		{"its end", []Event{{Kind: EventPlayDone, Play: 1}, {Kind: EventDigit, Digit: '5'}, {Kind: EventPlayDone, Play: 2}, {Kind: EventDigit, Digit: '6'}}, 1},
+		{"hang-up", []Event{{Kind: EventDigit, Digit: '5'}, {Kind: EventHangup}, {Kind: EventDigit, Digit: '6'}}, 1},
+	} {
+		l := &playLine{events: make(chan Event, 8), next: 1} // play 1 was before
+		for _, e := range c.events {
+			l.events <- e
+		}
+		PlayToEnd(l, nil)
+		if len(l.events) != c.left {
+			t.Errorf("%s: %d events left, want %d", c.name, len(l.events), c.left)
+		}
+	}
+	l := &playLine{events: make(chan Event)}
+	close(l.events)
+	PlayToEnd(l, nil) // returns
+}

@@ -351,12 +351,7 @@ func (p *Plan) feature(ch media.Channel, d Dest, from string) {
 	}
 	p.Log.Info("agent feature code", "agent", from, "code", d.Number, "err", err)
 	if pl, perr := p.Prompts.Player(p.Lang, reply); perr == nil {
-		id := ch.Play(pl)
-		for e := range ch.Events() {
-			if (e.Kind == media.EventPlayDone && e.Play == id) || e.Kind == media.EventHangup {
-				break
-			}
-		}
+		media.PlayToEnd(ch, pl)
 	}
 }
 
