@@ -88,7 +88,7 @@ func (r *Runner) Report(name string, from, to time.Time, every time.Duration) ([
 		if o == Answered || o == MessageLeft {
 			cur.Reached++
 		}
-		if assisted && (o == Answered || o == Abandoned || o == Machine) {
+		if assisted && o.live() {
 			cur.Live++
 			if o != Answered {
 				cur.Abandoned++

@@ -73,6 +73,12 @@ type Agents interface {
 // no agent for within AbandonAfter: an abandon, counted against the cap.
 const Abandoned Outcome = "abandoned"
 
+// live reports whether an agent-assisted campaign's attempt ending o is a
+// live answer as the abandon cap counts them: an agent reached, an
+// abandon, or a machine hung up on (which may have been a person); all
+// but Answered are abandons.
+func (o Outcome) live() bool { return o == Answered || o == Abandoned || o == Machine }
+
 // Runner dials the campaigns: every second, for each running one, as
 // many waiting contacts as it has lines free, each in its calling
 // window. An attempt is on disk before its call goes out (BeginAttempt);
@@ -365,7 +371,7 @@ func restorePacing(db *store.DB, c config.Campaign, now time.Time) (*Pacing, err
 		if o == DoNotCall || o == NoConsent {
 			return true // never dialled
 		}
-		if o == Answered || o == Abandoned || o == Machine {
+		if o.live() {
 			p.Live(a.Start, o != Answered)
 		}
 		p.dialled++
