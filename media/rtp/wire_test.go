@@ -480,3 +480,24 @@ func TestStartAgainUnlatches(t *testing.T) {
 		t.Errorf("latched after a start on the same address %v, on another %v (remote %v)", same, other, remote)
 	}
 }
+
+// TestReceiveDrainsABurst: packets that queued up (a burst after a
+// network stall) are all read in one tick, batch after batch.
+func TestReceiveDrainsABurst(t *testing.T) {
+	peer, _ := peerPair(t)
+	s := openOn(t, 40700, 40799)
+	s.Start(Params{Remote: netip.MustParseAddrPort("127.0.0.1:9"), Codec: media.PCMA, CodecPT: 8, Send: true}, func(media.Event) {})
+	local := net.UDPAddrFromAddrPort(s.Local())
+	for i := range 2*batch + 1 {
+		// Out of sequence: the address never latches, all are foreign.
+		if _, err := peer.WriteToUDP(rtpPacket(uint16(10*i), 160*uint32(i), 5, 8, make([]byte, 160)), local); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitReadable(t, s.fd)
+	time.Sleep(10 * time.Millisecond) // all of them on the socket
+	s.Tick()
+	if got := s.Foreign.Load(); got != 2*batch+1 {
+		t.Errorf("read in one tick: %d of %d packets", got, 2*batch+1)
+	}
+}
