@@ -18,7 +18,7 @@ while (($#)); do
   esac
 done
 
-pkgs=(sip-tester baresip libpri-dev libspandsp-dev pkg-config gcc socat qemu-user-static espeak-ng sox file sipvicious fail2ban chromium)
+pkgs=(sip-tester baresip libpri-dev libspandsp-dev libosmocore-dev linux-libc-dev pkg-config gcc socat qemu-user-static espeak-ng sox file sipvicious fail2ban chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -93,22 +94,36 @@ func portRange() (lo, hi int) {
 }
 
 // BuildSpandsp compiles a test-only C program against the system's spandsp
-// (Debian libspandsp-dev) into the test's temporary directory and returns
-// its path; a missing gcc, pkg-config or spandsp skips or fails the test as
-// Missing says. The firmware stays CGO_ENABLED=0: these are peers, run as
-// processes.
+// (Debian libspandsp-dev): BuildC with spandsp.
 func BuildSpandsp(t testing.TB, src string) string {
+	t.Helper()
+	return BuildC(t, src, "spandsp")
+}
+
+// debianDev names the Debian package of each pkg-config module BuildC takes.
+var debianDev = map[string]string{"spandsp": "libspandsp-dev", "libosmocore": "libosmocore-dev"}
+
+// BuildC compiles a test-only C program against the pkg-config modules
+// given (spandsp, libosmocore) into the test's temporary directory and
+// returns its path; a missing gcc, pkg-config or library skips or fails
+// the test as Missing says. The firmware stays CGO_ENABLED=0: these are
+// peers, run as processes.
+func BuildC(t testing.TB, src string, modules ...string) string {
 	t.Helper()
 	gcc := LookPath(t, "gcc", "gcc")
 	pkgConfig := LookPath(t, "pkg-config", "pkg-config")
-	flags, err := exec.Command(pkgConfig, "--cflags", "--libs", "spandsp").Output()
-	if err != nil {
-		Missing(t, "spandsp (Debian package libspandsp-dev)")
+	var flags []string
+	for _, m := range modules {
+		out, err := exec.Command(pkgConfig, "--cflags", "--libs", m).Output()
+		if err != nil {
+			Missing(t, fmt.Sprintf("%s (Debian package %s)", m, debianDev[m]))
+		}
+		flags = append(flags, strings.Fields(string(out))...)
 	}
 	bin := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".c"))
-	args := append([]string{"-Wall", "-O2", "-o", bin, src}, strings.Fields(string(flags))...)
-	if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
-		t.Fatalf("building %s against spandsp: %v\n%s", src, err, out)
+	args := append([]string{"-Wall", "-O2", "-o", bin, src}, flags...)
+	if out, err := exec.Command(gcc, append(args, "-lm")...).CombinedOutput(); err != nil {
+		t.Fatalf("building %s against %s: %v\n%s", src, strings.Join(modules, ", "), err, out)
 	}
 	return bin
 }
