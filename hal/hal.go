@@ -143,6 +143,24 @@ func IdleOctet(spanType string) byte {
 	return 0xD5
 }
 
+// E1FrameSize is one E1 frame (G.704 §2.3): 32 timeslots of one octet,
+// timeslot 0 first, every 125 µs; each octet's most significant bit is
+// the first on the line (G.704's bit 1).
+const E1FrameSize = 32
+
+// E1Frames is a line that hands the binary whole E1 frames, not channels:
+// an E1 framer on a TDM bus, an icE1usb, a test's synthetic line. The line
+// clocks it: ReadFrames returns as frames arrive, and what WriteFrames is
+// given goes out one frame per 125 µs.
+type E1Frames interface {
+	// ReadFrames waits for the next frames and copies whole frames into
+	// p (a multiple of E1FrameSize long), returning how many octets.
+	ReadFrames(p []byte) (int, error)
+	// WriteFrames queues whole frames to go out.
+	WriteFrames(p []byte) error
+	Close() error
+}
+
 // PRI is a span that carries ISDN PRI signalling: an optional feature,
 // found by type assertion.
 type PRI interface {

@@ -13,6 +13,8 @@ import (
 
 	"jinyin/config"
 	"jinyin/hal"
+	"jinyin/hal/rawe1"
+	"jinyin/hal/sim"
 	"jinyin/hal/socket"
 	"jinyin/media"
 	"jinyin/media/tone"
@@ -43,16 +45,41 @@ func (l *traceLog) String() string {
 
 func startSpan(t *testing.T, peerRole string, t203 time.Duration) *span {
 	t.Helper()
+	return startSpanVia(t, "socket", peerRole, t203)
+}
+
+// startSpanVia runs the stack over the socket driver to libpri, or, via
+// "raw E1", over the raw-frame driver: a synthetic E1 line (hal/sim)
+// carrying libpri's D-channel through the software HDLC (hal/hdlc) in
+// timeslot 16, and its B-channels in their timeslots, to a second raw
+// span on the peer's side whose channels are bridged to libpri's sockets.
+func startSpanVia(t *testing.T, via, peerRole string, t203 time.Duration) *span {
+	t.Helper()
 	peer := libpritest.Start(t, peerRole)
 	hs := socket.Open(peer.DPath, peer.BPath)
-	if err := hs.Configure(hal.SpanConfig{Type: "e1", Framing: "crc4", Coding: "hdb3", Clock: "line"}); err != nil {
+	cfg := hal.SpanConfig{Type: "e1", Framing: "no-crc4", Coding: "hdb3", Clock: "line"}
+	if err := hs.Configure(cfg); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := hs.DChannel()
+	var ours interface {
+		hal.Span
+		hal.PRI
+	} = hs
+	if via == "raw E1" {
+		near, far := sim.E1Line()
+		r, peerSide := rawe1.Open(near), rawe1.Open(far)
+		if err := r.Configure(cfg); err != nil {
+			t.Fatal(err)
+		}
+		bridge(t, peerSide, hs)
+		t.Cleanup(func() { r.Close(); peerSide.Close() })
+		ours = r
+	}
+	d, _ := ours.DChannel()
 	chans, _ := config.ParseChannels("1-15,17-31")
 	s := &span{peer: peer, incoming: make(chan *Call, 4), trace: &traceLog{}}
 	s.Stack = New(Config{Span: 1, Network: peerRole == "cpe", Channels: chans, Codec: media.PCMA,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), D: d, B: hs.BChannel, T203: t203,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), D: d, B: ours.BChannel, T203: t203,
 		Number: func(n string) Match {
 			switch {
 			case n == "100" || n == "200":
@@ -76,6 +103,40 @@ func startSpan(t *testing.T, peerRole string, t203 time.Duration) *span {
 	peer.Expect("UP")
 	waitFor(t, "our link up", s.LinkUp)
 	return s
+}
+
+// bridge joins the peer side's raw span to libpri's sockets: frames both
+// ways on the D-channel, blocks both ways on every B-channel, until the
+// test ends.
+func bridge(t *testing.T, raw, sock hal.PRI) {
+	rd, _ := raw.DChannel()
+	sd, _ := sock.DChannel()
+	pump := func(from, to hal.DChannel) {
+		buf := make([]byte, 600)
+		for {
+			n, err := from.ReadFrame(buf)
+			if err != nil {
+				return
+			}
+			to.WriteFrame(buf[:n])
+		}
+	}
+	go pump(rd, sd)
+	go pump(sd, rd)
+	for n := 1; n <= 31; n++ {
+		if n == 16 {
+			continue
+		}
+		rb, _ := raw.BChannel(n)
+		sb, _ := sock.BChannel(n)
+		copyBlocks := func(from, to hal.Timeslot) {
+			p := make([]byte, hal.BlockSize)
+			for from.ReadBlock(p) == nil && to.WriteBlock(p) == nil {
+			}
+		}
+		go copyBlocks(rb, sb)
+		go copyBlocks(sb, rb)
+	}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -131,11 +192,17 @@ func (s *span) idle(t *testing.T) {
 }
 
 func TestLibpri(t *testing.T) {
+	for _, via := range []string{"socket", "raw E1"} {
+		t.Run(via, func(t *testing.T) { testLibpri(t, via) })
+	}
+}
+
+func testLibpri(t *testing.T, via string) {
 	for _, role := range []string{"net", "cpe"} {
 		t.Run("libpri-"+role, func(t *testing.T) {
 			t.Parallel()
 			t.Run("inbound call answered, digit heard, audio both ways, far end hangs up", func(t *testing.T) {
-				s := startSpan(t, role, 0)
+				s := startSpanVia(t, via, role, 0)
 				s.peer.Send("call 100 5")
 				c := s.call(t)
 				if c.Called != "100" || c.Calling != "88880000" || c.Channel() != 5 {
@@ -165,7 +232,7 @@ func TestLibpri(t *testing.T) {
 				}
 			})
 			t.Run("outbound call answered, we hang up", func(t *testing.T) {
-				s := startSpan(t, role, 0)
+				s := startSpanVia(t, via, role, 0)
 				done := make(chan error, 1)
 				var c *Call
 				go func() {
@@ -189,7 +256,7 @@ func TestLibpri(t *testing.T) {
 				s.idle(t)
 			})
 			t.Run("outbound call to a busy number", func(t *testing.T) {
-				s := startSpan(t, role, 0)
+				s := startSpanVia(t, via, role, 0)
 				done := make(chan error, 1)
 				go func() { _, err := s.Dial(context.Background(), "4009", "100"); done <- err }()
 				s.peer.Expect("RING")
@@ -201,7 +268,7 @@ func TestLibpri(t *testing.T) {
 				s.idle(t)
 			})
 			t.Run("inbound call to an unallocated number", func(t *testing.T) {
-				s := startSpan(t, role, 0)
+				s := startSpanVia(t, via, role, 0)
 				s.peer.Send("call 999 3")
 				if got := s.peer.Expect("HANGUP"); !strings.Contains(got, "cause=1") {
 					t.Errorf("libpri: %q, want cause 1", got)
@@ -209,7 +276,7 @@ func TestLibpri(t *testing.T) {
 				s.idle(t)
 			})
 			t.Run("overlap receiving", func(t *testing.T) {
-				s := startSpan(t, role, 0)
+				s := startSpanVia(t, via, role, 0)
 				s.peer.Send("call 1 7 overlap")
 				s.peer.Expect("SETUP_ACK")
 				s.peer.Send("info 00")
@@ -223,7 +290,7 @@ func TestLibpri(t *testing.T) {
 				s.idle(t)
 			})
 			t.Run("both sides hang up at once", func(t *testing.T) {
-				s := startSpan(t, role, 0)
+				s := startSpanVia(t, via, role, 0)
 				s.peer.Send("call 200 9")
 				c := s.call(t)
 				c.Answer()

@@ -178,7 +178,10 @@ func (d *Decoder) end() {
 // is the opening flag of the next), and flags when there is nothing to
 // send, as Q.921 §2.2 has a PRI's D-channel fill the time between frames.
 type Encoder struct {
-	q          [8]struct{ b [MaxFrame + 2]byte; n int }
+	q [8]struct {
+		b [MaxFrame + 2]byte
+		n int
+	}
 	head, size int
 
 	out  uint32 // bits waiting to go out, the first in bit 31 downwards
