@@ -13,6 +13,8 @@ import (
 
 	"jinyin/config"
 	"jinyin/hal"
+	"jinyin/hal/osmoe1d"
+	"jinyin/hal/osmoe1d/e1dtest"
 	"jinyin/hal/rawe1"
 	"jinyin/hal/sim"
 	"jinyin/hal/socket"
@@ -48,11 +50,14 @@ func startSpan(t *testing.T, peerRole string, t203 time.Duration) *span {
 	return startSpanVia(t, "socket", peerRole, t203)
 }
 
-// startSpanVia runs the stack over the socket driver to libpri, or, via
+// startSpanVia runs the stack over the socket driver to libpri; via
 // "raw E1", over the raw-frame driver: a synthetic E1 line (hal/sim)
 // carrying libpri's D-channel through the software HDLC (hal/hdlc) in
 // timeslot 16, and its B-channels in their timeslots, to a second raw
-// span on the peer's side whose channels are bridged to libpri's sockets.
+// span on the peer's side whose channels are bridged to libpri's sockets;
+// via "osmo-e1d", over the osmo-e1d client to interface 0 of a fake
+// daemon (hal/osmoe1d/e1dtest) whose virtual pair's interface 1 is
+// bridged to libpri the same way.
 func startSpanVia(t *testing.T, via, peerRole string, t203 time.Duration) *span {
 	t.Helper()
 	peer := libpritest.Start(t, peerRole)
@@ -74,6 +79,20 @@ func startSpanVia(t *testing.T, via, peerRole string, t203 time.Duration) *span 
 		bridge(t, peerSide, hs)
 		t.Cleanup(func() { r.Close(); peerSide.Close() })
 		ours = r
+	}
+	if via == "osmo-e1d" {
+		d := e1dtest.Start(t)
+		o, err := osmoe1d.Open(d.Path, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peerSide, err := osmoe1d.Open(d.Path, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bridge(t, peerSide, hs)
+		t.Cleanup(func() { o.Close(); peerSide.Close() })
+		ours = o
 	}
 	d, _ := ours.DChannel()
 	chans, _ := config.ParseChannels("1-15,17-31")
@@ -192,7 +211,7 @@ func (s *span) idle(t *testing.T) {
 }
 
 func TestLibpri(t *testing.T) {
-	for _, via := range []string{"socket", "raw E1"} {
+	for _, via := range []string{"socket", "raw E1", "osmo-e1d"} {
 		t.Run(via, func(t *testing.T) { testLibpri(t, via) })
 	}
 }

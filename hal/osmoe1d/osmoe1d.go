@@ -1,0 +1,417 @@
+// Package osmoe1d is the `osmo-e1d` span driver: an E1 line served by
+// Osmocom's userspace E1 daemon osmo-e1d (its icE1usb open-hardware USB
+// adapter, its virtual pair, a DAHDI trunk device), reached over the
+// daemon's control socket. The D-channel is timeslot 16 opened in HDLC-FCS
+// mode (the daemon runs the HDLC: one frame per SEQPACKET message, its FCS
+// checked and removed, unlike libpri's framing, which carries 2 FCS
+// octets); each B-channel is its timeslot opened RAW (a SOCK_STREAM socket
+// of 64 kbit/s octets, handed over in 160-octet reads). The sockets come
+// back from TS_OPEN as SCM_RIGHTS file descriptors.
+//
+// Checked against osmo-e1d 0.7.2 (b8546ae7): proto.h for the wire format
+// (proto.go; golden vectors in the tests), ctl.c and mux_demux.c for the
+// semantics the tests' fake daemon (e1dtest) follows: soft failures
+// answered with an empty payload rather than an error type, the fd in the
+// TS_OPEN answer itself, 0xFF sent for what a client did not write in
+// time, a zero-length HDLC message closing the timeslot (so WriteFrame
+// refuses empty frames). Alarms come as LOS/AIS/LOF/RAI on/off events,
+// only on a change and only to clients connected then: a line already in
+// alarm when the span connects looks clear until its next change. Not run
+// against the real daemon or an icE1usb here: neither is in Debian.
+//
+// Layer: a hal implementation; it imports hal and the standard library.
+package osmoe1d
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"jinyin/hal"
+)
+
+// DefaultSocket is where osmo-e1d listens (E1DP_DEFAULT_SOCKET); the
+// daemon has no setting for it.
+const DefaultSocket = "/tmp/osmo-e1d.ctl"
+
+// Conn is a control connection to the daemon: one request at a time,
+// events dispatched as they come.
+type Conn struct {
+	c      *net.UnixConn
+	mu     sync.Mutex // one request at a time
+	resp   chan answer
+	event  func(Msg)
+	closed chan struct{}
+	err    error // why the connection ended, once closed is
+}
+
+type answer struct {
+	m  Msg
+	fd *os.File
+}
+
+// ErrRefused is the daemon's answer without its payload: the interface,
+// line or timeslot does not exist, the timeslot is open by another
+// client, or the mode is not one it takes.
+var ErrRefused = errors.New("osmo-e1d: refused (no such interface, line or timeslot, a timeslot in use, or a mode it does not take)")
+
+// Dial connects to the daemon at path; event, if not nil, is called on
+// the connection's goroutine for every event.
+func Dial(path string, event func(Msg)) (*Conn, error) {
+	nc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("osmo-e1d: control socket: %w", err)
+	}
+	c := &Conn{c: nc, resp: make(chan answer, 1), event: event, closed: make(chan struct{})}
+	go c.read()
+	return c, nil
+}
+
+func (c *Conn) read() {
+	buf := make([]byte, MaxMsg)
+	oob := make([]byte, syscall.CmsgSpace(4))
+	defer close(c.closed)
+	for {
+		n, oobn, _, _, err := c.c.ReadMsgUnix(buf, oob)
+		if err == nil && n == 0 {
+			err = io.EOF // the daemon closed the connection
+		}
+		if err != nil {
+			c.err = fmt.Errorf("osmo-e1d: control connection: %w", err)
+			return
+		}
+		var fd *os.File
+		if oobn > 0 {
+			fd = fdOf(oob[:oobn])
+		}
+		m, err := ParseMsg(buf[:n])
+		if err != nil {
+			c.err = err
+			if fd != nil {
+				fd.Close()
+			}
+			return
+		}
+		if m.Type&TypeMask == TypeEvent {
+			if c.event != nil {
+				c.event(m)
+			}
+			continue
+		}
+		m.Payload = append([]byte(nil), m.Payload...)
+		c.resp <- answer{m, fd}
+	}
+}
+
+// fdOf is the file descriptor an SCM_RIGHTS control message carries.
+func fdOf(oob []byte) *os.File {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil
+	}
+	var f *os.File
+	for _, m := range msgs {
+		fds, err := syscall.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			if f == nil {
+				f = os.NewFile(uintptr(fd), "osmo-e1d timeslot")
+			} else {
+				syscall.Close(fd)
+			}
+		}
+	}
+	return f
+}
+
+// request sends one command and waits for its answer.
+func (c *Conn) request(h Header, payload []byte) (Msg, *os.File, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.c.Write(AppendMsg(nil, h, payload)); err != nil {
+		return Msg{}, nil, fmt.Errorf("osmo-e1d: send command %#02x: %w", h.Type, err)
+	}
+	select {
+	case a := <-c.resp:
+		switch {
+		case a.m.Type&TypeMask == TypeErr:
+			if a.fd != nil {
+				a.fd.Close()
+			}
+			return Msg{}, nil, fmt.Errorf("osmo-e1d: command %#02x failed in the daemon (answer %#02x)", h.Type, a.m.Type)
+		case a.m.Type != h.Type|TypeResp:
+			if a.fd != nil {
+				a.fd.Close()
+			}
+			return Msg{}, nil, fmt.Errorf("osmo-e1d: command %#02x answered with %#02x", h.Type, a.m.Type)
+		}
+		return a.m, a.fd, nil
+	case <-c.closed:
+		return Msg{}, nil, c.err
+	}
+}
+
+// Interfaces lists the daemon's E1 interfaces.
+func (c *Conn) Interfaces() ([]IntfInfo, error) {
+	m, _, err := c.request(Header{CmdIntfQuery, Any, Any, Any}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntfInfos(m.Payload)
+}
+
+// Lines lists interface intf's lines.
+func (c *Conn) Lines(intf uint8) ([]LineInfo, error) {
+	m, _, err := c.request(Header{CmdLineQuery, intf, Any, Any}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLineInfos(m.Payload)
+}
+
+// Timeslots lists a line's 32 timeslots and their modes.
+func (c *Conn) Timeslots(intf, line uint8) ([]TSInfo, error) {
+	m, _, err := c.request(Header{CmdTSQuery, intf, line, Any}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTSInfos(m.Payload)
+}
+
+// ConfigureLine sets a line's mode (LineChannelized, LineSuperchannel).
+func (c *Conn) ConfigureLine(intf, line, mode uint8) error {
+	m, _, err := c.request(Header{CmdLineConfig, intf, line, Any}, []byte{mode})
+	if err != nil {
+		return err
+	}
+	l, err := ParseLineInfos(m.Payload)
+	if err != nil {
+		return err
+	}
+	if len(l) != 1 || l[0].Mode != mode {
+		return fmt.Errorf("osmo-e1d: line %d/%d mode %#02x: %w", intf, line, mode, ErrRefused)
+	}
+	return nil
+}
+
+// OpenTS opens a timeslot and returns its socket.
+func (c *Conn) OpenTS(intf, line, ts uint8, cfg TSConfig) (net.Conn, error) {
+	m, fd, err := c.request(Header{CmdTSOpen, intf, line, ts}, cfg.Append(nil))
+	if err != nil {
+		return nil, err
+	}
+	info, err := ParseTSInfos(m.Payload)
+	if err == nil && (len(info) != 1 || fd == nil) {
+		err = fmt.Errorf("osmo-e1d: open timeslot %d/%d/%d: %w", intf, line, ts, ErrRefused)
+	}
+	if err != nil {
+		if fd != nil {
+			fd.Close()
+		}
+		return nil, err
+	}
+	defer fd.Close() // FileConn dups it
+	nc, err := net.FileConn(fd)
+	if err != nil {
+		return nil, fmt.Errorf("osmo-e1d: timeslot %d socket: %w", ts, err)
+	}
+	return nc, nil
+}
+
+// Close ends the control connection; timeslots already open stay open.
+func (c *Conn) Close() error {
+	err := c.c.Close()
+	<-c.closed
+	return err
+}
+
+// Span is an E1 line of the daemon's as a span.
+type Span struct {
+	conn       *Conn
+	intf, line uint8
+
+	alarms atomic.Uint32
+	mu     sync.Mutex
+	cfg    hal.SpanConfig
+	d      *dchan
+	slots  map[int]*bslot
+}
+
+var (
+	_ hal.Span = (*Span)(nil)
+	_ hal.PRI  = (*Span)(nil)
+)
+
+// Open connects to the daemon at path (DefaultSocket if empty) and puts
+// interface intf's line in channelized mode.
+func Open(path string, intf, line int) (*Span, error) {
+	if path == "" {
+		path = DefaultSocket
+	}
+	s := &Span{intf: uint8(intf), line: uint8(line), slots: map[int]*bslot{}}
+	s.cfg.Type = "e1"
+	c, err := Dial(path, s.event)
+	if err != nil {
+		return nil, err
+	}
+	s.conn = c
+	lines, err := c.Lines(s.intf)
+	if err == nil && !hasLine(lines, s.line) {
+		err = fmt.Errorf("osmo-e1d: no line %d on interface %d (lines %v)", line, intf, lines)
+	}
+	if err == nil {
+		err = c.ConfigureLine(s.intf, s.line, LineChannelized)
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func hasLine(lines []LineInfo, id uint8) bool {
+	for _, l := range lines {
+		if l.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// event follows the line's alarms.
+func (s *Span) event(m Msg) {
+	if m.Intf != s.intf || m.Line != s.line {
+		return
+	}
+	bit := map[uint8]hal.Alarms{EvtLOSOn: hal.AlarmLOS, EvtLOSOff: hal.AlarmLOS, EvtAISOn: hal.AlarmAIS, EvtAISOff: hal.AlarmAIS,
+		EvtRAIOn: hal.AlarmRAI, EvtRAIOff: hal.AlarmRAI, EvtLOFOn: hal.AlarmLOF, EvtLOFOff: hal.AlarmLOF}[m.Type]
+	for {
+		old := s.alarms.Load()
+		now := old | uint32(bit)
+		if m.Type&1 == 1 { // the odd events are the "off" ones
+			now = old &^ uint32(bit)
+		}
+		if s.alarms.CompareAndSwap(old, now) {
+			return
+		}
+	}
+}
+
+// Configure takes E1 settings; framing, line code and clock are the
+// daemon's (its icE1usb driver's configuration).
+func (s *Span) Configure(c hal.SpanConfig) error {
+	if c.Type != "e1" {
+		return fmt.Errorf("osmo-e1d: span type %q: osmo-e1d serves E1 only", c.Type)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg = c
+	return nil
+}
+
+// Alarms is what the daemon's events said last, and LOS once the daemon
+// is gone.
+func (s *Span) Alarms() hal.Alarms {
+	select {
+	case <-s.conn.closed:
+		return hal.AlarmLOS
+	default:
+	}
+	return hal.Alarms(s.alarms.Load())
+}
+
+// DChannel opens timeslot 16 in HDLC-FCS mode.
+func (s *Span) DChannel() (hal.DChannel, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d != nil {
+		return s.d, nil
+	}
+	nc, err := s.conn.OpenTS(s.intf, s.line, 16, TSConfig{Mode: TSHDLCFCS, ReadBufsize: hal.BlockSize})
+	if err != nil {
+		return nil, err
+	}
+	s.d = &dchan{c: nc}
+	return s.d, nil
+}
+
+// BChannel opens timeslot n RAW.
+func (s *Span) BChannel(n int) (hal.Timeslot, error) {
+	if err := hal.CheckBChannel("e1", n); err != nil {
+		return nil, fmt.Errorf("osmo-e1d: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.slots[n]; b != nil {
+		return b, nil
+	}
+	nc, err := s.conn.OpenTS(s.intf, s.line, uint8(n), TSConfig{Mode: TSRaw, ReadBufsize: hal.BlockSize})
+	if err != nil {
+		return nil, err
+	}
+	b := &bslot{c: nc}
+	s.slots[n] = b
+	return b, nil
+}
+
+// Close closes the timeslots and the control connection.
+func (s *Span) Close() error {
+	s.mu.Lock()
+	if s.d != nil {
+		s.d.Close()
+	}
+	for _, b := range s.slots {
+		b.c.Close()
+	}
+	s.mu.Unlock()
+	return s.conn.Close()
+}
+
+// dchan is timeslot 16: one frame, without FCS, per message.
+type dchan struct{ c net.Conn }
+
+// ErrEmptyFrame is WriteFrame given nothing: the daemon would read a
+// zero-length message as the client going away and close the timeslot.
+var ErrEmptyFrame = errors.New("osmo-e1d: empty D-channel frame")
+
+func (d *dchan) ReadFrame(p []byte) (int, error) {
+	n, err := d.c.Read(p)
+	if err == nil && n == 0 {
+		err = io.EOF // the daemon closed the timeslot
+	}
+	return n, err
+}
+
+func (d *dchan) WriteFrame(f []byte) error {
+	switch {
+	case len(f) == 0:
+		return ErrEmptyFrame
+	case len(f) > MaxHDLC:
+		return fmt.Errorf("osmo-e1d: D-channel frame of %d octets, the daemon takes %d", len(f), MaxHDLC)
+	}
+	_, err := d.c.Write(f)
+	return err
+}
+
+func (d *dchan) Close() error { return d.c.Close() }
+
+// bslot is a B-channel: the daemon writes 160 octets each 20 ms and
+// reads what the line needs each tick, sending 0xFF for what is missing.
+type bslot struct{ c net.Conn }
+
+func (b *bslot) ReadBlock(p []byte) error {
+	_, err := io.ReadFull(b.c, p[:hal.BlockSize])
+	return err
+}
+
+func (b *bslot) WriteBlock(p []byte) error {
+	_, err := b.c.Write(p)
+	return err
+}
