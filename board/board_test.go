@@ -8,8 +8,37 @@ import (
 	_ "jinyin/board/sim"
 	"jinyin/config"
 	"jinyin/hal"
+	"jinyin/hal/osmoe1d/e1dtest"
 	halsim "jinyin/hal/sim"
 )
+
+// The sim profile's osmo-e1d driver opens the line the span names at the
+// daemon's socket; a daemon that is not there, or a line it does not have,
+// fails the span rather than leaving it absent.
+func TestOsmoE1DDriver(t *testing.T) {
+	d := e1dtest.Start(t)
+	p, err := board.Lookup("sim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := config.Span{ID: 1, Type: "e1", Driver: "osmo-e1d", E1D: "1/0", E1DSocket: d.Path, Framing: "no-crc4", Coding: "hdb3", Clock: "line"}
+	spans, absent, err := board.OpenSpans(p, []config.Span{c})
+	if err != nil || len(spans) != 1 || len(absent) != 0 {
+		t.Fatalf("open: %v %v %v", spans, absent, err)
+	}
+	if _, err := spans[0].Span.(hal.PRI).DChannel(); err != nil {
+		t.Errorf("D-channel: %v", err)
+	}
+	spans[0].Span.Close()
+	for _, bad := range []config.Span{
+		{ID: 2, Type: "e1", Driver: "osmo-e1d", E1D: "7/0", E1DSocket: d.Path},
+		{ID: 3, Type: "e1", Driver: "osmo-e1d", E1DSocket: d.Path + ".gone"},
+	} {
+		if _, _, err := board.OpenSpans(p, []config.Span{bad}); err == nil {
+			t.Errorf("span %d opened", bad.ID)
+		}
+	}
+}
 
 func TestSimProfileOpensSpans(t *testing.T) {
 	p, err := board.Lookup("sim")

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-var testEnv = Env{Boards: map[string][]string{"sim": {"sim", "socket"}, "armbox": {"ds26521", "socket"}}}
+var testEnv = Env{Boards: map[string][]string{"sim": {"sim", "socket", "osmo-e1d"}, "armbox": {"ds26521", "socket"}}}
 
 func TestDefaultIsValid(t *testing.T) {
 	cfg, err := Load(DefaultName, Default(), nil, testEnv)

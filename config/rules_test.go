@@ -164,6 +164,13 @@ func TestRules(t *testing.T) {
 		{[]string{"span.0.driver=socket", "span.0.dchannel=/run/d.sock", "span.0.bchannels=/run/b.sock"}, ""},
 		{[]string{"span.0.dchannel=/run/d.sock"}, `--set span.0.dchannel: dchannel is only for driver "socket"`},
 		{[]string{"span.0.bchannels=/run/b.sock"}, `--set span.0.bchannels: bchannels is only for driver "socket"`},
+		{[]string{"span.0.driver=osmo-e1d"}, ""},
+		{[]string{"span.0.driver=osmo-e1d", "span.0.e1d=1/0", "span.0.e1d_socket=/run/osmo-e1d.ctl"}, ""},
+		{[]string{"span.0.driver=osmo-e1d", "span.0.e1d=1"}, `--set span.0.e1d: e1d "1": want interface/line, each 0-254, e.g. "0/0"`},
+		{[]string{"span.0.driver=osmo-e1d", "span.0.e1d=0/255"}, `--set span.0.e1d: e1d "0/255": want interface/line, each 0-254, e.g. "0/0"`},
+		{[]string{"span.0.driver=osmo-e1d", "span.0.type=t1", "span.0.framing=esf", "span.0.coding=b8zs", "span.0.channels=1-23"}, `--set span.0.type: driver "osmo-e1d" serves E1 lines only`},
+		{[]string{"span.0.e1d=0/0"}, `--set span.0.e1d: e1d is only for driver "osmo-e1d"`},
+		{[]string{"span.0.e1d_socket=/tmp/x"}, `--set span.0.e1d_socket: e1d_socket is only for driver "osmo-e1d"`},
 		{[]string{"box.board=armbox", "span.0.driver=ds26521"}, ""},
 		{[]string{"box.board=armbox"}, `f.toml:22:10: board "armbox" has no span driver "sim"; it has "ds26521", "socket"`},
 		// [[port]]

@@ -571,6 +571,21 @@ func (v *validator) queue(p string, q Queue) {
 	}
 }
 
+// ParseE1D reads a span's e1d, "interface/line" as osmo-e1d numbers them
+// (0-254 each; 255 is the protocol's "any"): "0/0" when empty.
+func ParseE1D(s string) (intf, line int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	intf, err1 := strconv.Atoi(a)
+	line, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || intf < 0 || intf > 254 || line < 0 || line > 254 {
+		return 0, 0, fmt.Errorf("e1d %q: want interface/line, each 0-254, e.g. \"0/0\"", s)
+	}
+	return intf, line, nil
+}
+
 // Strategies are the queue strategies.
 var Strategies = []string{"longest-idle", "ring-all", "fewest-calls", "round-robin", "least-talk", "random"}
 
@@ -587,6 +602,21 @@ func (v *validator) span(p string, s Span, drivers []string, boardKnown bool, bo
 	}
 	if s.Driver != "socket" && s.BChannels != "" {
 		v.report(p+".bchannels", "bchannels is only for driver \"socket\"")
+	}
+	if s.Driver == "osmo-e1d" {
+		if _, _, err := ParseE1D(s.E1D); err != nil {
+			v.report(p+".e1d", "%v", err)
+		}
+		if s.Type != "e1" {
+			v.report(p+".type", "driver \"osmo-e1d\" serves E1 lines only")
+		}
+	} else {
+		if s.E1D != "" {
+			v.report(p+".e1d", "e1d is only for driver \"osmo-e1d\"")
+		}
+		if s.E1DSocket != "" {
+			v.report(p+".e1d_socket", "e1d_socket is only for driver \"osmo-e1d\"")
+		}
 	}
 	v.enum(p+".signalling", s.Signalling, "pri-cpe", "pri-net")
 	v.enum(p+".switchtype", s.SwitchType, "euroisdn", "qsig", "ni2")

@@ -5,13 +5,16 @@
 // profile is data (the layout below); the drivers are the hal chip
 // drivers, reached through periph's host drivers (spidev and GPIO).
 //
-// What the carrier would need and this firmware does not have yet: the
-// PCM path (the SoC's PCM/I2S block carrying the E1 timeslots and the
-// analog ports' audio) and an HDLC engine for the E1's D-channel. Until
-// then the E1 span comes up with its framer configured and alarms,
-// counters and loopback working, but without PRI signalling, and the
-// analog ports signal (ring, hook, caller ID timing) with idle audio. None
-// of this has run on the carrier: it exists as a layout on paper.
+// The CM4's PCM block carries two slots per frame
+// (bcm2835_i2s_set_dai_tdm_slot in Linux's bcm2835-i2s.c: "limited to
+// 2-channel setups"), so it cannot bring in an E1's 32 timeslots: the
+// DS26522 span comes up with its framer configured and alarms, counters
+// and loopback working, but without PRI signalling or audio. An E1 with
+// PRI on this carrier is an icE1usb served by osmo-e1d (span driver
+// "osmo-e1d", hal/osmoe1d; the D-channel's HDLC runs in the daemon). The
+// analog ports still signal (ring, hook, caller ID timing) with idle
+// audio: their two PCM slots need the ALSA TDM path, not written yet.
+// None of this has run on the carrier: it exists as a layout on paper.
 package cm4
 
 import (
@@ -108,6 +111,11 @@ func init() {
 				}
 				return d, true, nil
 			},
+			// The E1 through an icE1usb on one of the CM4's USB
+			// ports, served by osmo-e1d: PRI signalling and
+			// B-channel audio, which the DS26522 cannot bring in on
+			// this carrier (see the package comment).
+			"osmo-e1d": board.OsmoE1D,
 		},
 		Ports: map[string]board.PortDriver{
 			"si3215": analogPort(si3215.New, si3215.ErrAbsent),

@@ -29,6 +29,9 @@ func init() {
 			"socket": func(c config.Span) (hal.Span, bool, error) {
 				return socket.Open(c.DChannel, c.BChannels), true, nil
 			},
+			// An E1 line of an osmo-e1d daemon (its virtual pair on a
+			// laptop, an icE1usb).
+			"osmo-e1d": board.OsmoE1D,
 		},
 		AlarmLED: func(span int) board.LED {
 			mu.Lock()
