@@ -253,16 +253,16 @@ type Console struct {
 
 // Span is one E1/T1 line-card span.
 type Span struct {
-	ID         int    `toml:"id"`
-	Type       string `toml:"type"`       // e1 or t1
-	Driver     string `toml:"driver"`     // sim, socket, or a chip driver of the board
-	DChannel   string `toml:"dchannel"`   // socket path for the socket driver
-	BChannels  string `toml:"bchannels"`  // socket driver: path of the B-channels' audio socket (optional)
+	ID        int    `toml:"id"`
+	Type      string `toml:"type"`      // e1 or t1
+	Driver    string `toml:"driver"`    // sim, socket, or a chip driver of the board
+	DChannel  string `toml:"dchannel"`  // socket path for the socket driver
+	BChannels string `toml:"bchannels"` // socket driver: path of the B-channels' audio socket (optional)
 	// E1D is the osmo-e1d driver's line: "interface/line" ("0/0" when
 	// empty), and E1DSocket the daemon's control socket
 	// (/tmp/osmo-e1d.ctl when empty).
-	E1D       string `toml:"e1d"`
-	E1DSocket string `toml:"e1d_socket"`
+	E1D        string `toml:"e1d"`
+	E1DSocket  string `toml:"e1d_socket"`
 	Signalling string `toml:"signalling"` // pri-cpe or pri-net
 	SwitchType string `toml:"switchtype"` // euroisdn, qsig, ni2
 	Framing    string `toml:"framing"`    // e1: crc4, no-crc4; t1: esf, d4
