@@ -11,10 +11,12 @@
 // DS26522 span comes up with its framer configured and alarms, counters
 // and loopback working, but without PRI signalling or audio. An E1 with
 // PRI on this carrier is an icE1usb served by osmo-e1d (span driver
-// "osmo-e1d", hal/osmoe1d; the D-channel's HDLC runs in the daemon). The
-// analog ports still signal (ring, hook, caller ID timing) with idle
-// audio: their two PCM slots need the ALSA TDM path, not written yet.
-// None of this has run on the carrier: it exists as a layout on paper.
+// "osmo-e1d", hal/osmoe1d; the D-channel's HDLC runs in the daemon).
+// The analog ports' audio is the PCM block's two slots (16 bits each, the
+// I2S overlay's ALSA devices): the FXS in slot 0 and the FXO in slot 1,
+// their chips' PCM start counts set to 0 and 16 and A-law (hal/pcm over
+// hal/alsa). None of this has run on the carrier: it exists as a layout
+// on paper.
 package cm4
 
 import (
@@ -34,7 +36,9 @@ import (
 	"jinyin/board"
 	"jinyin/config"
 	"jinyin/hal"
+	"jinyin/hal/alsa"
 	"jinyin/hal/ds26522"
+	"jinyin/hal/pcm"
 	"jinyin/hal/si3050"
 	"jinyin/hal/si3215"
 	"jinyin/hal/sim"
@@ -42,8 +46,13 @@ import (
 
 // Layout is where the carrier's chips and lights are.
 type Layout struct {
-	SpanSPI  map[int]string // span id -> SPI port of its DS26522
-	PortSPI  map[int]string // analog port id -> SPI port of its chip
+	SpanSPI map[int]string // span id -> SPI port of its DS26522
+	PortSPI map[int]string // analog port id -> SPI port of its chip
+	// PortSlot is analog port id -> its slot on the PCM bus (0 or 1: the
+	// BCM2711's PCM block has two), and PCM the bus's capture and
+	// playback devices.
+	PortSlot map[int]int
+	PCM      [2]string
 	AlarmLED map[int]string // span id -> GPIO of its alarm LED
 	Watchdog string
 }
@@ -52,6 +61,8 @@ type Layout struct {
 var Carrier = Layout{
 	SpanSPI:  map[int]string{1: "SPI0.0"},
 	PortSPI:  map[int]string{1: "SPI1.0", 2: "SPI1.1"},
+	PortSlot: map[int]int{1: 0, 2: 1},
+	PCM:      [2]string{"/dev/snd/pcmC1D0c", "/dev/snd/pcmC1D0p"},
 	AlarmLED: map[int]string{1: "GPIO5"},
 	Watchdog: "/dev/watchdog",
 }
@@ -124,17 +135,72 @@ func init() {
 	})
 }
 
-// analogPort is the driver of a port chip; its audio is idle, as the
-// carrier's PCM path is not implemented.
-func analogPort[D hal.Port](open func(spi.Port, hal.Timeslot) (D, error), errAbsent error) board.PortDriver {
+// pcmChip is a port chip that places its audio on the PCM bus.
+type pcmChip interface {
+	hal.Port
+	SetPCM(startPCLK uint16, muLaw bool) error
+}
+
+var (
+	busOnce sync.Once
+	bus     *pcm.Highway
+	busErr  error
+)
+
+// pcmBus opens the PCM bus once: two 16-bit slots at 8000 frames a
+// second, each port's A-law octet in its slot's first 8 bits (the high
+// byte of the S16_LE sample).
+func pcmBus() (*pcm.Highway, error) {
+	busOnce.Do(func() {
+		capture, err := alsa.OpenDevice(Carrier.PCM[0])
+		if err != nil {
+			busErr = err
+			return
+		}
+		playback, err := alsa.OpenDevice(Carrier.PCM[1])
+		if err != nil {
+			capture.Close()
+			busErr = err
+			return
+		}
+		tdm, err := alsa.OpenTDM(capture, playback, alsa.Config{Slots: 2, Format: alsa.FormatS16LE, PeriodFrames: hal.BlockSize, Periods: 4})
+		if err != nil {
+			capture.Close()
+			playback.Close()
+			busErr = err
+			return
+		}
+		bus = pcm.Open(tdm, 2, 0xD5)
+	})
+	return bus, busErr
+}
+
+// analogPort is the driver of a port chip: its audio is its slot on the
+// PCM bus, A-law, starting 16 PCLK cycles per slot after the frame sync;
+// without the bus's ALSA devices (no I2S overlay loaded) the port
+// signals with idle audio.
+func analogPort[D pcmChip](open func(spi.Port, hal.Timeslot) (D, error), errAbsent error) board.PortDriver {
 	return func(c config.Port) (hal.Port, bool, error) {
 		name, ok := Carrier.PortSPI[c.ID]
-		if !ok {
+		slot, ok2 := Carrier.PortSlot[c.ID]
+		if !ok || !ok2 {
 			return nil, false, fmt.Errorf("cm4: the carrier has no analog port %d", c.ID)
 		}
-		d, ok, err := chip(name, func(p spi.Port) (D, error) { return open(p, sim.NewSlot(0xD5, nil)) }, errAbsent)
+		var audio hal.Timeslot = sim.NewSlot(0xD5, nil)
+		onBus := false
+		if b, err := pcmBus(); err == nil {
+			audio, _ = b.Slot(slot)
+			onBus = true
+		}
+		d, ok, err := chip(name, func(p spi.Port) (D, error) { return open(p, audio) }, errAbsent)
 		if !ok {
 			return nil, false, err
+		}
+		if onBus {
+			if err := d.SetPCM(uint16(16*slot), false); err != nil {
+				d.Close()
+				return nil, false, err
+			}
 		}
 		return d, true, nil
 	}

@@ -9,10 +9,10 @@
 // is the same 20 ms on every channel and from one block to the next; a
 // channel opened mid-block starts at the next block. The line's clock is
 // the only clock: the driver sends one frame for each frame it receives,
-// so nothing drifts. A reader that falls more than 4 blocks behind loses
-// its oldest block, and so does a writer more than 4 blocks ahead: each is
-// a slip in Counters (G.822's controlled slip, here a block's worth). A
-// writer that has not given the next block when it is due sends idle.
+// so nothing drifts. The B-channels are hal/pcm slots: a reader more than
+// 4 blocks behind loses its oldest block, and so does a writer more than
+// 4 blocks ahead, each a slip in Counters (G.822's controlled slip, here a
+// block's worth); a writer with nothing queued sends idle.
 //
 // Timeslot 0 (G.704 §2.3.2, G.706 §4.1): the driver sends the frame
 // alignment signal (0x9B, Si=1) and, in the other frames, NFAS with bit 2
@@ -25,8 +25,8 @@
 // multiframes (a line configured "crc4" needs a source whose framer makes
 // TS0, as icE1usb's does in its CRC-4 mode) and the Sa bits.
 //
-// Layer: a hal implementation; it imports hal, hal/hdlc and the standard
-// library.
+// Layer: a hal implementation; it imports hal, hal/hdlc, hal/pcm and the
+// standard library.
 package rawe1
 
 import (
@@ -38,6 +38,7 @@ import (
 
 	"jinyin/hal"
 	"jinyin/hal/hdlc"
+	"jinyin/hal/pcm"
 )
 
 // TS0 octets sent (bit 1, Si, the most significant, set: no CRC-4).
@@ -57,13 +58,13 @@ type Span struct {
 	mu    sync.Mutex
 	cfg   hal.SpanConfig
 	enc   *hdlc.Encoder
-	slots [32]*slot
+	slots [32]*pcm.Slot
 	err   error // why the line stopped
 
 	// The receive loop's own, not locked.
 	dec    *hdlc.Decoder
-	pos    int       // frame within the current block
-	active [32]*slot // the slots this block fills
+	pos    int           // frame within the current block
+	active [32]*pcm.Slot // the slots this block fills
 	rx     ts0
 	txOdd  bool
 	rbuf   [hal.BlockSize * hal.E1FrameSize]byte
@@ -128,7 +129,7 @@ func (s *Span) BChannel(n int) (hal.Timeslot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.slots[n] == nil {
-		s.slots[n] = newSlot(s)
+		s.slots[n] = pcm.NewSlot(0xD5, &s.slips, s.failed)
 	}
 	return s.slots[n], nil
 }
@@ -152,14 +153,14 @@ func (s *Span) stopped(err error) {
 	s.alarms.Store(uint32(hal.AlarmLOS))
 	s.d.wake()
 	for _, sl := range s.slotList() {
-		sl.wake()
+		sl.Wake()
 	}
 }
 
-func (s *Span) slotList() []*slot {
+func (s *Span) slotList() []*pcm.Slot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var l []*slot
+	var l []*pcm.Slot
 	for _, sl := range s.slots {
 		if sl != nil {
 			l = append(l, sl)
@@ -221,7 +222,7 @@ func (s *Span) process(n int) {
 		s.d16[k] = in[16]
 		for ts, sl := range s.active {
 			if sl != nil {
-				sl.rxCur[s.pos] = in[ts]
+				sl.RX[s.pos] = in[ts]
 			}
 		}
 		s.frameOut(out)
@@ -250,7 +251,7 @@ func (s *Span) frameOut(out []byte) {
 			continue
 		}
 		if sl := s.active[ts]; sl != nil {
-			out[ts] = sl.txCur[s.pos]
+			out[ts] = sl.TX[s.pos]
 		} else {
 			out[ts] = 0xD5 // A-law idle
 		}
@@ -262,8 +263,8 @@ func (s *Span) frameOut(out []byte) {
 func (s *Span) block() {
 	s.pos = 0
 	for _, sl := range s.active {
-		if sl != nil && sl.exchange() {
-			s.slips.Add(1)
+		if sl != nil {
+			sl.Exchange()
 		}
 	}
 	s.mu.Lock()
@@ -330,96 +331,6 @@ func (t *ts0) alarms() hal.Alarms {
 		a |= hal.AlarmRAI
 	}
 	return a
-}
-
-// slot is one B-channel: rxCur and txCur are the run loop's, the rings
-// are shared with the channel's reader and writer.
-type slot struct {
-	s            *Span
-	rxCur, txCur [hal.BlockSize]byte
-
-	mu     sync.Mutex
-	rx, tx [4][hal.BlockSize]byte
-	rh, rn int
-	th, tn int
-	ready  chan struct{}
-}
-
-func newSlot(s *Span) *slot {
-	sl := &slot{s: s, ready: make(chan struct{}, 1)}
-	for i := range sl.txCur {
-		sl.txCur[i] = 0xD5
-	}
-	return sl
-}
-
-// exchange hands over the block received and takes the next to send; it
-// reports a slip.
-func (sl *slot) exchange() (slip bool) {
-	sl.mu.Lock()
-	if sl.rn == len(sl.rx) { // the reader is 4 blocks behind: drop its oldest
-		sl.rh = (sl.rh + 1) % len(sl.rx)
-		sl.rn--
-		slip = true
-	}
-	sl.rx[(sl.rh+sl.rn)%len(sl.rx)] = sl.rxCur
-	sl.rn++
-	if sl.tn > 0 {
-		sl.txCur = sl.tx[sl.th]
-		sl.th = (sl.th + 1) % len(sl.tx)
-		sl.tn--
-	} else {
-		for i := range sl.txCur { // nothing to say: idle, not a slip
-			sl.txCur[i] = 0xD5
-		}
-	}
-	sl.mu.Unlock()
-	sl.wake()
-	return slip
-}
-
-func (sl *slot) wake() {
-	select {
-	case sl.ready <- struct{}{}:
-	default:
-	}
-}
-
-// ReadBlock waits for the next block the line brought.
-func (sl *slot) ReadBlock(p []byte) error {
-	for {
-		sl.mu.Lock()
-		if sl.rn > 0 {
-			copy(p, sl.rx[sl.rh][:])
-			sl.rh = (sl.rh + 1) % len(sl.rx)
-			sl.rn--
-			sl.mu.Unlock()
-			return nil
-		}
-		sl.mu.Unlock()
-		if err := sl.s.failed(); err != nil {
-			return err
-		}
-		<-sl.ready
-	}
-}
-
-// WriteBlock queues p to go out in the next block; a writer 4 blocks
-// ahead of the line loses its oldest.
-func (sl *slot) WriteBlock(p []byte) error {
-	if err := sl.s.failed(); err != nil {
-		return err
-	}
-	sl.mu.Lock()
-	defer sl.mu.Unlock()
-	if sl.tn == len(sl.tx) {
-		sl.th = (sl.th + 1) % len(sl.tx)
-		sl.tn--
-		sl.s.slips.Add(1)
-	}
-	copy(sl.tx[(sl.th+sl.tn)%len(sl.tx)][:], p)
-	sl.tn++
-	return nil
 }
 
 // dchan is timeslot 16's frames: received ones wait in a ring of 8.

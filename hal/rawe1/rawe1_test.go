@@ -7,6 +7,7 @@ import (
 
 	"jinyin/hal"
 	"jinyin/hal/hdlc"
+	"jinyin/hal/pcm"
 	"jinyin/hal/sim"
 )
 
@@ -238,11 +239,11 @@ func TestLineGone(t *testing.T) {
 // ways) allocates nothing in the loop's body.
 func TestProcessNoAllocs(t *testing.T) {
 	s := newSpan(nil) // no run loop: the test is the loop
-	var slots []*slot
+	var slots []*pcm.Slot
 	for ch := 1; ch < 32; ch++ {
 		if ch != 16 {
 			ts, _ := s.BChannel(ch)
-			slots = append(slots, ts.(*slot))
+			slots = append(slots, ts.(*pcm.Slot))
 		}
 	}
 	d, _ := s.DChannel()

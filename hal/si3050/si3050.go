@@ -129,3 +129,32 @@ func (d *Dev) LoopCurrent() bool {
 
 // Close puts the line on hook.
 func (d *Dev) Close() error { return d.SetHook(false) }
+
+// PCM set-up: the mode register (PCM enabled, 0x20 A-law, 0x28 µ-law, 8
+// bits) and the transmit and receive start counts (PCLK cycles after the
+// frame sync, low octet then high, transmit in 34-35, receive in
+// 36-37), as DAHDI's wctdm driver sets them up.
+const (
+	regPCMMode  = 33
+	regPCMTXLow = 34
+	pcmALaw     = 0x20
+	pcmMuLaw    = 0x28
+)
+
+// SetPCM places the port's audio on the PCM highway: startPCLK cycles
+// after each frame sync, the same slot both ways (8 per 8-bit slot, 16
+// per 16-bit one), A-law (E1 countries, China) or µ-law.
+func (d *Dev) SetPCM(startPCLK uint16, muLaw bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, v := range []byte{byte(startPCLK), byte(startPCLK >> 8), byte(startPCLK), byte(startPCLK >> 8)} {
+		if err := d.write(regPCMTXLow+byte(i), v); err != nil {
+			return err
+		}
+	}
+	m := byte(pcmALaw)
+	if muLaw {
+		m = pcmMuLaw
+	}
+	return d.write(regPCMMode, m)
+}

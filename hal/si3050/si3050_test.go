@@ -42,3 +42,36 @@ func TestAbsent(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// The PCM set-up DAHDI's wctdm gives its DAAs: start counts in registers
+// 34-37, then register 33, 0x20 for A-law, 0x28 for µ-law.
+func TestPCM(t *testing.T) {
+	pb := &spitest.Playback{Playback: conntest.Playback{D: conn.Full, Ops: []conntest.IO{
+		{W: []byte{0x60, 2, 0}, R: []byte{0, 0, 0x03}}, // a DAA
+		{W: []byte{0x20, 6, 0x00}},                     // line side up
+		{W: []byte{0x20, 5, 0x08}},                     // on hook, line monitor
+		{W: []byte{0x20, 34, 0}},                       // TX start count low: slot 0
+		{W: []byte{0x20, 35, 0}},                       // TX start count high
+		{W: []byte{0x20, 36, 0}},                       // RX start count low
+		{W: []byte{0x20, 37, 0}},                       // RX start count high
+		{W: []byte{0x20, 33, 0x20}},                    // PCM on, A-law
+		{W: []byte{0x20, 34, 0x10}},
+		{W: []byte{0x20, 35, 0x02}}, // start count 0x210
+		{W: []byte{0x20, 36, 0x10}},
+		{W: []byte{0x20, 37, 0x02}},
+		{W: []byte{0x20, 33, 0x28}}, // µ-law
+	}}}
+	d, err := New(pb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetPCM(0, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetPCM(0x210, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Close(); err != nil {
+		t.Error(err)
+	}
+}

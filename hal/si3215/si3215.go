@@ -143,3 +143,32 @@ func (d *Dev) Close() error {
 	defer d.mu.Unlock()
 	return d.write(regLinefeed, lfOpen)
 }
+
+// PCM set-up: the mode register (PCM enabled, 0x20 A-law, 0x28 µ-law, 8
+// bits) and the transmit and receive start counts (PCLK cycles after the
+// frame sync, low octet then high, transmit in 2-3, receive in
+// 4-5), as DAHDI's wctdm driver sets them up.
+const (
+	regPCMMode  = 1
+	regPCMTXLow = 2
+	pcmALaw     = 0x20
+	pcmMuLaw    = 0x28
+)
+
+// SetPCM places the port's audio on the PCM highway: startPCLK cycles
+// after each frame sync, the same slot both ways (8 per 8-bit slot, 16
+// per 16-bit one), A-law (E1 countries, China) or µ-law.
+func (d *Dev) SetPCM(startPCLK uint16, muLaw bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, v := range []byte{byte(startPCLK), byte(startPCLK >> 8), byte(startPCLK), byte(startPCLK >> 8)} {
+		if err := d.write(regPCMTXLow+byte(i), v); err != nil {
+			return err
+		}
+	}
+	m := byte(pcmALaw)
+	if muLaw {
+		m = pcmMuLaw
+	}
+	return d.write(regPCMMode, m)
+}

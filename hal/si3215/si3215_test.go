@@ -48,3 +48,35 @@ func TestAbsent(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// The PCM set-up DAHDI's wctdm gives its ProSLICs: start counts in
+// registers 2-5, then register 1, 0x20 for A-law, 0x28 for µ-law.
+func TestPCM(t *testing.T) {
+	pb := &spitest.Playback{Playback: conntest.Playback{D: conn.Full, Ops: []conntest.IO{
+		{W: []byte{0x88, 0}, R: []byte{0, 0x02}}, // present
+		{W: []byte{64, 1}},                       // forward active
+		{W: []byte{2, 16}},                       // TX start count low: slot 1 of 16-bit slots
+		{W: []byte{3, 0}},                        // TX start count high
+		{W: []byte{4, 16}},                       // RX start count low
+		{W: []byte{5, 0}},                        // RX start count high
+		{W: []byte{1, 0x20}},                     // PCM on, A-law, 8 bits
+		{W: []byte{2, 0x08}},                     // start count 264: low octet
+		{W: []byte{3, 0x01}},                     // high octet
+		{W: []byte{4, 0x08}},
+		{W: []byte{5, 0x01}},
+		{W: []byte{1, 0x28}}, // µ-law
+	}}}
+	d, err := New(pb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetPCM(16, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetPCM(264, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Close(); err != nil {
+		t.Error(err)
+	}
+}
