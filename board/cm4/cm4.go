@@ -202,6 +202,13 @@ func analogPort[D pcmChip](open func(spi.Port, hal.Timeslot) (D, error), errAbse
 				return nil, false, err
 			}
 		}
+		if daa, ok := any(d).(interface{ SetCountry(si3050.Country) error }); ok {
+			// The carrier is built for China's network.
+			if err := daa.SetCountry(si3050.Countries["cn"]); err != nil {
+				d.Close()
+				return nil, false, err
+			}
+		}
 		return d, true, nil
 	}
 }

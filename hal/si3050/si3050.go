@@ -10,10 +10,11 @@
 // register 6 (0x00 powers the line side up), register 28 (loop current)
 // and register 29 (line voltage, signed, 1 V a step) follow how DAHDI's
 // wctdm driver uses the DAA; they were not checked against the Si3050
-// datasheet in this project, and nothing here has run on silicon. Left
-// out: country-specific line settings (DC termination, AC impedance,
-// ring validation in registers 16, 26, 30, 22-24), which default to the
-// chip's FCC values.
+// datasheet in this project, and nothing here has run on silicon. So do
+// SetPCM (registers 33-37) and SetCountry (16, 26, 30, 31, China's and
+// TBR21's values from DAHDI's fxo_modes table). Left out: ring validation
+// (registers 22-24), left at the chip's defaults, and passing the box's
+// country from the config: a board calls SetCountry itself.
 //
 // Layer: a hal chip driver; it takes a periph spi.Port.
 package si3050
@@ -157,4 +158,48 @@ func (d *Dev) SetPCM(startPCLK uint16, muLaw bool) error {
 		m = pcmMuLaw
 	}
 	return d.write(regPCMMode, m)
+}
+
+// Country is a line's DC and AC termination, the settings a DAA must meet
+// where it is connected: on-hook speed (OHS, OHS2), ringer impedance (RZ)
+// and threshold (RT), current limit (ILIM), DC voltage (DCV), minimum
+// operational loop current (MINI), AC impedance (ACIM). The values are
+// those of DAHDI's fxo_modes table (fxo_modes.h, "extracted from
+// wctdm.c"), written into registers 16, 26, 30 and 31 as wctdm does; not
+// checked against the Si3050 datasheet's country table here.
+type Country struct {
+	OHS, OHS2, RZ, RT, ILIM, DCV, MINI, ACIM byte
+}
+
+// Countries by the box's country setting: "cn" (China: DCV 0, MINI 3,
+// ACIM 0xF, the complex impedance China's network specifies) and "itu"
+// (TBR21, the European harmonised termination: ILIM 1, DCV 3, ACIM 2).
+var Countries = map[string]Country{
+	"cn":  {MINI: 3, ACIM: 0xF},
+	"itu": {ILIM: 1, DCV: 3, ACIM: 2},
+}
+
+// Register numbers of the country settings.
+const (
+	regIntlControl1 = 16 // OHS bit 6, RZ bit 1, RT bit 0
+	regDCTerm       = 26 // DCV bits 7:6, MINI bits 5:4, ILIM bit 1
+	regACTerm       = 30 // ACIM bits 3:0
+	regDAAControl5  = 31 // 0xA3 (full-wave ring detect, the rest as wctdm), OHS2 bit 3
+)
+
+// SetCountry sets the line's termination for country c.
+func (d *Dev) SetCountry(c Country) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, w := range [][2]byte{
+		{regIntlControl1, c.OHS<<6 | c.RZ<<1 | c.RT},
+		{regDCTerm, c.DCV<<6 | c.MINI<<4 | c.ILIM<<1},
+		{regACTerm, c.ACIM},
+		{regDAAControl5, 0xA3 | c.OHS2<<3},
+	} {
+		if err := d.write(w[0], w[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -75,3 +75,28 @@ func TestPCM(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// China's termination as DAHDI's fxo_modes gives it ("CHINA": ohs 0, ohs2
+// 0, rz 0, rt 0, ilim 0, dcv 0, mini 3, acim 0xf) in registers 16, 26,
+// 30, 31.
+func TestCountryChina(t *testing.T) {
+	pb := &spitest.Playback{Playback: conntest.Playback{D: conn.Full, Ops: []conntest.IO{
+		{W: []byte{0x60, 2, 0}, R: []byte{0, 0, 0x03}}, // a DAA
+		{W: []byte{0x20, 6, 0x00}},                     // line side up
+		{W: []byte{0x20, 5, 0x08}},                     // on hook, line monitor
+		{W: []byte{0x20, 16, 0x00}},                    // OHS, RZ, RT all 0
+		{W: []byte{0x20, 26, 0x30}},                    // DCV 0, MINI 3, ILIM 0
+		{W: []byte{0x20, 30, 0x0F}},                    // ACIM 0xF
+		{W: []byte{0x20, 31, 0xA3}},                    // OHS2 0
+	}}}
+	d, err := New(pb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetCountry(Countries["cn"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Close(); err != nil {
+		t.Error(err)
+	}
+}

@@ -10,7 +10,8 @@
 // audio loopback, reads 0x02 after reset) and the 376 mV step of the
 // voltage sense registers 80 (tip) and 81 (ring) follow how DAHDI's wctdm
 // driver uses the chip; they were not checked against the Si3215 datasheet
-// in this project, and nothing here has run on silicon. Left out: the
+// in this project, and nothing here has run on silicon; so does SetPCM
+// (registers 1-5, wctdm's PCM set-up). Left out: the
 // ProSLIC power-up sequence (DC-DC converter set-up and calibration), the
 // ring oscillator coefficients and the indirect registers, which a board
 // needs before the linefeed codes do anything.
