@@ -28,6 +28,7 @@ import (
 	"periph.io/x/conn/v3/spi"
 
 	"jinyin/hal"
+	"jinyin/hal/internal/silabs"
 )
 
 // Registers.
@@ -131,15 +132,11 @@ func (d *Dev) LoopCurrent() bool {
 // Close puts the line on hook.
 func (d *Dev) Close() error { return d.SetHook(false) }
 
-// PCM set-up: the mode register (PCM enabled, 0x20 A-law, 0x28 µ-law, 8
-// bits) and the transmit and receive start counts (PCLK cycles after the
-// frame sync, low octet then high, transmit in 34-35, receive in
-// 36-37), as DAHDI's wctdm driver sets them up.
+// The PCM registers: the mode, and the transmit start count's low octet
+// (then its high octet, and the receive start count's two).
 const (
 	regPCMMode  = 33
 	regPCMTXLow = 34
-	pcmALaw     = 0x20
-	pcmMuLaw    = 0x28
 )
 
 // SetPCM places the port's audio on the PCM highway: startPCLK cycles
@@ -148,16 +145,12 @@ const (
 func (d *Dev) SetPCM(startPCLK uint16, muLaw bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, v := range []byte{byte(startPCLK), byte(startPCLK >> 8), byte(startPCLK), byte(startPCLK >> 8)} {
-		if err := d.write(regPCMTXLow+byte(i), v); err != nil {
+	for _, w := range silabs.PCMWrites(regPCMMode, regPCMTXLow, startPCLK, muLaw) {
+		if err := d.write(w[0], w[1]); err != nil {
 			return err
 		}
 	}
-	m := byte(pcmALaw)
-	if muLaw {
-		m = pcmMuLaw
-	}
-	return d.write(regPCMMode, m)
+	return nil
 }
 
 // Country is a line's DC and AC termination, the settings a DAA must meet

@@ -28,6 +28,7 @@ import (
 	"periph.io/x/conn/v3/spi"
 
 	"jinyin/hal"
+	"jinyin/hal/internal/silabs"
 )
 
 // Direct registers.
@@ -145,15 +146,11 @@ func (d *Dev) Close() error {
 	return d.write(regLinefeed, lfOpen)
 }
 
-// PCM set-up: the mode register (PCM enabled, 0x20 A-law, 0x28 µ-law, 8
-// bits) and the transmit and receive start counts (PCLK cycles after the
-// frame sync, low octet then high, transmit in 2-3, receive in
-// 4-5), as DAHDI's wctdm driver sets them up.
+// The PCM registers: the mode, and the transmit start count's low octet
+// (then its high octet, and the receive start count's two).
 const (
 	regPCMMode  = 1
 	regPCMTXLow = 2
-	pcmALaw     = 0x20
-	pcmMuLaw    = 0x28
 )
 
 // SetPCM places the port's audio on the PCM highway: startPCLK cycles
@@ -162,14 +159,10 @@ const (
 func (d *Dev) SetPCM(startPCLK uint16, muLaw bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, v := range []byte{byte(startPCLK), byte(startPCLK >> 8), byte(startPCLK), byte(startPCLK >> 8)} {
-		if err := d.write(regPCMTXLow+byte(i), v); err != nil {
+	for _, w := range silabs.PCMWrites(regPCMMode, regPCMTXLow, startPCLK, muLaw) {
+		if err := d.write(w[0], w[1]); err != nil {
 			return err
 		}
 	}
-	m := byte(pcmALaw)
-	if muLaw {
-		m = pcmMuLaw
-	}
-	return d.write(regPCMMode, m)
+	return nil
 }
