@@ -158,6 +158,7 @@ type E1Frames interface {
 	ReadFrames(p []byte) (int, error)
 	// WriteFrames queues whole frames to go out.
 	WriteFrames(p []byte) error
+	// Close releases the line; a ReadFrames waiting returns an error.
 	Close() error
 }
 

@@ -189,3 +189,68 @@ func TestAlarmEvents(t *testing.T) {
 	d.Event(0, osmoe1d.EvtRAIOff)
 	wait(0)
 }
+
+// A B-channel left unread between calls does not keep the daemon's
+// blocks for the next call: a block written after a second of silence is
+// heard within a few blocks, not seconds later.
+func TestNoStaleAudioBetweenCalls(t *testing.T) {
+	d := e1dtest.Start(t)
+	a, b := open(t, d, 0), open(t, d, 1)
+	ta, _ := a.BChannel(9)
+	tb, _ := b.BChannel(9)
+	time.Sleep(time.Second) // no call: nobody reads either end
+	blk := bytes.Repeat([]byte{0x42}, hal.BlockSize)
+	got := make([]byte, hal.BlockSize)
+	start := time.Now()
+	sent := false
+	for range 50 { // a call: tdm's read-then-write, both ends
+		if err := ta.ReadBlock(got); err != nil {
+			t.Fatal(err)
+		}
+		if !sent {
+			ta.WriteBlock(blk)
+			sent = true
+			start = time.Now()
+		} else {
+			ta.WriteBlock(bytes.Repeat([]byte{0xD5}, hal.BlockSize))
+		}
+		if err := tb.ReadBlock(got); err != nil {
+			t.Fatal(err)
+		}
+		tb.WriteBlock(got)
+		if bytes.Contains(got, []byte{0x42, 0x42, 0x42, 0x42}) {
+			if lag := time.Since(start); lag > 300*time.Millisecond {
+				t.Errorf("heard %v after it was written", lag)
+			}
+			return
+		}
+	}
+	t.Error("the block was not heard in 50 blocks")
+}
+
+// Another client taking timeslot 16 by force leaves this span without a
+// D-channel: it shows LOS rather than a clear line.
+func TestDChannelTakenShowsLOS(t *testing.T) {
+	d := e1dtest.Start(t)
+	a := open(t, d, 0)
+	da, err := a.DChannel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := osmoe1d.Dial(d.Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	nc, err := c.OpenTS(0, 0, 16, osmoe1d.TSConfig{Mode: osmoe1d.TSHDLCFCS, Flags: osmoe1d.TSForce, ReadBufsize: 160})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := da.ReadFrame(make([]byte, 300)); err == nil {
+		t.Fatal("read a frame from a timeslot taken away")
+	}
+	if a.Alarms() != hal.AlarmLOS {
+		t.Errorf("alarms %v, want LOS", a.Alarms())
+	}
+}

@@ -19,7 +19,8 @@
 // alarm when the span connects looks clear until its next change. Not run
 // against the real daemon or an icE1usb here: neither is in Debian.
 //
-// Layer: a hal implementation; it imports hal and the standard library.
+// Layer: a hal implementation; it imports hal, hal/pcm and the standard
+// library.
 package osmoe1d
 
 import (
@@ -31,8 +32,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"jinyin/hal"
+	"jinyin/hal/pcm"
 )
 
 // DefaultSocket is where osmo-e1d listens (E1DP_DEFAULT_SOCKET); the
@@ -138,7 +141,14 @@ func (c *Conn) request(h Header, payload []byte) (Msg, *os.File, error) {
 	if _, err := c.c.Write(AppendMsg(nil, h, payload)); err != nil {
 		return Msg{}, nil, fmt.Errorf("osmo-e1d: send command %#02x: %w", h.Type, err)
 	}
+	timeout := time.NewTimer(requestTimeout)
+	defer timeout.Stop()
 	select {
+	case <-timeout.C:
+		// A late answer would be taken for the next request's: the
+		// connection is given up, and the span shows LOS.
+		c.c.Close()
+		return Msg{}, nil, fmt.Errorf("osmo-e1d: command %#02x: no answer in %v", h.Type, requestTimeout)
 	case a := <-c.resp:
 		switch {
 		case a.m.Type&TypeMask == TypeErr:
@@ -154,9 +164,19 @@ func (c *Conn) request(h Header, payload []byte) (Msg, *os.File, error) {
 		}
 		return a.m, a.fd, nil
 	case <-c.closed:
+		select {
+		case a := <-c.resp: // answered, then gone: do not leak its fd
+			if a.fd != nil {
+				a.fd.Close()
+			}
+		default:
+		}
 		return Msg{}, nil, c.err
 	}
 }
+
+// requestTimeout is how long the daemon has to answer a command.
+const requestTimeout = 5 * time.Second
 
 // Interfaces lists the daemon's E1 interfaces.
 func (c *Conn) Interfaces() ([]IntfInfo, error) {
@@ -238,6 +258,8 @@ type Span struct {
 	intf, line uint8
 
 	alarms atomic.Uint32
+	dLost  atomic.Bool // timeslot 16's socket ended: the daemon closed it
+	slips  atomic.Uint64
 	mu     sync.Mutex
 	cfg    hal.SpanConfig
 	d      *dchan
@@ -245,8 +267,9 @@ type Span struct {
 }
 
 var (
-	_ hal.Span = (*Span)(nil)
-	_ hal.PRI  = (*Span)(nil)
+	_ hal.Span      = (*Span)(nil)
+	_ hal.PRI       = (*Span)(nil)
+	_ hal.Counterer = (*Span)(nil)
 )
 
 // Open connects to the daemon at path (DefaultSocket if empty) and puts
@@ -317,15 +340,23 @@ func (s *Span) Configure(c hal.SpanConfig) error {
 }
 
 // Alarms is what the daemon's events said last, and LOS once the daemon
-// is gone.
+// is gone or has closed the D-channel (another client took timeslot 16
+// by force): the span carries nothing until it is opened again.
 func (s *Span) Alarms() hal.Alarms {
 	select {
 	case <-s.conn.closed:
 		return hal.AlarmLOS
 	default:
 	}
+	if s.dLost.Load() {
+		return hal.AlarmLOS
+	}
 	return hal.Alarms(s.alarms.Load())
 }
+
+// Counters counts the B-channels' slips between the daemon and the
+// binary; line errors are the daemon's.
+func (s *Span) Counters() hal.Counters { return hal.Counters{Slips: s.slips.Load()} }
 
 // DChannel opens timeslot 16 in HDLC-FCS mode.
 func (s *Span) DChannel() (hal.DChannel, error) {
@@ -338,7 +369,7 @@ func (s *Span) DChannel() (hal.DChannel, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.d = &dchan{c: nc}
+	s.d = &dchan{c: nc, lost: &s.dLost}
 	return s.d, nil
 }
 
@@ -356,7 +387,7 @@ func (s *Span) BChannel(n int) (hal.Timeslot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bslot{c: nc}
+	b := newBSlot(nc, &s.slips)
 	s.slots[n] = b
 	return b, nil
 }
@@ -375,7 +406,11 @@ func (s *Span) Close() error {
 }
 
 // dchan is timeslot 16: one frame, without FCS, per message.
-type dchan struct{ c net.Conn }
+type dchan struct {
+	c      net.Conn
+	lost   *atomic.Bool
+	closed atomic.Bool
+}
 
 // ErrEmptyFrame is WriteFrame given nothing: the daemon would read a
 // zero-length message as the client going away and close the timeslot.
@@ -385,6 +420,9 @@ func (d *dchan) ReadFrame(p []byte) (int, error) {
 	n, err := d.c.Read(p)
 	if err == nil && n == 0 {
 		err = io.EOF // the daemon closed the timeslot
+	}
+	if err != nil && !d.closed.Load() {
+		d.lost.Store(true)
 	}
 	return n, err
 }
@@ -400,18 +438,47 @@ func (d *dchan) WriteFrame(f []byte) error {
 	return err
 }
 
-func (d *dchan) Close() error { return d.c.Close() }
-
-// bslot is a B-channel: the daemon writes 160 octets each 20 ms and
-// reads what the line needs each tick, sending 0xFF for what is missing.
-type bslot struct{ c net.Conn }
-
-func (b *bslot) ReadBlock(p []byte) error {
-	_, err := io.ReadFull(b.c, p[:hal.BlockSize])
-	return err
+func (d *dchan) Close() error {
+	d.closed.Store(true)
+	return d.c.Close()
 }
 
-func (b *bslot) WriteBlock(p []byte) error {
-	_, err := b.c.Write(p)
-	return err
+// bslot is a B-channel: the daemon writes 160 octets each 20 ms, and for
+// each block it brings one goes back, so what the binary sends is paced
+// by the line. A goroutine reads the socket all the time, calls or not,
+// into a hal/pcm slot: between calls the daemon's blocks are dropped
+// rather than left in the socket for the next call to hear seconds late.
+type bslot struct {
+	*pcm.Slot
+	c   net.Conn
+	mu  sync.Mutex
+	err error
+}
+
+func newBSlot(c net.Conn, slips *atomic.Uint64) *bslot {
+	b := &bslot{c: c}
+	b.Slot = pcm.NewSlot(0xD5, slips, b.failed)
+	go b.pump()
+	return b
+}
+
+func (b *bslot) failed() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+func (b *bslot) pump() {
+	var err error
+	for err == nil {
+		if _, err = io.ReadFull(b.c, b.RX[:]); err != nil {
+			break
+		}
+		b.Exchange()
+		_, err = b.c.Write(b.TX[:])
+	}
+	b.mu.Lock()
+	b.err = fmt.Errorf("osmo-e1d: B-channel: %w", err)
+	b.mu.Unlock()
+	b.Stop()
 }

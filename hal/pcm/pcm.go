@@ -8,7 +8,10 @@
 // The highway's clock is the only clock: a frame goes out for each frame
 // that comes in. A reader more than 4 blocks behind loses its oldest
 // block, and so does a writer more than 4 blocks ahead: each is a slip. A
-// writer with nothing queued when a block is due sends idle.
+// slot nobody has read for 8 blocks (a channel between calls) drops its
+// blocks without counting them, and its next reader starts on the line's
+// next block. A writer with nothing queued when a block is due sends
+// idle.
 //
 // Layer: hal. It imports hal and the standard library.
 package pcm
@@ -35,13 +38,23 @@ type Slot struct {
 	rh, rn int
 	th, tn int
 	slips  *atomic.Uint64
+	unread int  // blocks handed over since the reader last read
+	absent bool // the reader went away (no read for 8 blocks): drop what waits
 	ready  chan struct{}
+	stop   chan struct{}
+	once   sync.Once
 }
+
+// absentAfter is how many blocks unread make a slot's reader absent: a
+// channel between calls, not a slow reader. Its blocks are then dropped
+// without counting slips, and the next reader starts with the line's
+// next block instead of stale ones.
+const absentAfter = 8
 
 // NewSlot returns a slot that sends idle until written, counts its slips
 // in slips, and fails reads and writes once failed says so.
 func NewSlot(idle byte, slips *atomic.Uint64, failed func() error) *Slot {
-	sl := &Slot{idle: idle, failed: failed, slips: slips, ready: make(chan struct{}, 1)}
+	sl := &Slot{idle: idle, failed: failed, slips: slips, ready: make(chan struct{}, 1), stop: make(chan struct{})}
 	for i := range sl.TX {
 		sl.TX[i] = idle
 	}
@@ -52,10 +65,15 @@ func NewSlot(idle byte, slips *atomic.Uint64, failed func() error) *Slot {
 // the next block to send into TX.
 func (sl *Slot) Exchange() {
 	sl.mu.Lock()
+	if sl.unread++; sl.unread > absentAfter {
+		sl.absent = true
+	}
 	if sl.rn == len(sl.rx) { // the reader is 4 blocks behind: drop its oldest
 		sl.rh = (sl.rh + 1) % len(sl.rx)
 		sl.rn--
-		sl.slips.Add(1)
+		if !sl.absent {
+			sl.slips.Add(1)
+		}
 	}
 	sl.rx[(sl.rh+sl.rn)%len(sl.rx)] = sl.RX
 	sl.rn++
@@ -72,8 +90,7 @@ func (sl *Slot) Exchange() {
 	sl.Wake()
 }
 
-// Wake makes a waiting reader look again (at the highway's error, when
-// it has stopped).
+// Wake makes a waiting reader look again.
 func (sl *Slot) Wake() {
 	select {
 	case sl.ready <- struct{}{}:
@@ -81,10 +98,17 @@ func (sl *Slot) Wake() {
 	}
 }
 
+// Stop ends every waiting and later read with the highway's error.
+func (sl *Slot) Stop() { sl.once.Do(func() { close(sl.stop) }) }
+
 // ReadBlock waits for the next block the highway brought.
 func (sl *Slot) ReadBlock(p []byte) error {
 	for {
 		sl.mu.Lock()
+		if sl.absent { // a new reader: the blocks waiting are stale
+			sl.absent, sl.rn = false, 0
+		}
+		sl.unread = 0
 		if sl.rn > 0 {
 			copy(p, sl.rx[sl.rh][:])
 			sl.rh = (sl.rh + 1) % len(sl.rx)
@@ -96,7 +120,10 @@ func (sl *Slot) ReadBlock(p []byte) error {
 		if err := sl.failed(); err != nil {
 			return err
 		}
-		<-sl.ready
+		select {
+		case <-sl.ready:
+		case <-sl.stop:
+		}
 	}
 }
 
@@ -200,7 +227,7 @@ func (h *Highway) run() {
 	h.err = err
 	h.mu.Unlock()
 	for _, sl := range h.slots {
-		sl.Wake()
+		sl.Stop()
 	}
 }
 

@@ -99,7 +99,42 @@ func TestHighway(t *testing.T) {
 	if h.Slips() != 2*4 {
 		t.Errorf("%d slips", h.Slips())
 	}
+	// Left unread longer, the slots are between calls: no more slips, and
+	// the next reader hears the line's next block, not stale ones.
+	for range 10 {
+		src.in <- frames
+		recv(t, src.out)
+	}
+	if h.Slips() != 2*4 {
+		t.Errorf("%d slips on idle slots", h.Slips())
+	}
+	fresh := bytes.Repeat([]byte{0x33, 0x44}, hal.BlockSize)
+	got := make(chan []byte)
+	go func() {
+		b := make([]byte, hal.BlockSize)
+		s0.ReadBlock(b)
+		got <- b
+	}()
+	time.Sleep(20 * time.Millisecond) // the reader is waiting
+	src.in <- fresh
+	recv(t, src.out)
+	if b := <-got; b[0] != 0x33 || b[159] != 0x33 {
+		t.Errorf("a new reader heard % x..., not the line's next block", b[:4])
+	}
+	// Two readers waiting on one slot both wake when the highway stops.
+	woke := make(chan error, 2)
+	for range 2 {
+		go func() { woke <- s1.ReadBlock(make([]byte, hal.BlockSize)) }()
+	}
+	time.Sleep(20 * time.Millisecond)
 	h.Close()
+	for range 2 {
+		select {
+		case <-woke:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a reader was left waiting after Close")
+		}
+	}
 	if err := s0.ReadBlock(b0); err != nil && !errors.Is(err, ErrClosed) {
 		t.Errorf("read after close: %v", err)
 	}

@@ -151,9 +151,9 @@ func (s *Span) stopped(err error) {
 	}
 	s.mu.Unlock()
 	s.alarms.Store(uint32(hal.AlarmLOS))
-	s.d.wake()
+	s.d.halt()
 	for _, sl := range s.slotList() {
-		sl.Wake()
+		sl.Stop()
 	}
 }
 
@@ -344,9 +344,14 @@ type dchan struct {
 	h, n  int
 	ready chan struct{}
 	shut  atomic.Bool
+	stop  chan struct{} // closed when the span stops or the channel closes
+	once  sync.Once
 }
 
-func (d *dchan) init(s *Span) { d.s, d.ready = s, make(chan struct{}, 1) }
+func (d *dchan) init(s *Span) { d.s, d.ready, d.stop = s, make(chan struct{}, 1), make(chan struct{}) }
+
+// halt ends every waiting and later read.
+func (d *dchan) halt() { d.once.Do(func() { close(d.stop) }) }
 
 // received is the Decoder's callback: a frame in, or one dropped (Q.921
 // recovers a dropped frame by retransmission).
@@ -392,7 +397,10 @@ func (d *dchan) ReadFrame(p []byte) (int, error) {
 		if d.shut.Load() {
 			return 0, ErrClosed
 		}
-		<-d.ready
+		select {
+		case <-d.ready:
+		case <-d.stop:
+		}
 	}
 }
 
@@ -416,6 +424,6 @@ func (d *dchan) WriteFrame(f []byte) error {
 // span and its B-channels go on.
 func (d *dchan) Close() error {
 	d.shut.Store(true)
-	d.wake()
+	d.halt()
 	return nil
 }
