@@ -100,6 +100,9 @@ type fake struct {
 	in       []byte
 	out      []byte
 	xrunOnce bool
+	eintr    bool
+	perCall  int // frames a transfer moves at most (0: all)
+	sw       swParams
 	closed   bool
 }
 
@@ -118,7 +121,8 @@ func (f *fake) Ioctl(req uintptr, arg unsafe.Pointer) error {
 		f.hw = *hw
 	case ioctlSWParams:
 		f.calls = append(f.calls, "sw_params")
-		if (*swParams)(arg).availMin == 0 {
+		f.sw = *(*swParams)(arg)
+		if f.sw.availMin == 0 {
 			return syscall.EINVAL
 		}
 	case ioctlPrepare:
@@ -132,7 +136,14 @@ func (f *fake) Ioctl(req uintptr, arg unsafe.Pointer) error {
 			f.xrunOnce = false
 			return syscall.EPIPE
 		}
+		if f.eintr {
+			f.eintr = false
+			return syscall.EINTR
+		}
 		x := (*xferi)(arg)
+		if f.perCall > 0 && int(x.frames) > f.perCall {
+			x.frames = uintptr(f.perCall)
+		}
 		fb := int(f.hw.intervals[paramChannels-paramFirstIntv].min)
 		if f.s16 {
 			fb *= 2
@@ -249,5 +260,68 @@ func TestTDMRefuses(t *testing.T) {
 	}
 	if _, err := OpenDevice("/nonexistent/pcmC0D0c"); err == nil {
 		t.Error("opened a device that is not there")
+	}
+}
+
+// The software parameters: woken each period, playback started once a
+// period is in and stopped (an underrun) when the ring runs dry, the
+// boundary the largest multiple of the ring under 2^30 frames as alsa-lib
+// chooses it; and transfers the kernel cuts short or a signal interrupts
+// are carried on until every frame is through.
+func TestTDMSoftwareParamsAndShortTransfers(t *testing.T) {
+	capture, playback := &fake{maxSlots: 32}, &fake{maxSlots: 32, perCall: 50}
+	tdm, err := OpenTDM(capture, playback, E1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := playback.sw
+	if sw.availMin != 160 || sw.startThreshold != 160 || sw.stopThreshold != 640 || sw.boundary != 640<<20 {
+		t.Errorf("sw_params avail_min %d start %d stop %d boundary %d", sw.availMin, sw.startThreshold, sw.stopThreshold, sw.boundary)
+	}
+	if len(playback.out) != 160*32 {
+		t.Errorf("prime of %d octets through transfers of 50 frames", len(playback.out))
+	}
+	frames := make([]byte, 200*32)
+	for i := range frames {
+		frames[i] = byte(i / 32)
+	}
+	playback.out, playback.eintr = nil, true
+	if err := tdm.WriteFrames(frames); err != nil || !bytes.Equal(playback.out, frames) {
+		t.Errorf("200 frames in transfers of 50, one interrupted: %d octets, %v", len(playback.out), err)
+	}
+	capture.in, capture.eintr = frames[:64], true
+	if n, err := tdm.ReadFrames(make([]byte, 64)); n != 64 || err != nil {
+		t.Errorf("read after a signal: %d %v", n, err)
+	}
+	if n, err := tdm.ReadFrames(make([]byte, 64)); n != 0 || err != nil {
+		t.Errorf("nothing captured: %d %v", n, err)
+	}
+}
+
+// On a SAI, writes longer than the conversion buffer go out whole.
+func TestTDMLongS16Write(t *testing.T) {
+	capture, playback := &fake{maxSlots: 2, s16: true}, &fake{maxSlots: 2, s16: true}
+	tdm, err := OpenTDM(capture, playback, Config{Slots: 2, Format: FormatS16LE, PeriodFrames: 160, Periods: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make([]byte, 2*1000) // 1000 frames: more than the 320 the buffer holds
+	for i := range in {
+		in[i] = byte(i)
+	}
+	playback.out = nil
+	if err := tdm.WriteFrames(in); err != nil {
+		t.Fatal(err)
+	}
+	if len(playback.out) != 2*len(in) {
+		t.Fatalf("%d octets out for %d in", len(playback.out), len(in))
+	}
+	for i, b := range in {
+		if playback.out[2*i] != 0 || playback.out[2*i+1] != b {
+			t.Fatalf("sample %d: % x, want 00 %02x", i, playback.out[2*i:2*i+2], b)
+		}
+	}
+	if _, err := OpenTDM(&fake{maxSlots: 32}, &fake{maxSlots: 32}, Config{Slots: 1, Format: FormatS8, PeriodFrames: 1, Periods: 2}); err != nil {
+		t.Errorf("the smallest config: %v", err)
 	}
 }

@@ -142,3 +142,38 @@ func TestHighway(t *testing.T) {
 		t.Errorf("write after close: %v", err)
 	}
 }
+
+// Blocks queued either way come out in order, across the rings' wrap.
+func TestQueuedBlocksInOrder(t *testing.T) {
+	src := newSource()
+	h := Open(src, 1, 0xD5)
+	defer h.Close()
+	recv(t, src.out)
+	s, _ := h.Slot(0)
+	b := make([]byte, hal.BlockSize)
+	for round := range 3 { // 9 blocks through rings of 4
+		for k := range 3 {
+			s.WriteBlock(bytes.Repeat([]byte{byte(10*round + k)}, hal.BlockSize))
+		}
+		for k := range 3 {
+			src.in <- bytes.Repeat([]byte{byte(100 + 10*round + k)}, hal.BlockSize)
+			out := recv(t, src.out)
+			if k > 0 && out[0] != byte(10*round+k-1) { // each goes out in the block after it is taken
+				t.Errorf("round %d block %d went out as %d", round, k, out[0])
+			}
+		}
+		for k := range 3 {
+			if err := s.ReadBlock(b); err != nil || b[0] != byte(100+10*round+k) || b[159] != b[0] {
+				t.Errorf("round %d read %d: %d %v", round, k, b[0], err)
+			}
+		}
+		src.in <- bytes.Repeat([]byte{0}, hal.BlockSize) // the last written goes out
+		if out := recv(t, src.out); out[0] != byte(10*round+2) {
+			t.Errorf("round %d last block went out as %d", round, out[0])
+		}
+		s.ReadBlock(b)
+	}
+	if h.Slips() != 0 {
+		t.Errorf("%d slips", h.Slips())
+	}
+}
