@@ -48,12 +48,16 @@ func (b *Box) newIVR() (*ivr.Engine, error) {
 	if err := b.loadPrompts(); err != nil {
 		return nil, err
 	}
+	// The demo's order desk numbers orders by the box's calendar day, not
+	// the machine's (a box in Beijing on a UTC clock said yesterday's date
+	// between 00:00 and 08:00).
+	local := func() time.Time { return b.clock.Now().In(b.cfg.Location()) }
 	return ivr.New(ivr.Options{
 		Flows: b.cfg.Flows, IVR: b.cfg.IVR, Lang: b.cfg.Box.Language, Prompts: b.prompts, DB: b.db, Data: b.data,
 		Transfer:   b.plan.Transfer,
 		SavePrompt: b.savePrompt,
 		Short:      b.space.Short,
-		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(b.clock.Now), "demo-shop": ivr.DemoShop(b.clock.Now)}),
+		HTTP:       ivr.NewHTTPClient(ivr.Builtin{"demo-orders": ivr.DemoOrders(local), "demo-shop": ivr.DemoShop(local)}),
 		Location:   b.cfg.Location(), // the box's one zone
 		Clock:      b.clock,
 		Log:        b.log,
