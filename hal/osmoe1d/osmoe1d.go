@@ -310,20 +310,16 @@ func hasLine(lines []LineInfo, id uint8) bool {
 
 // event follows the line's alarms.
 func (s *Span) event(m Msg) {
-	if m.Intf != s.intf || m.Line != s.line {
-		return
+	if m.Intf != s.intf || m.Line != s.line || m.Type < EvtLOSOn || m.Type > EvtLOFOff {
+		return // another line's, or Sa bits
 	}
-	bit := map[uint8]hal.Alarms{EvtLOSOn: hal.AlarmLOS, EvtLOSOff: hal.AlarmLOS, EvtAISOn: hal.AlarmAIS, EvtAISOff: hal.AlarmAIS,
-		EvtRAIOn: hal.AlarmRAI, EvtRAIOff: hal.AlarmRAI, EvtLOFOn: hal.AlarmLOF, EvtLOFOff: hal.AlarmLOF}[m.Type]
-	for {
-		old := s.alarms.Load()
-		now := old | uint32(bit)
-		if m.Type&1 == 1 { // the odd events are the "off" ones
-			now = old &^ uint32(bit)
-		}
-		if s.alarms.CompareAndSwap(old, now) {
-			return
-		}
+	// The events come in on/off pairs from 0x40: LOS, AIS, RAI, LOF, the
+	// "off" one odd. Only the connection's goroutine calls this.
+	bit := uint32([4]hal.Alarms{hal.AlarmLOS, hal.AlarmAIS, hal.AlarmRAI, hal.AlarmLOF}[(m.Type-EvtLOSOn)/2])
+	if m.Type&1 == 1 {
+		s.alarms.Store(s.alarms.Load() &^ bit)
+	} else {
+		s.alarms.Store(s.alarms.Load() | bit)
 	}
 }
 
