@@ -44,8 +44,10 @@ func TestKPIsAcrossRestartAndExports(t *testing.T) {
 			t.Fatalf("GET /kpi: %v\n%s", err, before)
 		}
 		// The queue's events and the call's record land apart: wait for
-		// both (first-contact resolution is read from the record).
-		if g := r.Total.Queues["general"]; g != nil && g.Offered == 1 && g.Abandoned+g.ShortAbandoned == 1 && !bytes.Contains(before, []byte(`"fcr":null`)) {
+		// both (first-contact resolution is read from the record). The
+		// total's, not any interval's: a run across an hour boundary has
+		// an hour with no call, whose FCR is rightly undefined.
+		if g := r.Total.Queues["general"]; g != nil && g.Offered == 1 && g.Abandoned+g.ShortAbandoned == 1 && r.Total.FCR.Defined() {
 			break
 		}
 		if time.Now().After(deadline) {
