@@ -20,8 +20,10 @@ import (
 type SpanDriver func(s config.Span) (span hal.Span, ok bool, err error)
 
 // PortDriver opens one configured analog port: a hal.FXS or hal.FXO as
-// the port's kind says. Absent and failed are told apart as for spans.
-type PortDriver func(p config.Port) (port hal.Port, ok bool, err error)
+// the port's kind says, set up for the box's country (box.country: a
+// DAA's line impedance and DC termination). Absent and failed are told
+// apart as for spans.
+type PortDriver func(p config.Port, country string) (port hal.Port, ok bool, err error)
 
 // Profile describes one board.
 type Profile struct {
@@ -90,15 +92,16 @@ type Port struct {
 	hal.Port
 }
 
-// OpenPorts opens every analog port of the config on profile p, as
-// OpenSpans does spans; a driver must give the kind of port configured.
-func OpenPorts(p *Profile, ports []config.Port) ([]Port, []int, error) {
+// OpenPorts opens every analog port of the config on profile p for the
+// box's country, as OpenSpans does spans; a driver must give the kind of
+// port configured.
+func OpenPorts(p *Profile, ports []config.Port, country string) ([]Port, []int, error) {
 	return openEach(p, "port", ports, func(pc config.Port) int { return pc.ID }, func(pc config.Port) (Port, bool, error) {
 		drv, ok := p.Ports[pc.Driver]
 		if !ok {
 			return Port{}, false, fmt.Errorf("no driver %q", pc.Driver)
 		}
-		hp, present, err := drv(pc)
+		hp, present, err := drv(pc, country)
 		if err != nil || !present {
 			return Port{}, present, err
 		}

@@ -20,7 +20,7 @@ import (
 // dialled from as their extension; FXO ports take exchange calls to their
 // destination and dial out for their group.
 func (b *Box) openAnalog(prof *board.Profile) error {
-	ports, absent, err := board.OpenPorts(prof, b.cfg.Ports)
+	ports, absent, err := board.OpenPorts(prof, b.cfg.Ports, b.cfg.Box.Country)
 	if err != nil {
 		return err
 	}

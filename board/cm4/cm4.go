@@ -180,7 +180,7 @@ func pcmBus() (*pcm.Highway, error) {
 // without the bus's ALSA devices (no I2S overlay loaded) the port
 // signals with idle audio.
 func analogPort[D pcmChip](open func(spi.Port, hal.Timeslot) (D, error), errAbsent error) board.PortDriver {
-	return func(c config.Port) (hal.Port, bool, error) {
+	return func(c config.Port, country string) (hal.Port, bool, error) {
 		name, ok := Carrier.PortSPI[c.ID]
 		slot, ok2 := Carrier.PortSlot[c.ID]
 		if !ok || !ok2 {
@@ -203,8 +203,12 @@ func analogPort[D pcmChip](open func(spi.Port, hal.Timeslot) (D, error), errAbse
 			}
 		}
 		if daa, ok := any(d).(interface{ SetCountry(si3050.Country) error }); ok {
-			// The carrier is built for China's network.
-			if err := daa.SetCountry(si3050.Countries["cn"]); err != nil {
+			cc, ok := si3050.Countries[country]
+			if !ok {
+				d.Close()
+				return nil, false, fmt.Errorf("cm4: no DAA line settings for country %q", country)
+			}
+			if err := daa.SetCountry(cc); err != nil {
 				d.Close()
 				return nil, false, err
 			}

@@ -22,7 +22,7 @@ func TestCardsAbsentOffTheCarrier(t *testing.T) {
 	if err != nil || len(open) != 0 || len(absent) != 1 {
 		t.Errorf("spans: open %d, absent %v, %v", len(open), absent, err)
 	}
-	ports, absent, err := board.OpenPorts(p, []config.Port{{ID: 1, Kind: "fxs", Driver: "si3215"}, {ID: 2, Kind: "fxo", Driver: "si3050"}})
+	ports, absent, err := board.OpenPorts(p, []config.Port{{ID: 1, Kind: "fxs", Driver: "si3215"}, {ID: 2, Kind: "fxo", Driver: "si3050"}}, "cn")
 	if err != nil || len(ports) != 0 || len(absent) != 2 {
 		t.Errorf("ports: open %d, absent %v, %v", len(ports), absent, err)
 	}

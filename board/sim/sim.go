@@ -42,7 +42,7 @@ func init() {
 			return leds[span]
 		},
 		Ports: map[string]board.PortDriver{
-			"sim": func(c config.Port) (hal.Port, bool, error) {
+			"sim": func(c config.Port, _ string) (hal.Port, bool, error) {
 				var p hal.Port
 				if c.Kind == "fxs" {
 					p = halsim.NewFXS()
@@ -56,7 +56,7 @@ func init() {
 			},
 			// A port whose phone or exchange line is a program at the
 			// other end of a Unix socket (the soak drives them so).
-			"socket": func(c config.Port) (hal.Port, bool, error) {
+			"socket": func(c config.Port, _ string) (hal.Port, bool, error) {
 				if c.Kind == "fxs" {
 					return socket.OpenFXS(c.Line), true, nil
 				}

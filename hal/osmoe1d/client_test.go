@@ -254,3 +254,104 @@ func TestDChannelTakenShowsLOS(t *testing.T) {
 		t.Errorf("alarms %v, want LOS", a.Alarms())
 	}
 }
+
+// A daemon that restarts takes the span down (LOS) and back up: the same
+// D-channel carries frames again and a B-channel opened anew carries
+// audio, with no reopening by the caller.
+func TestDaemonRestarts(t *testing.T) {
+	d := e1dtest.Start(t)
+	a, b := open(t, d, 0), open(t, d, 1)
+	da, err := a.DChannel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := b.DChannel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.BChannel(5); err != nil {
+		t.Fatal(err)
+	}
+	waitAlarms := func(s *osmoe1d.Span, want hal.Alarms) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if s.Alarms() == want {
+				return
+			}
+		}
+		t.Fatalf("alarms %v, want %v", s.Alarms(), want)
+	}
+	d.Event(0, osmoe1d.EvtAISOn) // forgotten with the daemon
+	waitAlarms(a, hal.AlarmAIS)
+	d.Stop()
+	waitAlarms(a, hal.AlarmLOS)
+	waitAlarms(b, hal.AlarmLOS)
+	if _, err := a.BChannel(6); err == nil {
+		t.Error("a B-channel opened with the daemon gone")
+	}
+	time.Sleep(1500 * time.Millisecond) // a redial or two finds nobody
+	if err := d.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitAlarms(a, 0)
+	waitAlarms(b, 0)
+
+	// The D-channel: reads that failed during the outage are retried,
+	// as the PRI stack does, until a frame comes through.
+	buf := make([]byte, 64)
+	got := make(chan error, 1)
+	go func() {
+		for range 100 {
+			n, err := db.ReadFrame(buf)
+			if err == nil {
+				if !bytes.Equal(buf[:n], []byte{0, 1, 0x7F}) {
+					err = errors.New("wrong frame")
+				}
+				got <- err
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		got <- errors.New("no frame")
+	}()
+	through := false
+	for i := 0; i < 50 && !through; i++ {
+		if err := da.WriteFrame([]byte{0, 1, 0x7F}); err != nil {
+			t.Fatalf("write after the restart: %v", err)
+		}
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+			through = true
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if !through {
+		t.Fatal("no frame across the restarted daemon")
+	}
+	ta, err := a.BChannel(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.BChannel(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk := bytes.Repeat([]byte{0x42}, hal.BlockSize)
+	got2 := make([]byte, hal.BlockSize)
+	for range 50 {
+		if err := ta.ReadBlock(got2); err != nil {
+			t.Fatal(err)
+		}
+		ta.WriteBlock(blk)
+		if err := tb.ReadBlock(got2); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(got2, []byte{0x42, 0x42, 0x42, 0x42}) {
+			return
+		}
+	}
+	t.Error("no audio on a B-channel after the restart")
+}

@@ -252,10 +252,17 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// Span is an E1 line of the daemon's as a span.
+// Span is an E1 line of the daemon's as a span. When the daemon goes
+// away (a restart, a crash) the span shows LOS and dials it again every
+// second; once it answers, the line is configured again, the D-channel's
+// socket replaced under the same hal.DChannel, and the B-channels reopened
+// on their next call (calls up at the time are lost with their audio).
 type Span struct {
-	conn       *Conn
+	conn       atomic.Pointer[Conn]
+	path       string
 	intf, line uint8
+	quit       chan struct{}
+	done       chan struct{}
 
 	alarms atomic.Uint32
 	dLost  atomic.Bool // timeslot 16's socket ended: the daemon closed it
@@ -265,6 +272,9 @@ type Span struct {
 	d      *dchan
 	slots  map[int]*bslot
 }
+
+// redialEvery is how often a span dials a daemon that went away.
+const redialEvery = time.Second
 
 var (
 	_ hal.Span      = (*Span)(nil)
@@ -278,16 +288,26 @@ func Open(path string, intf, line int) (*Span, error) {
 	if path == "" {
 		path = DefaultSocket
 	}
-	s := &Span{intf: uint8(intf), line: uint8(line), slots: map[int]*bslot{}}
+	s := &Span{path: path, intf: uint8(intf), line: uint8(line), slots: map[int]*bslot{}, quit: make(chan struct{}), done: make(chan struct{})}
 	s.cfg.Type = "e1"
-	c, err := Dial(path, s.event)
+	c, err := s.dial()
 	if err != nil {
 		return nil, err
 	}
-	s.conn = c
+	s.conn.Store(c)
+	go s.watch()
+	return s, nil
+}
+
+// dial connects to the daemon and puts the line in channelized mode.
+func (s *Span) dial() (*Conn, error) {
+	c, err := Dial(s.path, s.event)
+	if err != nil {
+		return nil, err
+	}
 	lines, err := c.Lines(s.intf)
 	if err == nil && !hasLine(lines, s.line) {
-		err = fmt.Errorf("osmo-e1d: no line %d on interface %d (lines %v)", line, intf, lines)
+		err = fmt.Errorf("osmo-e1d: no line %d on interface %d (lines %v)", s.line, s.intf, lines)
 	}
 	if err == nil {
 		err = c.ConfigureLine(s.intf, s.line, LineChannelized)
@@ -296,7 +316,57 @@ func Open(path string, intf, line int) (*Span, error) {
 		c.Close()
 		return nil, err
 	}
-	return s, nil
+	return c, nil
+}
+
+// watch dials the daemon again whenever its connection ends, until the
+// span is closed.
+func (s *Span) watch() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.conn.Load().closed:
+		}
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-time.After(redialEvery):
+			}
+			if s.reconnect() == nil {
+				break
+			}
+		}
+	}
+}
+
+// reconnect dials the daemon and reopens the D-channel if it was open.
+// The daemon's alarms start clear: it tells only of changes.
+func (s *Span) reconnect() error {
+	c, err := s.dial()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d != nil {
+		nc, err := c.OpenTS(s.intf, s.line, 16, TSConfig{Mode: TSHDLCFCS, ReadBufsize: hal.BlockSize})
+		if err != nil {
+			c.Close()
+			return err
+		}
+		s.d.replace(nc)
+	}
+	for n, b := range s.slots { // their sockets ended with the daemon
+		b.c.Close()
+		delete(s.slots, n)
+	}
+	s.alarms.Store(0)
+	s.dLost.Store(false)
+	s.conn.Store(c)
+	return nil
 }
 
 func hasLine(lines []LineInfo, id uint8) bool {
@@ -340,7 +410,7 @@ func (s *Span) Configure(c hal.SpanConfig) error {
 // by force): the span carries nothing until it is opened again.
 func (s *Span) Alarms() hal.Alarms {
 	select {
-	case <-s.conn.closed:
+	case <-s.conn.Load().closed:
 		return hal.AlarmLOS
 	default:
 	}
@@ -361,7 +431,7 @@ func (s *Span) DChannel() (hal.DChannel, error) {
 	if s.d != nil {
 		return s.d, nil
 	}
-	nc, err := s.conn.OpenTS(s.intf, s.line, 16, TSConfig{Mode: TSHDLCFCS, ReadBufsize: hal.BlockSize})
+	nc, err := s.conn.Load().OpenTS(s.intf, s.line, 16, TSConfig{Mode: TSHDLCFCS, ReadBufsize: hal.BlockSize})
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +449,7 @@ func (s *Span) BChannel(n int) (hal.Timeslot, error) {
 	if b := s.slots[n]; b != nil {
 		return b, nil
 	}
-	nc, err := s.conn.OpenTS(s.intf, s.line, uint8(n), TSConfig{Mode: TSRaw, ReadBufsize: hal.BlockSize})
+	nc, err := s.conn.Load().OpenTS(s.intf, s.line, uint8(n), TSConfig{Mode: TSRaw, ReadBufsize: hal.BlockSize})
 	if err != nil {
 		return nil, err
 	}
@@ -390,6 +460,8 @@ func (s *Span) BChannel(n int) (hal.Timeslot, error) {
 
 // Close closes the timeslots and the control connection.
 func (s *Span) Close() error {
+	close(s.quit)
+	<-s.done
 	s.mu.Lock()
 	if s.d != nil {
 		s.d.Close()
@@ -398,14 +470,31 @@ func (s *Span) Close() error {
 		b.c.Close()
 	}
 	s.mu.Unlock()
-	return s.conn.Close()
+	return s.conn.Load().Close()
 }
 
-// dchan is timeslot 16: one frame, without FCS, per message.
+// dchan is timeslot 16: one frame, without FCS, per message, on the
+// socket of the daemon's connection of the moment.
 type dchan struct {
+	mu     sync.Mutex
 	c      net.Conn
 	lost   *atomic.Bool
 	closed atomic.Bool
+}
+
+func (d *dchan) sock() net.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.c
+}
+
+// replace puts the socket of a new connection in place of the old one.
+func (d *dchan) replace(c net.Conn) {
+	d.mu.Lock()
+	old := d.c
+	d.c = c
+	d.mu.Unlock()
+	old.Close()
 }
 
 // ErrEmptyFrame is WriteFrame given nothing: the daemon would read a
@@ -413,11 +502,12 @@ type dchan struct {
 var ErrEmptyFrame = errors.New("osmo-e1d: empty D-channel frame")
 
 func (d *dchan) ReadFrame(p []byte) (int, error) {
-	n, err := d.c.Read(p)
+	c := d.sock()
+	n, err := c.Read(p)
 	if err == nil && n == 0 {
 		err = io.EOF // the daemon closed the timeslot
 	}
-	if err != nil && !d.closed.Load() {
+	if err != nil && !d.closed.Load() && d.sock() == c { // not a socket already replaced
 		d.lost.Store(true)
 	}
 	return n, err
@@ -430,13 +520,13 @@ func (d *dchan) WriteFrame(f []byte) error {
 	case len(f) > MaxHDLC:
 		return fmt.Errorf("osmo-e1d: D-channel frame of %d octets, the daemon takes %d", len(f), MaxHDLC)
 	}
-	_, err := d.c.Write(f)
+	_, err := d.sock().Write(f)
 	return err
 }
 
 func (d *dchan) Close() error {
 	d.closed.Store(true)
-	return d.c.Close()
+	return d.sock().Close()
 }
 
 // bslot is a B-channel: the daemon writes 160 octets each 20 ms, and for

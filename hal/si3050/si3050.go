@@ -12,9 +12,10 @@
 // wctdm driver uses the DAA; they were not checked against the Si3050
 // datasheet in this project, and nothing here has run on silicon. So do
 // SetPCM (registers 33-37) and SetCountry (16, 26, 30, 31, China's and
-// TBR21's values from DAHDI's fxo_modes table). Left out: ring validation
-// (registers 22-24), left at the chip's defaults, and passing the box's
-// country from the config: a board calls SetCountry itself.
+// TBR21's values from DAHDI's fxo_modes table; a board calls it with the
+// box's country). Left out: ring validation (registers 22-24), left at
+// the chip's defaults, and waiting for the isolation link to come up
+// (register 11's line-side bits), which wctdm does for up to 2 s.
 //
 // Layer: a hal chip driver; it takes a periph spi.Port.
 package si3050

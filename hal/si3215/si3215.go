@@ -1,20 +1,24 @@
 // Package si3215 drives a Silicon Labs Si3215 ProSLIC as an FXS port:
-// linefeed control for ringing, polarity and idle; loop closure for the
-// hook; tip and ring voltage for line tests. Its audio travels on the
-// board's PCM bus, given to New as a timeslot.
+// its start-up (power-up, calibration, indirect registers); linefeed
+// control for ringing, polarity and idle; loop closure for the hook; tip
+// and ring voltage for line tests. Its audio travels on the board's PCM
+// bus, given to New as a timeslot, placed by SetPCM.
 //
-// The SPI access (a control octet with the read bit 0x80 and a 7-bit
-// direct register address, then the data octet), the linefeed codes in
+// Checked against which source: the SPI access (a control octet with
+// the read bit 0x80 and a 7-bit direct register address, then the data
+// octet), the identity checks (register 0's revision, register 1 bit 7
+// for a Si3215, register 11 reading 0x33), the linefeed codes in
 // register 64 (0 open, 1 forward active, 4 ringing, 5 reverse active),
-// loop closure in register 68 bit 0, the presence check (register 8,
-// audio loopback, reads 0x02 after reset) and the 376 mV step of the
-// voltage sense registers 80 (tip) and 81 (ring) follow how DAHDI's wctdm
-// driver uses the chip; they were not checked against the Si3215 datasheet
-// in this project, and nothing here has run on silicon; so does SetPCM
-// (registers 1-5, wctdm's PCM set-up). Left out: the
-// ProSLIC power-up sequence (DC-DC converter set-up and calibration), the
-// ring oscillator coefficients and the indirect registers, which a board
-// needs before the linefeed codes do anything.
+// loop closure in register 68 bit 0, the 376 mV step of the voltage sense
+// registers 80 (tip), 81 (ring) and 82 (battery), the PCM registers 1-5
+// and the start-up sequence (powerup.go) follow how DAHDI's wctdm driver
+// uses the chip; the indirect registers' initial values and their Si3215
+// addresses agree between wctdm and Silicon Labs' example code. None of it
+// was checked against the Si3215 datasheet in this project, and nothing
+// here has run on silicon; the tests run it against a register model of
+// the chip written from those sources (si3215_test.go). Left out: the
+// ring cadence (the box switches the linefeed itself), ringing voltage
+// and frequency options, and the on-hook transmission timer.
 //
 // Layer: a hal chip driver; it takes a periph spi.Port.
 package si3215
@@ -23,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
@@ -33,7 +38,7 @@ import (
 
 // Direct registers.
 const (
-	regLoopback = 8  // audio loopback; 0x02 after reset
+	regLoopback = 8  // loopback; cleared at start-up
 	regLinefeed = 64 // linefeed control
 	regHook     = 68 // loop closure and ring trip status
 	regVTip     = 80 // tip voltage, 376 mV a step
@@ -49,33 +54,53 @@ const (
 )
 
 // ErrAbsent is no ProSLIC answering.
-var ErrAbsent = errors.New("si3215: no device (register 8 does not read 0x02)")
+var ErrAbsent = errors.New("si3215: no device (register 11 does not read 0x33, or register 0 no revision)")
 
 // Dev is one Si3215.
 type Dev struct {
 	hal.Timeslot
 	mu       sync.Mutex
 	c        spi.Conn
+	sleep    func(time.Duration) // between the start-up's polls
+	cal      Calibration
 	reversed bool
 }
 
 var _ hal.FXS = (*Dev)(nil)
 
-// New connects to the chip on p; audio is its PCM timeslot.
+// New connects to the chip on p, runs its start-up (about 1.5 s: two
+// power-ups, the leakage test, calibration) and leaves the line forward
+// active; audio is its PCM timeslot. The identity checks do not rely on
+// reset values, so a chip left running by an earlier process is found
+// and started again.
 func New(p spi.Port, audio hal.Timeslot) (*Dev, error) {
+	return open(p, audio, time.Sleep)
+}
+
+// open is New with the start-up's sleep given, for the tests' model of
+// the chip and its time.
+func open(p spi.Port, audio hal.Timeslot, sleep func(time.Duration)) (*Dev, error) {
 	c, err := p.Connect(4*physic.MegaHertz, spi.Mode3, 8)
 	if err != nil {
 		return nil, fmt.Errorf("si3215: %w", err)
 	}
-	d := &Dev{Timeslot: audio, c: c}
-	v, err := d.read(regLoopback)
-	if err != nil {
-		return nil, err
+	d := &Dev{Timeslot: audio, c: c, sleep: sleep}
+	var id [3]byte
+	for i, reg := range []byte{regVersion, regIdent, regIdentity} {
+		if id[i], err = d.read(reg); err != nil {
+			return nil, err
+		}
 	}
-	if v != 0x02 {
+	if rev := id[0] & 0x0F; rev == 0 || rev == 0x0F || id[2] != 0x33 {
 		return nil, ErrAbsent
 	}
-	return d, d.write(regLinefeed, lfForward)
+	if id[1]&0x80 == 0 {
+		return nil, ErrNot3215
+	}
+	if err := d.powerUp(); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 func (d *Dev) write(reg, v byte) error {

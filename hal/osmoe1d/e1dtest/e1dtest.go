@@ -76,27 +76,52 @@ func Start(t testing.TB) *Daemon {
 		t.Fatal(err)
 	}
 	d.wg.Add(2)
-	go d.accept()
+	go d.accept(d.ln)
 	go d.clock()
 	t.Cleanup(func() {
 		close(d.quit)
-		d.ln.Close()
-		d.mu.Lock()
-		for c := range d.conns {
-			c.Close()
-		}
-		for _, l := range d.lines {
-			for _, s := range l.ts {
-				if s != nil {
-					s.c.Close()
-				}
-			}
-		}
-		d.mu.Unlock()
+		d.Stop()
 		d.wg.Wait()
 		os.RemoveAll(dir)
 	})
 	return d
+}
+
+// Stop ends the daemon as a crash would: its control socket, its
+// clients' connections and every open timeslot close, and its lines
+// forget their configuration.
+func (d *Daemon) Stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ln != nil {
+		d.ln.Close()
+		d.ln = nil
+	}
+	for c := range d.conns {
+		c.Close()
+	}
+	for i, l := range d.lines {
+		for _, s := range l.ts {
+			if s != nil {
+				s.c.Close()
+			}
+		}
+		d.lines[i] = &line{mode: osmoe1d.LineChannelized}
+	}
+}
+
+// Restart runs a stopped daemon again on its control socket.
+func (d *Daemon) Restart() error {
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: d.Path, Net: "unixpacket"})
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.ln = ln
+	d.mu.Unlock()
+	d.wg.Add(1)
+	go d.accept(ln)
+	return nil
 }
 
 // Event sends an event about interface intf's line 0 to every client, as
@@ -110,10 +135,10 @@ func (d *Daemon) Event(intf int, typ uint8) {
 	}
 }
 
-func (d *Daemon) accept() {
+func (d *Daemon) accept(ln *net.UnixListener) {
 	defer d.wg.Done()
 	for {
-		c, err := d.ln.AcceptUnix()
+		c, err := ln.AcceptUnix()
 		if err != nil {
 			return
 		}
