@@ -7,15 +7,16 @@
 // the register and the data), the presence check (register 2 reads
 // 0x03), register 5 (bit 0 OH off-hook, bit 3 ONHM on-hook line monitor
 // for caller ID, bits 5 and 6 the ring detect flags RDTP and RDTN),
-// register 6 (0x00 powers the line side up), register 28 (loop current)
+// register 6 (0x00 powers the line side up), register 11 (the line-side
+// device's revision in bits 7:4, read until it is not 0 as wctdm waits
+// for the isolation link), register 28 (loop current)
 // and register 29 (line voltage, signed, 1 V a step) follow how DAHDI's
 // wctdm driver uses the DAA; they were not checked against the Si3050
 // datasheet in this project, and nothing here has run on silicon. So do
 // SetPCM (registers 33-37) and SetCountry (16, 26, 30, 31, China's and
 // TBR21's values from DAHDI's fxo_modes table; a board calls it with the
 // box's country). Left out: ring validation (registers 22-24), left at
-// the chip's defaults, and waiting for the isolation link to come up
-// (register 11's line-side bits), which wctdm does for up to 2 s.
+// the chip's defaults, and wctdm's software reset before the set-up.
 //
 // Layer: a hal chip driver; it takes a periph spi.Port.
 package si3050
@@ -24,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
@@ -37,6 +39,7 @@ const (
 	regID       = 2  // 0x03 on a DAA
 	regControl1 = 5  // OH, ONHM, RDTP/RDTN
 	regControl2 = 6  // line side power
+	regLineSide = 11 // bits 7:4 the line-side device's revision, 0 until the isolation link is up
 	regLoopI    = 28 // loop current status
 	regLineV    = 29 // line voltage status (signed)
 )
@@ -59,9 +62,26 @@ type Dev struct {
 
 var _ hal.FXO = (*Dev)(nil)
 
-// New connects to the DAA on p, powers the line side and leaves the line
-// on hook with the line monitor on for caller ID.
+// ErrNoLineSide is the isolation link to the line-side device (Si3011/18/
+// 19) not coming up: register 11's line-side revision stays 0.
+var ErrNoLineSide = errors.New("si3050: the line-side device did not come up over the isolation link within 2 s")
+
+// Waiting for the line side, as wctdm does: register 11 read every 100
+// ms, for up to 2 s.
+const (
+	lineSidePoll = 100 * time.Millisecond
+	lineSideWait = 2 * time.Second
+)
+
+// New connects to the DAA on p, powers the line side, waits for it to
+// answer over the isolation link and leaves the line on hook with the
+// line monitor on for caller ID.
 func New(p spi.Port, audio hal.Timeslot) (*Dev, error) {
+	return open(p, audio, time.Sleep)
+}
+
+// open is New with the wait for the line side given, for the tests.
+func open(p spi.Port, audio hal.Timeslot, sleep func(time.Duration)) (*Dev, error) {
 	c, err := p.Connect(4*physic.MegaHertz, spi.Mode3, 8)
 	if err != nil {
 		return nil, fmt.Errorf("si3050: %w", err)
@@ -76,6 +96,19 @@ func New(p spi.Port, audio hal.Timeslot) (*Dev, error) {
 	}
 	if err := d.write(regControl2, 0x00); err != nil {
 		return nil, err
+	}
+	for waited := time.Duration(0); ; waited += lineSidePoll {
+		v, err := d.read(regLineSide)
+		if err != nil {
+			return nil, err
+		}
+		if v&0xF0 != 0 {
+			break
+		}
+		if waited >= lineSideWait {
+			return nil, ErrNoLineSide
+		}
+		sleep(lineSidePoll)
 	}
 	return d, d.write(regControl1, ctl1ONHM)
 }

@@ -65,9 +65,9 @@ func newChip(t *testing.T) *chip {
 	return c
 }
 
-func (c *chip) String() string                                             { return "si3215 model" }
-func (c *chip) Duplex() conn.Duplex                                        { return conn.Full }
-func (c *chip) TxPackets([]spi.Packet) error                               { return fmt.Errorf("not modelled") }
+func (c *chip) String() string                                            { return "si3215 model" }
+func (c *chip) Duplex() conn.Duplex                                       { return conn.Full }
+func (c *chip) TxPackets([]spi.Packet) error                              { return fmt.Errorf("not modelled") }
 func (c *chip) Connect(physic.Frequency, spi.Mode, int) (spi.Conn, error) { return c, nil }
 
 // sleep advances the model's time: the battery moves, calibration ends.
