@@ -13,6 +13,7 @@ import (
 
 	"jinyin/config"
 	"jinyin/hal"
+	"jinyin/update"
 )
 
 // SpanDriver opens one configured span. A driver reports a card that is not
@@ -36,6 +37,9 @@ type Profile struct {
 	// AlarmLED is the LED that lights while span id has an alarm; nil
 	// or a nil LED for none.
 	AlarmLED func(span int) LED
+	// Update is the board's A/B boot slots for firmware updates; nil for
+	// a board that takes none (it runs from a developer's checkout).
+	Update *update.Slots
 }
 
 var (

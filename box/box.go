@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -44,6 +45,7 @@ import (
 	"jinyin/security"
 	"jinyin/sip"
 	"jinyin/store"
+	"jinyin/update"
 	"jinyin/web"
 )
 
@@ -66,6 +68,12 @@ type Box struct {
 	bindingsDone chan struct{}
 	pris         map[int]*pri.Stack // span id -> its PRI stack
 	prof         *board.Profile
+	updater      *update.Updater // nil on a board without boot slots
+	promote      func() error    // on a trial on a store copy: puts the copy in place
+	stopUpdate   chan struct{}   // ends a drain or a health check with Run
+	rebootSpans  *[]int          // set by a drain: Run reboots into the update after stopping
+	fallback     atomic.Bool     // a trial failed: Run reboots into the old slot after stopping
+	healthWait   time.Duration   // how long a trial waits for the spans up before it
 	ports        []board.Port
 	fxs          map[string]*analog.FXS // extension -> the FXS port its phone is on
 	fxo          map[int]*analog.FXO    // port id -> FXO port
@@ -143,6 +151,10 @@ func WithClock(clk clock.Clock) Option { return func(b *Box) { b.clock = clk } }
 // limit still applies.
 func WithoutMediaGate() Option { return func(b *Box) { b.noMediaGate = true } }
 
+// WithHealthWait bounds how long an update's trial waits for the spans
+// that were up before it (60 s by default): for tests.
+func WithHealthWait(d time.Duration) Option { return func(b *Box) { b.healthWait = d } }
+
 // New prepares the box: it opens the data directory and store, the spans
 // and every listener, so that each thing that can fail (a port taken, a data
 // directory not writable, a card failing) fails here with a clear error,
@@ -168,7 +180,17 @@ func (b *Box) open() (err error) {
 	if err := checkWritable(dataDir); err != nil {
 		return err
 	}
-	if b.db, err = store.Open(filepath.Join(dataDir, "jinyin.db")); err != nil {
+	prof, err := board.Lookup(cfg.Box.Board)
+	if err != nil {
+		return err
+	}
+	b.prof = prof
+	b.openUpdater()
+	dbPath, err := b.storePath()
+	if err != nil {
+		return err
+	}
+	if b.db, err = store.Open(dbPath); err != nil {
 		return err
 	}
 	b.space = store.NewSpace(dataDir, uint64(orDefault(cfg.Box.DiskReserveMB, 16))<<20, uint64(orDefault(cfg.Box.DiskLowMB, 64))<<20)
@@ -182,11 +204,6 @@ func (b *Box) open() (err error) {
 	cdrs := store.NewRecorder(b.db, 50*time.Millisecond, func(err error) { log.Error("call records", "err", err) })
 	cdrs.OnCommit(b.metrics.CommitObserver("cdr"))
 	b.cdrs = cdrs
-	prof, err := board.Lookup(cfg.Box.Board)
-	if err != nil {
-		return err
-	}
-	b.prof = prof
 	spans, absent, err := board.OpenSpans(prof, cfg.Spans)
 	if err != nil {
 		return err
@@ -267,6 +284,7 @@ func (b *Box) open() (err error) {
 			FlushIVR: func() error { return b.ivr.Stats.Flush(b.db) }, Location: cfg.Location()})
 		mux.Handle("GET /metrics", b.metrics.Handler())
 		b.guard.Routes(mux)
+		b.updateRoutes(mux)
 		b.plan.Routes(mux)
 		if b.campaigns != nil {
 			b.campaigns.Routes(mux)
@@ -334,8 +352,18 @@ func (b *Box) writeCredentials() error {
 }
 
 // Run serves until ctx ends, then stops everything and closes the store.
-func (b *Box) Run(ctx context.Context) error {
-	defer b.close()
+// After a drain for an update it then reboots into the new slot.
+func (b *Box) Run(ctx context.Context) (err error) {
+	defer func() {
+		b.close()
+		switch {
+		case err != ErrRestart:
+		case b.fallback.Load():
+			err = b.updater.Fallback() // the store closed: nothing acknowledged is left in memory
+		case b.rebootSpans != nil:
+			err = b.updater.Reboot(*b.rebootSpans)
+		}
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
@@ -374,6 +402,9 @@ func (b *Box) Run(ctx context.Context) error {
 		attrs = append(attrs, "http", b.httpL.Addr().String())
 	}
 	b.log.Info("jinyin up", attrs...)
+	b.stopUpdate = make(chan struct{})
+	defer close(b.stopUpdate)
+	go b.confirmTrial(b.stopUpdate)
 	var first error
 	restarting := false
 	select {
@@ -507,6 +538,9 @@ type Status struct {
 	// Disk is the data directory's filesystem: free space, and whether it
 	// is short (recordings and voicemail refused).
 	Disk DiskStatus `json:"disk"`
+	// Update is the firmware slot running and whether it is confirmed;
+	// absent on a board without boot slots.
+	Update *update.Status `json:"update,omitempty"`
 }
 
 // DiskStatus is the data directory's free space in Status.
@@ -529,7 +563,7 @@ var Version = "dev"
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: b.clock.Now().Sub(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
 		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered(), Trunks: b.sip.Trunks(),
-		Breakers: b.plan.Breakers(), Disk: DiskStatus{Short: b.space.Short()}}
+		Breakers: b.plan.Breakers(), Disk: DiskStatus{Short: b.space.Short()}, Update: b.updateStatus()}
 	if free, err := b.space.Free(); err == nil {
 		st.Disk.FreeMB = free >> 20
 	}

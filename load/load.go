@@ -49,9 +49,10 @@ type Options struct {
 type Gate struct {
 	o Options
 
-	mu     sync.Mutex
-	looked time.Time
-	why    string // "" while open
+	mu       sync.Mutex
+	looked   time.Time
+	why      string // "" while open
+	draining string // why the box takes no new calls on purpose, "" if it does
 }
 
 // New is a gate over o.
@@ -76,14 +77,33 @@ func (g *Gate) Overloaded() bool {
 		g.looked = now
 		g.look()
 	}
-	return g.why != ""
+	return g.why != "" || g.draining != ""
 }
 
 // Why is what closed the gate, "" while it is open.
 func (g *Gate) Why() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.draining != "" {
+		return g.draining
+	}
 	return g.why
+}
+
+// Drain closes the gate on purpose (before a reboot into an update), for
+// why, until Resume; the calls up go on.
+func (g *Gate) Drain(why string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.draining = why
+	g.o.Log.Warn("draining: new calls refused", "why", why)
+}
+
+// Resume ends a drain.
+func (g *Gate) Resume() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.draining = ""
 }
 
 // look decides the gate from the readings; called with mu held.

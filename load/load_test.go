@@ -54,3 +54,29 @@ func TestGate(t *testing.T) {
 		t.Error("the runtime's heap reads 0")
 	}
 }
+
+// A drain closes the gate whatever the load says, and says why, until
+// Resume; the load's own reason shows again after it.
+func TestDrain(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+	cpu := 0.1
+	g := New(Options{Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Media: func() float64 { return cpu }})
+	g.Drain("update to 1.1.0")
+	if !g.Overloaded() || g.Why() != "update to 1.1.0" {
+		t.Errorf("draining: %v %q", g.Overloaded(), g.Why())
+	}
+	cpu = 0.9
+	clk.Advance(every)
+	if !g.Overloaded() || g.Why() != "update to 1.1.0" {
+		t.Errorf("draining and loaded: %q", g.Why())
+	}
+	g.Resume()
+	if !g.Overloaded() || g.Why() == "update to 1.1.0" || g.Why() == "" {
+		t.Errorf("resumed while loaded: %q", g.Why())
+	}
+	cpu = 0.1
+	clk.Advance(every)
+	if g.Overloaded() || g.Why() != "" {
+		t.Errorf("resumed: %q", g.Why())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"io"
 	"math/big"
 	"time"
@@ -147,6 +148,40 @@ func (db *DB) migrate() error {
 		}
 		return meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(v)))
 	})
+}
+
+// FileVersion is the schema version of the database at path, read
+// without migrating or writing it: 0 for a file that does not exist yet.
+func FileVersion(path string) (int, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer b.Close()
+	v := 0
+	err = b.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if raw := meta.Get(keySchema); len(raw) == 4 {
+				v = int(binary.BigEndian.Uint32(raw))
+			}
+		}
+		return nil
+	})
+	return v, err
+}
+
+// CopyFile copies the database at path to dst, consistently, without
+// migrating it.
+func CopyFile(path, dst string) error {
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer b.Close()
+	return b.View(func(tx *bolt.Tx) error { return tx.CopyFile(dst, 0o600) })
 }
 
 // Close waits for running transactions and closes the file.

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -89,5 +90,33 @@ func TestCredentialsKeptAcrossReopen(t *testing.T) {
 	}
 	if _, err := db.Credential("9"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("got %v, want ErrNotFound", err)
+	}
+}
+
+// FileVersion reads a file's schema without touching it; CopyFile copies
+// it as it is (the trial of an update migrates the copy, not the file).
+func TestFileVersionAndCopy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jinyin.db")
+	if v, err := FileVersion(path); v != 0 || err != nil {
+		t.Errorf("no file: %d %v", v, err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if v, err := FileVersion(path); v != SchemaVersion() || err != nil {
+		t.Errorf("%d %v, want %d", v, err, SchemaVersion())
+	}
+	if err := CopyFile(path, filepath.Join(dir, "copy.db")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := FileVersion(filepath.Join(dir, "copy.db")); v != SchemaVersion() || err != nil {
+		t.Errorf("copy: %d %v", v, err)
+	}
+	os.WriteFile(filepath.Join(dir, "junk.db"), []byte("not a database"), 0o600)
+	if _, err := FileVersion(filepath.Join(dir, "junk.db")); err == nil {
+		t.Error("a file of junk has a version")
 	}
 }

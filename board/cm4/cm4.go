@@ -42,6 +42,7 @@ import (
 	"jinyin/hal/si3050"
 	"jinyin/hal/si3215"
 	"jinyin/hal/sim"
+	"jinyin/update"
 )
 
 // Layout is where the carrier's chips and lights are.
@@ -100,6 +101,10 @@ func init() {
 		Name:     "cm4",
 		Doc:      "Raspberry Pi CM4 line-card carrier: DS26522 E1, Si3215 FXS, Si3050 FXO on SPI",
 		Watchdog: Carrier.Watchdog,
+		// The image's layout (scripts/image.sh): autoboot.txt on
+		// partition 1, the boot slots 2 and 3 (the firmware's tryboot
+		// A/B), DATA on 4; the key is baked into the slot's root.
+		Update: &update.Slots{Loader: "pi", Parts: [2]int{2, 3}, Device: "/dev/mmcblk0p%d", BootDir: "/boot", KeyFile: "/etc/jinyin/update.pub"},
 		AlarmLED: func(span int) board.LED {
 			name, ok := Carrier.AlarmLED[span]
 			if !ok || hostInit() != nil {
