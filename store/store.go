@@ -5,9 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"io"
 	"math/big"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
-	"errors"
 	"encoding/base64"
+	"errors"
 	"io"
 	"testing"
 	"time"
@@ -147,4 +147,3 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
-
