@@ -30,7 +30,11 @@ func (b *Box) openConsole() error {
 		return err
 	}
 	b.consolePort = port
-	b.console = console.New(port, console.Options{Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Guard: b.guard, Name: b.cfg.Box.Name,
+	var updates console.Updates
+	if b.updater != nil {
+		updates = consoleUpdates{b}
+	}
+	b.console = console.New(port, console.Options{Updates: updates, Clock: b.clock, Log: b.log, DB: b.db, ACD: b.acd, Guard: b.guard, Name: b.cfg.Box.Name,
 		Breakers: b.plan.Breakers, LiftBreaker: b.plan.LiftBreaker,
 		Spans: b.consoleSpans, Ports: b.portRows, Calls: b.consoleCalls, Regs: b.consoleRegs, Config: func() string { return config.Text(b.cfg) },
 		Loopback: b.loopback, ConfigFile: b.configFile, Sets: b.sets, Env: Env(board.Env()), Restart: b.Restart, FactoryReset: b.factoryReset,

@@ -209,10 +209,8 @@ func (b *Box) updateRoutes(mux *http.ServeMux) {
 			maxWait = d
 		}
 		when := r.URL.Query().Get("reboot")
-		var at time.Time
 		if when != "" && when != "drain" {
-			var err error
-			if at, err = nextAt(b.clock.Now(), when, b.cfg.Location()); err != nil {
+			if _, err := nextAt(b.clock.Now(), when, b.cfg.Location()); err != nil {
 				httpapi.Error(w, http.StatusBadRequest, "reboot: drain or HH:MM: "+err.Error())
 				return
 			}
@@ -228,23 +226,83 @@ func (b *Box) updateRoutes(mux *http.ServeMux) {
 		}
 		b.log.Warn("update staged", "version", m.Version, "reboot", when)
 		answer := map[string]any{"staged": m, "status": b.updater.Status()}
-		switch {
-		case when == "drain":
-			go b.reboot(m.Version, maxWait)
-			answer["reboot"] = "after the drain"
-		case !at.IsZero():
-			b.clock.AfterFunc(at.Sub(b.clock.Now()), func() { b.reboot(m.Version, maxWait) })
-			answer["reboot"] = at.Format(time.RFC3339)
+		if when != "" {
+			answer["reboot"], _ = b.scheduleReboot(when, maxWait)
 		}
 		w.WriteHeader(http.StatusAccepted)
 		httpapi.JSON(w, answer, nil)
 	})
 }
 
-func (b *Box) reboot(version string, maxWait time.Duration) {
-	if err := b.rebootInto(version, maxWait, b.stopUpdate); err != nil {
-		b.log.Error("update reboot", "err", err)
+// scheduleReboot boots the staged update after a drain ("drain") or at a
+// time of day ("HH:MM"), and says when.
+func (b *Box) scheduleReboot(when string, maxWait time.Duration) (string, error) {
+	st := b.updater.Status()
+	if st.Staged == nil {
+		return "", update.ErrNothing
 	}
+	reboot := func() {
+		if err := b.rebootInto(st.Staged.Version, maxWait, b.stopUpdate); err != nil {
+			b.log.Error("update reboot", "err", err)
+		}
+	}
+	if when == "drain" {
+		go reboot()
+		return "after the drain (new calls refused, the calls up end, " + maxWait.String() + " at most)", nil
+	}
+	at, err := nextAt(b.clock.Now(), when, b.cfg.Location())
+	if err != nil {
+		return "", err
+	}
+	b.clock.AfterFunc(at.Sub(b.clock.Now()), reboot)
+	return "at " + at.Format(time.DateTime) + ", after a drain", nil
+}
+
+// consoleUpdates is the console's view of the updater.
+type consoleUpdates struct{ b *Box }
+
+func (c consoleUpdates) Status() string {
+	s := c.b.updater.Status()
+	state := "confirmed"
+	if s.Trial && !s.Confirmed {
+		state = "on trial"
+	}
+	out := fmt.Sprintf("jinyin %s, slot %d, %s", s.Version, s.Part, state)
+	if s.Staged != nil {
+		out += fmt.Sprintf("; %s staged in slot %d", s.Staged.Version, s.Staged.Part)
+	}
+	return out
+}
+
+func (c consoleUpdates) History() ([]string, error) {
+	hist, err := c.b.updater.History()
+	var out []string
+	for _, e := range hist {
+		l := fmt.Sprintf("%s  %-11s %s slot %d", e.Time.In(c.b.cfg.Location()).Format(time.DateTime), e.What, e.Version, e.Part)
+		if e.Detail != "" {
+			l += ": " + e.Detail
+		}
+		out = append(out, l)
+	}
+	return out, err
+}
+
+func (c consoleUpdates) Apply(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	m, err := c.b.updater.Apply(f)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("jinyin %s for %s written to slot %d; `update reboot` boots it once as a trial\n", m.Version, m.Board, c.b.updater.Status().Staged.Part), nil
+}
+
+func (c consoleUpdates) Reboot(when string) (string, error) {
+	s, err := c.b.scheduleReboot(when, 10*time.Minute)
+	return "rebooting into the update " + s + "\n", err
 }
 
 // updateStatus is the updater's part of /status, nil without one.

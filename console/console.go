@@ -115,6 +115,8 @@ type Options struct {
 	// SIPTrace turns the SIP message trace on (each message to out, which
 	// must not block) or off.
 	SIPTrace func(out func(string))
+	// Updates is the firmware updates; nil on a box that takes none.
+	Updates Updates
 	// IdleTimeout logs a session out; 10 minutes when 0.
 	IdleTimeout time.Duration
 }

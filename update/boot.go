@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"jinyin/internal/fsutil"
 )
@@ -148,7 +149,34 @@ func commit(bootDir string, part int) error {
 		return nil
 	}
 	a.Part, a.Try = a.Try, a.Part
-	return fsutil.WriteFileAtomic(path, []byte(a.String()), 0o644)
+	return rewrite(path, old, []byte(a.String()))
+}
+
+// rewrite replaces a FAT file's contents. Swapping the partitions leaves
+// the file its size (one digit for another), so it is written in place:
+// one sector's data, no FAT or directory change that a power cut could
+// leave half done (a rename on a FAT partition changes both, and the
+// image test found the partition unreadable after a cut that followed
+// one). Then everything is synced.
+func rewrite(path string, old, text []byte) error {
+	if len(text) != len(old) {
+		err := fsutil.WriteFileAtomic(path, text, 0o644)
+		syscall.Sync()
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(text, 0)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	syscall.Sync()
+	return err
 }
 
 // Emulated is the same scheme where a harness plays the firmware (the

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"jinyin/appliance"
 	"jinyin/config"
 )
 
@@ -50,6 +51,9 @@ type errExit int
 func (e errExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func main() {
+	if os.Getpid() == 1 { // the init of the box's own image
+		appliance.Init(os.Args[0], []string{"--config", "/etc/jinyin/jinyin.toml", "--data", "/data"}, os.Stdout)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -14,6 +14,7 @@ import (
 	"jinyin/board"
 	_ "jinyin/board/cm4"
 	_ "jinyin/board/imx6"
+	_ "jinyin/board/qemu"
 	_ "jinyin/board/sim"
 	"jinyin/box"
 	"jinyin/config"
