@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,10 @@ func need(t *testing.T) {
 // image runs scripts/image.sh into dir with VERSION set.
 func image(t *testing.T, dir, version string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("bash", append([]string{"../scripts/image.sh", "--board", "qemu", "--out", dir}, args...)...)
+	if !slices.Contains(args, "--board") {
+		args = append(args, "--board", "qemu")
+	}
+	cmd := exec.Command("bash", append([]string{"../scripts/image.sh", "--out", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "VERSION="+version)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -327,5 +331,49 @@ func TestImage(t *testing.T) {
 	out := v.command("update status", "slot 3", 10*time.Second)
 	if !strings.Contains(out, "jinyin 2.0.0, slot 3, confirmed") || !strings.Contains(out, "rolled back") {
 		t.Fatalf("after the fallback:\n%s", out)
+	}
+}
+
+// The CM4 image has the layout the Pi firmware's tryboot A/B needs and
+// what a Pi 4 boot slot holds. (It boots on the carrier only: QEMU has no
+// CM4 firmware to run it.)
+func TestCM4Image(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "k.pub"), []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o644)
+	image(t, dir, "1.0.0", "--board", "cm4", "--key", filepath.Join(dir, "k.pub"))
+	img := filepath.Join(dir, "jinyin-cm4.img")
+	table, err := exec.Command("sfdisk", "-d", img).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"start=        2048, size=       32768, type=c", "start=       34816, size=      327680, type=c",
+		"start=      362496, size=      327680, type=c", "start=      690176, size=      524288, type=83"} {
+		if !strings.Contains(string(table), want) {
+			t.Errorf("no %q in the partition table:\n%s", want, table)
+		}
+	}
+	ab, _ := mtools(t, "mtype", "-i", fmt.Sprintf("%s@@%d", img, autoboot), "::autoboot.txt")
+	if a, err := update.ParseAutoboot(ab); err != nil || a != (update.Autoboot{Part: 2, Try: 3}) || !bytes.Contains(ab, []byte("tryboot_a_b=1")) {
+		t.Errorf("autoboot.txt %q: %v", ab, err)
+	}
+	for _, off := range []int{slotA, slotB} {
+		slot := fmt.Sprintf("%s@@%d", img, off)
+		list, _ := mtools(t, "mdir", "-b", "-i", slot, "::")
+		for _, f := range []string{"start4.elf", "fixup4.dat", "bcm2711-rpi-cm4.dtb", "vmlinuz", "overlays", "config.txt", "cmdline.txt", "jinyin.cpio.gz"} {
+			if !bytes.Contains(list, []byte("::/"+f)) {
+				t.Errorf("slot at %d MiB has no %s", off/mib, f)
+			}
+		}
+		cfg, _ := mtools(t, "mtype", "-i", slot, "::config.txt")
+		cmd, _ := mtools(t, "mtype", "-i", slot, "::cmdline.txt")
+		for _, want := range []string{"arm_64bit=1", "initramfs jinyin.cpio.gz followkernel", "enable_uart=1", "dtparam=watchdog=on"} {
+			if !bytes.Contains(cfg, []byte(want)) {
+				t.Errorf("config.txt lacks %q:\n%s", want, cfg)
+			}
+		}
+		if !bytes.Contains(cmd, []byte("jinyin.data=/dev/mmcblk0p4")) || !bytes.Contains(cmd, []byte("console=ttyAMA0,115200")) {
+			t.Errorf("cmdline.txt %q", cmd)
+		}
 	}
 }

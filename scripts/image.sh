@@ -62,7 +62,15 @@ root=$work/root
 mkdir -p "$root"/{etc/jinyin,proc,sys,dev,tmp,boot,data}
 cp "$work/init" "$root/init"
 console=/dev/ttyAMA0 # the CM4's PL011 with dtoverlay=disable-bt; QEMU virt's only UART
-"$work/jinyin-host" config show --set box.board=$board --set sip.listen=0.0.0.0:5060 \
+board_sets=()
+if [ $board = cm4 ]; then
+  # The demo's span and analog ports on the carrier's chips. The E1 with
+  # PRI on a CM4 is an icE1usb under osmo-e1d (span driver osmo-e1d),
+  # which this image does not carry: the DS26522 span comes up without
+  # PRI (see board/cm4).
+  board_sets=(--set span.0.driver=ds26522 --set port.0.driver=si3215 --set port.1.driver=si3050)
+fi
+"$work/jinyin-host" config show "${board_sets[@]}" --set box.board=$board --set sip.listen=0.0.0.0:5060 \
   --set console.device=$console --set box.name="jinyin-$board" "${sets[@]}" > "$root/etc/jinyin/jinyin.toml"
 [ -n "$key" ] && cp "$key" "$root/etc/jinyin/update.pub"
 [ -z "$key" ] && echo "warning: no --key: this image takes no updates"

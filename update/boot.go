@@ -224,3 +224,19 @@ func (e *Emulated) Trial() error {
 
 // Reboot restarts into the committed partition.
 func (e *Emulated) Reboot() error { return e.reboot("") }
+
+// BootedSlot says which boot slot this machine booted from, and whether
+// on trial, for `jinyin version`: "" when no boot loader says (not the
+// box's own image). Whether a trial was confirmed is the running box's
+// to say (/status, the console).
+func BootedSlot() string {
+	for _, b := range []Boot{&Pi{}, &Emulated{}} {
+		if part, trial, err := b.Booted(); err == nil && part > 0 {
+			if trial {
+				return fmt.Sprintf("boot slot %d, on trial", part)
+			}
+			return fmt.Sprintf("boot slot %d", part)
+		}
+	}
+	return ""
+}

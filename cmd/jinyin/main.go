@@ -16,6 +16,7 @@ import (
 
 	"jinyin/appliance"
 	"jinyin/config"
+	"jinyin/update"
 )
 
 // Set at build time by scripts/build.sh with -ldflags -X.
@@ -128,6 +129,9 @@ func cmdVersion(args []string, stdout, _ io.Writer) error {
 		rev = "unknown"
 	}
 	fmt.Fprintf(stdout, "jinyin %s commit %s %s %s\n", version, rev, target, runtime.Version())
+	if s := update.BootedSlot(); s != "" {
+		fmt.Fprintln(stdout, s)
+	}
 	return nil
 }
 
