@@ -3,6 +3,7 @@ package box
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -293,7 +294,11 @@ func (c consoleUpdates) Apply(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	m, err := c.b.updater.Apply(f)
+	return c.Receive(f)
+}
+
+func (c consoleUpdates) Receive(r io.Reader) (string, error) {
+	m, err := c.b.updater.Apply(io.LimitReader(r, maxUpdate))
 	if err != nil {
 		return "", err
 	}

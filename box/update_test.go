@@ -20,6 +20,7 @@ import (
 	"jinyin/board"
 	"jinyin/box"
 	"jinyin/config"
+	"jinyin/internal/ptytest"
 	"jinyin/internal/testenv"
 	"jinyin/store"
 	"jinyin/update"
@@ -310,4 +311,70 @@ func startAsIs(t *testing.T, dir string, toml []byte, opts ...box.Option) (stop 
 	stop = func() { cancel(); <-done }
 	t.Cleanup(stop)
 	return stop
+}
+
+// Pasted on the serial console, for a box with no network or USB stick
+// in reach: a badly signed bundle is refused and what follows it is not
+// taken for commands; a good one, 64 KiB through the pty in 76-column
+// base64 lines, is written to the other slot and staged.
+func TestUpdatePastedOnTheConsole(t *testing.T) {
+	b := newABBoard(t)
+	dev, term := ptytest.Pair(t, b.dir)
+	toml := bytes.Replace(config.Default(), []byte(`board = "sim"`), []byte(`board = "sim-ab"`), 1)
+	toml = bytes.Replace(toml, []byte(`device = ""`), []byte(`device = "`+dev+`"`), 1)
+	_, httpAddr, _ := startConfig(t, b.data, toml)
+	term.Expect("New password: ")
+	term.Type("s3cret-pass\rs3cret-pass\r")
+	term.Expect("login: ")
+	term.Type("admin\rs3cret-pass\r")
+	term.Expect(demoPrompt)
+
+	paste := func(bundle []byte) string {
+		enc := base64.StdEncoding.EncodeToString(bundle)
+		var sb strings.Builder
+		sb.WriteString("-----BEGIN JINYIN UPDATE-----\r")
+		for ; len(enc) > 76; enc = enc[76:] {
+			sb.WriteString(enc[:76] + "\r")
+		}
+		sb.WriteString(enc + "\r-----END JINYIN UPDATE-----\r")
+		return sb.String()
+	}
+	payload := make([]byte, 64<<10)
+	for i := range payload {
+		payload[i] = byte(i * 7 / 3)
+	}
+	sign := func(priv ed25519.PrivateKey) []byte {
+		var out bytes.Buffer
+		if err := update.Sign(&out, priv, update.Manifest{Version: "1.2.0", Board: "sim-ab"}, bytes.NewReader(payload)); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+
+	_, other, _ := ed25519.GenerateKey(nil)
+	term.Type("update receive\r")
+	term.Expect("END line")
+	term.Type(paste(sign(other)) + "show spans\r")
+	if out := term.Expect(demoPrompt); !strings.Contains(out, "% ") || !strings.Contains(out, "signature") {
+		t.Errorf("badly signed:\n%s", out)
+	}
+	if out := term.Expect(demoPrompt); !strings.Contains(out, "SPAN") {
+		t.Errorf("the command after the refused paste:\n%s", out)
+	}
+	if s := updateStatus(t, httpAddr); s.Staged != nil {
+		t.Fatalf("staged from a badly signed paste: %+v", s.Staged)
+	}
+
+	term.Type("update receive\r")
+	term.Expect("END line")
+	term.Type(paste(sign(b.priv)))
+	if out := term.Expect(demoPrompt); !strings.Contains(out, "jinyin 1.2.0 for sim-ab written to slot 3") {
+		t.Errorf("good paste:\n%s", out)
+	}
+	if s := updateStatus(t, httpAddr); s.Staged == nil || s.Staged.Version != "1.2.0" || s.Staged.Part != 3 {
+		t.Errorf("staged %+v", s.Staged)
+	}
+	if img, _ := os.ReadFile(filepath.Join(b.dir, "p3")); !bytes.HasPrefix(img, payload) {
+		t.Error("slot 3 does not hold the pasted image")
+	}
 }

@@ -51,6 +51,7 @@ func init() {
 		{words: []string{"config", "reload"}, help: "restart the box on the config file", run: (*Console).configReload},
 		{words: []string{"update", "status"}, help: "the firmware slot running, whether it is confirmed, the update history", run: (*Console).updateStatus},
 		{words: []string{"update", "apply"}, args: "PATH", help: "check a signed update (a file on a USB stick, or its device) and write it to the other slot", run: (*Console).updateApply},
+		{words: []string{"update", "receive"}, help: "take a signed update pasted as base64 on this console and write it to the other slot", run: nil},
 		{words: []string{"update", "reboot"}, args: "[drain|HH:MM]", help: "boot the staged update once as a trial: after draining the calls, or at a time of day", run: (*Console).updateReboot},
 		{words: []string{"backup"}, help: "the configuration and all data, as base64 to capture", run: (*Console).backup},
 		{words: []string{"restore"}, help: "paste a backup: it replaces the configuration and data (asks first)", run: nil},
@@ -232,6 +233,14 @@ func (c *Console) run(stop <-chan struct{}, line string) bool {
 		return true
 	case "passwd":
 		if err := c.passwd(stop); err != nil {
+			c.write("% " + err.Error() + "\n")
+		}
+		return false
+	case "update":
+		if cmd.words[1] != "receive" {
+			break
+		}
+		if err := c.updateReceive(stop); err != nil {
 			c.write("% " + err.Error() + "\n")
 		}
 		return false
