@@ -378,3 +378,64 @@ func TestUpdatePastedOnTheConsole(t *testing.T) {
 		t.Error("slot 3 does not hold the pasted image")
 	}
 }
+
+// The drain waits for the calls up: with a call in the IVR, the update
+// posted with reboot=drain is accepted, new calls get 503 with
+// Retry-After while the call up keeps its audio, and the box reboots
+// only once that caller hangs up, well before max_wait.
+func TestUpdateDrainWaitsForTheCallsUp(t *testing.T) {
+	b := newABBoard(t)
+	toml := bytes.Replace(config.Default(), []byte(`board = "sim"`), []byte(`board = "sim-ab"`), 1)
+	sipAddr, httpAddr, stop := startConfig(t, b.data, toml)
+	call, err := invite(sipAddr, "100", "13800000001", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer call.Close()
+	listen(t, call).hear("zh", "welcome")
+
+	if code := postUpdate(t, supervisor, httpAddr, "?reboot=drain&max_wait=60s", b.bundle(b.priv, "1.1.0")); code != http.StatusAccepted {
+		t.Fatalf("good bundle: %d", code)
+	}
+	waitFor(t, "the drain", func() bool {
+		return strings.HasPrefix(rawInvite(t, sipAddr, "127.0.0.98"), "SIP/2.0 503")
+	})
+	if got := rawInvite(t, sipAddr, "127.0.0.99"); !strings.Contains(got, "\r\nRetry-After:") {
+		t.Errorf("a new call while draining: %q", got)
+	}
+	before := len(call.Heard())
+	select {
+	case <-b.reboots:
+		t.Fatal("rebooted with a call up")
+	case <-time.After(2 * time.Second):
+	}
+	if got := len(call.Heard()) - before; got < 8000 {
+		t.Errorf("the call up heard %d bytes in 2 s of the drain", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := call.Dialog.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hungUp := time.Now()
+	select {
+	case <-b.reboots:
+		if d := time.Since(hungUp); d > 5*time.Second {
+			t.Errorf("rebooted %v after the last call ended", d)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no reboot after the last call ended")
+	}
+	stop()
+	// A drain is the box's own state: the calls it turned away are not
+	// security events (fail2ban and the supervisor read those).
+	evs, err := openStore(t, b.data).SecurityEvents(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Name == "SessionLimit" {
+			t.Errorf("a call refused by the drain is a security event: %+v", e)
+		}
+	}
+}

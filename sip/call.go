@@ -271,8 +271,10 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	inv := &invite{req: req, tx: tx}
-	if !s.admit(req.Transport()) {
-		s.event(security.SessionLimit, requestSource(req), fromUser(req), "the box's call limits")
+	if ok, capped := s.admit(req.Transport()); !ok {
+		if capped { // a drain or an overload is the box's state, not the caller's doing
+			s.event(security.SessionLimit, requestSource(req), fromUser(req), "the box's call limits")
+		}
 		s.refuse(inv, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "2"))
 		return
 	}
@@ -1049,7 +1051,7 @@ func (s *Server) dial(ctx context.Context, to gosip.Uri, fromUser, ext string, t
 	if trunk != nil && !trunk.seize() {
 		return nil, fmt.Errorf("sip: dial %s: all channels of trunk %s busy", to.String(), trunk.cfg.Name)
 	}
-	if !s.admit("") {
+	if ok, _ := s.admit(""); !ok {
 		if trunk != nil {
 			trunk.release()
 		}

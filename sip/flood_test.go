@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ func TestFloodBannedAtTheDoor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var overloaded atomic.Bool
+	overloaded.Store(true)
 	_, addr := startServer(t, func(o *Options) { o.Clock = clk; o.Guard = guard })
 	flood := floodFrom(t, "127.0.0.91", addr, 30)
 	if flood != 20 {
@@ -65,18 +68,30 @@ func floodFrom(t *testing.T, src, addr string, n int) (answered int) {
 }
 
 // TestEventsAtTheDoor: a request the box cannot read is a
-// RequestBadFormat event, and a call refused by the box's limits a
-// SessionLimit event, each with its source.
+// RequestBadFormat event, and a call refused by the box's limits (here
+// the calls-per-second cap over TCP) a SessionLimit event, each with its
+// source; a call refused because the box itself is short of CPU (or
+// draining) is not a security event.
 func TestEventsAtTheDoor(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	guard, err := security.New(security.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, addr := startServer(t, func(o *Options) { o.Clock = clk; o.Guard = guard; o.Overloaded = func() bool { return true } })
+	var overloaded atomic.Bool
+	overloaded.Store(true)
+	_, addr := startServer(t, func(o *Options) {
+		o.Clock = clk
+		o.Guard = guard
+		o.Overloaded = func() bool { return overloaded.Load() }
+		o.Config.MaxCallsPerSecond = 1
+	})
 	send := func(src, msg string) string {
-		dst, _ := net.ResolveUDPAddr("udp", addr)
-		conn, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)}, dst)
+		network, local := "udp", net.Addr(&net.UDPAddr{IP: net.ParseIP(src)})
+		if strings.Contains(msg, "SIP/2.0/TCP") {
+			network, local = "tcp", &net.TCPAddr{IP: net.ParseIP(src)}
+		}
+		conn, err := (&net.Dialer{LocalAddr: local}).Dial(network, addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,8 +114,17 @@ func TestEventsAtTheDoor(t *testing.T) {
 		t.Errorf("a CSeq of another method: %q", got)
 	}
 	invite := "INVITE sip:100@x SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-full\r\nMax-Forwards: 70\r\nFrom: <sip:caller@x>;tag=1\r\nTo: <sip:100@x>\r\nCall-ID: full\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.95>\r\nContent-Length: 0\r\n\r\n"
-	if got := send("127.0.0.95", invite); !strings.HasPrefix(got, "SIP/2.0 503") {
+	clk.Advance(2 * time.Second) // a token in the rate's bucket: the overload refuses it
+	if got := send("127.0.0.93", invite); !strings.HasPrefix(got, "SIP/2.0 503") {
 		t.Errorf("an INVITE to a box short of CPU: %q", got)
+	}
+	overloaded.Store(false)
+	clk.Advance(2 * time.Second) // the bucket full again: one call
+	tcp := strings.ReplaceAll(invite, "UDP", "TCP")
+	for i, want := range []string{"SIP/2.0 4", "SIP/2.0 503"} { // no route for 100 here; then over the rate
+		if got := send("127.0.0.95", strings.Replace(tcp, "Call-ID: full", fmt.Sprintf("Call-ID: rate-%d", i), 1)); !strings.HasPrefix(got, want) {
+			t.Errorf("INVITE %d over TCP at 1 call/s: %q, want %s", i+1, got, want)
+		}
 	}
 	evs, _ := guard.Events(0, 100)
 	var seen []string
@@ -112,5 +136,8 @@ func TestEventsAtTheDoor(t *testing.T) {
 		if !slices.Contains(seen, want) {
 			t.Errorf("no %s event: %v", want, seen)
 		}
+	}
+	if slices.Contains(seen, "SessionLimit 127.0.0.93") {
+		t.Errorf("a call refused for the box's own overload is a security event: %v", seen)
 	}
 }

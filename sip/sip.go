@@ -324,21 +324,23 @@ func (s *Server) hangupAll() {
 // ActiveCalls is the number of calls up or being set up.
 func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 
-// admit applies the concurrent-call cap to a new call, and over TCP the
+// admit applies the concurrent-call cap to a new call, over TCP the
 // calls-per-second rate too (over UDP readFilter applied it before
-// parsing).
-func (s *Server) admit(transport string) bool {
+// parsing), and the overload gate (a drain, CPU or memory short); capped
+// says a cap refused it, which is a security event.
+func (s *Server) admit(transport string) (ok, capped bool) {
 	if n := s.active.Add(1); s.cfg.MaxCalls > 0 && n > int64(s.cfg.MaxCalls) {
 		s.active.Add(-1)
 		s.Rejected.Add(1)
-		return false
+		return false, true
 	}
-	if (transport != "UDP" && !s.rate.allow()) || (s.overloaded != nil && s.overloaded()) {
+	capped = transport != "UDP" && !s.rate.allow()
+	if capped || (s.overloaded != nil && s.overloaded()) {
 		s.active.Add(-1)
 		s.Rejected.Add(1)
-		return false
+		return false, capped
 	}
-	return true
+	return true, false
 }
 
 // release gives back what a call held: its place in the box's calls and
