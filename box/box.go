@@ -34,6 +34,7 @@ import (
 	"jinyin/campaign"
 	"jinyin/config"
 	"jinyin/console"
+	"jinyin/fleet"
 	"jinyin/internal/clock"
 	"jinyin/internal/fsutil"
 	"jinyin/ivr"
@@ -90,6 +91,8 @@ type Box struct {
 	ivr       *ivr.Engine
 	acd       *acd.ACD
 	campaigns *campaign.Runner // nil without [[campaign]]
+	fleet     *fleet.Forwarder // nil unless [fleet] is enabled
+	fleetDone chan struct{}
 	// campaignsDone is closed when the campaigns' runner has stopped.
 	campaignsDone chan struct{}
 	qevents       *store.Recorder[store.QueueEvent]
@@ -262,6 +265,9 @@ func (b *Box) open() (err error) {
 	if err := b.openCampaigns(); err != nil {
 		return err
 	}
+	if err := b.openFleet(); err != nil {
+		return err
+	}
 	if err := b.openPRI(); err != nil {
 		return err
 	}
@@ -376,6 +382,10 @@ func (b *Box) Run(ctx context.Context) (err error) {
 		b.campaignsDone = make(chan struct{})
 		go func() { b.campaigns.Run(ctx); close(b.campaignsDone) }()
 	}
+	if b.fleet != nil {
+		b.fleetDone = make(chan struct{})
+		go func() { b.fleet.Run(ctx); close(b.fleetDone) }()
+	}
 	wd, err := board.OpenWatchdog(b.prof.Watchdog, b.clock, nil)
 	if err != nil {
 		b.log.Warn("hardware watchdog not armed", "err", err)
@@ -466,6 +476,9 @@ func (b *Box) close() {
 	if b.campaignsDone != nil {
 		<-b.campaignsDone // after SIP has stopped: its attempts have ended and their outcomes are on disk
 	}
+	if b.fleetDone != nil {
+		<-b.fleetDone // before the store closes (what it sent last is noted there)
+	}
 	if b.cdrs != nil {
 		b.cdrs.Close() // after SIP has stopped: every ended call is queued
 		b.cdrs = nil
@@ -541,6 +554,8 @@ type Status struct {
 	// Update is the firmware slot running and whether it is confirmed;
 	// absent on a board without boot slots.
 	Update *update.Status `json:"update,omitempty"`
+	// Fleet is the link to headquarters; absent unless [fleet] is on.
+	Fleet *fleet.Status `json:"fleet,omitempty"`
 }
 
 // DiskStatus is the data directory's free space in Status.
@@ -563,7 +578,7 @@ var Version = "dev"
 func (b *Box) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	st := Status{Name: b.cfg.Box.Name, Board: b.cfg.Box.Board, Uptime: b.clock.Now().Sub(b.start).Round(time.Second).String(), SIP: b.sip.Addrs(), Version: Version,
 		Calls: b.sip.ActiveCalls(), Refused: b.sip.Rejected.Load(), Registered: b.sip.Registrar.Registered(), Trunks: b.sip.Trunks(),
-		Breakers: b.plan.Breakers(), Disk: DiskStatus{Short: b.space.Short()}, Update: b.updateStatus()}
+		Breakers: b.plan.Breakers(), Disk: DiskStatus{Short: b.space.Short()}, Update: b.updateStatus(), Fleet: b.fleetStatus()}
 	if free, err := b.space.Free(); err == nil {
 		st.Disk.FreeMB = free >> 20
 	}

@@ -27,6 +27,11 @@ func (b *Box) alarms() []string {
 			out = append(out, fmt.Sprintf("span %d: %s", s.Config.ID, a))
 		}
 	}
+	if b.fleet != nil {
+		if a := b.fleet.Alarm(); a != "" {
+			out = append(out, a)
+		}
+	}
 	for _, t := range b.sip.Trunks() {
 		if t.Down {
 			out = append(out, "trunk "+t.Name+": down")

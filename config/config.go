@@ -37,6 +37,7 @@ type Config struct {
 	HTTP       HTTP            `toml:"http"`
 	Console    Console         `toml:"console"`
 	Security   Security        `toml:"security"`
+	Fleet      Fleet           `toml:"fleet"`
 	Spans      []Span          `toml:"span"`
 	Ports      []Port          `toml:"port"`
 	Extensions []Extension     `toml:"extension"`
@@ -243,6 +244,31 @@ type SIP struct {
 // HTTP is the local API (status, prompt uploads). An empty listen disables it.
 type HTTP struct {
 	Listen string `toml:"listen"`
+}
+
+// Fleet sends the box's records to headquarters over NATS JetStream
+// (package fleet). Off unless Enabled.
+type Fleet struct {
+	Enabled bool   `toml:"enabled"`
+	Site    string `toml:"site"` // the box's name in the subjects: jinyin.SITE.cdr
+	// Servers are NATS URLs: nats://host:4222, or tls://host:4222.
+	Servers []string `toml:"servers"`
+	// Credentials is a .creds file (user JWT and NKey seed), NKey a file
+	// holding a user's NKey seed; one of them is needed unless every
+	// server is on this box's loopback.
+	Credentials string `toml:"credentials"`
+	NKey        string `toml:"nkey"`
+	// CA verifies the servers' TLS certificates; Cert and Key are the
+	// box's own, when the servers ask for one.
+	CA     string `toml:"ca"`
+	Cert   string `toml:"cert"`
+	Key    string `toml:"key"`
+	Stream string `toml:"stream"` // the JetStream stream over jinyin.>, made if missing
+	// OutboxMax bounds the events kept only for headquarters (alarms,
+	// KPI snapshots) while it is out of reach; the oldest KPI snapshots
+	// go first. CDRs, queue and security events are sent from the
+	// store's own records, so they are never dropped for it.
+	OutboxMax int `toml:"outbox_max"`
 }
 
 // Console is the technician's serial console. An empty device disables it.

@@ -342,6 +342,21 @@ func TestRules(t *testing.T) {
 		{[]string{"trunk.0.srtp=optional"}, `--set trunk.0.srtp: SRTP keys travel in the SDP: a trunk with srtp needs transport "tls"`},
 		{[]string{"trunk.0.transport=tls", "trunk.0.srtp=yes"}, `--set trunk.0.srtp: srtp "yes": use "optional" or "required"`},
 		{[]string{"trunk.0.transport=sctp"}, `--set trunk.0.transport: transport must be one of "udp", "tcp", "tls", not "sctp"`},
+		// [fleet] (config.Fleet): off needs nothing; on, a site, servers,
+		// and credentials for a server off the box
+		{[]string{"fleet.site=bad site"}, ""},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["nats://127.0.0.1:4222"]`}, ""},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["tls://hq.example.com:4222"]`, "fleet.credentials=/etc/jinyin/box.creds"}, ""},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["nats://localhost:4222"]`, "fleet.outbox_max=100"}, ""},
+		{[]string{"fleet.enabled=true", "fleet.site=sh.01", `fleet.servers=["nats://127.0.0.1:4222"]`}, `--set fleet.site: site "sh.01" must be 1 to 64 letters`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01"}, `--set fleet.enabled: fleet is enabled with no servers`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["http://127.0.0.1:4222"]`}, `--set fleet.servers: server "http://127.0.0.1:4222" must be nats://HOST:PORT`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["nats://u:p@127.0.0.1:4222"]`}, `--set fleet.servers: server "nats://u:xxxxx@127.0.0.1:4222" carries a password`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["tls://hq.example.com:4222"]`}, `--set fleet.servers: a server off this box needs credentials`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["tls://10.0.0.1:4222"]`, "fleet.credentials=a", "fleet.nkey=b"}, `--set fleet.nkey: set credentials or nkey, not both`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["nats://127.0.0.1:4222"]`, "fleet.cert=c.pem"}, `--set fleet.cert: cert and key go together`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["nats://127.0.0.1:4222"]`, "fleet.outbox_max=99"}, `--set fleet.outbox_max: outbox_max must be from 100 to 1000000, not 99`},
+		{[]string{"fleet.enabled=true", "fleet.site=sh-01", `fleet.servers=["nats://127.0.0.1:4222"]`, "fleet.stream=a.b"}, `--set fleet.stream: stream "a.b" must be`},
 	} {
 		_, err := Load("f.toml", []byte(rich), c.set, richEnv)
 		if c.want == "" {

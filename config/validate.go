@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,6 +245,7 @@ func (v *validator) validate(c *Config, env Env) {
 	}
 
 	v.security(c.Security)
+	v.fleet(c.Fleet)
 	v.outbound(c)
 
 	ids := map[int]string{}
@@ -702,5 +705,48 @@ func (v *validator) srtp(path, mode string, tls bool) {
 		v.report(path, "srtp %q: use \"optional\" or \"required\" (or leave it out)", mode)
 	case !tls:
 		v.report(path, "SRTP keys travel in the SDP, so only over TLS: add \"tls\" to sip.transports")
+	}
+}
+
+var siteName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func (v *validator) fleet(f Fleet) {
+	if !f.Enabled {
+		return
+	}
+	if !siteName.MatchString(f.Site) {
+		v.report("fleet.site", "site %q must be 1 to 64 letters, digits, - or _ (it is a NATS subject token)", f.Site)
+	}
+	if !siteName.MatchString(f.Stream) {
+		v.report("fleet.stream", "stream %q must be 1 to 64 letters, digits, - or _", f.Stream)
+	}
+	if len(f.Servers) == 0 {
+		v.report("fleet.enabled", "fleet is enabled with no servers; name one, e.g. [\"tls://hq.example.com:4222\"]")
+	}
+	offBox := ""
+	for i, s := range f.Servers {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Hostname() == "" {
+			v.report(fmt.Sprintf("fleet.servers.%d", i), "server %q must be nats://HOST:PORT or tls://HOST:PORT", s)
+			continue
+		}
+		if u.User != nil {
+			v.report(fmt.Sprintf("fleet.servers.%d", i), "server %q carries a password; use credentials or nkey", u.Redacted())
+		}
+		if ip := net.ParseIP(u.Hostname()); (ip == nil || !ip.IsLoopback()) && u.Hostname() != "localhost" && offBox == "" {
+			offBox = fmt.Sprintf("fleet.servers.%d", i)
+		}
+	}
+	if f.Credentials != "" && f.NKey != "" {
+		v.report("fleet.nkey", "set credentials or nkey, not both")
+	}
+	if offBox != "" && f.Credentials == "" && f.NKey == "" {
+		v.report(offBox, "a server off this box needs credentials (a .creds file) or nkey: headquarters must know who is sending")
+	}
+	if (f.Cert == "") != (f.Key == "") {
+		v.report("fleet.cert", "cert and key go together")
+	}
+	if f.OutboxMax < 100 || f.OutboxMax > 1_000_000 {
+		v.report("fleet.outbox_max", "outbox_max must be from 100 to 1000000, not %d", f.OutboxMax)
 	}
 }

@@ -27,6 +27,9 @@ var bucketsAt = [][]string{
 	7: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
 		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events", "registrations",
 		"campaigns", "campaign_contacts", "campaign_attempts"},
+	8: {"credentials", "cdr", "tiers", "subscriptions", "voicemail", "ivr_counts",
+		"queue_events", "callbacks", "agents", "recordings", "console", "bans", "security_events", "registrations",
+		"campaigns", "campaign_contacts", "campaign_attempts", "fleet", "fleet_outbox"},
 }
 
 // oldFile writes a file as firmware at schema v left it, one record in
@@ -67,7 +70,7 @@ func oldFile(t *testing.T, v int) string {
 }
 
 func TestMigratesEveryOlderVersion(t *testing.T) {
-	if SchemaVersion() != 7 {
+	if SchemaVersion() != 8 {
 		t.Fatalf("schema %d: add the new version to bucketsAt", SchemaVersion())
 	}
 	for v := 0; v < SchemaVersion(); v++ {
@@ -76,11 +79,11 @@ func TestMigratesEveryOlderVersion(t *testing.T) {
 		if err != nil {
 			t.Fatalf("from %d: %v", v, err)
 		}
-		if got, err := db.Version(); err != nil || got != 7 {
+		if got, err := db.Version(); err != nil || got != 8 {
 			t.Errorf("from %d: version %d %v", v, got, err)
 		}
 		err = db.bolt.View(func(tx *bolt.Tx) error {
-			for _, name := range bucketsAt[7] {
+			for _, name := range bucketsAt[8] {
 				bk := tx.Bucket([]byte(name))
 				if bk == nil {
 					t.Errorf("from %d: no bucket %s", v, name)
@@ -93,7 +96,7 @@ func TestMigratesEveryOlderVersion(t *testing.T) {
 					t.Errorf("from %d: new bucket %s holds %q", v, name, got)
 				}
 			}
-			if raw := tx.Bucket([]byte("meta")).Get([]byte("schema")); !slices.Equal(raw, []byte{0, 0, 0, 7}) {
+			if raw := tx.Bucket([]byte("meta")).Get([]byte("schema")); !slices.Equal(raw, []byte{0, 0, 0, 8}) {
 				t.Errorf("from %d: schema key %x", v, raw)
 			}
 			return nil

@@ -42,6 +42,8 @@ var (
 	bucketCampaigns     = []byte("campaigns")
 	bucketContacts      = []byte("campaign_contacts")
 	bucketAttempts      = []byte("campaign_attempts")
+	bucketFleet         = []byte("fleet")
+	bucketOutbox        = []byte("fleet_outbox")
 	keySchema           = []byte("schema")
 )
 
@@ -99,6 +101,16 @@ var migrations = []func(tx *bolt.Tx) error{
 	func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketAttempts)
 		return err
+	},
+	// 7 -> 8: what headquarters has acknowledged, and the events kept
+	// only for it.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketFleet, bucketOutbox} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 
