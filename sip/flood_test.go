@@ -141,3 +141,38 @@ func TestEventsAtTheDoor(t *testing.T) {
 		t.Errorf("a call refused for the box's own overload is a security event: %v", seen)
 	}
 }
+
+// TestOptionsTellsTheLoad: a probe (Kamailio dispatcher's keepalive)
+// gets 200 while the box takes calls and 503 with Retry-After while it
+// would refuse them, so a dispatcher leaves a draining box out.
+func TestOptionsTellsTheLoad(t *testing.T) {
+	var overloaded atomic.Bool
+	_, addr := startServer(t, func(o *Options) { o.Overloaded = overloaded.Load })
+	probe := func() string {
+		conn, err := net.Dial("udp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-probe%d\r\nMax-Forwards: 70\r\nFrom: <sip:dispatcher@127.0.0.1>;tag=p\r\n"+
+			"To: <sip:%s>\r\nCall-ID: probe-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", addr, conn.LocalAddr(), time.Now().UnixNano(), addr, time.Now().UnixNano())
+		buf := make([]byte, 4096)
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(buf[:n])
+	}
+	if got := probe(); !strings.HasPrefix(got, "SIP/2.0 200") {
+		t.Errorf("a box taking calls: %q", got)
+	}
+	overloaded.Store(true)
+	if got := probe(); !strings.HasPrefix(got, "SIP/2.0 503") || !strings.Contains(got, "\r\nRetry-After: 2\r\n") {
+		t.Errorf("a draining box: %q", got)
+	}
+	overloaded.Store(false)
+	if got := probe(); !strings.HasPrefix(got, "SIP/2.0 200") {
+		t.Errorf("the box taking calls again: %q", got)
+	}
+}

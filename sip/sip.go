@@ -430,8 +430,17 @@ func (s *Server) closeListeners() {
 	}
 }
 
+// onOptions answers a probe (a peer's qualify, Kamailio dispatcher's
+// keepalive) with the box's state: 503 and Retry-After while it would
+// refuse a new call (draining, short of CPU or memory, at max_calls), so
+// a dispatcher in front of several boxes leaves it out until it answers
+// 200 again; the calls up are not affected.
 func (s *Server) onOptions(req *gosip.Request, tx gosip.ServerTransaction) {
 	res := gosip.NewResponseFromRequest(req, 200, "OK", nil)
+	if (s.overloaded != nil && s.overloaded()) || (s.cfg.MaxCalls > 0 && s.active.Load() >= int64(s.cfg.MaxCalls)) {
+		res = gosip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+		res.AppendHeader(gosip.NewHeader("Retry-After", "2"))
+	}
 	res.AppendHeader(gosip.NewHeader("Allow", strings.Join(allowed, ", ")))
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sip: respond to OPTIONS", "err", err)
