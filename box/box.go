@@ -265,9 +265,6 @@ func (b *Box) open() (err error) {
 	if err := b.openCampaigns(); err != nil {
 		return err
 	}
-	if err := b.openFleet(); err != nil {
-		return err
-	}
 	if err := b.openPRI(); err != nil {
 		return err
 	}
@@ -277,29 +274,36 @@ func (b *Box) open() (err error) {
 	if err := b.openConsole(); err != nil {
 		return err
 	}
+	// The API: on loopback HTTP, and to headquarters over the fleet link.
+	mux := http.NewServeMux()
+	ws := b.webSide()
+	b.web = ws
+	ws.Routes(mux)
+	mux.HandleFunc("GET /status", b.serveStatus)
+	ws.APIRoutes(mux, web.API{ACD: b.acd, DB: b.db, Data: b.data, Prompt: b.prompts.Get, PutPrompt: b.putPrompt,
+		FlushIVR: func() error { return b.ivr.Stats.Flush(b.db) }, Location: cfg.Location()})
+	mux.Handle("GET /metrics", b.metrics.Handler())
+	b.guard.Routes(mux)
+	b.updateRoutes(mux)
+	b.configRoutes(mux)
+	b.plan.Routes(mux)
+	if b.campaigns != nil {
+		b.campaigns.Routes(mux)
+	}
+	if err := b.openFleet(mux); err != nil {
+		return err
+	}
 	if cfg.HTTP.Listen != "" {
 		if b.httpL, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 			return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
 		}
-		mux := http.NewServeMux()
-		ws := b.webSide()
-		b.web = ws
-		ws.Routes(mux)
-		mux.HandleFunc("GET /status", b.serveStatus)
-		ws.APIRoutes(mux, web.API{ACD: b.acd, DB: b.db, Data: b.data, Prompt: b.prompts.Get, PutPrompt: b.putPrompt,
-			FlushIVR: func() error { return b.ivr.Stats.Flush(b.db) }, Location: cfg.Location()})
-		mux.Handle("GET /metrics", b.metrics.Handler())
-		b.guard.Routes(mux)
-		b.updateRoutes(mux)
-		b.plan.Routes(mux)
-		if b.campaigns != nil {
-			b.campaigns.Routes(mux)
-		}
 		// Profiles for an engineer on site; the API listens on loopback
 		// unless the config says otherwise.
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		b.http = &http.Server{Handler: ws.Protect(mux), ReadHeaderTimeout: 5 * time.Second}
+		pmux := http.NewServeMux()
+		pmux.Handle("/", mux)
+		pmux.HandleFunc("/debug/pprof/", pprof.Index)
+		pmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		b.http = &http.Server{Handler: ws.Protect(pmux), ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
 }

@@ -148,20 +148,10 @@ func (b *Box) callsUp() int {
 // update once as a trial. New calls are refused meanwhile (SIP 503 with
 // Retry-After, PRI cause 42): a trunk group's next route takes them.
 func (b *Box) rebootInto(version string, maxWait time.Duration, stop <-chan struct{}) error {
-	b.load.Drain("rebooting into update " + version)
-	for deadline := b.clock.Now().Add(maxWait); b.callsUp() > 0 && b.clock.Now().Before(deadline); {
-		if !clock.Wait(b.clock, time.Second, stop) {
-			b.load.Resume()
-			return errors.New("stopped while draining")
-		}
-	}
-	if n := b.callsUp(); n > 0 {
-		b.log.Warn("rebooting with calls up after the drain's maximum wait", "calls", n, "max_wait", maxWait)
-	}
-	up := b.spansUp()
-	b.rebootSpans = &up
-	b.Restart("rebooting into update " + version) // Run stops everything, then reboots
-	return nil
+	return b.restartAfterDrain("rebooting into update "+version, maxWait, stop, func() {
+		up := b.spansUp()
+		b.rebootSpans = &up // Run reboots once it has stopped everything
+	})
 }
 
 // nextAt is the next time of day hh:mm in loc after now.

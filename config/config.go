@@ -263,7 +263,7 @@ type Fleet struct {
 	CA     string `toml:"ca"`
 	Cert   string `toml:"cert"`
 	Key    string `toml:"key"`
-	Stream string `toml:"stream"` // the JetStream stream over jinyin.>, made if missing
+	Stream string `toml:"stream"` // the JetStream stream of the events (fleet.StreamSubjects), made if missing
 	// OutboxMax bounds the events kept only for headquarters (alarms,
 	// KPI snapshots) while it is out of reach; the oldest KPI snapshots
 	// go first. CDRs, queue and security events are sent from the

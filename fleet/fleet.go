@@ -42,6 +42,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -65,6 +66,10 @@ type Options struct {
 	// may be nil.
 	Alarms func() []string
 	KPI    func() (any, error)
+	// Commands serve headquarters' commands (the box's API, see
+	// commands.go); nil takes none. OnCommand is told of each one run.
+	Commands  http.Handler
+	OnCommand func(method, path string, status int)
 	// Poll is how often the logs are looked at (1 s when 0), KPIEvery how
 	// often a KPI snapshot is taken (a minute when 0).
 	Poll, KPIEvery time.Duration
@@ -187,6 +192,11 @@ func (f *Forwarder) Run(ctx context.Context) {
 		f.setErr("jetstream", err)
 		return
 	}
+	if f.o.Commands != nil {
+		if _, err := f.serveCommands(nc); err != nil {
+			f.setErr("commands", err)
+		}
+	}
 	tick := f.o.Clock.NewTicker(f.o.Poll)
 	defer tick.Stop()
 	kpiTick := f.o.Clock.NewTicker(f.o.KPIEvery)
@@ -227,13 +237,18 @@ func joinURLs(s []string) string {
 	return out
 }
 
-// ensureStream makes the stream over jinyin.> if headquarters has not.
+// StreamSubjects are what the stream keeps: the events' subjects of every
+// site, and not jinyin.SITE.cmd (JetStream would answer a command with
+// its own acknowledgement).
+var StreamSubjects = []string{"jinyin.*.cdr", "jinyin.*.queue", "jinyin.*.security", "jinyin.*.alarm", "jinyin.*.kpi"}
+
+// ensureStream makes the stream if headquarters has not.
 func (f *Forwarder) ensureStream(ctx context.Context, js jetstream.JetStream) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // real time: a network round trip
 	defer cancel()
 	_, err := js.Stream(ctx, f.o.Config.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: f.o.Config.Stream, Subjects: []string{"jinyin.>"},
+		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: f.o.Config.Stream, Subjects: StreamSubjects,
 			Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute})
 	}
 	f.setErr("stream "+f.o.Config.Stream, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -151,5 +152,33 @@ func TestStoreAndForward(t *testing.T) {
 	}
 	if n, _ := db.OutboxLen(); n != 0 {
 		t.Errorf("%d events left in the outbox after headquarters took them", n)
+	}
+}
+
+// A command is the API's call: its answer comes back whole, the box is
+// told of it, and what is not a command is refused, not run.
+func TestCommand(t *testing.T) {
+	var told []string
+	f := &Forwarder{o: Options{
+		Commands: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusTeapot)
+			fmt.Fprintf(w, "%s %s %s %s %q", r.Method, r.URL.Path, r.URL.Query().Get("x"), r.Header.Get("Content-Type"), body)
+		}),
+		OnCommand: func(method, path string, status int) { told = append(told, fmt.Sprint(method, " ", path, " ", status)) },
+	}}
+	req, _ := json.Marshal(Request{Method: "PUT", Path: "/prompts/zh/welcome?x=1", ContentType: "audio/wav", Body: []byte("RIFF")})
+	rep := f.command(req)
+	if rep.Status != http.StatusTeapot || rep.ContentType != "text/plain" || string(rep.Body) != `PUT /prompts/zh/welcome 1 audio/wav "RIFF"` {
+		t.Errorf("reply %d %q %q", rep.Status, rep.ContentType, rep.Body)
+	}
+	for _, bad := range []string{"nope", `{"path":"/status"}`, `{"method":"GET","path":"status"}`, `{"method":"G T","path":"/status"}`} {
+		if rep := f.command([]byte(bad)); rep.Status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", bad, rep.Status, rep.Body)
+		}
+	}
+	if strings.Join(told, ";") != "PUT /prompts/zh/welcome 418" {
+		t.Errorf("told %q", told)
 	}
 }

@@ -45,6 +45,7 @@ const (
 	DialDenied              = "DialDenied"    // the dial plan refused a number to a caller
 	BreakerOpened           = "BreakerOpened" // a toll-fraud breaker stopped calls out: an alarm
 	BreakerLifted           = "BreakerLifted"
+	RemoteCommand           = "RemoteCommand" // headquarters ran a command over the fleet link (package fleet)
 )
 
 // failure reports whether an event counts toward a ban.
