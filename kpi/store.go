@@ -87,6 +87,21 @@ func CheckRange(from, to time.Time, interval time.Duration) error {
 // start from their first pause, return or logout in what is read.
 const lookback = 7 * 24 * time.Hour
 
+// Reads is what a report over a range reads: the queue events of
+// EventsFrom to EventsTo, the CDRs of calls ending from CDRsFrom to
+// CDRsTo. FromStore reads them from the box's store, headquarters from
+// its PostgreSQL copy of many boxes' (package hq): the same figures.
+type Reads struct{ EventsFrom, EventsTo, CDRsFrom, CDRsTo time.Time }
+
+// ReadsFor is what a report over o reads.
+func ReadsFor(o Options) Reads {
+	repeat := o.RepeatWindow
+	if repeat == 0 {
+		repeat = 24 * time.Hour
+	}
+	return Reads{EventsFrom: o.From.Add(-lookback), EventsTo: o.To.Add(horizon), CDRsFrom: o.From, CDRsTo: o.To.Add(horizon + repeat)}
+}
+
 // FromStore computes the report of o's range from a box's records: the
 // queue events from a week before the range (agents logged in, callers
 // waiting) to a day after (a caller offered in it may be answered after),
@@ -97,9 +112,9 @@ func FromStore(db *store.DB, o Options) (*Report, error) {
 		return nil, err
 	}
 	c := NewCalc(o)
-	stop := o.To.Add(horizon)
-	if err := db.EachQueueEventFrom(o.From.Add(-lookback), func(e store.QueueEvent) (bool, error) {
-		if e.Time.After(stop) {
+	rd := ReadsFor(c.o)
+	if err := db.EachQueueEventFrom(rd.EventsFrom, func(e store.QueueEvent) (bool, error) {
+		if e.Time.After(rd.EventsTo) {
 			return false, nil
 		}
 		c.Event(e)
@@ -107,9 +122,8 @@ func FromStore(db *store.DB, o Options) (*Report, error) {
 	}); err != nil {
 		return nil, err
 	}
-	stop = o.To.Add(horizon + c.o.RepeatWindow)
-	if err := db.EachCDREndingFrom(o.From, func(r store.CDR) (bool, error) {
-		if r.End.After(stop) {
+	if err := db.EachCDREndingFrom(rd.CDRsFrom, func(r store.CDR) (bool, error) {
+		if r.End.After(rd.CDRsTo) {
 			return false, nil
 		}
 		c.CDR(r)

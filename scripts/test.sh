@@ -20,7 +20,7 @@ done
 
 pkgs=(sip-tester baresip libpri-dev libspandsp-dev libosmocore-dev linux-libc-dev pkg-config gcc socat qemu-user-static espeak-ng sox file sipvicious fail2ban chromium
   qemu-system-arm mtools dosfstools fdisk e2fsprogs cpio # the image and its QEMU boot test (appliance)
-  nats-server kamailio) # headquarters: the fleet link's end (fleet, box), the dispatcher in front of boxes (box)
+  nats-server kamailio postgresql) # headquarters: the fleet link's end, the dispatcher in front of boxes, the fleet's database (fleet, box, hq)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -40,6 +40,7 @@ func init() {
 		"dtmf":    {"dtmf [--events] FILE.wav...                              detect DTMF digits in recordings", cmdDTMF},
 		"report":  {"report [--data DIR] [--from T] [--to T] [--interval 15m|30m|1h|1d] [--queue Q] [--json|--csv]  call-centre KPIs of a stopped box", cmdReport},
 		"export":  {"export [--data DIR] [--from T] [--to T] FORMAT          a stopped box's CDRs as master.csv, queue events as queue_log", cmdExport},
+		"hq":      {"hq --postgres DSN [--nats URLS] [--creds FILE|--nkey FILE] [--listen ADDR] [--config FILE]  headquarters: the fleet into PostgreSQL, its KPIs and wallboard", cmdHQ},
 		"passwd":  {"passwd [--data DIR] [--role supervisor|viewer] USER < PASSWORD  set a wallboard/API account", cmdPasswd},
 		"update":  {"update keygen [--out NAME] | sign --key FILE --version V --board B --out BUNDLE IMAGE | verify --key FILE BUNDLE  sign firmware updates", cmdUpdate},
 		"version": {"version                                                 print version, commit and build target", cmdVersion},
