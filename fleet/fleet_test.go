@@ -46,7 +46,7 @@ func cdrs(n, from int) []store.CDR {
 	return out
 }
 
-func start(t *testing.T, db *store.DB, url string, alarms *alarmList) (*Forwarder, func()) {
+func start(t testing.TB, db *store.DB, url string, alarms *alarmList) (*Forwarder, func()) {
 	t.Helper()
 	f, err := New(Options{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Real{}, Poll: 50 * time.Millisecond,
 		Alarms: alarms.get, KPI: func() (any, error) { return map[string]int{"offered": 3}, nil }, KPIEvery: time.Hour,
