@@ -77,7 +77,7 @@ func TestFleetAtHeadquarters(t *testing.T) {
 	}
 	loc := cfg.Location()
 	from, to := kpi.Today(time.Now(), loc)
-	at := from.Add(time.Now().Sub(from) / 4)
+	at := from.Add(time.Since(from) / 4)
 
 	dirs := map[string]string{"sh-01": t.TempDir(), "bj-02": t.TempDir()}
 	seedQueue(t, dirs["sh-01"], "sh-01", 6, 2, at)

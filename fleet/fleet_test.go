@@ -182,3 +182,23 @@ func TestCommand(t *testing.T) {
 		t.Errorf("told %q", told)
 	}
 }
+
+// FuzzCommand: any request body headquarters (or anyone who could
+// publish there) sends gets a reply, 400 unless it names a method and a
+// path, and never reaches the API otherwise.
+func FuzzCommand(f *testing.F) {
+	f.Add([]byte(`{"method":"GET","path":"/status"}`))
+	f.Add([]byte(`{"method":"PUT","path":"/config?max_wait=5m","body":"W2JveF0K"}`))
+	f.Add([]byte(`{"method":"GET","path":"//x/../status"}`))
+	fw := &Forwarder{o: Options{Commands: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "" || !strings.HasPrefix(r.URL.Path, "/") {
+			panic("the API got " + r.Method + " " + r.URL.String())
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if rep := fw.command(data); rep.Status != http.StatusBadRequest && rep.Status != http.StatusNoContent {
+			t.Errorf("%q: %d", data, rep.Status)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 package hq
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +65,22 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s without a time of its own: %v, want about now", c.subject, r.time)
 		}
 	}
+}
+
+// FuzzParse: whatever a publisher puts on a subject the consumer reads,
+// parse refuses it or returns a row whose id names its site and whose
+// body is JSON.
+func FuzzParse(f *testing.F) {
+	f.Add("jinyin.sh-01.cdr", "sh-01.ab12.cdr.42", []byte(`{"seq":42,"end":"2026-12-04T09:30:00Z"}`))
+	f.Add("jinyin.sh-01.alarm", "sh-01.ab12.outbox.3", []byte(`{"alarm":"x","state":"raised"}`))
+	f.Add("jinyin..", "...", []byte(`null`))
+	f.Fuzz(func(t *testing.T, subject, id string, data []byte) {
+		r, err := parse(msg{subject: subject, id: id, data: data})
+		if err != nil {
+			return
+		}
+		if r.id != id || !json.Valid(r.body) || !strings.HasPrefix(id, r.site+".") || "jinyin."+r.site+"."+r.kind != subject {
+			t.Errorf("%q %q %q: %+v", subject, id, data, r)
+		}
+	})
 }
