@@ -249,6 +249,7 @@ func (b *Box) open() (err error) {
 		Password:    b.password,
 		MaxContacts: func(ext string) int { e, _ := b.plan.Extension(ext); return e.MaxContacts },
 		Router:      b.plan.Router,
+		IsExtension: func(n string) bool { _, ok := b.plan.Extension(n); return ok },
 		Trunks:      cfg.Trunks,
 		OnCallEnd: func(r sip.CallRecord) {
 			cdrs.Record(store.CDR{Call: r.ID, Direction: r.Direction, From: r.From, To: r.To, Trunk: r.Trunk,

@@ -34,7 +34,13 @@ func startBox(t *testing.T, dir string) (sipAddr, httpAddr string, stop func()) 
 
 // startConfig runs a config on free loopback ports.
 func startConfig(t testing.TB, dir string, toml []byte, opts ...box.Option) (sipAddr, httpAddr string, stop func()) {
-	sipAddr, httpAddr = testenv.FreeAddr(t), testenv.FreeAddr(t)
+	return startConfigAt(t, dir, toml, testenv.FreeAddr(t), opts...)
+}
+
+// startConfigAt runs a config with SIP on sipAddr, for boxes that name
+// each other.
+func startConfigAt(t testing.TB, dir string, toml []byte, sipAddr string, opts ...box.Option) (_, httpAddr string, stop func()) {
+	httpAddr = testenv.FreeAddr(t)
 	// The boxes of this package share the test process's heap (with its
 	// garbage and other tests' leftovers) and its media pacer's CPU, which
 	// the overload gate would read as theirs: the default's memory limit

@@ -1,6 +1,7 @@
 package box_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,4 +220,54 @@ func serve(t *testing.T, h http.Handler) string {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return l.Addr().String()
+}
+
+// A remote seat: agent 1003 of box A's general queue sits at branch box
+// B, where its phone (baresip) is registered. A caller queueing at A is
+// offered to 1003, rung through the trunk from A to B, and bridged to
+// the phone at B: the caller hears what the phone sends. B's trunk from
+// A takes calls to B's extensions by number and nothing else.
+func TestRemoteSeatAtAnotherBox(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	sipA, sipB := testenv.FreeAddr(t), testenv.FreeAddr(t)
+	agent := []byte("number = \"1003\"\nname = \"agent 1003\"\nkind = \"agent\"\n")
+	if !bytes.Contains(config.Default(), agent) {
+		t.Fatal("no agent 1003 in the default config")
+	}
+	tomlA := bytes.Replace(config.Default(), agent, append(slices.Clone(agent), "remote = \"branch\"\n"...), 1)
+	tomlA = append(tomlA, "\n[[trunk]]\nname = \"branch\"\nhost = \""+sipB+"\"\ndestination = \"\"\n"...)
+	tomlB := append(slices.Clone(config.Default()), "\n[[trunk]]\nname = \"hq\"\nhost = \""+sipA+"\"\ndestination = \"\"\n"...)
+	_, httpA, _ := startConfigAt(t, dirA, tomlA, sipA)
+	_, httpB, _ := startConfigAt(t, dirB, tomlB, sipB)
+	phone := startBaresip(t, dirB, sipB, httpB, "1003")
+
+	req, _ := http.NewRequest(http.MethodPost, "http://"+httpA+"/agents/1003/login", nil)
+	if res, err := supervisor.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("logging the remote seat in at A: %v %v", err, res)
+	}
+	call := dial(t, sipA, "100", "13800000009", "")
+	h := listen(t, call)
+	h.hear("zh", "main-menu")
+	call.SendDigits("0")
+	h.hearDigits("2580", phone)
+	waitFor(t, "the connect at A", func() bool {
+		evs, _ := http.Get("http://" + httpA + "/queue/events")
+		if evs == nil {
+			return false
+		}
+		defer evs.Body.Close()
+		body, _ := io.ReadAll(evs.Body)
+		return strings.Contains(string(body), `"kind":"connect"`) && strings.Contains(string(body), `"agent":"1003"`)
+	})
+
+	// What A's trunk may not reach at B: a number out, a feature code.
+	for _, number := range []string{"00441234567", "*11"} {
+		c, err := invite(sipB, number, "1003", "")
+		if err == nil {
+			c.Close()
+			t.Errorf("B took a call to %s from its trunk to A", number)
+		} else if !strings.Contains(err.Error(), "404") {
+			t.Errorf("a call to %s through B's trunk from A: %v, want 404", number, err)
+		}
+	}
 }

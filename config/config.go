@@ -321,6 +321,12 @@ type Extension struct {
 	Kind        string `toml:"kind"`         // agent, phone, ivr
 	Flow        string `toml:"flow"`         // for kind ivr: the flow that answers
 	MaxContacts int    `toml:"max_contacts"` // registrations kept at once
+	// Remote makes an agent a seat at another box of the fleet: the queue
+	// rings the agent's number through this [[trunk]] (to the box its
+	// phone is registered at, where it is an extension) instead of a
+	// phone registered here. It logs in and out on this box (its API,
+	// console or wallboard), whose queue it serves.
+	Remote string `toml:"remote"`
 	// Auth makes callers prove, by digest, that they are one of the box's
 	// agents or phones: for feature codes such as listening to voicemail.
 	Auth bool `toml:"auth"`
@@ -452,7 +458,11 @@ type Trunk struct {
 	Password    string `toml:"password"`
 	Register    bool   `toml:"register"`    // register outbound to the carrier
 	Channels    int    `toml:"channels"`    // concurrent calls; 0 means no limit
-	Destination string `toml:"destination"` // extension inbound calls land on
+	// Destination is the extension inbound calls land on, whatever they
+	// dialled (a carrier's DIDs); empty (a trunk from another box of the
+	// fleet) lets them dial this box's extensions by number, and nothing
+	// else.
+	Destination string `toml:"destination"`
 	// ACL lists the networks that may send calls as this trunk, beside
 	// its host; empty means its host alone.
 	ACL []string `toml:"acl"`

@@ -277,7 +277,10 @@ func TestRules(t *testing.T) {
 		{[]string{"trunk.0.register=true", "trunk.0.password=p"}, "--set trunk.0.register: a trunk that registers needs username and password"},
 		{[]string{"trunk.0.channels=-1"}, "--set trunk.0.channels: channels must be 0 (no limit) or more, not -1"},
 		{[]string{"trunk.0.host="}, "--set trunk.0.host: trunk.0.host is required"},
-		{[]string{"trunk.0.destination="}, `--set trunk.0.destination: trunk "carrier" needs a destination extension for inbound calls`},
+		{[]string{"trunk.0.destination="}, ""}, // a trunk from another box: calls dial extensions by number
+		{[]string{"extension.2.remote=carrier"}, ""},
+		{[]string{"extension.1.remote=carrier"}, `--set extension.1.remote: remote applies to agents (a seat at another box); 200 is of kind "phone"`},
+		{[]string{"extension.2.remote=nowhere"}, `--set extension.2.remote: remote "nowhere" is not a [[trunk]]`},
 		{[]string{"trunk.0.name="}, "--set trunk.0.name: trunk needs a name"},
 		{[]string{`trunk.0.acl=["192.0.2.0/24", "2001:db8::1"]`}, ""},
 		{[]string{"trunk.0.qualify=30s"}, ""},

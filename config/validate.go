@@ -418,10 +418,19 @@ func (v *validator) validate(c *Config, env Env) {
 		if t.Channels < 0 {
 			v.report(p+".channels", "channels must be 0 (no limit) or more, not %d", t.Channels)
 		}
-		if t.Destination == "" {
-			v.report(p+".destination", "trunk %q needs a destination extension for inbound calls", t.Name)
-		} else if !numbers[t.Destination] {
+		if t.Destination != "" && !numbers[t.Destination] {
 			v.report(p+".destination", "destination %q is not a configured extension", t.Destination)
+		}
+	}
+	for i, e := range c.Extensions {
+		if e.Remote == "" {
+			continue
+		}
+		p := fmt.Sprintf("extension.%d.remote", i)
+		if e.Kind != "agent" {
+			v.report(p, "remote applies to agents (a seat at another box); %s is of kind %q", e.Number, e.Kind)
+		} else if !names[e.Remote] {
+			v.report(p, "remote %q is not a [[trunk]]: name the trunk to the box the agent's phone is registered at", e.Remote)
 		}
 	}
 	v.flows(c, env)

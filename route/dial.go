@@ -365,6 +365,12 @@ type dialer struct{ p *Plan }
 var _ acd.Dialer = dialer{}
 
 func (d dialer) Ring(ctx context.Context, agent, from string) (media.Channel, error) {
+	if e, ok := d.p.exts[agent]; ok && e.Remote != "" {
+		// A seat at another box: its number through the trunk to that
+		// box, where its phone is registered. The seat is the config's,
+		// not a number a caller dialled: the toll rules are not asked.
+		return d.p.dialTrunk(ctx, e.Remote, agent, from)
+	}
 	return d.p.SIP.Phone(ctx, agent, from)
 }
 
@@ -378,4 +384,12 @@ func (d dialer) Dial(ctx context.Context, trunk, number string) (media.Channel, 
 	return d.p.DialOut(ctx, trunk, number, "")
 }
 
-func (d dialer) Registered(agent string) bool { return d.p.Registrar.Has(agent) }
+// Registered: a remote seat counts as reachable; whether its phone is
+// registered is its own box's to know, and a ring through a trunk that
+// is down fails at once (sip.ErrTrunkDown).
+func (d dialer) Registered(agent string) bool {
+	if e, ok := d.p.exts[agent]; ok && e.Remote != "" {
+		return true
+	}
+	return d.p.Registrar.Has(agent)
+}

@@ -1136,3 +1136,32 @@ type alertingCall struct {
 }
 
 func (c *alertingCall) Alert() { c.alert() }
+
+// TestRemoteSeat: an agent whose phone is registered at another box of
+// the fleet is rung through the trunk to that box, with its own number
+// and the caller's, without the toll rules (no dial class of the box
+// lets short numbers out); it counts as reachable though no phone is
+// registered here.
+func TestRemoteSeat(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Trunks = append(cfg.Trunks, config.Trunk{Name: "branch", Host: "127.0.0.2:5060"})
+	for i := range cfg.Extensions {
+		if cfg.Extensions[i].Number == "1003" {
+			cfg.Extensions[i].Remote = "branch"
+		}
+	}
+	p := New(cfg)
+	p.Registrar = fakeRegistrar{"1001": true}
+	s := &fakeSIP{}
+	p.SIP = s
+	d := p.Dialer()
+	if !d.Registered("1003") || d.Registered("1002") {
+		t.Error("Registered: the remote seat 1003 is, 1002 (no phone) is not")
+	}
+	ctx := context.Background()
+	d.Ring(ctx, "1003", "13800138000")
+	d.Ring(ctx, "1001", "13800138000")
+	if got, want := s.placed(), []string{"trunk branch 1003 from 13800138000", "phone 1001 from 13800138000"}; !slices.Equal(got, want) {
+		t.Errorf("SIP calls %q, want %q", got, want)
+	}
+}

@@ -377,7 +377,17 @@ func (s *Server) routeInvite(inv *invite) bool {
 			s.refuse(inv, 503, "Service Unavailable (all trunk channels busy)")
 			return false
 		}
-		inv.trunk, dest = trunk, trunk.cfg.Destination
+		inv.trunk = trunk
+		switch {
+		case trunk.cfg.Destination != "":
+			dest = trunk.cfg.Destination
+		case s.isExt == nil || !s.isExt(dest):
+			// A trunk from another box reaches this box's extensions by
+			// number, and nothing else: no number out through here (trunk
+			// to trunk is how toll fraud goes), no feature code.
+			s.refuse(inv, 404, "Not Found")
+			return false
+		}
 	}
 	route, err := s.router(dest, inv.from)
 	if (inv.trunk == nil && (err != nil || !route.Open || !s.cfg.Guests)) || route.Auth {

@@ -44,6 +44,10 @@ type Options struct {
 	Password    func(ext string) (string, bool) // digest secret of an extension
 	MaxContacts func(ext string) int
 	Router      Router // where inbound calls go
+	// IsExtension reports whether a number is one of the box's
+	// extensions: what a trunk without a destination (another box of the
+	// fleet) may dial here; nil lets it dial none.
+	IsExtension func(number string) bool
 	Trunks      []config.Trunk
 	OnCallEnd   func(CallRecord) // each ended call leg, for the records; must not block
 	// Guard bans and counts (package security); nil admits everything.
@@ -78,6 +82,7 @@ type Server struct {
 
 	cfg           config.SIP
 	router        Router
+	isExt         func(string) bool
 	dialogs       *sipgo.DialogServerCache
 	clientDialogs *sipgo.DialogClientCache
 	contact       gosip.ContactHeader
@@ -119,7 +124,7 @@ func Listen(o Options) (*Server, error) {
 	if realm == "" {
 		realm = name
 	}
-	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd, guard: o.Guard, acl: o.ACL, srtp: o.SRTP, overloaded: o.Overloaded}
+	s := &Server{log: log, cfg: cfg, router: o.Router, clock: o.Clock, onCallEnd: o.OnCallEnd, guard: o.Guard, acl: o.ACL, srtp: o.SRTP, overloaded: o.Overloaded, isExt: o.IsExtension}
 	if s.router == nil {
 		s.router = func(string, string) (Route, error) { return Route{}, ErrNotFound }
 	}
