@@ -452,12 +452,12 @@ type ACD struct {
 
 // Trunk is a SIP trunk to a carrier or a peer PBX.
 type Trunk struct {
-	Name        string `toml:"name"`
-	Host        string `toml:"host"` // host:port of the peer
-	Username    string `toml:"username"`
-	Password    string `toml:"password"`
-	Register    bool   `toml:"register"`    // register outbound to the carrier
-	Channels    int    `toml:"channels"`    // concurrent calls; 0 means no limit
+	Name     string `toml:"name"`
+	Host     string `toml:"host"` // host:port of the peer
+	Username string `toml:"username"`
+	Password string `toml:"password"`
+	Register bool   `toml:"register"` // register outbound to the carrier
+	Channels int    `toml:"channels"` // concurrent calls; 0 means no limit
 	// Destination is the extension inbound calls land on, whatever they
 	// dialled (a carrier's DIDs); empty (a trunk from another box of the
 	// fleet) lets them dial this box's extensions by number, and nothing
