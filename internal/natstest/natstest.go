@@ -6,6 +6,7 @@ package natstest
 import (
 	"context"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -23,12 +24,23 @@ type Server struct {
 	bin  string
 	dir  string
 	Addr string // 127.0.0.1:PORT
+	conf string // a config file, "" for none
 	cmd  *exec.Cmd
 }
 
 // Start runs a nats-server with JetStream; it is stopped at cleanup.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return StartWith(t, "") }
+
+// StartWith runs a nats-server on a config file's text (accounts,
+// permissions), JetStream on, the address and store the test's.
+func StartWith(t testing.TB, conf string) *Server {
 	s := &Server{t: t, bin: testenv.LookPath(t, "nats-server", "nats-server"), dir: t.TempDir(), Addr: testenv.FreeAddr(t)}
+	if conf != "" {
+		s.conf = filepath.Join(s.dir, "nats.conf")
+		if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.Up()
 	t.Cleanup(s.Down)
 	return s
@@ -41,7 +53,11 @@ func (s *Server) URL() string { return "nats://" + s.Addr }
 func (s *Server) Up() {
 	s.t.Helper()
 	host, port, _ := net.SplitHostPort(s.Addr)
-	s.cmd = exec.Command(s.bin, "-js", "-sd", filepath.Join(s.dir, "js"), "-a", host, "-p", port, "-l", filepath.Join(s.dir, "log"))
+	args := []string{"-js", "-sd", filepath.Join(s.dir, "js"), "-a", host, "-p", port, "-l", filepath.Join(s.dir, "log")}
+	if s.conf != "" {
+		args = append(args, "-c", s.conf)
+	}
+	s.cmd = exec.Command(s.bin, args...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -72,10 +88,10 @@ type Msg struct {
 }
 
 // Messages reads the whole of stream, in its order; none when the stream
-// is not there (yet).
-func (s *Server) Messages(t testing.TB, stream string) []Msg {
+// is not there (yet). opts log in, on a server with accounts.
+func (s *Server) Messages(t testing.TB, stream string, opts ...nats.Option) []Msg {
 	t.Helper()
-	nc, err := nats.Connect(s.URL())
+	nc, err := nats.Connect(s.URL(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
