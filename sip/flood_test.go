@@ -164,7 +164,7 @@ func TestOptionsTellsTheLoad(t *testing.T) {
 		}
 		return string(buf[:n])
 	}
-	if got := probe(); !strings.HasPrefix(got, "SIP/2.0 200") {
+	if got := probe(); !strings.HasPrefix(got, "SIP/2.0 200") || !strings.Contains(got, "\r\nJinyin-Load: calls=0;max=0\r\n") {
 		t.Errorf("a box taking calls: %q", got)
 	}
 	overloaded.Store(true)

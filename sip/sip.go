@@ -442,10 +442,14 @@ func (s *Server) closeListeners() {
 // 200 again; the calls up are not affected.
 func (s *Server) onOptions(req *gosip.Request, tx gosip.ServerTransaction) {
 	res := gosip.NewResponseFromRequest(req, 200, "OK", nil)
-	if (s.overloaded != nil && s.overloaded()) || (s.cfg.MaxCalls > 0 && s.active.Load() >= int64(s.cfg.MaxCalls)) {
+	calls := s.active.Load()
+	if (s.overloaded != nil && s.overloaded()) || (s.cfg.MaxCalls > 0 && calls >= int64(s.cfg.MaxCalls)) {
 		res = gosip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
 		res.AppendHeader(gosip.NewHeader("Retry-After", "2"))
 	}
+	// The load itself, for a dispatcher or a person with sngrep: calls up
+	// and the cap (0: none).
+	res.AppendHeader(gosip.NewHeader("Jinyin-Load", fmt.Sprintf("calls=%d;max=%d", calls, s.cfg.MaxCalls)))
 	res.AppendHeader(gosip.NewHeader("Allow", strings.Join(allowed, ", ")))
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sip: respond to OPTIONS", "err", err)
