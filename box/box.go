@@ -377,6 +377,8 @@ func (b *Box) Run(ctx context.Context) (err error) {
 	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	b.stopUpdate = make(chan struct{}) // before anything that may drain and restart (HTTP, the fleet's commands)
+	defer close(b.stopUpdate)
 	errc := make(chan error, 2)
 	go func() { errc <- b.sip.Serve(ctx) }()
 	n := 1
@@ -417,8 +419,6 @@ func (b *Box) Run(ctx context.Context) (err error) {
 		attrs = append(attrs, "http", b.httpL.Addr().String())
 	}
 	b.log.Info("jinyin up", attrs...)
-	b.stopUpdate = make(chan struct{})
-	defer close(b.stopUpdate)
 	go b.confirmTrial(b.stopUpdate)
 	var first error
 	restarting := false

@@ -186,7 +186,16 @@ func (f *Forwarder) Run(ctx context.Context) {
 		f.setErr("connect", err)
 		return
 	}
-	defer nc.Close()
+	defer func() {
+		// Drained, not closed: a command being run finishes and its answer
+		// goes out (a new config's restart comes right after its 202).
+		if nc.Drain() == nil {
+			for deadline := time.Now().Add(5 * time.Second); !nc.IsClosed() && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond) // real time: the network's
+			}
+		}
+		nc.Close()
+	}()
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(batch))
 	if err != nil {
 		f.setErr("jetstream", err)
