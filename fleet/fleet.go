@@ -42,8 +42,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,17 +154,9 @@ func New(o Options) (*Forwarder, error) {
 func (f *Forwarder) Status() Status {
 	f.mu.Lock()
 	st := f.st
-	st.Sent, st.Backlog = copyMap(f.st.Sent), copyMap(f.st.Backlog)
+	st.Sent, st.Backlog = maps.Clone(f.st.Sent), maps.Clone(f.st.Backlog)
 	f.mu.Unlock()
 	return st
-}
-
-func copyMap(m map[string]uint64) map[string]uint64 {
-	out := make(map[string]uint64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func (f *Forwarder) setErr(what string, err error) {
@@ -181,7 +175,7 @@ func (f *Forwarder) setErr(what string, err error) {
 
 // Run sends until ctx ends.
 func (f *Forwarder) Run(ctx context.Context) {
-	nc, err := nats.Connect(joinURLs(f.o.Config.Servers), f.nopts...)
+	nc, err := nats.Connect(strings.Join(f.o.Config.Servers, ","), f.nopts...)
 	if err != nil { // a bad credentials or TLS file: nothing to retry
 		f.setErr("connect", err)
 		return
@@ -235,17 +229,6 @@ func (f *Forwarder) Run(ctx context.Context) {
 	}
 }
 
-func joinURLs(s []string) string {
-	out := ""
-	for i, u := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += u
-	}
-	return out
-}
-
 // StreamSubjects are what the stream keeps: the events' subjects of every
 // site, and not jinyin.SITE.cmd (JetStream would answer a command with
 // its own acknowledgement).
@@ -276,11 +259,14 @@ func (f *Forwarder) read(log string, since uint64) ([]record, error) {
 	db := f.o.DB
 	switch log {
 	case "cdr":
-		return encode(db.CDRs(since, batch))(func(r store.CDR) uint64 { return r.Seq }, log)
+		recs, err := db.CDRs(since, batch)
+		return encode(recs, err, func(r store.CDR) uint64 { return r.Seq }, log)
 	case "queue":
-		return encode(db.QueueEvents(since, batch))(func(r store.QueueEvent) uint64 { return r.Seq }, log)
+		recs, err := db.QueueEvents(since, batch)
+		return encode(recs, err, func(r store.QueueEvent) uint64 { return r.Seq }, log)
 	case "security":
-		return encode(db.SecurityEvents(since, batch))(func(r store.SecurityEvent) uint64 { return r.Seq }, log)
+		recs, err := db.SecurityEvents(since, batch)
+		return encode(recs, err, func(r store.SecurityEvent) uint64 { return r.Seq }, log)
 	}
 	evs, err := db.Outbox(since, batch)
 	out := make([]record, len(evs))
@@ -290,21 +276,20 @@ func (f *Forwarder) read(log string, since uint64) ([]record, error) {
 	return out, err
 }
 
-func encode[T any](recs []T, err error) func(seq func(T) uint64, kind string) ([]record, error) {
-	return func(seq func(T) uint64, kind string) ([]record, error) {
+// encode makes records of a log's entries, each as its JSON.
+func encode[T any](recs []T, err error, seq func(T) uint64, kind string) ([]record, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]record, len(recs))
+	for i, r := range recs {
+		data, err := json.Marshal(r)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]record, len(recs))
-		for i, r := range recs {
-			data, err := json.Marshal(r)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = record{seq: seq(r), kind: kind, data: data}
-		}
-		return out, nil
+		out[i] = record{seq: seq(r), kind: kind, data: data}
 	}
+	return out, nil
 }
 
 // round sends each log's backlog, a batch at a time, while JetStream
@@ -439,8 +424,8 @@ func (f *Forwarder) snapshotKPI() {
 	f.mu.Unlock()
 }
 
-// OutboxAlarm is the alarm raised when the outbox is this full.
-const OutboxAlarm = 0.8
+// outboxAlarm is the alarm raised when the outbox is this full.
+const outboxAlarm = 0.8
 
 func (f *Forwarder) outboxLocked(kind string, v any) {
 	data, err := json.Marshal(v)
@@ -461,7 +446,7 @@ func (f *Forwarder) outboxLocked(kind string, v any) {
 func (f *Forwarder) Alarm() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if float64(f.st.Outbox) >= OutboxAlarm*float64(f.o.Config.OutboxMax) {
+	if float64(f.st.Outbox) >= outboxAlarm*float64(f.o.Config.OutboxMax) {
 		// No counts in it: the text names the alarm, and headquarters is
 		// told when it is raised and cleared.
 		return "fleet: headquarters out of reach, its outbox near full"
