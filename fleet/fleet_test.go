@@ -202,3 +202,49 @@ func FuzzCommand(f *testing.F) {
 		}
 	})
 }
+
+// The outbox while headquarters is away: KPI snapshots pile up to the
+// bound, the alarm comes at 80 % of it, the oldest go once it is full
+// (and are counted), and once headquarters has them the alarm clears.
+func TestOutboxAlarm(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	snapshots := 0
+	f, err := New(Options{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Real{},
+		KPI:    func() (any, error) { snapshots++; return map[string]int{"n": snapshots}, nil },
+		Config: config.Fleet{Site: "sh-01", OutboxMax: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 79 {
+		f.snapshotKPI()
+	}
+	if a := f.Alarm(); a != "" || f.Status().Outbox != 79 {
+		t.Errorf("79 of 100: alarm %q, %+v", a, f.Status())
+	}
+	f.snapshotKPI()
+	if a := f.Alarm(); a == "" {
+		t.Error("80 of 100: no alarm")
+	}
+	for range 30 {
+		f.snapshotKPI()
+	}
+	if st := f.Status(); st.Outbox != 100 || st.Dropped != 10 {
+		t.Errorf("110 snapshots into 100: %+v", st)
+	}
+	evs, _ := db.Outbox(0, 1)
+	if len(evs) != 1 || string(evs[0].Data) != `{"n":11}` {
+		t.Errorf("the oldest kept: %+v", evs)
+	}
+	last, _ := db.LastSeq("outbox")
+	if err := db.SetFleetSent("outbox", last); err != nil {
+		t.Fatal(err)
+	}
+	f.backlog()
+	if a := f.Alarm(); a != "" || f.Status().Outbox != 0 || f.Status().Backlog["outbox"] != 0 {
+		t.Errorf("after headquarters took them: alarm %q, %+v", a, f.Status())
+	}
+}
