@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -53,8 +54,12 @@ func (f *Forwarder) serveCommands(nc *nats.Conn) (*nats.Subscription, error) {
 
 func (f *Forwarder) command(data []byte) Reply {
 	var req Request
-	if err := json.Unmarshal(data, &req); err != nil || req.Method == "" || !strings.HasPrefix(req.Path, "/") {
+	if err := json.Unmarshal(data, &req); err != nil || req.Method == "" {
 		return errReply(http.StatusBadRequest, "a command is JSON {method, path, content_type, body}")
+	}
+	// A path of this box's API, not a URL ("//host/x" names a host).
+	if u, err := url.Parse(req.Path); err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+		return errReply(http.StatusBadRequest, "path: a path of the box's API, such as /status")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
