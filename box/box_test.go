@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,6 +160,19 @@ func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string, tls func(
 	os.WriteFile(filepath.Join(dir, "tones.wav"), tones.Bytes(), 0o600)
 	bsdir := filepath.Join(dir, "baresip")
 	os.MkdirAll(bsdir, 0o700)
+	for try := 0; ; try++ {
+		out, ctlAddr, inUse := runBaresip(t, bin, bsdir, dir, sipAddr, httpAddr, ext, pw, tls)
+		if !inUse || try == 2 {
+			return out, ctlAddr
+		}
+		// A port baresip takes beside the one given (TLS on port+1) was
+		// another test binary's: again on others.
+	}
+}
+
+// runBaresip starts baresip registered as ext; inUse reports that it
+// could not bind a port, which the caller tries again.
+func runBaresip(t *testing.T, bin, bsdir, dir, sipAddr, httpAddr, ext, pw string, tls func(bsdir, conf, password string) (string, string)) (*testenv.Buffer, string, bool) {
 	port, ctlAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	conf := "sip_listen " + port + "\nctrl_tcp_listen " + ctlAddr + "\naudio_source aufile," + filepath.Join(dir, "tones.wav") +
 		"\naudio_player aufile," + filepath.Join(dir, "heard.wav") + "\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n"
@@ -178,11 +192,16 @@ func startBaresipCtl(t *testing.T, dir, sipAddr, httpAddr, ext string, tls func(
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for deadline := time.Now().Add(10 * time.Second); status(t, httpAddr).Registered[ext] == 0; time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(out.String(), "Address already in use") {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, "", true
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("baresip did not register:\n%s", out.String())
 		}
 	}
-	return &out, ctlAddr
+	return &out, ctlAddr, false
 }
 
 // baresipCommand sends one command ("hangup") to baresip's ctrl_tcp.
