@@ -24,6 +24,7 @@
 package osmoe1d
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -534,6 +535,14 @@ func (d *dchan) Close() error {
 // by the line. A goroutine reads the socket all the time, calls or not,
 // into a hal/pcm slot: between calls the daemon's blocks are dropped
 // rather than left in the socket for the next call to hear seconds late.
+//
+// The daemon sends 0xFF, octet by octet, for whatever the client has not
+// written by the frame it is due (mux_demux.c), so answering each block
+// only once it arrived would leave the line no margin: a pump held up
+// for a millisecond punches 0xFF into the audio going out (under -race
+// on a loaded host, into a 50 ms DTMF digit about once in 40 calls).
+// The slot starts lead blocks of idle ahead, an elastic store of 20 ms
+// per block, and stays that far ahead, since it answers block for block.
 type bslot struct {
 	*pcm.Slot
 	c   net.Conn
@@ -554,8 +563,13 @@ func (b *bslot) failed() error {
 	return b.err
 }
 
+// lead is how many blocks a B-channel writes ahead of the line.
+const lead = 2
+
 func (b *bslot) pump() {
 	var err error
+	idle := bytes.Repeat([]byte{0xD5}, lead*hal.BlockSize)
+	_, err = b.c.Write(idle)
 	for err == nil {
 		if _, err = io.ReadFull(b.c, b.RX[:]); err != nil {
 			break
