@@ -10,7 +10,6 @@ import (
 	"jinyin/hal/sim"
 	"jinyin/internal/clock"
 	"jinyin/media"
-	"jinyin/media/dtmf"
 	"jinyin/media/fsk"
 )
 
@@ -377,24 +376,11 @@ func TestFXODialTiming(t *testing.T) {
 		t.Fatalf("dial: %v, state %v", d.err, r.o.State())
 	}
 	pcm := r.line.awaitSent(t, n, 8*640+1600)
-	var got []byte
-	det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
-		if !e.End {
-			got = append(got, e.Digit)
-		}
-	})
-	det.Process(pcm)
-	if string(got) != "4008" {
+	got, l := dtmfHeard(t, pcm, 600)
+	if got != "4008" {
 		t.Errorf("the exchange heard %q", got)
 	}
-	first := 0
-	for first < len(pcm) && pcm[first] > -200 && pcm[first] < 200 {
-		first++
-	}
-	if first+600 > len(pcm) {
-		t.Fatal("no digit heard")
-	}
-	if l := rms(pcm[first+40 : first+600]); l < peakAtDBm0(-11) || l > peakAtDBm0(-5) {
+	if l < peakAtDBm0(-11) || l > peakAtDBm0(-5) {
 		t.Errorf("digit rms %.0f, want a pair of tones at -8 dBm0 each (about %.0f)", l, peakAtDBm0(-8))
 	}
 }

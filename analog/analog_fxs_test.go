@@ -11,7 +11,6 @@ import (
 	"jinyin/hal/sim"
 	"jinyin/internal/clock"
 	"jinyin/media"
-	"jinyin/media/dtmf"
 	"jinyin/media/fsk"
 	"jinyin/media/tone"
 )
@@ -407,24 +406,11 @@ func TestFXSDTMFCallerIDTimingAndLevel(t *testing.T) {
 		t.Fatal("not ringing 2120 ms after the caller ID started")
 	}
 	pcm := r.line.awaitSent(t, n, 2000*8)
-	var got []byte
-	det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
-		if !e.End {
-			got = append(got, e.Digit)
-		}
-	})
-	det.Process(pcm)
-	if string(got) != "A13800138000C" {
+	got, l := dtmfHeard(t, pcm, 480)
+	if got != "A13800138000C" {
 		t.Errorf("the phone heard %q", got)
 	}
-	first := 0
-	for first < len(pcm) && pcm[first] > -200 && pcm[first] < 200 {
-		first++
-	}
-	if first+480 > len(pcm) {
-		t.Fatal("no caller ID tone heard")
-	}
-	if l := rms(pcm[first+40 : first+480]); l < peakAtDBm0(-11) || l > peakAtDBm0(-5) {
+	if l < peakAtDBm0(-11) || l > peakAtDBm0(-5) {
 		t.Errorf("DTMF caller ID rms %.0f, want a pair of tones at -8 dBm0 each (about %.0f)", l, peakAtDBm0(-8))
 	}
 }

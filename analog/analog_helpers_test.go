@@ -12,6 +12,7 @@ import (
 	"jinyin/hal/sim"
 	"jinyin/internal/clock"
 	"jinyin/media"
+	"jinyin/media/dtmf"
 )
 
 // Helpers for the tests that drive the state machines poll by poll on
@@ -331,4 +332,25 @@ func (h *logRecords) transitions(msg string) []string {
 		out = append(out, from+">"+to)
 	}
 	return out
+}
+
+// dtmfHeard is the digits the detector hears in pcm and the RMS level of
+// the first tone: samples 40 to n after the first one out of silence.
+func dtmfHeard(t *testing.T, pcm []int16, n int) (string, float64) {
+	t.Helper()
+	var got []byte
+	det := dtmf.NewDetector(dtmf.Config{}, func(e dtmf.Event) {
+		if !e.End {
+			got = append(got, e.Digit)
+		}
+	})
+	det.Process(pcm)
+	first := 0
+	for first < len(pcm) && pcm[first] > -200 && pcm[first] < 200 {
+		first++
+	}
+	if first+n > len(pcm) {
+		t.Fatal("no DTMF tone heard")
+	}
+	return string(got), rms(pcm[first+40 : first+n])
 }
